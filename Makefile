@@ -1,0 +1,70 @@
+# The verbs of omsync. `make demo` and `make test` are all a newcomer needs; each builds the virtualenv itself.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= ap-southeast-1
+
+.PHONY: venv lock lint fmt cfn infra unit integration test demo local bench build deploy e2e clean
+
+$(STAMP): requirements-dev.txt layers/omsync/requirements.txt pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+venv: $(STAMP)
+
+lock: venv
+	(echo "# Pinned from requirements-dev.in with pip freeze. Regenerate: make lock"; $(BIN)/pip freeze --exclude-editable) > requirements-dev.txt
+
+fmt: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict layers/omsync/omsync functions
+	$(BIN)/mypy tests
+
+cfn: venv
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/sam validate --lint --region $(AWS_DEFAULT_REGION)
+
+infra: venv
+	$(BIN)/pytest -q tests/infrastructure $(PYTEST_ARGS)
+
+unit: venv
+	$(BIN)/pytest -q tests/unit $(PYTEST_ARGS)
+
+integration: venv
+	$(BIN)/pytest -q tests/integration $(PYTEST_ARGS)
+
+test: lint cfn
+	$(BIN)/pytest -q tests $(PYTEST_ARGS)
+
+demo: venv
+	$(BIN)/omsync demo
+
+local: venv
+	$(BIN)/omsync local up
+
+bench: venv
+	$(BIN)/omsync bench
+
+# sam build needs an interpreter matching the template's Runtime (python3.13) on PATH; pyenv users get it
+# through PYENV_VERSION, others through their own python3.13.
+build: venv
+	PYENV_VERSION=3.13.0 $(BIN)/sam build
+
+deploy: build
+	$(BIN)/sam deploy --config-env $(or $(ENV),dev)
+
+e2e: venv
+	$(BIN)/pytest -q tests/e2e $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache

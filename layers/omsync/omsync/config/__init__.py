@@ -1,0 +1,1 @@
+"""Settings (environment, validated at cold start) and the per-connection mapping models."""

@@ -1,0 +1,1 @@
+"""Ginee OMS: the signed Open API client, its models, and the webhook envelope."""

@@ -1,0 +1,1 @@
+"""The operator CLI (`omsync`). Not shipped in the Lambda layer."""

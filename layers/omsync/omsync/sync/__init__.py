@@ -1,0 +1,1 @@
+"""Use cases that join Ginee, posting, Accurate and the Ledger: converge_order, settle, reconcile …"""

@@ -1,0 +1,46 @@
+"""Test-wide set-up: fake AWS credentials before anything imports boto3, and one moto server per session.
+
+Integration tests talk to moto's real HTTP server on 127.0.0.1 (never to patched functions); the
+server starts once per session because stopping it costs about half a second.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_SESSION_TOKEN="testing",
+        AWS_DEFAULT_REGION="ap-southeast-1",
+        POWERTOOLS_TRACE_DISABLED="true",
+        POWERTOOLS_SERVICE_NAME="omsync-test",
+        POWERTOOLS_METRICS_NAMESPACE="omsync-test",
+        POWERTOOLS_DEV="false",
+    )
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server on a free loopback port; AWS_ENDPOINT_URL points every boto3 client at it."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    previous = os.environ.get("AWS_ENDPOINT_URL")
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+        if previous is None:
+            os.environ.pop("AWS_ENDPOINT_URL", None)
+        else:
+            os.environ["AWS_ENDPOINT_URL"] = previous
