@@ -1,0 +1,424 @@
+"""The per-connection mapping (DESIGN §6): which Accurate customer, accounts, warehouses and tax each
+Ginee store posts to, and the rules that differ between stores.
+
+The seller writes it as YAML; `load_mapping` validates it into `ConnectionMapping` and reports every
+problem as ``line N: dotted.path: message`` so the seller can find it in their file. The validated
+mapping is stored versioned in the Ledger under its canonical content hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from omsync.errors import OnHold
+
+MAPPING_SK_PREFIX = "MAPPING#"
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+FieldPath = tuple[str | int, ...]
+
+
+class ShippingRule(StrEnum):
+    """What happens to the shipping the buyer paid."""
+
+    EXCLUDE = "exclude"
+    """It passes through the marketplace to the courier and never touches the seller's books."""
+    REVENUE_AND_EXPENSE = "revenue_and_expense"
+    """It is booked as shipping revenue on the invoice plus an equal shipping expense (net zero)."""
+
+
+class CancellationRule(StrEnum):
+    """How an invoiced order that is cancelled before it is paid out leaves the books."""
+
+    DELETE = "delete"
+    """Delete the invoice, as if it never existed (Accurate's own Smartlink does this)."""
+    SALES_RETURN = "sales_return"
+    """Keep the invoice and post a Sales Return (Retur Penjualan) of everything."""
+
+
+class SettlementMode(StrEnum):
+    """Where the marketplace's payout and fees come from (receipts are a later issue)."""
+
+    ESTIMATE = "estimate"
+    FILE = "file"
+
+
+class _Strict(BaseModel):
+    # A misspelt key must be an error, not a silently ignored setting.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TaxSettings(_Strict):
+    """PPN (VAT) treatment of a store's sales."""
+
+    pkp: bool = False
+    """The seller is a PKP (VAT-registered): the invoice carries PPN Keluaran."""
+    prices_include_ppn: bool = True
+    """Marketplace prices already include PPN (the usual case): revenue = price ÷ (1 + rate)."""
+    tax_name: NonEmpty | None = None
+    """Accurate's tax name (``tax1Name``), e.g. "PPN"; required for a PKP store."""
+    tax_code: NonEmpty | None = None
+    """Accurate's tax code, informational (shown on the Faktur Pajak)."""
+    effective_rate: Decimal = Field(default=Decimal("0.11"), ge=0, lt=1)
+    """PPN 12% on the DPP nilai lain of 11/12 of the price is 11% of the price (PMK 131/2024)."""
+
+    @model_validator(mode="after")
+    def _pkp_needs_a_tax(self) -> TaxSettings:
+        if self.pkp and self.tax_name is None:
+            raise ValueError("a PKP store needs tax_name (the Accurate tax, e.g. PPN)")
+        return self
+
+
+class StoreAccounts(_Strict):
+    """GL account numbers (Akun Perkiraan) a store posts to."""
+
+    marketplace_balance: NonEmpty
+    """Saldo Shopee / Saldo Tokopedia…: where the marketplace's payouts land."""
+    commission: NonEmpty
+    service: NonEmpty
+    payment: NonEmpty
+    order_processing: NonEmpty
+    affiliate: NonEmpty
+    shipping_difference: NonEmpty
+    other: NonEmpty
+    rounding: NonEmpty
+    shipping_revenue: NonEmpty | None = None
+    shipping_expense: NonEmpty | None = None
+
+    def fee_accounts(self) -> dict[str, str]:
+        """Fee kind → expense account, for settlements."""
+        return {
+            "commission": self.commission,
+            "service": self.service,
+            "payment": self.payment,
+            "order_processing": self.order_processing,
+            "affiliate": self.affiliate,
+            "shipping_difference": self.shipping_difference,
+            "other": self.other,
+        }
+
+
+class StoreMapping(_Strict):
+    """Everything omsync needs to post one Ginee store (keyed by its ``shopId``) into Accurate."""
+
+    name: NonEmpty
+    channel: NonEmpty
+    """Ginee channel code, e.g. SHOPEE_ID, TOKOPEDIA_ID, LAZADA_ID."""
+    customer_no: NonEmpty
+    """The Accurate customer (Pelanggan) every order of this store is invoiced to."""
+    branch: NonEmpty | None = None
+    """Accurate branch (Cabang) name; required by Accurate when the company has several."""
+    trigger_status: NonEmpty = "PAID"
+    """The Ginee order status at which the Sales Invoice is posted."""
+    number_prefix: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=12)]
+    """Prefix of every document number of this store, e.g. ``TP-``."""
+    tax: TaxSettings = TaxSettings()
+    shipping: ShippingRule = ShippingRule.EXCLUDE
+    cancellation: CancellationRule = CancellationRule.DELETE
+    settlement: SettlementMode = SettlementMode.ESTIMATE
+    accounts: StoreAccounts
+    warehouses: dict[NonEmpty, NonEmpty] = Field(min_length=1)
+    """Ginee warehouse id → Accurate warehouse name."""
+    default_warehouse: NonEmpty | None = None
+    """Accurate warehouse for order lines that carry no Ginee warehouse id."""
+    return_warehouse: NonEmpty | None = None
+    """Accurate warehouse returned goods go back into; by default the one they left from."""
+    explode_bundles: bool = False
+    """Post a bundle's component SKUs instead of the bundle SKU (when Accurate stocks the components)."""
+
+    @model_validator(mode="after")
+    def _shipping_accounts_when_booked(self) -> StoreMapping:
+        if self.shipping is ShippingRule.REVENUE_AND_EXPENSE and (
+            self.accounts.shipping_revenue is None or self.accounts.shipping_expense is None
+        ):
+            raise ValueError(
+                "shipping: revenue_and_expense needs accounts.shipping_revenue and accounts.shipping_expense"
+            )
+        return self
+
+    def warehouse_for(self, ginee_warehouse_id: str | None) -> str:
+        """The Accurate warehouse goods of this Ginee warehouse leave from; unknown ones put the order on hold."""
+        if ginee_warehouse_id is None or ginee_warehouse_id == "":
+            if self.default_warehouse is not None:
+                return self.default_warehouse
+            raise OnHold(
+                "unmapped_warehouse",
+                f"an order line of store {self.name} names no Ginee warehouse and the store has no default",
+                "add default_warehouse to the store in the mapping and apply it",
+            )
+        try:
+            return self.warehouses[ginee_warehouse_id]
+        except KeyError:
+            raise OnHold(
+                "unmapped_warehouse",
+                f"Ginee warehouse {ginee_warehouse_id} of store {self.name} has no Accurate warehouse",
+                f"map {ginee_warehouse_id} under the store's warehouses in the mapping and apply it",
+            ) from None
+
+    def return_warehouse_for(self, shipped_from: str) -> str:
+        """The Accurate warehouse returned goods go back into (the return warehouse, else where they left)."""
+        return self.return_warehouse if self.return_warehouse is not None else shipped_from
+
+
+ItemType = Literal["INVENTORY", "NON_INVENTORY", "SERVICE"]
+
+
+class ItemPolicy(_Strict):
+    """How master SKUs missing in Accurate are handled."""
+
+    auto_create: bool = False
+    item_type: ItemType = "INVENTORY"
+    unit: NonEmpty = "PCS"
+    category: NonEmpty | None = None
+
+
+class PurchasePolicy(_Strict):
+    """Which Accurate vendor (Pemasok) a Ginee purchase inbound is booked against."""
+
+    default_vendor: NonEmpty | None = None
+    vendors: dict[NonEmpty, NonEmpty] = {}
+    """Ginee supplier name → Accurate vendor number."""
+
+
+class ReferenceKind(StrEnum):
+    ACCOUNT = "account"
+    BRANCH = "branch"
+    WAREHOUSE = "warehouse"
+    CUSTOMER = "customer"
+    TAX = "tax"
+    VENDOR = "vendor"
+    ITEM_CATEGORY = "item_category"
+    UNIT = "unit"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One Accurate master record the mapping names: it must exist before the mapping is applied."""
+
+    kind: ReferenceKind
+    value: str
+    path: FieldPath
+    line: int | None
+
+    @property
+    def where(self) -> str:
+        """``line N: dotted.path`` (or just the path when the mapping did not come from YAML)."""
+        dotted = _dotted(self.path)
+        return f"line {self.line}: {dotted}" if self.line is not None else dotted
+
+
+class ConnectionMapping(_Strict):
+    """The whole mapping of one connection: stores by Ginee shopId, item and purchase policies."""
+
+    stores: dict[NonEmpty, StoreMapping] = Field(min_length=1)
+    items: ItemPolicy = ItemPolicy()
+    purchases: PurchasePolicy = PurchasePolicy()
+
+    @model_validator(mode="after")
+    def _prefixes_are_unique(self) -> ConnectionMapping:
+        # Two stores with one prefix could mint the same document number for different orders.
+        seen: dict[str, str] = {}
+        for shop_id, store in self.stores.items():
+            if store.number_prefix in seen:
+                raise ValueError(
+                    f"stores {seen[store.number_prefix]} and {shop_id} share number_prefix {store.number_prefix!r}"
+                )
+            seen[store.number_prefix] = shop_id
+        return self
+
+    def store(self, shop_id: str) -> StoreMapping:
+        """The mapping of one Ginee store; a store not in the mapping puts its orders on hold."""
+        try:
+            return self.stores[shop_id]
+        except KeyError:
+            raise OnHold(
+                "unmapped_store",
+                f"Ginee store {shop_id} is not in the mapping",
+                f"add stores.{shop_id} (customer, accounts, warehouses) to the mapping and run `omsync mapping apply`",
+            ) from None
+
+    def references(self, lines: Mapping[FieldPath, int] | None = None) -> list[Reference]:
+        """Every Accurate record this mapping names, with the YAML line when ``lines`` is given."""
+        found = list(self._walk_references())
+        line_of = lines or {}
+        return [Reference(kind, value, path, _line_for(path, line_of)) for kind, value, path in found]
+
+    def _walk_references(self) -> Iterator[tuple[ReferenceKind, str, FieldPath]]:
+        for shop_id, store in self.stores.items():
+            base: FieldPath = ("stores", shop_id)
+            yield ReferenceKind.CUSTOMER, store.customer_no, (*base, "customer_no")
+            if store.branch is not None:
+                yield ReferenceKind.BRANCH, store.branch, (*base, "branch")
+            if store.tax.tax_name is not None:
+                yield ReferenceKind.TAX, store.tax.tax_name, (*base, "tax", "tax_name")
+            for field_name, account in store.accounts.model_dump().items():
+                if account is not None:
+                    yield ReferenceKind.ACCOUNT, account, (*base, "accounts", field_name)
+            for ginee_id, warehouse in store.warehouses.items():
+                yield ReferenceKind.WAREHOUSE, warehouse, (*base, "warehouses", ginee_id)
+            if store.default_warehouse is not None:
+                yield ReferenceKind.WAREHOUSE, store.default_warehouse, (*base, "default_warehouse")
+            if store.return_warehouse is not None:
+                yield ReferenceKind.WAREHOUSE, store.return_warehouse, (*base, "return_warehouse")
+        yield ReferenceKind.UNIT, self.items.unit, ("items", "unit")
+        if self.items.category is not None:
+            yield ReferenceKind.ITEM_CATEGORY, self.items.category, ("items", "category")
+        if self.purchases.default_vendor is not None:
+            yield ReferenceKind.VENDOR, self.purchases.default_vendor, ("purchases", "default_vendor")
+        for supplier, vendor in self.purchases.vendors.items():
+            yield ReferenceKind.VENDOR, vendor, ("purchases", "vendors", supplier)
+
+
+# --- YAML in -------------------------------------------------------------------------------------
+
+
+class MappingError(ValueError):
+    """The mapping file is not valid; ``problems`` holds one ``line N: path: message`` per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid mapping:\n" + "\n".join(f"  {p}" for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class LoadedMapping:
+    """A validated mapping together with the YAML line of every field, for messages that point at the file."""
+
+    mapping: ConnectionMapping
+    lines: dict[FieldPath, int]
+
+    def references(self) -> list[Reference]:
+        """Every Accurate record the mapping names, each with the YAML line that names it."""
+        return self.mapping.references(self.lines)
+
+    def line_of(self, path: FieldPath) -> int | None:
+        """The YAML line of a field (or of its nearest enclosing key)."""
+        return _line_for(path, self.lines)
+
+
+def load_mapping(text: str) -> LoadedMapping:
+    """Parse and validate a mapping YAML document; raises `MappingError` listing every problem by line."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise MappingError([f"{where}not valid YAML: {problem}"]) from None
+    if root is None:
+        raise MappingError(["line 1: the mapping is empty"])
+    lines: dict[FieldPath, int] = {}
+    problems: list[str] = []
+    data = _to_python(root, (), lines, problems)
+    if problems:
+        raise MappingError(problems)
+    if not isinstance(data, dict):
+        raise MappingError([f"line {root.start_mark.line + 1}: the mapping must be a YAML mapping (key: value)"])
+    try:
+        mapping = ConnectionMapping.model_validate(data)
+    except ValidationError as exc:
+        raise MappingError(_describe(exc, lines)) from None
+    return LoadedMapping(mapping, lines)
+
+
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_SCALARS = yaml.constructor.SafeConstructor()
+
+
+def _to_python(node: yaml.Node, path: FieldPath, lines: dict[FieldPath, int], problems: list[str]) -> Any:
+    """Build plain Python data from the YAML node tree, remembering each key's line (1-based)."""
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            child: FieldPath = (*path, key)
+            if key in result:
+                problems.append(f"line {key_node.start_mark.line + 1}: {_dotted(child)}: duplicate key")
+                continue
+            lines[child] = key_node.start_mark.line + 1
+            result[key] = _to_python(value_node, child, lines, problems)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for index, item_node in enumerate(node.value):
+            child = (*path, index)
+            lines[child] = item_node.start_mark.line + 1
+            items.append(_to_python(item_node, child, lines, problems))
+        return items
+    if node.tag == _FLOAT_TAG:
+        # Rates and amounts stay exact: never through float.
+        return Decimal(str(node.value).replace("_", ""))
+    return _SCALARS.construct_object(node, deep=True)
+
+
+def _describe(exc: ValidationError, lines: Mapping[FieldPath, int]) -> list[str]:
+    problems = []
+    for error in exc.errors():
+        # Pydantic puts validator names (e.g. "function-after[...]") in loc for model validators; drop them.
+        path: FieldPath = tuple(part for part in error["loc"] if not (isinstance(part, str) and "[" in part))
+        line = _line_for(path, lines)
+        message = error["msg"]
+        message = message.removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]
+        where = f"line {line}: " if line is not None else ""
+        problems.append(f"{where}{_dotted(path) or '(top level)'}: {message}")
+    return problems
+
+
+def _line_for(path: FieldPath, lines: Mapping[FieldPath, int]) -> int | None:
+    # A missing field has no line of its own: point at the nearest enclosing key that exists.
+    for end in range(len(path), -1, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
+
+
+def _dotted(path: FieldPath) -> str:
+    return ".".join(str(part) for part in path)
+
+
+# --- versioned storage ---------------------------------------------------------------------------
+
+
+def canonical_json(mapping: ConnectionMapping) -> str:
+    """The mapping as canonical JSON (sorted keys, no spaces): equal mappings give equal text."""
+    return json.dumps(mapping.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(mapping: ConnectionMapping) -> str:
+    """SHA-256 of the canonical JSON: applying an unchanged mapping again is recognised as no change."""
+    return hashlib.sha256(canonical_json(mapping).encode("utf-8")).hexdigest()
+
+
+def mapping_from_json(text: str) -> ConnectionMapping:
+    """Read back a mapping stored with `canonical_json`."""
+    return ConnectionMapping.model_validate_json(text)
+
+
+def mapping_sort_key(version: int) -> str:
+    """The Ledger sort key of one mapping version (``MAPPING#000007``); versions sort as text."""
+    if not 1 <= version <= 999_999:
+        raise ValueError(f"mapping version out of range: {version}")
+    return f"{MAPPING_SK_PREFIX}{version:06d}"
+
+
+def version_from_sort_key(sort_key: str) -> int:
+    """The version number inside a ``MAPPING#000007`` sort key."""
+    if not sort_key.startswith(MAPPING_SK_PREFIX):
+        raise ValueError(f"not a mapping sort key: {sort_key!r}")
+    return int(sort_key.removeprefix(MAPPING_SK_PREFIX))
+
+
+def next_version(latest: int | None) -> int:
+    """The version number the next applied mapping gets (1 for the first)."""
+    return 1 if latest is None else latest + 1
