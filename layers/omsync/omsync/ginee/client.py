@@ -1,0 +1,285 @@
+"""The signed Ginee Open API client: one session, envelope checks, retries, and the limits Ginee documents.
+
+Every request is signed (`omsync.ginee.signing`), carries ``X-Advai-Country`` and a JSON body, and its
+envelope ``{code, message, data}`` is checked even on HTTP 200. ``SERVICE_BUSY``, HTTP 429 (honouring
+``Retry-After``), 5xx and connection failures are retried with exponential backoff and full jitter; when
+retries run out the last `ServiceBusy` is raised (a `RetryableError`, so the worker's message returns to
+its queue). ``calls`` counts HTTP requests made, retries included, for the benchmark.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Final
+
+import requests
+
+from omsync.ginee import signing
+from omsync.ginee.errors import GineeError, ServiceBusy, error_for_code
+from omsync.ginee.models import (
+    InboundOrder,
+    InventoryRow,
+    MasterProduct,
+    Order,
+    OrderPage,
+    SellOutbound,
+    Shop,
+    Warehouse,
+    format_timestamp,
+)
+
+MAX_WINDOW: Final = timedelta(days=15)
+MAX_PAGE_SIZE: Final = 100
+MAX_BATCH_IDS: Final = 100
+MAX_INVENTORY_PAGE_SIZE: Final = 50
+HISTORY_HORIZON: Final = timedelta(days=90)
+
+LIST_ORDERS: Final = "/openapi/order/v2/list-order"
+BATCH_GET: Final = "/openapi/order/v1/batch-get"
+SHOP_LIST: Final = "/openapi/shop/v1/list"
+MASTER_PRODUCT_LIST: Final = "/openapi/product/master/v1/list"
+MASTER_PRODUCT_GET: Final = "/openapi/product/master/v1/get"
+WAREHOUSE_SEARCH: Final = "/openapi/warehouse/v1/search"
+INVENTORY_LIST: Final = "/openapi/warehouse-inventory/v1/sku/list"
+INBOUND_GET: Final = "/openapi/inbound-order/v1/get"
+SELL_OUTBOUND_GET: Final = "/openapi/warehouse-inventory/v1/sell-outbound-order/get"
+
+
+def split_windows(since: datetime, to: datetime, width: timedelta = MAX_WINDOW) -> list[tuple[datetime, datetime]]:
+    """Cut ``[since, to)`` into consecutive windows no wider than ``width`` (Ginee allows 15 days)."""
+    if to <= since:
+        return []
+    windows: list[tuple[datetime, datetime]] = []
+    start = since
+    while start < to:
+        end = min(start + width, to)
+        windows.append((start, end))
+        start = end
+    return windows
+
+
+def chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    """Consecutive slices of at most ``size`` items."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+class GineeClient:
+    """A signed client for one Ginee account (access key + secret key)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        access_key: str,
+        secret_key: str,
+        country: str = "ID",
+        session: requests.Session | None = None,
+        max_retries: int = 5,
+        backoff_base: float = 0.25,
+        backoff_cap: float = 20.0,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rng: random.Random | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.access_key = access_key
+        self._secret_key = secret_key
+        self.country = country
+        self.session = session or requests.Session()
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.timeout = timeout
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self.calls = 0
+        self.retries = 0
+
+    # -- transport ---------------------------------------------------------------------------------
+
+    def call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, query: dict[str, str] | None = None
+    ) -> Any:
+        """Send one signed request and return the envelope's ``data``, retrying what is retryable."""
+        attempt = 0
+        while True:
+            try:
+                return self._call_once(method, path, body, query)
+            except ServiceBusy as busy:
+                if attempt >= self.max_retries:
+                    raise
+                self.retries += 1
+                self._sleep(self._delay(attempt, busy.retry_after))
+                attempt += 1
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        jittered = self._rng.uniform(0, min(self.backoff_cap, self.backoff_base * (2**attempt)))
+        return max(jittered, retry_after) if retry_after is not None else jittered
+
+    def _call_once(self, method: str, path: str, body: dict[str, Any] | None, query: dict[str, str] | None) -> Any:
+        headers = {
+            "Authorization": signing.authorization(self.access_key, self._secret_key, method, path),
+            "X-Advai-Country": self.country,
+            "Content-Type": "application/json",
+        }
+        data = json.dumps(body, default=_json_default) if body is not None else None
+        self.calls += 1
+        try:
+            response = self.session.request(
+                method, self.base_url + path, params=query, data=data, headers=headers, timeout=self.timeout
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise ServiceBusy(f"{path}: {type(exc).__name__}: {exc}") from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            raise ServiceBusy(
+                f"{path}: HTTP {response.status_code}",
+                retry_after=_retry_after(response.headers.get("Retry-After")),
+                status=response.status_code,
+            )
+        try:
+            envelope = json.loads(response.text, parse_float=Decimal)
+        except ValueError as exc:
+            raise GineeError(f"HTTP_{response.status_code}", response.text[:200], path=path) from exc
+        if not isinstance(envelope, dict) or "code" not in envelope:
+            raise GineeError(f"HTTP_{response.status_code}", "answer is not a Ginee envelope", path=path)
+        code = str(envelope["code"])
+        if code != "SUCCESS":
+            raise error_for_code(
+                code,
+                str(envelope.get("message") or ""),
+                path=path,
+                transaction_id=envelope.get("transactionId"),
+            )
+        return envelope.get("data")
+
+    # -- orders ------------------------------------------------------------------------------------
+
+    def list_order_page(self, request: dict[str, Any]) -> OrderPage:
+        """One raw ``list-order`` page for a request the caller built (window ≤ 15 days, size ≤ 100)."""
+        return OrderPage.model_validate(self.call("POST", LIST_ORDERS, request) or {})
+
+    def list_orders(
+        self,
+        *,
+        last_update_since: datetime | None = None,
+        last_update_to: datetime | None = None,
+        create_since: datetime | None = None,
+        create_to: datetime | None = None,
+        shop_ids: Sequence[str] | None = None,
+        channel: str | None = None,
+        order_status: str | None = None,
+        size: int = MAX_PAGE_SIZE,
+    ) -> Iterator[Order]:
+        """Every order updated (or created) in the range, oldest window first, each window paged by cursor.
+
+        Give either the ``last_update_*`` or the ``create_*`` pair; ``*_to`` defaults to now. The range is
+        cut into 15-day windows; a window that starts more than three months ago asks for
+        ``historicalData``. Rows are list rows: re-fetch with `batch_get` for the full order.
+        """
+        if (last_update_since is None) == (create_since is None):
+            raise ValueError("give exactly one of last_update_since or create_since")
+        size = min(max(size, 1), MAX_PAGE_SIZE)
+        by_update = last_update_since is not None
+        since = last_update_since if by_update else create_since
+        assert since is not None
+        to = (last_update_to if by_update else create_to) or self._clock()
+        horizon = self._clock() - HISTORY_HORIZON
+        since_key, to_key = ("lastUpdateSince", "lastUpdateTo") if by_update else ("createSince", "createTo")
+        for start, end in split_windows(since, to):
+            request: dict[str, Any] = {since_key: start, to_key: end, "size": size}
+            if shop_ids:
+                request["shopIdList"] = list(shop_ids)
+            if channel:
+                request["channel"] = channel
+            if order_status:
+                request["orderStatus"] = order_status
+            if start < horizon:
+                request["historicalData"] = True
+            while True:
+                page = self.list_order_page(request)
+                yield from page.content
+                if not page.more or page.next_cursor is None:
+                    break
+                request = {**request, "nextCursor": page.next_cursor}
+
+    def batch_get(self, order_ids: Iterable[str], *, historical: bool = False) -> list[Order]:
+        """Full orders by Ginee id, ≤100 ids per call. Ids Ginee does not know are left out of the answer."""
+        wanted = list(dict.fromkeys(order_ids))
+        orders: list[Order] = []
+        for chunk in chunks(wanted, MAX_BATCH_IDS):
+            body: dict[str, Any] = {"orderIds": chunk}
+            if historical:
+                body["historicalData"] = True
+            rows = self.call("POST", BATCH_GET, body) or []
+            orders.extend(Order.model_validate(row) for row in rows)
+        return orders
+
+    # -- catalogue, stock and purchases --------------------------------------------------------------
+
+    def _pages(self, path: str, body: dict[str, Any], size: int) -> Iterator[dict[str, Any]]:
+        # Ginee's paged lists count pages from 0 and answer {content, page, size, total}.
+        page = 0
+        while True:
+            data = self.call("POST", path, {**body, "page": page, "size": size}) or {}
+            content = data.get("content") or []
+            yield from content
+            total = data.get("total")
+            if len(content) < size or (total is not None and (page + 1) * size >= int(total)):
+                return
+            page += 1
+
+    def list_shops(self) -> list[Shop]:
+        """Every store connected to the Ginee account."""
+        return [Shop.model_validate(row) for row in self._pages(SHOP_LIST, {}, 200)]
+
+    def list_master_products(self, *, size: int = 100) -> list[MasterProduct]:
+        """Every master product (list rows: ``variationBriefs`` rather than full variations)."""
+        return [MasterProduct.model_validate(row) for row in self._pages(MASTER_PRODUCT_LIST, {}, size)]
+
+    def get_master_product(self, product_id: str) -> MasterProduct:
+        """One master product with its variations, prices, costs and bundle composition."""
+        return MasterProduct.model_validate(self.call("GET", MASTER_PRODUCT_GET, query={"productId": product_id}))
+
+    def search_warehouses(self, *, status: str | None = None) -> list[Warehouse]:
+        """Every warehouse (optionally only those with ``warehouseStatus`` = status)."""
+        body = {"warehouseStatus": status} if status else {}
+        return [Warehouse.model_validate(row) for row in self._pages(WAREHOUSE_SEARCH, body, 100)]
+
+    def list_inventory(self, warehouse_id: str, *, master_skus: Sequence[str] | None = None) -> list[InventoryRow]:
+        """Stock of every SKU in one warehouse (50 per page, Ginee's limit for this list)."""
+        body: dict[str, Any] = {"warehouseId": warehouse_id}
+        if master_skus:
+            body["masterSkuList"] = list(master_skus)
+        return [InventoryRow.model_validate(row) for row in self._pages(INVENTORY_LIST, body, MAX_INVENTORY_PAGE_SIZE)]
+
+    def get_inbound(self, inbound_id: str) -> InboundOrder:
+        """One purchase inbound with its received quantities and prices."""
+        return InboundOrder.model_validate(self.call("GET", INBOUND_GET, query={"inboundOrderId": inbound_id}))
+
+    def get_sell_outbound(self, order_id: str) -> SellOutbound:
+        """The sell-outbound of an order: SKUs out of the warehouse and their purchase cost."""
+        return SellOutbound.model_validate(self.call("GET", SELL_OUTBOUND_GET, query={"orderId": order_id}))
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None
