@@ -1,0 +1,201 @@
+"""How omsync proves who it is to Accurate Online: an OAuth2 token or an API token with a signature.
+
+OAuth2 (authorization code): the seller approves omsync once; the code is exchanged for an access token
+(about 15 days) and a refresh token. Refreshing returns a *new* refresh token that replaces the old one,
+so every refresh hands the new pair to the caller's ``on_refresh`` callback, which must persist it (in
+production: back into Secrets Manager under a lock). Data calls also need a database session
+(``X-Session-ID`` from ``open-db.do``), kept by the client.
+
+API token: a static ``aat.…`` bearer token plus, on every request, ``X-Api-Timestamp`` and
+``X-Api-Signature`` = lowercase hex HMAC-SHA256 of the timestamp keyed by the signature secret. No session.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlencode
+
+import requests
+
+from omsync.accurate.documents import from_json
+from omsync.accurate.errors import AuthenticationFailed, Transient
+
+ACCOUNT_URL = "https://account.accurate.id"
+
+
+def sign(timestamp: str, signature_secret: str) -> str:
+    """The ``X-Api-Signature`` of a timestamp: HMAC-SHA256 keyed by the signature secret, lowercase hex."""
+    return hmac.new(signature_secret.encode(), timestamp.encode(), hashlib.sha256).hexdigest()
+
+
+def fingerprint(token: str) -> str:
+    """A stable, non-secret name for a token: the rate limit is per token, so its governor keys on this."""
+    return hashlib.sha256(token.encode()).hexdigest()[:24]
+
+
+class Auth(Protocol):
+    """What the client needs from an authentication method."""
+
+    @property
+    def uses_session(self) -> bool:
+        """True when data calls need an ``X-Session-ID`` from ``open-db.do`` (OAuth)."""
+        ...
+
+    @property
+    def token_fingerprint(self) -> str:
+        """Key of the per-token rate budget."""
+        ...
+
+    def headers(self) -> dict[str, str]:
+        """Headers proving identity on one request."""
+        ...
+
+    def refresh(self) -> None:
+        """Get a fresh credential after ``invalid_token``; raises `AuthenticationFailed` if impossible."""
+        ...
+
+
+@dataclass(frozen=True)
+class ApiTokenAuth:
+    """An Accurate API token and its signature secret (one token = one company database)."""
+
+    api_token: str
+    signature_secret: str
+    clock: Callable[[], float] = time.time
+
+    @property
+    def uses_session(self) -> bool:
+        return False
+
+    @property
+    def token_fingerprint(self) -> str:
+        return fingerprint(self.api_token)
+
+    def headers(self) -> dict[str, str]:
+        timestamp = str(int(self.clock()))
+        return {
+            "Authorization": f"Bearer {self.api_token}",
+            "X-Api-Timestamp": timestamp,
+            "X-Api-Signature": sign(timestamp, self.signature_secret),
+        }
+
+    def refresh(self) -> None:
+        raise AuthenticationFailed("the API token was refused; the seller must create a new one")
+
+
+@dataclass(frozen=True)
+class OAuthTokens:
+    """An OAuth2 token pair as Accurate issues it; ``expires_at`` is epoch seconds."""
+
+    access_token: str
+    refresh_token: str
+    expires_at: float
+
+
+def authorize_url(client_id: str, redirect_uri: str, scope: str, state: str, account_url: str = ACCOUNT_URL) -> str:
+    """Where to send the seller's browser to approve omsync (request every scope at once: re-consent replaces them)."""
+    query = urlencode(
+        {"client_id": client_id, "response_type": "code", "redirect_uri": redirect_uri, "scope": scope, "state": state}
+    )
+    return f"{account_url}/oauth/authorize?{query}"
+
+
+def _token_request(
+    http: requests.Session, account_url: str, client_id: str, client_secret: str, form: dict[str, str]
+) -> OAuthTokens:
+    basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+    try:
+        response = http.post(
+            f"{account_url}/oauth/token",
+            data=form,
+            headers={"Authorization": f"Basic {basic}"},
+            timeout=(5, 30),
+        )
+    except requests.RequestException as exc:
+        raise Transient(f"token endpoint unreachable: {exc}") from exc
+    if response.status_code >= 500:
+        raise Transient(f"token endpoint answered {response.status_code}")
+    body = from_json(response.content) if response.content else {}
+    if response.status_code != 200 or "access_token" not in body:
+        raise AuthenticationFailed(f"token request refused: {body.get('error', response.status_code)}")
+    return OAuthTokens(
+        access_token=str(body["access_token"]),
+        refresh_token=str(body["refresh_token"]),
+        expires_at=time.time() + float(body.get("expires_in", 0)),
+    )
+
+
+def exchange_code(
+    code: str,
+    redirect_uri: str,
+    client_id: str,
+    client_secret: str,
+    account_url: str = ACCOUNT_URL,
+    http: requests.Session | None = None,
+) -> OAuthTokens:
+    """Exchange the authorization code from the redirect for a token pair (HTTP Basic client credentials)."""
+    return _token_request(
+        http or requests.Session(),
+        account_url,
+        client_id,
+        client_secret,
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+    )
+
+
+class OAuthAuth:
+    """OAuth2 bearer auth that refreshes itself and hands every new token pair to ``on_refresh``."""
+
+    def __init__(
+        self,
+        tokens: OAuthTokens,
+        client_id: str,
+        client_secret: str,
+        on_refresh: Callable[[OAuthTokens], None],
+        account_url: str = ACCOUNT_URL,
+        http: requests.Session | None = None,
+    ) -> None:
+        self._tokens = tokens
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._on_refresh = on_refresh
+        self._account_url = account_url
+        self._http = http or requests.Session()
+        self._lock = threading.Lock()
+
+    @property
+    def tokens(self) -> OAuthTokens:
+        """The current token pair."""
+        return self._tokens
+
+    @property
+    def uses_session(self) -> bool:
+        return True
+
+    @property
+    def token_fingerprint(self) -> str:
+        # Accurate counts per access token; after a refresh the new token has its own budget.
+        return fingerprint(self._tokens.access_token)
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._tokens.access_token}"}
+
+    def refresh(self) -> None:
+        """Trade the refresh token for a new pair; the old refresh token is dead afterwards."""
+        with self._lock:
+            new = _token_request(
+                self._http,
+                self._account_url,
+                self._client_id,
+                self._client_secret,
+                {"grant_type": "refresh_token", "refresh_token": self._tokens.refresh_token},
+            )
+            self._tokens = new
+            self._on_refresh(new)
