@@ -1,0 +1,254 @@
+"""An order that reached its store's trigger status becomes one Sales Invoice (Faktur Penjualan).
+
+The rules, each with a worked journal, are in docs/POSTING.md; the short form:
+
+- customer, branch and number from the store mapping; number = prefix + marketplace order number;
+- one line per order line by master SKU (bundles exploded into their components when the store says so);
+- unit price = the marketplace's original price; the line discount = every *seller-funded* discount
+  (the item's own seller discount plus its share of the seller's order voucher). Platform vouchers, coins
+  and subsidies are not the seller's discount and appear nowhere;
+- PKP stores: the PPN tax on every line, prices inclusive or exclusive per the mapping;
+- buyer-paid shipping per the store rule; transDate = the paid date in Asia/Jakarta.
+
+Amounts are whole rupiah: every split (voucher over lines, bundle over components) rounds half up and
+gives the last share the remainder, so the parts always add up to the whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_CEILING, Decimal
+
+from omsync.accurate.documents import SalesInvoice, SalesInvoiceExpense, SalesInvoiceItem
+from omsync.config.mapping import ShippingRule, StoreMapping
+from omsync.errors import OnHold, PermanentError
+from omsync.ginee.models import Order, OrderItem
+from omsync.money import ZERO, round_rupiah
+from omsync.posting.numbers import invoice_number, jakarta_date
+
+SHIPPING_EXPENSE_NAME = "Ongkos kirim dibayar pembeli"
+
+
+@dataclass(frozen=True)
+class PlannedLine:
+    """One invoice line before it becomes Accurate's ``detailItem``, remembering the order line it came from.
+
+    ``quantity`` is in the SKU's own units (a bundle component: per-bundle quantity × bundles sold);
+    ``gross`` = unit price × quantity and ``discount`` are whole rupiah.
+    """
+
+    order_item_id: str
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    discount: Decimal
+    warehouse: str
+    units_per_order_unit: int = 1
+    """How many of this SKU one unit of the order line holds (1, or the component quantity of a bundle)."""
+
+    @property
+    def gross(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+    @property
+    def net(self) -> Decimal:
+        """What the buyer pays the seller for this line, tax included when prices include it."""
+        return self.gross - self.discount
+
+
+def marketplace_order_number(order: Order) -> str:
+    """The order number the seller sees on the marketplace (``externalOrderSn``), else Ginee's order id."""
+    return order.external_order_sn or order.external_order_id or order.order_id
+
+
+def sales_invoice_number(order: Order, store: StoreMapping) -> str:
+    """The deterministic Sales Invoice number of an order."""
+    return invoice_number(store.number_prefix, marketplace_order_number(order))
+
+
+def plan_sales_invoice(
+    order: Order,
+    store: StoreMapping,
+    component_prices: Mapping[str, Decimal] | None = None,
+) -> SalesInvoice:
+    """The Sales Invoice for a paid order, per the store's mapping.
+
+    ``component_prices`` (master SKU → selling price, from Ginee's master products) weighs how a bundle's
+    price is split over its components; without it the split follows the component quantities.
+    Raises `OnHold` for an unmapped warehouse and `PermanentError` for an order that cannot be invoiced
+    (no lines, a line without SKU, seller discounts above the price).
+    """
+    lines = plan_lines(order, store, component_prices or {})
+    taxable = store.tax.pkp
+    marketplace_no = marketplace_order_number(order)
+    return SalesInvoice(
+        number=sales_invoice_number(order, store),
+        customer_no=store.customer_no,
+        branch_name=store.branch,
+        trans_date=jakarta_date(_paid_at(order)),
+        po_number=marketplace_no,
+        description=f"{store.name} order {marketplace_no} (Ginee {order.order_id})",
+        taxable=taxable,
+        inclusive_tax=store.tax.prices_include_ppn if taxable else None,
+        tax1_name=store.tax.tax_name if taxable else None,
+        detail_item=[
+            SalesInvoiceItem(
+                item_no=line.sku,
+                quantity=Decimal(line.quantity),
+                unit_price=line.unit_price,
+                item_cash_discount=line.discount if line.discount else None,
+                warehouse_name=line.warehouse,
+                use_tax1=True if taxable else None,
+            )
+            for line in lines
+        ],
+        detail_expense=_shipping_lines(order, store),
+    )
+
+
+def plan_lines(order: Order, store: StoreMapping, component_prices: Mapping[str, Decimal]) -> list[PlannedLine]:
+    """The invoice lines of an order, in order-line order, with seller discounts spread over them."""
+    if not order.items:
+        raise PermanentError(f"order {order.order_id} has no lines to invoice")
+    own_discounts = [_own_seller_discount(item) for item in order.items]
+    grosses = [_unit_price(order, item) * item.quantity for item in order.items]
+    voucher_shares = split_proportionally(
+        order.payment_info.voucher_seller, [gross - own for gross, own in zip(grosses, own_discounts, strict=True)]
+    )
+    planned: list[PlannedLine] = []
+    for item, gross, own, voucher in zip(order.items, grosses, own_discounts, voucher_shares, strict=True):
+        discount = own + voucher
+        if discount > gross:
+            raise PermanentError(
+                f"order {order.order_id}: seller discounts {discount} exceed the price {gross} of {_sku(order, item)}"
+            )
+        warehouse = store.warehouse_for(item.warehouse_id or order.warehouse_id)
+        if store.explode_bundles and item.bundle_skus:
+            planned.extend(_bundle_components(order, item, gross, discount, warehouse, component_prices))
+        else:
+            planned.append(
+                PlannedLine(
+                    order_item_id=_item_id(item, len(planned)),
+                    sku=_sku(order, item),
+                    quantity=item.quantity,
+                    unit_price=_unit_price(order, item),
+                    discount=discount,
+                    warehouse=warehouse,
+                )
+            )
+    return planned
+
+
+def split_proportionally(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """Split a whole-rupiah ``total`` over ``weights``: each share rounds half up, the last takes the rest.
+
+    With no positive weight everything goes to the last share. The shares always sum to ``total``.
+    """
+    if not weights:
+        return []
+    weight_sum = sum(weights, ZERO)
+    shares: list[Decimal] = []
+    for weight in weights[:-1]:
+        shares.append(round_rupiah(total * weight / weight_sum) if weight_sum > 0 else ZERO)
+    shares.append(total - sum(shares, ZERO))
+    return shares
+
+
+def _bundle_components(
+    order: Order,
+    item: OrderItem,
+    gross: Decimal,
+    discount: Decimal,
+    warehouse: str,
+    component_prices: Mapping[str, Decimal],
+) -> list[PlannedLine]:
+    """A bundle line as its components: the bundle's price and discount split by component value.
+
+    Component unit prices round *up* to whole rupiah (a price must be a per-unit amount), and the few
+    rupiah this adds over the bundle's price join the last component's discount, so the components'
+    net amounts add up to exactly the bundle line's net amount.
+    """
+    components = item.bundle_skus
+    weights = [component_prices.get(c.master_sku, Decimal(1)) * c.quantity for c in components]
+    gross_shares = split_proportionally(gross, weights)
+    discount_shares = split_proportionally(discount, weights)
+    lines: list[PlannedLine] = []
+    for component, gross_share, discount_share in zip(components, gross_shares, discount_shares, strict=True):
+        quantity = component.quantity * item.quantity
+        unit_price = (gross_share / quantity).to_integral_value(rounding=ROUND_CEILING)
+        lines.append(
+            PlannedLine(
+                order_item_id=_item_id(item, 0),
+                sku=component.master_sku,
+                quantity=quantity,
+                unit_price=unit_price,
+                discount=discount_share,
+                warehouse=warehouse,
+                units_per_order_unit=component.quantity,
+            )
+        )
+    surplus = sum((line.gross for line in lines), ZERO) - gross
+    last = lines[-1]
+    lines[-1] = PlannedLine(
+        order_item_id=last.order_item_id,
+        sku=last.sku,
+        quantity=last.quantity,
+        unit_price=last.unit_price,
+        discount=last.discount + surplus,
+        warehouse=last.warehouse,
+        units_per_order_unit=last.units_per_order_unit,
+    )
+    return lines
+
+
+def _unit_price(order: Order, item: OrderItem) -> Decimal:
+    # The price before the seller's own discount, so the discount shows on the invoice line.
+    price = item.original_price if item.original_price is not None else item.actual_price
+    if price is None:
+        raise PermanentError(f"order {order.order_id}: line {_sku(order, item)} has no price")
+    return round_rupiah(price)
+
+
+def _own_seller_discount(item: OrderItem) -> Decimal:
+    """The line's own seller discount: original minus actual price (Ginee puts seller rebates in actual_price)."""
+    if item.original_price is None or item.actual_price is None:
+        return ZERO
+    return round_rupiah((item.original_price - item.actual_price) * item.quantity)
+
+
+def _sku(order: Order, item: OrderItem) -> str:
+    sku = item.master_sku or item.sku
+    if not sku:
+        raise OnHold(
+            "missing_sku",
+            f"a line of order {marketplace_order_number(order)} ({item.product_name or 'unnamed'}) has no master SKU",
+            "bind the marketplace product to a master SKU in Ginee",
+        )
+    return sku
+
+
+def _item_id(item: OrderItem, position: int) -> str:
+    return item.item_id or item.master_sku or item.sku or str(position)
+
+
+def _paid_at(order: Order) -> datetime:
+    # COD orders have no payment time until delivery: their invoice is dated when the order was created.
+    moment = order.pay_at or order.create_at
+    if moment is None:
+        raise PermanentError(f"order {order.order_id} has neither a paid nor a created time")
+    return moment
+
+
+def _shipping_lines(order: Order, store: StoreMapping) -> list[SalesInvoiceExpense]:
+    """Buyer-paid shipping as invoice revenue, only when the store books it (the expense comes at settlement)."""
+    if store.shipping is not ShippingRule.REVENUE_AND_EXPENSE:
+        return []
+    buyer_shipping = round_rupiah(order.payment_info.final_shipping_fee)
+    if buyer_shipping <= 0:
+        return []
+    account = store.accounts.shipping_revenue
+    if account is None:  # the mapping validator already requires it; keeps mypy honest
+        raise PermanentError(f"store {store.name} books shipping but has no shipping_revenue account")
+    return [SalesInvoiceExpense(account_no=account, expense_amount=buyer_shipping, expense_name=SHIPPING_EXPENSE_NAME)]
