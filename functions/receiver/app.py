@@ -1,0 +1,33 @@
+"""Ginee webhook receiver: POST /webhooks/ginee/{connectionId}/{token} → a work queue."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from omsync.config.settings import settings
+from omsync.observability import logger, metrics, tracer
+from omsync.receive import receive_webhook, register_lambda_context
+
+settings()  # a misconfigured deploy fails here, at cold start
+app = APIGatewayHttpResolver()
+
+
+@app.post("/webhooks/ginee/<connectionId>/<token>")
+def ginee_webhook(connectionId: str, token: str) -> Response[dict[str, Any]]:  # noqa: N803 - the route's name
+    event = app.current_event
+    raw = event.body or ""
+    body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
+    reply = receive_webhook(connectionId, token, body)
+    return Response(status_code=reply.status_code, content_type=content_types.APPLICATION_JSON, body=reply.body)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    register_lambda_context(context)
+    return app.resolve(event, context)

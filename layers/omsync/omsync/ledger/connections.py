@@ -1,0 +1,92 @@
+"""Connections: one Ginee account linked to one Accurate database, stored at pk=CONN#{id}, sk=META.
+
+The connection holds no credentials, only where they are (Secrets Manager ARNs or names), and the
+SHA-256 of its webhook token: the token itself exists only in the URL given to Ginee.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from omsync.ledger.tables import ledger_table
+
+CONNECTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+_CONNECTION_ID = re.compile(CONNECTION_ID_PATTERN)
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamps must carry a timezone")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+class ConnectionStatus(StrEnum):
+    """Whether a connection's webhooks and work are accepted."""
+
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+class Connection(BaseModel):
+    """A Ginee account linked to an Accurate database."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(pattern=CONNECTION_ID_PATTERN)
+    name: str = Field(min_length=1)
+    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    ginee_secret: str = Field(min_length=1, description="Secrets Manager ARN or name of the Ginee access/secret key")
+    accurate_secret: str = Field(min_length=1, description="Secrets Manager ARN or name of the Accurate credentials")
+    created_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    status: ConnectionStatus = ConnectionStatus.ACTIVE
+
+    def accepts_token(self, token: str) -> bool:
+        """Whether `token` is this connection's webhook token (constant-time comparison of SHA-256 digests)."""
+        return hmac.compare_digest(hash_token(token), self.token_sha256)
+
+
+def hash_token(token: str) -> str:
+    """The hex SHA-256 of a webhook token, the only form in which it is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def is_connection_id(value: str) -> bool:
+    """Whether `value` has the shape of a connection id (so it is safe to use in a key)."""
+    return _CONNECTION_ID.fullmatch(value) is not None
+
+
+def connection_key(connection_id: str) -> dict[str, str]:
+    """The Ledger key of a connection record."""
+    return {"pk": f"CONN#{connection_id}", "sk": "META"}
+
+
+class ConnectionRepository:
+    """Reads and writes connection records in the Ledger table."""
+
+    def get(self, connection_id: str) -> Connection | None:
+        """The connection with this id, or None when there is none (or the id is not a valid id)."""
+        if not is_connection_id(connection_id):
+            return None
+        item = ledger_table().get_item(Key=connection_key(connection_id), ConsistentRead=True).get("Item")
+        if item is None:
+            return None
+        return Connection.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk", "kind")})
+
+    def put(self, connection: Connection) -> None:
+        """Create or replace a connection record."""
+        item: dict[str, Any] = {
+            **connection_key(connection.id),
+            "kind": "connection",
+            **connection.model_dump(mode="json"),
+        }
+        ledger_table().put_item(Item=item)

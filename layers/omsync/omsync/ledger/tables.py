@@ -1,0 +1,35 @@
+"""The one place that creates boto3 handles for DynamoDB.
+
+Handles are created lazily (on first use, not at import) so they pick up AWS_ENDPOINT_URL and
+credentials as they are when the code first runs — in Lambda, at cold start; locally, after the
+embedded stack has pointed the process at moto.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+import boto3
+
+from omsync.config.settings import settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBServiceResource
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+@functools.cache
+def dynamodb() -> DynamoDBServiceResource:
+    """The process-wide DynamoDB resource."""
+    return boto3.resource("dynamodb")
+
+
+def ledger_table() -> Table:
+    """The Ledger single table (name from LEDGER_TABLE)."""
+    return dynamodb().Table(settings().ledger_table)
+
+
+def reset() -> None:
+    """Drop cached handles (the next call builds them from the current environment)."""
+    dynamodb.cache_clear()
