@@ -47,6 +47,7 @@ MASTER_PRODUCT_GET: Final = "/openapi/product/master/v1/get"
 WAREHOUSE_SEARCH: Final = "/openapi/warehouse/v1/search"
 INVENTORY_LIST: Final = "/openapi/warehouse-inventory/v1/sku/list"
 INBOUND_GET: Final = "/openapi/inbound-order/v1/get"
+OUTBOUND_GET: Final = "/openapi/outbound-order/v1/get"
 SELL_OUTBOUND_GET: Final = "/openapi/warehouse-inventory/v1/sell-outbound-order/get"
 
 
@@ -270,6 +271,11 @@ class GineeClient:
     def get_inbound(self, inbound_id: str) -> InboundOrder:
         """One purchase inbound with its received quantities and prices."""
         return InboundOrder.model_validate(self.call("GET", INBOUND_GET, query={"inboundOrderId": inbound_id}))
+
+    def get_outbound(self, outbound_id: str) -> SellOutbound:
+        """A non-sale outbound (a stock adjustment out). The path mirrors the inbound one; see ARCHITECTURE §5."""
+        data = self.call("GET", OUTBOUND_GET, query={"outboundOrderId": outbound_id}) or {}
+        return SellOutbound.model_validate({"orderId": "", **data})
 
     def get_sell_outbound(self, order_id: str) -> SellOutbound:
         """The sell-outbound of an order: SKUs out of the warehouse and their purchase cost."""
