@@ -138,3 +138,27 @@ class TestReturnGuards:
         assert [(line.item_no, line.quantity) for line in sales_return.detail_item] == [("MUG", 2), ("TEA", 1)]
         assert document_amounts(sales_return, PPN).receivable == rp(100000)
         assert document_amounts(plan_sales_invoice(sold, shop, prices), PPN).receivable == rp(200000)
+
+
+class TestKnownLimit:
+    def test_a_line_returned_in_three_parts_can_carry_one_rupiah_more_ppn_than_the_invoice(self) -> None:
+        """docs/POSTING.md §8 "Known limit": Piutang adds up exactly, PPN is each return's own."""
+        sold = returned(
+            worked_example_order(),
+            a_return("RT-1", "2026-03-20T03:00:00Z", ("SKU-B", 1)),
+            a_return("RT-2", "2026-03-21T03:00:00Z", ("SKU-B", 1)),
+            a_return("RT-3", "2026-03-22T03:00:00Z", ("SKU-B", 1)),
+        )
+
+        amounts = [document_amounts(ret, PPN) for ret in plan_sales_returns(sold, store(), INVOICED)]
+
+        assert [
+            a.item_cash_discount for ret in plan_sales_returns(sold, store(), INVOICED) for a in ret.detail_item
+        ] == [
+            1850,
+            1850,
+            1850,
+        ]
+        assert sum(a.receivable for a in amounts) == rp(160950)
+        assert sum(a.ppn for a in amounts) == rp(15951)
+        assert sum(a.revenue for a in amounts) == rp(144999)
