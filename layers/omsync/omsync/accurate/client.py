@@ -38,10 +38,12 @@ from omsync.accurate.auth import ACCOUNT_URL, Auth
 from omsync.accurate.documents import AccurateDocument, format_accurate_date, from_json, to_json
 from omsync.accurate.errors import (
     AccurateError,
+    AuthenticationFailed,
     DuplicateNumber,
     InsufficientScope,
     NotFound,
     RateLimited,
+    Rejected,
     SessionExpired,
     TokenExpired,
     Transient,
@@ -276,9 +278,15 @@ class AccurateClient:
         messages = body.get("d")
         if bulk and isinstance(messages, list) and messages and all(isinstance(row, dict) for row in messages):
             return body  # per-row results; the caller reads each row
-        if isinstance(messages, list):
-            raise classify([str(m) for m in messages])
-        raise classify([str(messages or body.get("message") or f"HTTP {status}")])
+        texts = (
+            [str(m) for m in messages]
+            if isinstance(messages, list)
+            else [str(messages or body.get("message") or f"HTTP {status}")]
+        )
+        error = classify(texts)
+        if status == 401 and isinstance(error, Rejected):
+            raise AuthenticationFailed(error.args[0], error.messages)
+        raise error
 
     # --- operations -------------------------------------------------------------------------------------
 

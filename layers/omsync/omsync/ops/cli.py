@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 # Modules that add `omsync sandbox <name>` commands.
 SANDBOX_MODULES: tuple[str, ...] = (
+    "omsync.local.accurate.cli",
 )
 
 
