@@ -1,0 +1,193 @@
+"""Specification: the oracle works out the books from a scenario's facts alone (docs/POSTING.md numbers)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from omsync.config.mapping import ConnectionMapping
+from omsync.local.oracle import SALES_INVOICE, SALES_RETURN, compare, expected_books
+from omsync.local.scenarios.facts import LineFacts, OrderFacts, ProductFacts, Scenario, StoreFacts
+from omsync.local.scenarios.fees import FeeRules
+from posting_builders import ACCOUNTS
+
+T0 = datetime(2026, 3, 15, 3, 0, tzinfo=UTC)
+SEED: dict[str, Any] = {
+    "defaults": {
+        "receivableAccountNo": "1201",
+        "salesAccountNo": "4101",
+        "salesReturnAccountNo": "4102",
+        "inventoryAccountNo": "1301",
+        "cogsAccountNo": "5101",
+        "outputTaxAccountNo": "2201",
+        "openingEquityAccountNo": "3102",
+    },
+    "items": [
+        {"no": "SKU-B", "openingStock": [{"warehouseName": "Gudang Utama", "quantity": "10", "unitCost": "30000"}]}
+    ],
+}
+OPENING = Decimal(300000)
+
+
+def mapping(**store_overrides: Any) -> ConnectionMapping:
+    store: dict[str, Any] = {
+        "name": "Toko Tokopedia",
+        "channel": "TOKOPEDIA_ID",
+        "customer_no": "C-TOKOPEDIA",
+        "number_prefix": "TP-",
+        "tax": {"pkp": True, "prices_include_ppn": True, "tax_name": "PPN"},
+        "accounts": ACCOUNTS,
+        "warehouses": {"WW-1": "Gudang Utama"},
+    }
+    store.update(store_overrides)
+    return ConnectionMapping.model_validate({"stores": {"SH-TOKO": store}})
+
+
+def worked_example(**changes: Any) -> OrderFacts:
+    """DESIGN §1: 3 × B at 55,500, seller discount 5,550 (1,850 a unit), platform voucher 10,000."""
+    facts = OrderFacts(
+        order_id="SO-1",
+        external_order_sn="INV/1001",
+        store_key="tokopedia",
+        shop_id="SH-TOKO",
+        channel="TOKOPEDIA_ID",
+        warehouse_id="WW-1",
+        outcome="completed",
+        final_status="COMPLETED",
+        created_at=T0,
+        lines=(LineFacts("IT-1", "SKU-B", "fashion", 3, Decimal(55500), Decimal(1850)),),
+        is_cod=False,
+        payment_method="VA",
+        affiliate=False,
+        voucher_seller=Decimal(0),
+        voucher_platform=Decimal(10000),
+        coin=Decimal(0),
+        shipping_fee=Decimal(9000),
+        shipping_subsidy=Decimal(0),
+        seller_shipping=Decimal(0),
+        fees={"commission": Decimal(9657), "order_processing": Decimal(1250), "payment": Decimal(1000)},
+        paid_at=T0,
+        completed_at=T0,
+    )
+    return replace(facts, **changes)
+
+
+def scenario(*orders: OrderFacts) -> Scenario:
+    return Scenario(
+        name="handmade",
+        seed=1,
+        description="",
+        start=T0,
+        warehouses=(),
+        stores=(StoreFacts("tokopedia", "SH-TOKO", "Toko", "TOKOPEDIA_ID", "ext", "WW-1", True, True, FeeRules()),),
+        products=(ProductFacts("MP-B", "SKU-B", "Celana", "fashion", Decimal(55500), Decimal(30000)),),
+        orders=orders,
+        inbounds=(),
+        adjustments=(),
+        product_changes=(),
+        events=(),
+    )
+
+
+class TestTheWorkedExample:
+    def test_one_invoice_and_its_journal_on_top_of_the_opening_stock(self) -> None:
+        books = expected_books(scenario(worked_example()), mapping(), SEED)
+
+        assert books.documents == {SALES_INVOICE: {"TP-INV/1001": Decimal(160950)}}
+        assert books.trial_balance == {
+            "1201": Decimal(160950),
+            "1301": OPENING - 90000,
+            "2201": Decimal(-15950),
+            "3102": -OPENING,
+            "4101": Decimal(-145000),
+            "5101": Decimal(90000),
+        }
+
+    def test_the_trial_balance_balances(self) -> None:
+        books = expected_books(scenario(worked_example()), mapping(), SEED)
+
+        assert sum(books.trial_balance.values()) == 0
+
+
+class TestCancellations:
+    def test_cancelled_before_payment_books_nothing(self) -> None:
+        order = worked_example(paid_at=None, completed_at=None, cancelled_at=T0, cancel_stage="PENDING_PAYMENT")
+
+        books = expected_books(scenario(order), mapping(), SEED)
+
+        assert books.documents == {}
+        assert books.trial_balance == {"1301": OPENING, "3102": -OPENING}
+
+    def test_cancelled_after_the_invoice_under_rule_delete_leaves_no_invoice(self) -> None:
+        order = worked_example(completed_at=None, cancelled_at=T0, cancel_stage="PAID", final_status="CANCELLED")
+
+        books = expected_books(scenario(order), mapping(), SEED)
+
+        assert books.documents == {}
+
+    def test_cancelled_after_the_invoice_under_rule_sales_return_reverses_it_entirely(self) -> None:
+        order = worked_example(completed_at=None, cancelled_at=T0, cancel_stage="PAID", final_status="CANCELLED")
+
+        books = expected_books(scenario(order), mapping(cancellation="sales_return"), SEED)
+
+        assert books.documents == {
+            SALES_INVOICE: {"TP-INV/1001": Decimal(160950)},
+            SALES_RETURN: {"TP-INV/1001-RC": Decimal(160950)},
+        }
+        assert books.trial_balance == {
+            "1301": OPENING,
+            "3102": -OPENING,
+            "4101": Decimal(-145000),
+            "4102": Decimal(145000),
+        }
+
+
+class TestReturns:
+    def test_one_unit_returned_gives_back_a_third_of_the_discount(self) -> None:
+        line = LineFacts("IT-1", "SKU-B", "fashion", 3, Decimal(55500), Decimal(1850), returned_quantity=1)
+        order = worked_example(lines=(line,), returned_at=T0, final_status="RETURNED")
+
+        books = expected_books(scenario(order), mapping(), SEED)
+
+        assert books.documents[SALES_RETURN] == {"TP-INV/1001-R1": Decimal(53650)}
+        assert books.trial_balance["4102"] == Decimal(48333)
+        assert books.trial_balance["2201"] == Decimal(-15950 + 5317)
+        assert books.trial_balance["1201"] == Decimal(160950 - 53650)
+        assert books.trial_balance["5101"] == Decimal(60000)
+
+
+class TestHolds:
+    def test_a_paid_order_of_an_unmapped_store_is_expected_on_hold_not_invoiced(self) -> None:
+        order = worked_example(shop_id="SH-OTHER")
+
+        books = expected_books(scenario(order), mapping(), SEED)
+
+        assert books.documents == {}
+        assert books.on_hold == {"unmapped_store": 1}
+
+
+class TestCompare:
+    def test_identical_books_match(self) -> None:
+        books = expected_books(scenario(worked_example()), mapping(), SEED)
+
+        result = compare(books, dict(books.trial_balance), books.documents)
+
+        assert result.matches
+        assert result.trial_balance_difference == 0
+
+    def test_a_missing_invoice_and_a_wrong_account_are_reported(self) -> None:
+        books = expected_books(scenario(worked_example()), mapping(), SEED)
+        actual = dict(books.trial_balance) | {"2201": Decimal(-15951), "4101": Decimal(-144999)}
+
+        result = compare(books, actual, {})
+
+        assert not result.matches
+        assert result.account_differences == {
+            "2201": (Decimal(-15950), Decimal(-15951)),
+            "4101": (Decimal(-145000), Decimal(-144999)),
+        }
+        assert result.trial_balance_difference == 2
+        assert result.document_differences == {SALES_INVOICE: {"TP-INV/1001": (Decimal(160950), None)}}
+        assert "TP-INV/1001: expected (160,950), missing in Accurate" in result.report()
