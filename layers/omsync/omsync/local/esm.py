@@ -1,0 +1,291 @@
+"""What Lambda's SQS event source mapping does, for every `Type: SQS` event in the template.
+
+Per mapping, `MaximumConcurrency` pollers (threads; 2 when unset) receive up to `BatchSize` messages,
+waiting up to `MaximumBatchingWindowInSeconds` to fill a batch, and invoke the function with an
+`aws:sqs` event. Success deletes the batch. With `ReportBatchItemFailures` only the reported
+messages fail; a raised exception (or an invalid report) fails the whole batch. Failed messages are
+made visible again at once, in the order they were received, so their `ApproximateReceiveCount`
+grows and moto's redrive policy moves them to the DLQ after `maxReceiveCount` receives.
+
+Differences from AWS, on purpose: failed messages come back immediately instead of after the
+queue's VisibilityTimeout (tests and the demo would otherwise wait minutes); pollers do not scale
+with the backlog; the function's Timeout is not enforced.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from omsync.local.aws import AwsTarget, LocalResources
+from omsync.local.lambdas import FunctionRunner, FunctionSpec
+
+DEFAULT_POLLERS = 2
+
+# Not omsync.observability: its Powertools objects must be built after the functions' environment is set.
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SqsMapping:
+    """One `Type: SQS` event of a function, with the queue it reads."""
+
+    function: str
+    event: str
+    queue: str
+    queue_url: str
+    queue_arn: str
+    batch_size: int
+    batching_window_seconds: float
+    report_batch_item_failures: bool
+    pollers: int
+
+    @property
+    def key(self) -> str:
+        """`<function logical id>.<event name>`, the key of this mapping's counters."""
+        return f"{self.function}.{self.event}"
+
+
+def sqs_mappings(specs: Iterable[FunctionSpec], resources: LocalResources) -> list[SqsMapping]:
+    """Every enabled `Type: SQS` event of the functions."""
+    mappings = []
+    for spec in specs:
+        for name, event in spec.events.items():
+            if event.get("Type") != "SQS":
+                continue
+            properties = event.get("Properties") or {}
+            if str(properties.get("Enabled", True)).lower() == "false":
+                continue
+            queue = resources.by_arn(str(properties["Queue"]))
+            scaling = properties.get("ScalingConfig") or {}
+            mappings.append(
+                SqsMapping(
+                    function=spec.logical_id,
+                    event=name,
+                    queue=queue.logical_id,
+                    queue_url=resources.queue_url(queue.logical_id),
+                    queue_arn=queue.arn,
+                    batch_size=int(properties.get("BatchSize", 10)),
+                    batching_window_seconds=float(properties.get("MaximumBatchingWindowInSeconds", 0)),
+                    report_batch_item_failures="ReportBatchItemFailures"
+                    in (properties.get("FunctionResponseTypes") or []),
+                    pollers=int(scaling.get("MaximumConcurrency", DEFAULT_POLLERS)),
+                )
+            )
+    return mappings
+
+
+@dataclass
+class MappingStats:
+    """Counters of one mapping: invocations, records delivered, records failed, whole-batch errors."""
+
+    invocations: int = 0
+    records: int = 0
+    failed_records: int = 0
+    invocation_errors: int = 0
+
+
+class EsmEmulator:
+    """Runs the pollers of every SQS mapping; `drain_until_idle` waits for the queues to empty."""
+
+    def __init__(
+        self,
+        mappings: list[SqsMapping],
+        runner: FunctionRunner,
+        target: AwsTarget,
+        *,
+        idle_wait_seconds: float = 0.2,
+        max_batching_window_seconds: float | None = None,
+    ) -> None:
+        self.mappings = mappings
+        self.runner = runner
+        self.target = target
+        self.idle_wait_seconds = idle_wait_seconds
+        self.max_batching_window_seconds = max_batching_window_seconds
+        self.stats: dict[str, MappingStats] = {m.key: MappingStats() for m in mappings}
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._busy = 0
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Start every mapping's pollers."""
+        self._stop.clear()
+        for mapping in self.mappings:
+            for number in range(mapping.pollers):
+                thread = threading.Thread(
+                    target=self._poll, args=(mapping,), name=f"esm-{mapping.key}-{number}", daemon=True
+                )
+                thread.start()
+                self._threads.append(thread)
+
+    def stop(self) -> None:
+        """Stop polling (a batch being processed finishes first)."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+        self._threads.clear()
+
+    def drain_until_idle(self, timeout: float = 30.0) -> None:
+        """Block until every mapped queue is empty and no batch is being processed.
+
+        Raises TimeoutError when that does not happen within `timeout` seconds (a message keeps failing
+        and has no DLQ, or the pollers are not running).
+        """
+        sqs = self.target.client("sqs")
+        deadline = time.monotonic() + timeout
+        settled_checks = 0
+        while settled_checks < 2:  # twice in a row: a batch may start between two reads
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"queues not idle after {timeout}s: {self.backlog()}")
+            if self._idle(sqs):
+                settled_checks += 1
+            else:
+                settled_checks = 0
+            time.sleep(0.05)
+
+    def backlog(self) -> dict[str, int]:
+        """Messages waiting or in flight per mapped queue (logical id)."""
+        sqs = self.target.client("sqs")
+        return {m.queue: _depth(sqs, m.queue_url) for m in self.mappings}
+
+    def _idle(self, sqs: Any) -> bool:
+        with self._lock:
+            if self._busy:
+                return False
+        return all(_depth(sqs, url) == 0 for url in {m.queue_url for m in self.mappings})
+
+    def _poll(self, mapping: SqsMapping) -> None:
+        sqs = self.target.client("sqs")
+        while not self._stop.is_set():
+            with self._lock:
+                self._busy += 1
+            try:
+                delivered = self._one_batch(sqs, mapping)
+            except Exception:
+                logger.exception("local SQS poller failed", extra={"mapping": mapping.key})
+                delivered = 0
+            finally:
+                with self._lock:
+                    self._busy -= 1
+            if not delivered:
+                self._stop.wait(self.idle_wait_seconds)
+
+    def _receive(self, sqs: Any, mapping: SqsMapping) -> list[dict[str, Any]]:
+        window = mapping.batching_window_seconds
+        if self.max_batching_window_seconds is not None:
+            window = min(window, self.max_batching_window_seconds)
+        deadline = time.monotonic() + window
+        messages: list[dict[str, Any]] = []
+        while True:
+            received = sqs.receive_message(
+                QueueUrl=mapping.queue_url,
+                MaxNumberOfMessages=min(10, mapping.batch_size - len(messages)),
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+                WaitTimeSeconds=0,
+            ).get("Messages", [])
+            messages.extend(received)
+            if len(messages) >= mapping.batch_size or time.monotonic() >= deadline or self._stop.is_set():
+                return messages
+            if not received:
+                if not messages:
+                    return messages
+                time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+
+    def _one_batch(self, sqs: Any, mapping: SqsMapping) -> int:
+        messages = self._receive(sqs, mapping)
+        if not messages:
+            return 0
+        event = {"Records": [lambda_record(m, mapping.queue_arn, self.target.region) for m in messages]}
+        failed = self._invoke(mapping, event, [m["MessageId"] for m in messages])
+        for message in messages:  # receive order, so retries keep the original order
+            if message["MessageId"] in failed:
+                sqs.change_message_visibility(
+                    QueueUrl=mapping.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+        done = [m for m in messages if m["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            sqs.delete_message_batch(
+                QueueUrl=mapping.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
+                ],
+            )
+        with self._lock:
+            stats = self.stats[mapping.key]
+            stats.invocations += 1
+            stats.records += len(messages)
+            stats.failed_records += len(failed)
+        return len(messages)
+
+    def _invoke(self, mapping: SqsMapping, event: dict[str, Any], ids: list[str]) -> set[str]:
+        try:
+            result = self.runner.invoke(mapping.function, event)
+        except Exception:
+            logger.exception("local SQS invocation failed; the whole batch returns", extra={"mapping": mapping.key})
+            with self._lock:
+                self.stats[mapping.key].invocation_errors += 1
+            return set(ids)
+        if not mapping.report_batch_item_failures:
+            return set()
+        return reported_failures(result, ids)
+
+
+def reported_failures(result: Any, ids: list[str]) -> set[str]:
+    """The message ids a ReportBatchItemFailures response marks failed (all of them when it is invalid)."""
+    if result is None or not isinstance(result, Mapping):
+        return set()
+    failures = result.get("batchItemFailures")
+    if not failures:
+        return set()
+    reported: set[str] = set()
+    for failure in failures:
+        identifier = failure.get("itemIdentifier") if isinstance(failure, Mapping) else None
+        if not identifier or identifier not in ids:
+            return set(ids)  # Lambda treats an invalid report as a failure of the whole batch
+        reported.add(str(identifier))
+    return reported
+
+
+def lambda_record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    """One SQS message in the shape Lambda delivers it (`Records[]` of an `aws:sqs` event)."""
+    attributes = {str(k): str(v) for k, v in (message.get("Attributes") or {}).items()}
+    message_attributes = {}
+    for name, value in (message.get("MessageAttributes") or {}).items():
+        binary = value.get("BinaryValue")
+        message_attributes[name] = {
+            "stringValue": value.get("StringValue"),
+            "binaryValue": base64.b64encode(binary).decode("ascii") if binary is not None else None,
+            "stringListValues": list(value.get("StringListValues") or []),
+            "binaryListValues": [base64.b64encode(b).decode("ascii") for b in value.get("BinaryListValues") or []],
+            "dataType": value.get("DataType"),
+        }
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": attributes,
+        "messageAttributes": message_attributes,
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+
+
+def _depth(sqs: Any, queue_url: str) -> int:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=[
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ],
+    )["Attributes"]
+    return sum(int(value) for value in attributes.values())
