@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from omsync.config.mapping import ConnectionMapping
+import omsync.local.accurate
+from omsync.config.mapping import ConnectionMapping, load_mapping
 from omsync.local.oracle import SALES_INVOICE, SALES_RETURN, compare, expected_books
 from omsync.local.scenarios.facts import LineFacts, OrderFacts, ProductFacts, Scenario, StoreFacts
 from omsync.local.scenarios.fees import FeeRules
+from omsync.local.scenarios.generator import load_scenario
 from posting_builders import ACCOUNTS
 
 T0 = datetime(2026, 3, 15, 3, 0, tzinfo=UTC)
@@ -191,3 +195,20 @@ class TestCompare:
         assert result.trial_balance_difference == 2
         assert result.document_differences == {SALES_INVOICE: {"TP-INV/1001": (Decimal(160950), None)}}
         assert "TP-INV/1001: expected (160,950), missing in Accurate" in result.report()
+
+
+class TestTheDemoScenario:
+    """Given the `demo` scenario and the example mapping: every path of docs/POSTING.md occurs."""
+
+    def test_its_expected_books_balance_and_cover_invoices_returns_and_cancellation_returns(self) -> None:
+        root = Path(__file__).resolve().parents[3]
+        example = load_mapping((root / "events" / "mapping.example.yaml").read_text()).mapping
+        seed = json.loads((Path(omsync.local.accurate.__path__[0]) / "seed_company.json").read_text())
+
+        books = expected_books(load_scenario("demo"), example, seed)
+
+        assert sum(books.trial_balance.values()) == 0
+        assert books.documents[SALES_INVOICE]
+        returns = books.documents[SALES_RETURN]
+        assert any(number.endswith("-R1") for number in returns)
+        assert any(number.endswith("-RC") for number in returns)
