@@ -13,10 +13,12 @@ from collections.abc import Sequence
 
 # Modules that add top-level commands (each: register(subparsers: argparse._SubParsersAction)).
 COMMAND_MODULES: tuple[str, ...] = (
+    "omsync.local.scenarios.cli",
     "omsync.local.cli",
 )
 # Modules that add `omsync sandbox <name>` commands.
 SANDBOX_MODULES: tuple[str, ...] = (
+    "omsync.local.ginee.cli",
     "omsync.local.accurate.cli",
 )
 
