@@ -22,7 +22,13 @@ def ginee_webhook(connectionId: str, token: str) -> Response[dict[str, Any]]:  #
     raw = event.body or ""
     body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
     reply = receive_webhook(connectionId, token, body)
-    return Response(status_code=reply.status_code, content_type=content_types.APPLICATION_JSON, body=reply.body)
+    return Response(
+        status_code=reply.status_code,
+        content_type=content_types.APPLICATION_JSON,
+        body=reply.body,
+        # Ginee only reads the status; the outcome helps whoever replays a webhook by hand.
+        headers={"X-Omsync-Outcome": reply.outcome.value},
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

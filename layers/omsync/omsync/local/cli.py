@@ -1,0 +1,61 @@
+"""`omsync local up` and `omsync demo`: the embedded stack from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+from typing import Any
+
+# The demo prints a report; the functions' JSON logs and EMF lines would drown it.
+_QUIET_FUNCTIONS = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
+
+
+def register(subparsers: Any) -> None:
+    """Add `local` and `demo` to the `omsync` command."""
+    local = subparsers.add_parser("local", help="run the embedded stack (moto, API front, SQS poller)")
+    local_commands = local.add_subparsers(dest="local_command", metavar="ACTION", required=True)
+    up = local_commands.add_parser("up", help="run until Ctrl-C and print the webhook URL base")
+    up.add_argument("--port", type=int, default=0, help="port of the local API front (default: any free one)")
+    up.add_argument(
+        "--schedule-every", type=float, default=None, metavar="SECONDS", help="fire every schedule this often"
+    )
+    up.set_defaults(func=run_up)
+
+    demo = subparsers.add_parser("demo", help="post the sample webhooks to the embedded stack and report")
+    demo.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    demo.set_defaults(func=run_demo_command)
+
+
+def run_up(args: argparse.Namespace) -> int:
+    """Start the stack and keep it running until interrupted."""
+    from omsync.local.stack import LocalStack
+
+    with LocalStack(api_port=args.port, schedule_interval_seconds=args.schedule_every) as stack:
+        print(f"webhook URL base: {stack.webhook_base_url}/{{connectionId}}/{{token}}")
+        print(f"AWS (moto) endpoint: {stack.endpoint}")
+        print("Ctrl-C to stop.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("stopping")
+    return 0
+
+
+def run_demo_command(args: argparse.Namespace) -> int:
+    """Run the demo; exit 0 when every webhook got its promised status."""
+    for key, value in _QUIET_FUNCTIONS.items():
+        os.environ.setdefault(key, value)
+    from omsync.local.demo import render, run_demo
+    from omsync.local.stack import LocalStack
+
+    with LocalStack() as stack:
+        result = run_demo(stack)
+    if args.json:
+        json.dump(result.to_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(render(result))
+    return 0 if result.ok else 1
