@@ -1,0 +1,64 @@
+"""Fee rules of the scenario generator and its determinism."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+from omsync.local.scenarios import OUTCOMES, load_scenario
+from omsync.local.scenarios.fees import FeeBase, FeeRules, order_fees
+
+
+def test_the_tokopedia_worked_example_yields_its_fees() -> None:
+    # DESIGN §1: 3 × 55,500 with a seller discount of 5,550 → seller net 160,950.
+    rules = FeeRules(commission_default=Decimal("0.06"), payment_flat=Decimal(1000), order_processing=Decimal(1250))
+    fees = order_fees(rules, FeeBase([("fashion", Decimal(160950))], buyer_shipping=Decimal(9000)))
+    assert fees["commission"] == Decimal(9657)
+    assert fees["order_processing"] == Decimal(1250)
+    assert fees["payment"] == Decimal(1000)
+    assert Decimal(160950) - sum(fees.values()) == Decimal(149043)
+
+
+def test_commission_follows_the_category_and_the_seller_voucher_lowers_its_base() -> None:
+    rules = FeeRules(commission_default=Decimal("0.08"), commission_by_category={"fashion": Decimal("0.05")})
+    fees = order_fees(rules, FeeBase([("fashion", Decimal(100000)), ("toys", Decimal(100000))], Decimal(20000)))
+    # (100,000 × 5% + 100,000 × 8%) × 180,000 / 200,000 = 11,700
+    assert fees["commission"] == Decimal(11700)
+
+
+def test_the_service_fee_is_capped_and_affiliate_commission_only_for_affiliate_orders() -> None:
+    rules = FeeRules(service_rate=Decimal("0.04"), service_cap=Decimal(10000), affiliate_rate=Decimal("0.05"))
+    big = order_fees(rules, FeeBase([("x", Decimal(500000))], affiliate=True))
+    small = order_fees(rules, FeeBase([("x", Decimal(100001))]))
+    assert big["service"] == Decimal(10000)
+    assert big["affiliate"] == Decimal(25000)
+    assert small["service"] == Decimal(4000)  # 4,000.04 rounds half up to whole rupiah
+    assert small["affiliate"] == Decimal(0)
+
+
+def test_the_same_seed_gives_the_same_scenario_and_another_seed_another() -> None:
+    first, again, other = load_scenario("demo", seed=1), load_scenario("demo", seed=1), load_scenario("demo", seed=2)
+    assert first.orders == again.orders
+    assert first.events == again.events
+    assert first.orders != other.orders
+
+
+def test_the_demo_takes_every_path_across_three_stores() -> None:
+    demo = load_scenario("demo")
+    assert {store.channel for store in demo.stores} == {"SHOPEE_ID", "TOKOPEDIA_ID", "LAZADA_ID"}
+    assert set(Counter(order.outcome for order in demo.orders)) == set(OUTCOMES)
+    assert 150 <= len(demo.orders) <= 250
+    assert any(line.bundle for order in demo.orders for line in order.lines)
+    assert any(order.is_cod for order in demo.orders)
+    assert demo.inbounds and demo.adjustments and demo.product_changes
+
+
+def test_every_timeline_is_in_time_order_and_settled_orders_release_net_less_fees() -> None:
+    demo = load_scenario("returns-heavy")
+    times = [event.at for event in demo.events]
+    assert times == sorted(times)
+    for order in demo.orders:
+        if order.released_amount is not None:
+            kept = sum((line.actual_price * line.kept_quantity for line in order.lines), Decimal(0))
+            assert order.released_amount == kept - order.voucher_seller - order.total_fees
+        assert all(fee == fee.to_integral_value() for fee in order.fees.values())
