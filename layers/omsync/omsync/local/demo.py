@@ -138,8 +138,9 @@ def run_demo(stack: LocalStack, posts: tuple[WebhookPost, ...] = DEMO_POSTS) -> 
                 answer: Any = response.json()
             except ValueError:
                 answer = response.text
+            outcome = response.headers.get("X-Omsync-Outcome", "accepted" if response.ok else "rejected")
             result.attempts.append(
-                WebhookAttempt(post.label, post.sample, post.expected_status, response.status_code, answer)
+                WebhookAttempt(post.label, post.sample, post.expected_status, response.status_code, outcome, answer)
             )
     if stack.esm.mappings:
         stack.esm.drain_until_idle(timeout=60)
