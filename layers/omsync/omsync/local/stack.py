@@ -92,6 +92,7 @@ class LocalStack:
         run_event_sources: bool = True,
         schedule_interval_seconds: float | None = None,
         max_batching_window_seconds: float | None = None,
+        environment_overrides: Mapping[str, str] | None = None,
     ) -> None:
         self.template_path = template_path or project_root() / "template.yaml"
         self.code_root = code_root or self.template_path.parent
@@ -102,6 +103,8 @@ class LocalStack:
         self.run_event_sources = run_event_sources
         self.schedule_interval_seconds = schedule_interval_seconds
         self.max_batching_window_seconds = max_batching_window_seconds
+        self.environment_overrides = dict(environment_overrides or {})
+        """Variables set after the functions' own (e.g. quieter logs for the demo)."""
         self._given_endpoint = endpoint
         self._moto: ThreadedMotoServer | None = None
         self._saved_environment: dict[str, str | None] = {}
@@ -159,6 +162,7 @@ class LocalStack:
         )
         self.functions = function_specs(resolver, self.template_path.parent, self.code_root)
         self._set_environment(merged_environment(self.functions))
+        self._set_environment(self.environment_overrides)
         forget_cached_clients()
         if str(self.code_root) not in sys.path:
             sys.path.insert(0, str(self.code_root))
