@@ -1,5 +1,7 @@
 """Test-wide set-up: fake AWS credentials before anything imports boto3, and one moto server per session.
 
+The `aws` and `local_stack` fixtures reset that server and build the resources from template.yaml.
+
 Integration tests talk to moto's real HTTP server on 127.0.0.1 (never to patched functions); the
 server starts once per session because stopping it costs about half a second.
 """
@@ -8,8 +10,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from omsync.local.aws import LocalResources
+    from omsync.local.stack import LocalStack
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -44,3 +52,31 @@ def moto_endpoint() -> Iterator[str]:
             os.environ.pop("AWS_ENDPOINT_URL", None)
         else:
             os.environ["AWS_ENDPOINT_URL"] = previous
+
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = REPO_ROOT / "template.yaml"
+
+
+@pytest.fixture
+def aws(moto_endpoint: str) -> Iterator[LocalResources]:
+    """A freshly reset moto holding every resource of template.yaml, with the functions' environment applied.
+
+    For tests of code that uses the tables and queues directly (no API front, no SQS pollers).
+    """
+    from omsync.local.stack import LocalStack
+
+    with LocalStack(TEMPLATE, endpoint=moto_endpoint, serve_api=False, run_event_sources=False) as stack:
+        yield stack.resources
+
+
+@pytest.fixture
+def local_stack(moto_endpoint: str) -> Iterator[LocalStack]:
+    """The whole embedded stack on a freshly reset moto: resources, the API front and the SQS pollers.
+
+    Cached boto3 handles, settings and Powertools caches are dropped on start and stop.
+    """
+    from omsync.local.stack import LocalStack
+
+    with LocalStack(TEMPLATE, endpoint=moto_endpoint) as stack:
+        yield stack

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -24,6 +24,9 @@ class WebhookAction(StrEnum):
     DELETE = "DELETE"
 
 
+ActionText = Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class WebhookEnvelope(BaseModel):
     """One Ginee notification. Field names are Ginee's, so the model reads and writes the wire format."""
 
@@ -32,7 +35,7 @@ class WebhookEnvelope(BaseModel):
     id: str = Field(min_length=1, max_length=256)
     entity: str = Field(min_length=1, max_length=128)
     # Ginee may add actions; an unknown one is kept as text rather than rejecting the notification.
-    action: WebhookAction | str = Field(min_length=1, max_length=64)
+    action: Annotated[WebhookAction | ActionText, Field(union_mode="left_to_right")]
     createAt: AwareDatetime | None = None  # noqa: N815 - Ginee's field name
     payload: dict[str, Any]
 

@@ -89,6 +89,7 @@ class LocalStack:
         region: str = DEFAULT_REGION,
         api_port: int = 0,
         code_root: Path | None = None,
+        serve_api: bool = True,
         run_event_sources: bool = True,
         schedule_interval_seconds: float | None = None,
         max_batching_window_seconds: float | None = None,
@@ -100,6 +101,7 @@ class LocalStack:
         self.parameters = dict(parameters or {})
         self.region = region
         self.api_port = api_port
+        self.serve_api = serve_api
         self.run_event_sources = run_event_sources
         self.schedule_interval_seconds = schedule_interval_seconds
         self.max_batching_window_seconds = max_batching_window_seconds
@@ -167,8 +169,9 @@ class LocalStack:
         if str(self.code_root) not in sys.path:
             sys.path.insert(0, str(self.code_root))
         self.runner = FunctionRunner(self.functions)
-        self.api = ApiFront(http_api_routes(self.functions.values()), self.runner, port=self.api_port)
-        self.api.start()
+        if self.serve_api:
+            self.api = ApiFront(http_api_routes(self.functions.values()), self.runner, port=self.api_port)
+            self.api.start()
         self.esm = EsmEmulator(
             sqs_mappings(self.functions.values(), self.resources),
             self.runner,

@@ -1,0 +1,217 @@
+"""The receiver's pure rules: envelope parsing, routing, token checks, outcomes. No AWS, no mocks."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from omsync.config.settings import Settings, WorkQueue
+from omsync.ginee.webhook import Route, WebhookAction, WebhookEnvelope, WrongShape, route
+from omsync.ledger.connections import Connection, hash_token, is_connection_id
+from omsync.queues import WorkMessage
+from omsync.receive import Outcome, Reply
+from pydantic import ValidationError
+
+
+def envelope(entity: str, payload: dict[str, Any], action: str = "UPDATE") -> WebhookEnvelope:
+    return WebhookEnvelope.model_validate({"id": "GENIE1", "entity": entity, "action": action, "payload": payload})
+
+
+class TestEnvelope:
+    def test_ginee_sample_parses_with_an_aware_timestamp(self) -> None:
+        parsed = WebhookEnvelope.model_validate_json(
+            '{"id":"GENIE654311C44CEABD00018A98BC","entity":"order","action":"CREATE",'
+            '"createAt":"2023-11-02T03:04:36.565154Z","payload":{"orderId":"SO1","orderStatus":"PENDING_PAYMENT"}}'
+        )
+        assert parsed.action is WebhookAction.CREATE
+        assert parsed.createAt == datetime(2023, 11, 2, 3, 4, 36, 565154, tzinfo=UTC)
+
+    def test_create_at_is_optional(self) -> None:
+        assert envelope("order", {"orderId": "SO1"}).createAt is None
+
+    def test_an_unknown_action_is_kept_not_rejected(self) -> None:
+        assert envelope("order", {"orderId": "SO1"}, action="ARCHIVE").action == "ARCHIVE"
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            '{"entity":"order","action":"CREATE","payload":{}}',  # no id
+            '{"id":"G1","entity":"order","action":"CREATE"}',  # no payload
+            '{"id":"G1","entity":"order","action":"CREATE","payload":"SO1"}',  # payload not an object
+            '{"id":"G1","entity":"order","action":"CREATE","createAt":"2023-11-02T03:04:36","payload":{}}',  # naive
+            '{"id":"","entity":"order","action":"CREATE","payload":{}}',  # empty id
+            '["not", "an", "object"]',
+            '{"id": "G1", "entity": "ord',  # malformed JSON
+        ],
+    )
+    def test_wrong_shapes_are_rejected(self, body: str) -> None:
+        with pytest.raises(ValidationError):
+            WebhookEnvelope.model_validate_json(body)
+
+
+class TestRouting:
+    def test_an_order_goes_to_the_orders_queue_with_its_status_hint(self) -> None:
+        assert route(envelope("order", {"orderId": "SO1", "orderStatus": "PAID"})) == Route(
+            WorkQueue.ORDERS, "SO1", "PAID"
+        )
+
+    @pytest.mark.parametrize("status", ["CANCELLED", "RETURNED", "cancelled"])
+    def test_a_cancelled_or_returned_order_goes_to_cancellations(self, status: str) -> None:
+        routed = route(envelope("order", {"orderId": "SO1", "orderStatus": status}))
+        assert routed is not None
+        assert routed.queue is WorkQueue.CANCELLATIONS
+        assert routed.status_hint == status.upper()
+
+    def test_an_order_without_a_status_still_goes_to_orders(self) -> None:
+        assert route(envelope("order", {"orderId": "SO1"})) == Route(WorkQueue.ORDERS, "SO1", None)
+
+    @pytest.mark.parametrize(
+        "entity", ["master_product", "master_product_create", "master_product_update", "MASTER-PRODUCT-DELETE"]
+    )
+    def test_master_products_go_to_products(self, entity: str) -> None:
+        assert route(envelope(entity, {"masterProductId": "MP1"})) == Route(WorkQueue.PRODUCTS, "MP1", None)
+
+    @pytest.mark.parametrize(
+        ("entity", "payload", "entity_id"),
+        [
+            ("inbound_order", {"inboundOrderId": "IB1", "status": "COMPLETE"}, "IB1"),
+            ("inbound", {"inboundId": "IB2"}, "IB2"),
+            ("outbound_order", {"outboundOrderId": "OB1"}, "OB1"),
+        ],
+    )
+    def test_inbound_and_outbound_go_to_purchases(self, entity: str, payload: dict[str, Any], entity_id: str) -> None:
+        routed = route(envelope(entity, payload))
+        assert routed is not None
+        assert (routed.queue, routed.entity_id) == (WorkQueue.PURCHASES, entity_id)
+
+    @pytest.mark.parametrize("entity", ["fulfillment_order", "delivery-order", "shop", "stock"])
+    def test_other_entities_are_not_routed(self, entity: str) -> None:
+        assert route(envelope(entity, {"orderId": "SO1"})) is None
+
+    @pytest.mark.parametrize(
+        ("entity", "payload"),
+        [
+            ("order", {}),
+            ("order", {"orderId": ""}),
+            ("order", {"orderId": True}),
+            ("master_product_update", {"productId": "P1"}),
+            ("inbound_order", {"status": "COMPLETE"}),
+        ],
+    )
+    def test_a_known_entity_without_its_id_is_a_wrong_shape(self, entity: str, payload: dict[str, Any]) -> None:
+        with pytest.raises(WrongShape):
+            route(envelope(entity, payload))
+
+    def test_numeric_ids_become_text(self) -> None:
+        routed = route(envelope("order", {"orderId": 12345}))
+        assert routed is not None
+        assert routed.entity_id == "12345"
+
+
+class TestConnectionToken:
+    def connection(self, token: str) -> Connection:
+        return Connection(
+            id="conn-1", name="Toko", token_sha256=hash_token(token), ginee_secret="g", accurate_secret="a"
+        )
+
+    def test_the_right_token_is_accepted(self) -> None:
+        assert self.connection("s3cret-token").accepts_token("s3cret-token")
+
+    @pytest.mark.parametrize("token", ["s3cret-toke", "s3cret-token ", "", "S3CRET-TOKEN"])
+    def test_any_other_token_is_refused(self, token: str) -> None:
+        assert not self.connection("s3cret-token").accepts_token(token)
+
+    def test_only_the_hash_is_stored(self) -> None:
+        stored = self.connection("s3cret-token").model_dump(mode="json")
+        assert "s3cret-token" not in json.dumps(stored)
+        assert stored["token_sha256"] == hash_token("s3cret-token")
+
+    @pytest.mark.parametrize(
+        ("value", "valid"), [("conn-1", True), ("a", True), ("", False), ("x/y", False), ("#", False)]
+    )
+    def test_connection_ids_are_safe_key_material(self, value: str, valid: bool) -> None:
+        assert is_connection_id(value) is valid
+
+    def test_created_at_must_be_aware(self) -> None:
+        with pytest.raises(ValidationError):
+            Connection(
+                id="c1",
+                name="Toko",
+                token_sha256=hash_token("t"),
+                ginee_secret="g",
+                accurate_secret="a",
+                created_at=datetime(2026, 1, 1),  # noqa: DTZ001 - the point of the test
+            )
+
+
+class TestOutcomes:
+    @pytest.mark.parametrize(
+        ("outcome", "status"),
+        [
+            (Outcome.ACCEPTED, 200),
+            (Outcome.DUPLICATE, 200),
+            (Outcome.UNROUTED, 200),
+            (Outcome.UNAUTHORIZED, 401),
+            (Outcome.UNKNOWN_CONNECTION, 404),
+            (Outcome.MALFORMED, 400),
+            (Outcome.TOO_LARGE, 413),
+        ],
+    )
+    def test_each_outcome_has_its_status(self, outcome: Outcome, status: int) -> None:
+        assert Reply(outcome).status_code == status
+
+    def test_success_answers_what_ginee_expects(self) -> None:
+        assert Reply(Outcome.DUPLICATE).body == {"status": True}
+
+    def test_metric_names_are_stable(self) -> None:
+        assert Outcome.UNKNOWN_CONNECTION.metric_name == "WebhookUnknownConnection"
+        assert Outcome.ACCEPTED.metric_name == "WebhookAccepted"
+
+
+class TestWorkMessage:
+    def test_the_body_is_small_and_camel_cased(self) -> None:
+        message = WorkMessage(
+            connection_id="conn-1",
+            entity="order",
+            action="UPDATE",
+            entity_id="SO1",
+            envelope_id="GENIE1",
+            status_hint="PAID",
+            received_at=datetime(2026, 11, 2, 3, 4, 5, tzinfo=UTC),
+        )
+        assert json.loads(message.to_json()) == {
+            "connectionId": "conn-1",
+            "entity": "order",
+            "action": "UPDATE",
+            "entityId": "SO1",
+            "envelopeId": "GENIE1",
+            "statusHint": "PAID",
+            "receivedAt": "2026-11-02T03:04:05Z",
+        }
+
+
+class TestSettings:
+    valid = {
+        "STAGE": "dev",
+        "LEDGER_TABLE": "ledger",
+        "IDEMPOTENCY_TABLE": "idem",
+        "ORDERS_QUEUE_URL": "https://sqs/orders",
+        "CANCELLATIONS_QUEUE_URL": "https://sqs/cancellations",
+        "SETTLEMENTS_QUEUE_URL": "https://sqs/settlements",
+        "PRODUCTS_QUEUE_URL": "https://sqs/products",
+        "PURCHASES_QUEUE_URL": "https://sqs/purchases",
+    }
+
+    def test_a_complete_environment_validates(self) -> None:
+        settings = Settings.model_validate(self.valid)
+        assert settings.queue_url(WorkQueue.PURCHASES) == "https://sqs/purchases"
+
+    @pytest.mark.parametrize(
+        "change", [{"STAGE": "test"}, {"LEDGER_TABLE": ""}, {"ORDERS_QUEUE_URL": "orders"}, {"IDEMPOTENCY_TABLE": None}]
+    )
+    def test_a_bad_environment_fails_at_cold_start(self, change: dict[str, Any]) -> None:
+        env = {**self.valid, **change}
+        with pytest.raises(ValidationError):
+            Settings.model_validate({k: v for k, v in env.items() if v is not None})
