@@ -130,7 +130,8 @@ class LocalStack:
             self.endpoint = f"http://{host}:{port}"
         else:
             self.endpoint = self._given_endpoint
-            reset_moto(self.endpoint)
+        # moto keeps its state per process, shared by every server in it: start from nothing.
+        reset_moto(self.endpoint)
         self._started = True
         try:
             self._start_on(AwsTarget(self.endpoint, self.region))

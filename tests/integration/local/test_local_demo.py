@@ -1,0 +1,30 @@
+"""`omsync demo` keeps its promise: every sample gets its status and the queues hold what was accepted."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from omsync.local.demo import run_demo
+from omsync.local.stack import LocalStack
+from omsync.ops.cli import main
+
+
+def test_the_demo_gets_every_promised_status_and_fills_four_queues(local_stack: LocalStack) -> None:
+    result = run_demo(local_stack)
+
+    assert result.ok, [a for a in result.attempts if not a.as_expected]
+    assert {q: d for q, d in result.queue_depths.items() if d} == {
+        "OrdersQueue": 1,
+        "CancellationsQueue": 1,
+        "ProductsQueue": 1,
+        "PurchasesQueue": 1,
+    }
+
+
+def test_omsync_demo_json_prints_one_object_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--json"]) == 0
+
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["ok"] is True
+    assert [w["status"] for w in printed["webhooks"]] == [200, 200, 200, 401, 404, 400, 400, 413, 200, 200, 200, 200]

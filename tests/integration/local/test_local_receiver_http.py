@@ -1,0 +1,190 @@
+"""The receiver over HTTP through the local API front: what Ginee sees and what lands on the queues.
+
+Each test starts from a reset moto holding template.yaml's resources; messages are read back from moto.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from omsync.local.stack import LocalStack, RegisteredConnection
+
+SAMPLES = Path(__file__).resolve().parents[3] / "events" / "webhooks"
+WORK_QUEUES = ("OrdersQueue", "CancellationsQueue", "SettlementsQueue", "ProductsQueue", "PurchasesQueue")
+
+
+@pytest.fixture
+def store(local_stack: LocalStack) -> Iterator[RegisteredConnection]:
+    yield local_stack.register_connection("Toko Uji")
+
+
+def sample(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((SAMPLES / name).read_text())
+    return loaded
+
+
+def messages(stack: LocalStack, queue: str) -> list[dict[str, Any]]:
+    sqs = stack.target.client("sqs")
+    received = sqs.receive_message(QueueUrl=stack.resources.queue_url(queue), MaxNumberOfMessages=10)
+    return [json.loads(m["Body"]) for m in received.get("Messages", [])]
+
+
+def nothing_enqueued(stack: LocalStack) -> bool:
+    return all(depth == 0 for depth in stack.queue_depths().values())
+
+
+def test_a_valid_order_webhook_puts_exactly_one_message_on_the_orders_queue(
+    local_stack: LocalStack, store: RegisteredConnection
+) -> None:
+    response = requests.post(store.webhook_url, json=sample("order-paid.json"), timeout=10)
+
+    assert response.status_code == 200
+    assert response.json() == {"status": True}
+    depths = local_stack.queue_depths()
+    assert depths["OrdersQueue"] == 1
+    assert sum(depths.values()) == 1
+    [body] = messages(local_stack, "OrdersQueue")
+    assert {k: v for k, v in body.items() if k != "receivedAt"} == {
+        "connectionId": store.connection_id,
+        "entity": "order",
+        "action": "UPDATE",
+        "entityId": "SO6123A1C44CEDFD0001D75C0C",
+        "envelopeId": "GENIE6543A1C44CEABD00018A98BC",
+        "statusHint": "PAID",
+    }
+
+
+def test_the_same_envelope_sent_three_times_is_enqueued_once(
+    local_stack: LocalStack, store: RegisteredConnection
+) -> None:
+    answers = [requests.post(store.webhook_url, json=sample("order-paid.json"), timeout=10) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [a.headers["X-Omsync-Outcome"] for a in answers] == ["accepted", "duplicate", "duplicate"]
+    assert local_stack.queue_depths()["OrdersQueue"] == 1
+
+
+def test_the_same_envelope_id_from_two_connections_is_two_messages(local_stack: LocalStack) -> None:
+    first = local_stack.register_connection("Toko A")
+    second = local_stack.register_connection("Toko B")
+
+    for store in (first, second):
+        assert requests.post(store.webhook_url, json=sample("order-paid.json"), timeout=10).status_code == 200
+
+    assert sorted(m["connectionId"] for m in messages(local_stack, "OrdersQueue")) == sorted(
+        [first.connection_id, second.connection_id]
+    )
+
+
+@pytest.mark.parametrize(
+    ("file", "queue", "entity_id", "status_hint"),
+    [
+        ("order-cancelled.json", "CancellationsQueue", "SO6123A1C44CEDFD0001D75C0D", "CANCELLED"),
+        ("master-product.json", "ProductsQueue", "MP6123A1C44CEDFD0001D7AA01", None),
+        ("inbound.json", "PurchasesQueue", "IB6123A1C44CEDFD0001D7BB02", "COMPLETE"),
+    ],
+)
+def test_each_entity_is_routed_to_its_queue(
+    local_stack: LocalStack,
+    store: RegisteredConnection,
+    file: str,
+    queue: str,
+    entity_id: str,
+    status_hint: str | None,
+) -> None:
+    assert requests.post(store.webhook_url, json=sample(file), timeout=10).status_code == 200
+
+    [body] = messages(local_stack, queue)
+    assert (body["entityId"], body["statusHint"]) == (entity_id, status_hint)
+    assert sum(local_stack.queue_depths().values()) == 1
+
+
+def test_a_returned_order_goes_to_cancellations(local_stack: LocalStack, store: RegisteredConnection) -> None:
+    returned = sample("order-paid.json")
+    returned["id"] = "GENIE-RETURNED-1"
+    returned["payload"]["orderStatus"] = "RETURNED"
+
+    assert requests.post(store.webhook_url, json=returned, timeout=10).status_code == 200
+
+    assert [m["statusHint"] for m in messages(local_stack, "CancellationsQueue")] == ["RETURNED"]
+    assert local_stack.queue_depths()["OrdersQueue"] == 0
+
+
+def test_an_unknown_entity_is_answered_200_and_not_enqueued(
+    local_stack: LocalStack, store: RegisteredConnection
+) -> None:
+    response = requests.post(store.webhook_url, json=sample("unknown-entity.json"), timeout=10)
+
+    assert response.status_code == 200
+    assert response.json() == {"status": True}
+    assert response.headers["X-Omsync-Outcome"] == "unrouted"
+    assert nothing_enqueued(local_stack)
+
+
+def _forged(store: RegisteredConnection, base: str) -> tuple[str, bytes]:
+    return f"{base}/{store.connection_id}/not-the-token", json.dumps(sample("order-paid.json")).encode()
+
+
+def _unknown(store: RegisteredConnection, base: str) -> tuple[str, bytes]:
+    return f"{base}/conn-nobody/{store.token}", json.dumps(sample("order-paid.json")).encode()
+
+
+def _malformed(store: RegisteredConnection, base: str) -> tuple[str, bytes]:
+    return store.webhook_url, (SAMPLES / "malformed.json.txt").read_bytes()
+
+
+def _wrong_shape(store: RegisteredConnection, base: str) -> tuple[str, bytes]:
+    return store.webhook_url, (SAMPLES / "wrong-shape.json").read_bytes()
+
+
+def _order_without_id(store: RegisteredConnection, base: str) -> tuple[str, bytes]:
+    body = sample("order-paid.json")
+    del body["payload"]["orderId"]
+    return store.webhook_url, json.dumps(body).encode()
+
+
+def _oversize(store: RegisteredConnection, base: str) -> tuple[str, bytes]:
+    body = sample("order-paid.json")
+    body["payload"]["padding"] = "x" * (256 * 1024)
+    return store.webhook_url, json.dumps(body).encode()
+
+
+@pytest.mark.parametrize(
+    ("request_for", "status"),
+    [
+        (_forged, 401),
+        (_unknown, 404),
+        (_malformed, 400),
+        (_wrong_shape, 400),
+        (_order_without_id, 400),
+        (_oversize, 413),
+    ],
+    ids=["forged-token", "unknown-connection", "malformed-json", "wrong-shape", "order-without-id", "oversize"],
+)
+def test_each_rejection_has_its_status_and_enqueues_nothing(
+    local_stack: LocalStack, store: RegisteredConnection, request_for: Any, status: int
+) -> None:
+    url, body = request_for(store, local_stack.webhook_base_url)
+
+    response = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=10)
+
+    assert response.status_code == status
+    assert response.json()["status"] is False
+    assert nothing_enqueued(local_stack)
+
+
+def test_a_rejected_envelope_is_not_remembered_as_seen(local_stack: LocalStack, store: RegisteredConnection) -> None:
+    forged_url, body = _forged(store, local_stack.webhook_base_url)
+    assert requests.post(forged_url, data=body, timeout=10).status_code == 401
+
+    assert requests.post(store.webhook_url, data=body, timeout=10).headers["X-Omsync-Outcome"] == "accepted"
+    assert local_stack.queue_depths()["OrdersQueue"] == 1
+
+
+def test_routes_the_template_does_not_declare_are_404(local_stack: LocalStack) -> None:
+    assert requests.get(local_stack.webhook_base_url, timeout=10).status_code == 404
