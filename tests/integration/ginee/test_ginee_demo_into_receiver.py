@@ -1,0 +1,42 @@
+"""Given the demo scenario played as Ginee webhooks (some sent twice) into the local stack's receiver,
+then every notification lands on the queue its entity and status call for, exactly once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from omsync.ginee.webhook import WebhookEnvelope, route
+from omsync.local.ginee.server import GineeSandbox
+from omsync.local.ginee.webhooks import DeliveryOptions
+from omsync.local.scenarios import ScenarioPlayer, load_scenario
+from omsync.local.stack import LocalStack
+
+TEMPLATE = Path(__file__).resolve().parents[3] / "template.yaml"
+
+
+@pytest.mark.slow
+def test_the_demo_webhooks_land_on_the_right_queues_with_duplicates_deduped(moto_endpoint: str) -> None:
+    demo = load_scenario("demo")
+    with LocalStack(TEMPLATE, endpoint=moto_endpoint, run_event_sources=False) as stack:
+        connection = stack.register_connection("demo")
+        sandbox = GineeSandbox(seed=demo.seed).start()
+        try:
+            player = ScenarioPlayer(sandbox.state, demo)
+            sender = sandbox.send_webhooks_to(connection.webhook_url, options=DeliveryOptions(duplicate_rate=0.1))
+            player.play()
+            sender.flush()
+        finally:
+            sandbox.stop()
+        depths = stack.queue_depths()
+
+    assert not sender.log.failed
+    assert len(sender.log.sent) > len(sender.emitted)  # some envelopes really were posted twice
+    expected: Counter[str] = Counter()
+    for envelope in sender.emitted:
+        target = route(WebhookEnvelope.model_validate(envelope))
+        assert target is not None
+        expected[f"{target.queue.value.capitalize()}Queue"] += 1
+    assert {queue: depths.get(queue, 0) for queue in expected} == dict(expected)
+    assert sum(depths.values()) == len(sender.emitted)
