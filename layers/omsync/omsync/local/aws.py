@@ -202,7 +202,9 @@ class _Creator:
     def _queue(self, logical_id: str, resource_type: str, properties: dict[str, Any]) -> LocalResource:
         sqs = self.target.client("sqs")
         name = str(properties.get("QueueName") or f"{self.stack_name}-{logical_id}")
-        attributes: dict[str, str] = {key: _attribute_text(properties[key]) for key in _QUEUE_ATTRIBUTES if key in properties}
+        attributes: dict[str, str] = {
+            key: _attribute_text(properties[key]) for key in _QUEUE_ATTRIBUTES if key in properties
+        }
         redrive = properties.get("RedrivePolicy")
         if redrive is not None:
             attributes["RedrivePolicy"] = json.dumps(
