@@ -55,7 +55,12 @@ def test_money_is_decimal_and_absent_fees_read_as_zero() -> None:
 
 def test_timestamps_are_aware_utc_even_when_ginee_sends_them_naive_or_offset() -> None:
     order = Order.model_validate(
-        {"orderId": "SO1", "orderStatus": "PAID", "createAt": "2025-09-01T03:04:05", "payAt": "2025-09-01T10:04:05+07:00"}
+        {
+            "orderId": "SO1",
+            "orderStatus": "PAID",
+            "createAt": "2025-09-01T03:04:05",
+            "payAt": "2025-09-01T10:04:05+07:00",
+        }
     )
     assert order.create_at == datetime(2025, 9, 1, 3, 4, 5, tzinfo=UTC)
     assert order.pay_at == order.create_at
