@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# pytest puts each test folder on sys.path (helper modules beside the tests); mypy needs the same.
+TEST_HELPER_PATH = $(shell find tests -mindepth 2 -type d -not -name __pycache__ -not -path '*/fixtures*' | tr '\n' ':')
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= ap-southeast-1
 
@@ -28,7 +30,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict layers/omsync/omsync functions
-	$(BIN)/mypy tests
+	MYPYPATH="$(TEST_HELPER_PATH)" $(BIN)/mypy tests
 
 cfn: venv
 	$(BIN)/cfn-lint template.yaml
