@@ -177,15 +177,22 @@ class AccurateClient:
             self._session.host = str(data["host"]).rstrip("/")
 
     def _account_call(self, method: str, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
-        for attempt in range(2):
+        refreshed = False
+        rate_limited = 0
+        while True:
             response = self._send(method, self._account_url + path, params, None, self._auth.headers())
             try:
                 return self._envelope(response)
-            except TokenExpired:
-                if attempt:
+            except RateLimited:
+                rate_limited += 1
+                if rate_limited > self._rate_limit_retries:
                     raise
+                self._sleep(self._backoff(rate_limited))
+            except TokenExpired:
+                if refreshed:
+                    raise
+                refreshed = True
                 self._auth.refresh()
-        raise AssertionError("unreachable")
 
     # --- data host -------------------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Keep every process that shares an Accurate token under 8 requests per second and 8 in flight.
 
 The budget is modelled as 8 *slots* per token. A request may start only while holding a slot, and a slot
-may start at most one request per ``spacing`` seconds (1 s plus a small margin for clock and network jitter).
+may start at most one request per ``spacing`` seconds (1 s plus a margin for clock and network jitter),
+counted from when the previous request on that slot was really sent.
 So at most 8 requests are ever in flight (one per slot), and any 9 starts inside one second would need
 one slot twice inside a second: impossible. This holds for a sliding window, not only calendar seconds.
 
@@ -26,7 +27,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 SLOTS = 8
-SPACING_SECONDS = 1.05
+# 1 s plus a margin for what happens between sending and Accurate counting (network, server queues).
+SPACING_SECONDS = 1.15
 LEASE_SECONDS = 60.0
 # How soon to look again at a slot another process holds (its holder usually returns it within a request).
 BUSY_RECHECK_SECONDS = 0.05
@@ -49,8 +51,8 @@ class SlotStore(Protocol):
         """Take ``slot`` if it started nothing since ``now - spacing`` and nobody holds it (or the lease lapsed)."""
         ...
 
-    def give_back(self, slot: int, holder: str) -> None:
-        """Release ``slot`` if ``holder`` still holds it."""
+    def give_back(self, slot: int, holder: str, sent_at: float) -> None:
+        """Release ``slot`` if ``holder`` still holds it, recording when its request was really sent."""
         ...
 
 
@@ -76,14 +78,29 @@ class MemorySlots:
                 free_at = max(free_at, now + BUSY_RECHECK_SECONDS)
             return Taken(False, free_at)
 
-    def give_back(self, slot: int, holder: str) -> None:
+    def give_back(self, slot: int, holder: str, sent_at: float) -> None:
         with self._lock:
             if self._holder[slot] == holder:
                 self._holder[slot] = None
+                self._started[slot] = max(self._started[slot], sent_at)
+
+
+_PROCESS_LOCKS: dict[str, threading.Lock] = {}
+_PROCESS_LOCKS_GUARD = threading.Lock()
+
+
+def _process_lock(name: str) -> threading.Lock:
+    with _PROCESS_LOCKS_GUARD:
+        return _PROCESS_LOCKS.setdefault(name, threading.Lock())
 
 
 class DynamoSlots:
-    """Slots as items of the Ledger table, shared by every process using the same token."""
+    """Slots as items of the Ledger table, shared by every process using the same token.
+
+    Across processes, DynamoDB's conditional writes are atomic and decide. Within one process the writes
+    on one token's slots are also serialised by a lock: threads would only collide on the same items, and
+    moto's server (used by the tests and the local stack) does not make concurrent conditional writes atomic.
+    """
 
     def __init__(self, table_name: str, token_fingerprint: str, dynamodb_client: Any = None) -> None:
         if dynamodb_client is None:
@@ -93,29 +110,31 @@ class DynamoSlots:
         self._ddb = dynamodb_client
         self._table = table_name
         self._pk = f"GOVERNOR#{token_fingerprint}"
+        self._lock = _process_lock(f"{table_name}/{self._pk}")
 
     def _key(self, slot: int) -> dict[str, dict[str, str]]:
         return {"pk": {"S": self._pk}, "sk": {"S": f"SLOT#{slot}"}}
 
     def take(self, slot: int, holder: str, now: float, spacing: float, lease: float) -> Taken:
         try:
-            self._ddb.update_item(
-                TableName=self._table,
-                Key=self._key(slot),
-                UpdateExpression="SET started = :now, holder = :me, lease_until = :lease, expires_at = :ttl",
-                ConditionExpression=(
-                    "(attribute_not_exists(started) OR started <= :cut)"
-                    " AND (attribute_not_exists(holder) OR lease_until < :now)"
-                ),
-                ExpressionAttributeValues={
-                    ":now": {"N": repr(now)},
-                    ":cut": {"N": repr(now - spacing)},
-                    ":me": {"S": holder},
-                    ":lease": {"N": repr(now + lease)},
-                    ":ttl": {"N": str(int(now) + IDLE_TTL_SECONDS)},
-                },
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
+            with self._lock:
+                self._ddb.update_item(
+                    TableName=self._table,
+                    Key=self._key(slot),
+                    UpdateExpression="SET started = :now, holder = :me, lease_until = :lease, expires_at = :ttl",
+                    ConditionExpression=(
+                        "(attribute_not_exists(started) OR started <= :cut)"
+                        " AND (attribute_not_exists(holder) OR lease_until < :now)"
+                    ),
+                    ExpressionAttributeValues={
+                        ":now": {"N": repr(now)},
+                        ":cut": {"N": repr(now - spacing)},
+                        ":me": {"S": holder},
+                        ":lease": {"N": repr(now + lease)},
+                        ":ttl": {"N": str(int(now) + IDLE_TTL_SECONDS)},
+                    },
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
         except self._ddb.exceptions.ConditionalCheckFailedException as failed:
             old = failed.response.get("Item", {})
             started = float(old.get("started", {}).get("N", "0"))
@@ -125,15 +144,15 @@ class DynamoSlots:
             return Taken(False, free_at)
         return Taken(True)
 
-    def give_back(self, slot: int, holder: str) -> None:
+    def give_back(self, slot: int, holder: str, sent_at: float) -> None:
         # If the lease lapsed and someone else took the slot, there is nothing of ours to give back.
-        with suppress(self._ddb.exceptions.ConditionalCheckFailedException):
+        with self._lock, suppress(self._ddb.exceptions.ConditionalCheckFailedException):
             self._ddb.update_item(
                 TableName=self._table,
                 Key=self._key(slot),
-                UpdateExpression="REMOVE holder",
-                ConditionExpression="holder = :me",
-                ExpressionAttributeValues={":me": {"S": holder}},
+                UpdateExpression="SET started = :sent REMOVE holder",
+                ConditionExpression="holder = :me AND started <= :sent",
+                ExpressionAttributeValues={":me": {"S": holder}, ":sent": {"N": repr(sent_at)}},
             )
 
 
@@ -179,18 +198,25 @@ class Governor:
                     return slot, holder
                 self._free_at[slot] = taken.free_at
 
-    def release(self, slot: int, holder: str) -> None:
-        """Give a slot back once its request has been answered (or failed)."""
-        self._store.give_back(slot, holder)
+    def release(self, slot: int, holder: str, sent_at: float) -> None:
+        """Give a slot back once its request has been answered (or failed).
+
+        The slot's one-second spacing restarts from ``sent_at``, when the request really left: taking the
+        slot can itself take a while under load, and Accurate counts the request when it arrives.
+        """
+        self._store.give_back(slot, holder, sent_at)
+        with self._lock:
+            self._free_at[slot] = max(self._free_at[slot], sent_at + self._spacing)
 
     @contextmanager
     def slot(self) -> Iterator[None]:
-        """Hold one slot for the duration of one request."""
+        """Hold one slot for the duration of one request (the request must start inside the block)."""
         slot, holder = self.acquire()
+        sent_at = self._clock()
         try:
             yield
         finally:
-            self.release(slot, holder)
+            self.release(slot, holder, sent_at)
 
 
 def in_process_governor() -> Governor:

@@ -89,15 +89,17 @@ class RateLimiter:
         self._starts: dict[str, deque[float]] = defaultdict(deque)
         self._in_flight: dict[str, int] = defaultdict(int)
 
-    def enter(self, token: str) -> bool:
-        """Admit a request (True) or refuse it as rate-limited (False); counts every violation."""
-        now = time.monotonic()
+    def enter(self, token: str, arrived: float) -> bool:
+        """Admit a request that arrived at ``arrived`` (monotonic) or refuse it as rate-limited (False)."""
+        now = arrived
         with self._lock:
             starts = self._starts[token]
             while starts and starts[0] <= now - 1.0:
                 starts.popleft()
+            # Arrivals are stamped before the lock, so they can reach here slightly out of order.
+            starts_in_window = sum(1 for start in starts if start > now - 1.0)
             violated = False
-            if len(starts) >= MAX_PER_SECOND:
+            if starts_in_window >= MAX_PER_SECOND:
                 self._violations.rate += 1
                 violated = True
             if self._in_flight[token] >= MAX_IN_FLIGHT:
@@ -164,9 +166,16 @@ class AccurateResponses:
     # --- dispatch -------------------------------------------------------------------------------------
 
     def handle(
-        self, method: str, path: str, query: Mapping[str, str], headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: bytes,
+        arrived: float | None = None,
     ) -> Answer:
-        """Answer one HTTP request."""
+        """Answer one HTTP request that arrived at ``arrived`` (monotonic; now if not given)."""
+        arrived = time.monotonic() if arrived is None else arrived
         with self._lock:
             self.request_count += 1
         try:
@@ -177,13 +186,15 @@ class AccurateResponses:
             if path.startswith("/sandbox/"):
                 return self._sandbox(path, query)
             if path.startswith("/api/"):
-                return self._guarded(headers, lambda: self._account(path, query, headers))
+                return self._guarded(headers, arrived, lambda: self._account(path, query, headers))
             if path.startswith("/accurate/api/"):
                 host = headers.get("Host", "")
                 if self.data_host and host != urlsplit(self.data_host).netloc:
                     target = self.data_host + path + ("?" + urlencode(query) if query else "")
                     return Answer(308, b"", headers={"Location": target})
-                return self._guarded(headers, lambda: self._data(method, path, query, headers, body), data=True)
+                return self._guarded(
+                    headers, arrived, lambda: self._data(method, path, query, headers, body), data=True
+                )
             return envelope(False, [f"Path {path} tidak dikenal"], 404)
         except Refused as refused:
             return envelope(False, refused.messages, refused.status)
@@ -268,7 +279,7 @@ class AccurateResponses:
             return "Header X-Api-Signature invalid"
         return None
 
-    def _guarded(self, headers: Mapping[str, str], work: Any, data: bool = False) -> Answer:
+    def _guarded(self, headers: Mapping[str, str], arrived: float, work: Any, data: bool = False) -> Answer:
         identity = self._identify(headers)
         if isinstance(identity, Answer):
             return identity
@@ -280,7 +291,7 @@ class AccurateResponses:
             expiry = self.faults.session_expiry_seconds
             if opened is None or (expiry is not None and time.monotonic() - opened > expiry):
                 return envelope(False, [SESSION_TEXT], 401)
-        if not self.limiter.enter(token):
+        if not self.limiter.enter(token, arrived):
             return envelope(False, [RATE_LIMIT_TEXT], 400)
         try:
             if self.faults.latency_ms:

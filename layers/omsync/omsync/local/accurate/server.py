@@ -6,6 +6,7 @@ import contextlib
 import json
 import socket
 import threading
+import time
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -29,6 +30,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _serve(self) -> None:
+        arrived = time.monotonic()
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -42,7 +44,9 @@ class _Handler(BaseHTTPRequestHandler):
             "x-api-signature": "X-Api-Signature",
         }
         headers = {canonical.get(k.lower(), k): v for k, v in headers.items()}
-        answer = self.server.responses.handle(self.command, parts.path, dict(parse_qsl(parts.query)), headers, body)
+        answer = self.server.responses.handle(
+            self.command, parts.path, dict(parse_qsl(parts.query)), headers, body, arrived
+        )
         if answer.drop:
             # Timeout after commit: the work is done, the caller never hears about it.
             self.close_connection = True
