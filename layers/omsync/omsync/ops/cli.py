@@ -15,6 +15,8 @@ from collections.abc import Sequence
 COMMAND_MODULES: tuple[str, ...] = (
     "omsync.local.scenarios.cli",
     "omsync.local.cli",
+    "omsync.ops.connections",
+    "omsync.ops.mappings",
 )
 # Modules that add `omsync sandbox <name>` commands.
 SANDBOX_MODULES: tuple[str, ...] = (

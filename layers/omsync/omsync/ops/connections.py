@@ -1,0 +1,357 @@
+"""`omsync connection create|rotate-token|authorize|show`: link a Ginee account to an Accurate database.
+
+Secrets go to Secrets Manager, the connection (with only the SHA-256 of its webhook token) to the Ledger.
+The webhook URL with its token is printed once and never stored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import os
+import secrets
+import sys
+import threading
+import webbrowser
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+from botocore.exceptions import ClientError
+from pydantic import ValidationError
+
+from omsync.accurate.auth import ACCOUNT_URL, OAuthTokens, authorize_url, exchange_code
+from omsync.accurate.client import AccurateClient, Database
+from omsync.accurate.errors import AccurateError
+from omsync.config.settings import settings
+from omsync.ledger.connections import Connection, ConnectionRepository, hash_token, is_connection_id
+from omsync.ledger.credentials import (
+    AccurateApiToken,
+    AccurateOAuth,
+    CredentialStore,
+    GineeCredentials,
+    accurate_client,
+    secret_name,
+)
+
+# Every scope omsync uses, asked for at once: a second consent replaces the first one's scopes.
+OAUTH_SCOPE = " ".join(
+    (
+        "item_view item_save customer_view customer_save vendor_view warehouse_view branch_view glaccount_view",
+        "tax_view unit_view item_category_view sales_invoice_view sales_invoice_save sales_receipt_view",
+        "sales_receipt_save sales_return_view sales_return_save purchase_invoice_view purchase_invoice_save",
+        "receive_item_view receive_item_save journal_voucher_view journal_voucher_save item_adjustment_view",
+        "item_adjustment_save",
+    )
+)
+CALLBACK_WAIT_SECONDS = 600.0
+
+
+class CommandError(Exception):
+    """A problem the operator must fix; printed without a traceback, exit status 1."""
+
+
+def require_environment() -> None:
+    """Fail with a clear message unless the Ledger table (and the rest of the functions' settings) are known."""
+    missing = [name for name in ("LEDGER_TABLE",) if not os.environ.get(name)]
+    if missing:
+        raise CommandError(f"set {', '.join(missing)} (the Ledger table of the stack) first; STAGE defaults to dev")
+    try:
+        settings()
+    except ValidationError as error:
+        names = ", ".join(str(e["loc"][0]) for e in error.errors())
+        raise CommandError(f"the environment is incomplete: set {names} (the stack's outputs)") from None
+
+
+def webhook_url(base: str, connection_id: str, token: str) -> str:
+    """``{base}/webhooks/ginee/{id}/{token}``; a base that already ends in ``/webhooks/ginee`` is used as is."""
+    base = base.rstrip("/")
+    if not base.endswith("/webhooks/ginee"):
+        base += "/webhooks/ginee"
+    return f"{base}/{connection_id}/{token}"
+
+
+def stack_webhook_base(stack_name: str) -> str:
+    """The ``WebhookUrlBase`` output of the deployed CloudFormation stack."""
+    try:
+        stacks = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    except Exception as error:
+        raise CommandError(f"give --webhook-base: stack {stack_name} could not be read ({error})") from None
+    for output in stacks[0].get("Outputs", []):
+        if output.get("OutputKey") == "WebhookUrlBase":
+            return str(output["OutputValue"])
+    raise CommandError(f"give --webhook-base: stack {stack_name} has no WebhookUrlBase output")
+
+
+def _webhook_base(args: argparse.Namespace) -> str:
+    base: str | None = args.webhook_base
+    return base if base else stack_webhook_base(args.stack_name)
+
+
+def _existing(connection_id: str) -> Connection:
+    connection = ConnectionRepository().get(connection_id)
+    if connection is None:
+        raise CommandError(f"no connection {connection_id}")
+    return connection
+
+
+# --- create, rotate-token, show -----------------------------------------------------------------------
+
+
+def create(args: argparse.Namespace) -> int:
+    """Store the Ginee keys and (when given) the Accurate API token, the connection, and print its webhook URL."""
+    require_environment()
+    connection_id: str = args.id or "conn-" + secrets.token_hex(6)
+    if not is_connection_id(connection_id):
+        raise CommandError(f"{connection_id!r} is not a valid connection id (letters, digits, - and _)")
+    if ConnectionRepository().get(connection_id) is not None:
+        raise CommandError(f"connection {connection_id} exists already")
+    if (args.accurate_api_token is None) != (args.accurate_signature_secret is None):
+        raise CommandError("give --accurate-api-token and --accurate-signature-secret together")
+    base = _webhook_base(args)
+    store = CredentialStore()
+    ginee_secret = store.put_ginee(
+        connection_id,
+        GineeCredentials(base_url=args.ginee_url, access_key=args.ginee_access_key, secret_key=args.ginee_secret_key),
+    )
+    if args.accurate_api_token is not None:
+        accurate: AccurateApiToken | None = AccurateApiToken(
+            api_token=args.accurate_api_token,
+            signature_secret=args.accurate_signature_secret,
+            account_url=args.accurate_account_url,
+        )
+    else:
+        accurate = None
+    # With OAuth the secret is written by `authorize`; until then the connection names where it will be.
+    accurate_secret = (
+        store.put_accurate(connection_id, accurate) if accurate is not None else secret_name(connection_id, "accurate")
+    )
+    token = secrets.token_urlsafe(32)
+    ConnectionRepository().put(
+        Connection(
+            id=connection_id,
+            name=args.name,
+            token_sha256=hash_token(token),
+            ginee_secret=ginee_secret,
+            accurate_secret=accurate_secret,
+        )
+    )
+    print(f"connection {connection_id} created")
+    if accurate is None:
+        print(f"next: omsync connection authorize {connection_id} --client-id … --client-secret …")
+    print(f"webhook URL (give it to Ginee; it is shown only now): {webhook_url(base, connection_id, token)}")
+    return 0
+
+
+def rotate_token(args: argparse.Namespace) -> int:
+    """Give the connection a new webhook token; the old one stops working at once."""
+    require_environment()
+    connection = _existing(args.connection_id)
+    token = secrets.token_urlsafe(32)
+    ConnectionRepository().put(connection.model_copy(update={"token_sha256": hash_token(token)}))
+    print(f"new webhook URL (the old one no longer works): {webhook_url(_webhook_base(args), connection.id, token)}")
+    return 0
+
+
+def show(args: argparse.Namespace) -> int:
+    """Print the connection and what kind of credentials it has (never the secrets themselves)."""
+    require_environment()
+    connection = _existing(args.connection_id)
+    store = CredentialStore()
+    accurate = _accurate_credentials(store, connection)
+    accurate_kind = accurate.kind if accurate is not None else "not authorized yet"
+    database = accurate.database_id if accurate is not None else None
+    ginee = store.ginee(connection.ginee_secret)
+    print(f"id:             {connection.id}")
+    print(f"name:           {connection.name}")
+    print(f"status:         {connection.status.value}")
+    print(f"created:        {connection.created_at.isoformat()}")
+    print(f"ginee:          {ginee.base_url} (country {ginee.country})")
+    print(f"accurate:       {accurate_kind}" + (f", database {database}" if database is not None else ""))
+    print(f"ginee secret:   {connection.ginee_secret}")
+    print(f"accurate secret: {connection.accurate_secret}")
+    return 0
+
+
+# --- authorize (OAuth authorization code) ----------------------------------------------------------------
+
+
+@dataclass
+class _Callback:
+    """What the loopback callback received."""
+
+    state: str
+    done: threading.Event = field(default_factory=threading.Event)
+    code: str | None = None
+    error: str | None = None
+
+
+def _callback_server(callback: _Callback) -> http.server.HTTPServer:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            if query.get("state") != callback.state:
+                callback.error = "the callback's state does not match (not our authorization)"
+            elif "code" not in query:
+                callback.error = f"Accurate refused: {query.get('error', 'no code in the callback')}"
+            else:
+                callback.code = query["code"]
+            text = b"omsync: authorization received, you can close this tab.\n"
+            self.send_response(200 if callback.error is None else 400)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(text)))
+            self.end_headers()
+            self.wfile.write(text)
+            callback.done.set()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    return http.server.HTTPServer(("127.0.0.1", 0), Handler)
+
+
+def pick_database(databases: list[Database], wanted: str | None) -> Database:
+    """The database named by id or alias, or the only one there is."""
+    if wanted is not None:
+        for database in databases:
+            if wanted in (str(database.id), database.alias):
+                return database
+        raise CommandError(f"no database {wanted!r}; the token sees: {_names(databases)}")
+    if len(databases) == 1:
+        return databases[0]
+    raise CommandError(
+        f"choose one with --database: {_names(databases)}" if databases else "the token sees no database"
+    )
+
+
+def _names(databases: list[Database]) -> str:
+    return ", ".join(f"{d.id} ({d.alias})" for d in databases) or "none"
+
+
+def authorize(args: argparse.Namespace) -> int:
+    """Run the OAuth authorization-code flow and store the tokens with the chosen database."""
+    require_environment()
+    connection = _existing(args.connection_id)
+    account_url: str = args.account_url.rstrip("/")
+    callback = _Callback(state=secrets.token_urlsafe(16))
+    server = _callback_server(callback)
+    redirect_uri = f"http://127.0.0.1:{server.server_address[1]}/callback"
+    thread = threading.Thread(target=server.serve_forever, name="oauth-callback", daemon=True)
+    thread.start()
+    try:
+        url = authorize_url(args.client_id, redirect_uri, OAUTH_SCOPE, callback.state, account_url)
+        print(f"open this URL to approve omsync in Accurate: {url}", flush=True)
+        if args.open_browser:
+            webbrowser.open(url)
+        if not callback.done.wait(args.wait_seconds):
+            raise CommandError("no answer from Accurate in time; run authorize again")
+    finally:
+        server.shutdown()
+        server.server_close()
+    if callback.error is not None or callback.code is None:
+        raise CommandError(callback.error or "no code received")
+    try:
+        tokens = exchange_code(callback.code, redirect_uri, args.client_id, args.client_secret, account_url)
+        # Listing databases needs no database; the client is only used on the account host here.
+        lister = accurate_client(_oauth(args, tokens, 0, account_url), on_rotate=lambda _: None)
+        database = pick_database(lister.list_databases(), args.database)
+    except AccurateError as error:
+        raise CommandError(f"Accurate refused: {error}") from None
+    creds = _oauth(args, tokens, database.id, account_url)
+    secret = CredentialStore().put_accurate(connection.id, creds)
+    if secret != connection.accurate_secret:
+        ConnectionRepository().put(connection.model_copy(update={"accurate_secret": secret}))
+    print(f"connection {connection.id} authorized for database {database.id} ({database.alias})")
+    return 0
+
+
+def _oauth(args: argparse.Namespace, tokens: OAuthTokens, database_id: int, account_url: str) -> AccurateOAuth:
+    return AccurateOAuth(
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_at=tokens.expires_at,
+        database_id=database_id,
+        account_url=account_url,
+    )
+
+
+def connection_client(connection: Connection, store: CredentialStore | None = None) -> AccurateClient:
+    """An Accurate client for a connection whose refreshed OAuth tokens are written back to its secret."""
+    store = store or CredentialStore()
+    creds = _accurate_credentials(store, connection)
+    if creds is None:
+        raise CommandError(
+            f"connection {connection.id} has no Accurate credentials yet: run omsync connection authorize"
+        )
+    return accurate_client(creds, on_rotate=lambda tokens: store.save_oauth_tokens(connection.accurate_secret, tokens))
+
+
+def _accurate_credentials(store: CredentialStore, connection: Connection) -> AccurateApiToken | AccurateOAuth | None:
+    try:
+        return store.accurate(connection.accurate_secret)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ResourceNotFoundException":
+            return None
+        raise
+
+
+# --- wiring -----------------------------------------------------------------------------------------------
+
+
+def _run(command: Any) -> Any:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            result: int = command(args)
+            return result
+        except CommandError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+def _webhook_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--webhook-base", help="the API's base URL (default: the stack's WebhookUrlBase output)")
+    parser.add_argument(
+        "--stack-name", default=os.environ.get("STACK_NAME", "omsync"), help="stack to read WebhookUrlBase from"
+    )
+
+
+def register(subparsers: Any) -> None:
+    """Add ``omsync connection …``."""
+    parser = subparsers.add_parser("connection", help="create and manage connections (Ginee account → Accurate)")
+    commands = parser.add_subparsers(dest="connection_command", metavar="ACTION", required=True)
+
+    make = commands.add_parser("create", help="store credentials and the connection; print its webhook URL")
+    make.add_argument("name")
+    make.add_argument("--id", help="connection id (default: conn-<random>)")
+    make.add_argument("--ginee-url", required=True, help="Ginee OpenAPI base URL")
+    make.add_argument("--ginee-access-key", required=True)
+    make.add_argument("--ginee-secret-key", required=True)
+    make.add_argument("--accurate-api-token", help="Accurate API token (else run `connection authorize` for OAuth)")
+    make.add_argument("--accurate-signature-secret", help="the API token's signature secret")
+    make.add_argument("--accurate-account-url", default=ACCOUNT_URL)
+    _webhook_options(make)
+    make.set_defaults(func=_run(create))
+
+    rotate = commands.add_parser("rotate-token", help="new webhook token; the old URL stops working")
+    rotate.add_argument("connection_id", metavar="ID")
+    _webhook_options(rotate)
+    rotate.set_defaults(func=_run(rotate_token))
+
+    auth = commands.add_parser("authorize", help="Accurate OAuth: approve omsync, pick the database, store tokens")
+    auth.add_argument("connection_id", metavar="ID")
+    auth.add_argument("--client-id", required=True)
+    auth.add_argument("--client-secret", required=True)
+    auth.add_argument("--account-url", default=ACCOUNT_URL)
+    auth.add_argument("--database", help="database id or name (default: the only one)")
+    auth.add_argument("--open-browser", action="store_true", help="open the authorize URL in a browser")
+    auth.add_argument("--wait-seconds", type=float, default=CALLBACK_WAIT_SECONDS, help=argparse.SUPPRESS)
+    auth.set_defaults(func=_run(authorize))
+
+    view = commands.add_parser("show", help="the connection, without its secrets")
+    view.add_argument("connection_id", metavar="ID")
+    view.set_defaults(func=_run(show))

@@ -1,0 +1,77 @@
+"""Check that every Accurate record a mapping names exists, before the mapping is stored.
+
+One ``list.do`` per kind of record, never one call per reference: master tables that are small by nature
+(accounts, branches, warehouses, taxes, units, item categories) are read whole; customers and vendors,
+which can be many, are filtered on the numbers the mapping names (``filter.no`` with one ``val[n]`` each).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from omsync.accurate.client import AccurateClient
+from omsync.accurate.errors import AccurateError
+from omsync.config.mapping import LoadedMapping, Reference, ReferenceKind
+
+# How many values one filtered list call carries (keeps the query string short).
+FILTER_CHUNK = 50
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """How one kind of record is found in Accurate: its module, the field holding the name the mapping uses."""
+
+    module: str
+    key_field: str
+    label: str
+    filtered: bool = False
+    """True: filter on the wanted keys (``filter.no``); False: read the whole (small) table."""
+
+
+LOOKUPS: dict[ReferenceKind, Lookup] = {
+    ReferenceKind.ACCOUNT: Lookup("glaccount", "no", "GL account"),
+    ReferenceKind.BRANCH: Lookup("branch", "name", "branch"),
+    ReferenceKind.WAREHOUSE: Lookup("warehouse", "name", "warehouse"),
+    ReferenceKind.TAX: Lookup("tax", "taxCode", "tax"),
+    ReferenceKind.UNIT: Lookup("unit", "name", "unit"),
+    ReferenceKind.ITEM_CATEGORY: Lookup("item-category", "name", "item category"),
+    ReferenceKind.CUSTOMER: Lookup("customer", "customerNo", "customer", filtered=True),
+    ReferenceKind.VENDOR: Lookup("vendor", "vendorNo", "vendor", filtered=True),
+}
+
+
+def check_references(loaded: LoadedMapping, client: AccurateClient) -> list[str]:
+    """Every reference of the mapping that Accurate does not hold, as ``line N: path: <kind> X is not in Accurate``.
+
+    A kind Accurate could not be asked about is one problem too: the mapping is not applied unchecked.
+    """
+    wanted: dict[ReferenceKind, list[Reference]] = defaultdict(list)
+    for reference in loaded.references():
+        wanted[reference.kind].append(reference)
+    problems: list[str] = []
+    for kind, references in wanted.items():
+        lookup = LOOKUPS[kind]
+        try:
+            present = _existing(client, lookup, sorted({r.value for r in references}))
+        except AccurateError as error:
+            problems.append(f"could not read {lookup.label}s from Accurate ({lookup.module}/list.do): {error}")
+            continue
+        problems.extend(
+            f"{r.where}: {lookup.label} {r.value} is not in Accurate" for r in references if r.value not in present
+        )
+    return problems
+
+
+def _existing(client: AccurateClient, lookup: Lookup, values: list[str]) -> set[str]:
+    fields = ("id", lookup.key_field)
+    if not lookup.filtered:
+        return {str(row.get(lookup.key_field)) for row in client.list(lookup.module, fields=fields, page_size=100)}
+    found: set[str] = set()
+    for start in range(0, len(values), FILTER_CHUNK):
+        chunk = values[start : start + FILTER_CHUNK]
+        # A list value makes the client send val[0], val[1]…; one value is sent as plain val.
+        condition: object = chunk if len(chunk) > 1 else chunk[0]
+        rows = client.list(lookup.module, filters={"no": ("EQUAL", condition)}, fields=fields)
+        found.update(str(row.get(lookup.key_field)) for row in rows)
+    return found
