@@ -1,0 +1,372 @@
+"""Order sync records: what omsync has posted for each Ginee order, who is working on it, and why it waits.
+
+One item per order at pk=``CONN#{cid}#ORDER#{orderId}``, sk=``SYNC``. It is the binder between a Ginee
+order and its Accurate documents (invoice, returns, receipt), and it carries:
+
+- a *lease* (``lease_owner``, ``lease_until``): taken with a conditional write before any Accurate call,
+  so two workers never act on one order at once (invariant 1); it expires on its own if a Lambda dies;
+- the *intent* (``intent``): the document number about to be posted, written with the lease, so the
+  next attempt after a crash knows to look that number up before posting again;
+- a *hold* (cause, reason, hint) with a GSI entry ``CONN#{cid}#HOLD`` / ``{cause}#{orderId}``, so held
+  orders are listed by cause and released once fixed (invariant 5);
+- a *tombstone*: cancelled before it was ever invoiced, so it never will be.
+
+Writes for a batch go out as DynamoDB transactions of up to 100 items (one request instead of 100);
+when one item's condition fails the transaction is retried item by item, so one contested order does
+not hold the others back.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from omsync.errors import OnHold
+from omsync.ledger.tables import dynamodb, ledger_table
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+SYNC_SK = "SYNC"
+TRANSACTION_LIMIT = 100
+BATCH_GET_LIMIT = 100
+LEASE_SECONDS = 90
+"""Longer than a worker's timeout, so a lease outlives the attempt that took it but not the next one."""
+
+
+def order_key(connection_id: str, order_id: str) -> dict[str, str]:
+    """The Ledger key of one order's sync record."""
+    return {"pk": f"CONN#{connection_id}#ORDER#{order_id}", "sk": SYNC_SK}
+
+
+def hold_partition(connection_id: str) -> str:
+    """The GSI partition that lists a connection's held orders."""
+    return f"CONN#{connection_id}#HOLD"
+
+
+@dataclass(frozen=True)
+class PostedDocument:
+    """One Accurate document posted for an order: its number and Accurate's id."""
+
+    number: str
+    accurate_id: int
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Why an order waits for the seller, and how to fix it."""
+
+    cause: str
+    reason: str
+    hint: str
+    since: float
+
+
+@dataclass(frozen=True)
+class SyncRecord:
+    """What the Ledger knows about one order."""
+
+    order_id: str
+    invoice: PostedDocument | None = None
+    returns: Mapping[str, PostedDocument] = field(default_factory=dict)
+    invoice_deleted: bool = False
+    tombstone: bool = False
+    hold: Hold | None = None
+    lease_owner: str | None = None
+    lease_until: float = 0.0
+    intent: str | None = None
+
+    @property
+    def invoiced(self) -> bool:
+        """An invoice exists in Accurate for this order (posted and not deleted)."""
+        return self.invoice is not None and not self.invoice_deleted
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> SyncRecord:
+        invoice = None
+        if "invoice_number" in item:
+            invoice = PostedDocument(str(item["invoice_number"]), int(item["invoice_id"]))
+        returns = {
+            return_id: PostedDocument(str(doc["number"]), int(doc["id"]))
+            for return_id, doc in dict(item.get("returns") or {}).items()
+        }
+        hold = None
+        if "hold_cause" in item:
+            hold = Hold(
+                str(item["hold_cause"]),
+                str(item.get("hold_reason", "")),
+                str(item.get("hold_hint", "")),
+                float(item.get("held_at", 0)),
+            )
+        return cls(
+            order_id=str(item["order_id"]),
+            invoice=invoice,
+            returns=returns,
+            invoice_deleted=bool(item.get("invoice_deleted", False)),
+            tombstone=bool(item.get("tombstone", False)),
+            hold=hold,
+            lease_owner=str(item["lease_owner"]) if item.get("lease_owner") else None,
+            lease_until=float(item.get("lease_until", 0)),
+            intent=str(item["intent"]) if item.get("intent") else None,
+        )
+
+
+@dataclass
+class _Update:
+    """One conditional UpdateItem, as a transaction item or a single call."""
+
+    order_id: str
+    expression: str
+    values: dict[str, Any]
+    condition: str
+    names: dict[str, str] = field(default_factory=dict)
+
+
+def _number(value: float) -> Decimal:
+    # DynamoDB numbers travel as Decimal through boto3's resource layer.
+    return Decimal(repr(round(value, 3)))
+
+
+class OrderLedger:
+    """The sync records of one connection's orders."""
+
+    def __init__(self, connection_id: str, clock: Any = time.time) -> None:
+        self.connection_id = connection_id
+        self._clock = clock
+        self.writes = 0
+        """Items written by this instance (the benchmark reports DynamoDB writes per order)."""
+
+    # --- reads ----------------------------------------------------------------------------------------
+
+    def load(self, order_ids: Iterable[str]) -> dict[str, SyncRecord]:
+        """The sync records that exist for these orders (BatchGetItem, 100 keys a request)."""
+        wanted = list(dict.fromkeys(order_ids))
+        table_name = ledger_table().name
+        found: dict[str, SyncRecord] = {}
+        for start in range(0, len(wanted), BATCH_GET_LIMIT):
+            keys: list[Any] = [order_key(self.connection_id, oid) for oid in wanted[start : start + BATCH_GET_LIMIT]]
+            request: dict[str, Any] = {table_name: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                answer = dynamodb().batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(table_name, []):
+                    record = SyncRecord.from_item(item)
+                    found[record.order_id] = record
+                request = dict(answer.get("UnprocessedKeys") or {})
+        return found
+
+    def held(self) -> list[SyncRecord]:
+        """Every order of this connection on hold, grouped by cause through the key order."""
+        records: list[SyncRecord] = []
+        query: dict[str, Any] = {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :p",
+            "ExpressionAttributeValues": {":p": hold_partition(self.connection_id)},
+        }
+        while True:
+            answer = ledger_table().query(**query)
+            records.extend(SyncRecord.from_item(item) for item in answer["Items"])
+            if "LastEvaluatedKey" not in answer:
+                return records
+            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+    # --- leases ---------------------------------------------------------------------------------------
+
+    def lease(self, intents: Mapping[str, str | None], owner: str, seconds: float = LEASE_SECONDS) -> set[str]:
+        """Take the lease of each order (order id → number about to be posted); returns the ids taken.
+
+        An order is taken when nobody holds it or its lease has expired; the owner may renew its own.
+        """
+        now = self._clock()
+        updates = [
+            _Update(
+                order_id,
+                "SET lease_owner = :me, lease_until = :until, intent = :intent, order_id = :oid, "
+                "kind = :kind, connection_id = :cid",
+                {
+                    ":me": owner,
+                    ":until": _number(now + seconds),
+                    ":now": _number(now),
+                    ":intent": intent or "",
+                    ":oid": order_id,
+                    ":kind": "order_sync",
+                    ":cid": self.connection_id,
+                },
+                "attribute_not_exists(lease_owner) OR lease_owner = :me OR lease_until < :now",
+            )
+            for order_id, intent in intents.items()
+        ]
+        return self._apply(updates)
+
+    def release(self, order_ids: Iterable[str], owner: str) -> set[str]:
+        """Give leases back without recording anything (the work will be retried)."""
+        updates = [
+            _Update(oid, "REMOVE lease_owner, lease_until, intent", {":me": owner}, "lease_owner = :me")
+            for oid in order_ids
+        ]
+        return self._apply(updates)
+
+    # --- outcomes (each also gives the lease back) ----------------------------------------------------
+
+    def record_invoices(self, posted: Mapping[str, PostedDocument], owner: str) -> set[str]:
+        """The invoice of each order exists in Accurate; clears any hold."""
+        now = _number(self._clock())
+        updates = [
+            _Update(
+                oid,
+                "SET invoice_number = :n, invoice_id = :i, updated_at = :t "
+                "REMOVE lease_owner, lease_until, intent, hold_cause, hold_reason, hold_hint, held_at, gsi1pk, gsi1sk",
+                {":n": doc.number, ":i": doc.accurate_id, ":t": now, ":me": owner},
+                "lease_owner = :me",
+            )
+            for oid, doc in posted.items()
+        ]
+        return self._apply(updates)
+
+    def record_return(self, order_id: str, return_id: str, doc: PostedDocument, owner: str) -> bool:
+        """A Sales Return for one of the order's returns (or its cancellation) exists in Accurate."""
+        update = _Update(
+            order_id,
+            "SET #returns = if_not_exists(#returns, :empty), updated_at = :t",
+            {":empty": {}, ":t": _number(self._clock()), ":me": owner},
+            "lease_owner = :me",
+            {"#returns": "returns"},
+        )
+        if not self._apply([update]):
+            return False
+        nested = _Update(
+            order_id,
+            "SET #returns.#rid = :doc",
+            {":doc": {"number": doc.number, "id": doc.accurate_id}, ":me": owner},
+            "lease_owner = :me",
+            {"#returns": "returns", "#rid": return_id},
+        )
+        return bool(self._apply([nested]))
+
+    def record_invoice_deleted(self, order_id: str, owner: str) -> bool:
+        """The order's invoice was deleted in Accurate (cancelled before it was paid out)."""
+        update = _Update(
+            order_id,
+            "SET invoice_deleted = :yes, updated_at = :t REMOVE lease_owner, lease_until, intent",
+            {":yes": True, ":t": _number(self._clock()), ":me": owner},
+            "lease_owner = :me",
+        )
+        return bool(self._apply([update]))
+
+    def tombstone(self, order_id: str, owner: str) -> bool:
+        """Cancelled before it was invoiced: no invoice may ever be created for it. Drops any hold."""
+        update = _Update(
+            order_id,
+            "SET tombstone = :yes, updated_at = :t "
+            "REMOVE lease_owner, lease_until, intent, hold_cause, hold_reason, hold_hint, held_at, gsi1pk, gsi1sk",
+            {":yes": True, ":t": _number(self._clock()), ":me": owner},
+            "lease_owner = :me AND attribute_not_exists(invoice_number)",
+        )
+        return bool(self._apply([update]))
+
+    def hold(self, holds: Mapping[str, OnHold], owner: str) -> set[str]:
+        """Park each order with its reason and fix hint, listed under its cause."""
+        now = self._clock()
+        updates = [
+            _Update(
+                oid,
+                "SET hold_cause = :c, hold_reason = :r, hold_hint = :h, held_at = :t, gsi1pk = :p, gsi1sk = :s, "
+                "order_id = :oid, kind = :kind, connection_id = :cid "
+                "REMOVE lease_owner, lease_until, intent",
+                {
+                    ":c": hold.cause,
+                    ":r": hold.reason,
+                    ":h": hold.hint,
+                    ":t": _number(now),
+                    ":p": hold_partition(self.connection_id),
+                    ":s": f"{hold.cause}#{oid}",
+                    ":oid": oid,
+                    ":kind": "order_sync",
+                    ":cid": self.connection_id,
+                    ":me": owner,
+                    ":now": _number(now),
+                },
+                "attribute_not_exists(lease_owner) OR lease_owner = :me OR lease_until < :now",
+            )
+            for oid, hold in holds.items()
+        ]
+        return self._apply(updates)
+
+    # --- the write path -------------------------------------------------------------------------------
+
+    def _apply(self, updates: Sequence[_Update]) -> set[str]:
+        """Apply conditional updates; returns the order ids whose condition held."""
+        done: set[str] = set()
+        for start in range(0, len(updates), TRANSACTION_LIMIT):
+            chunk = updates[start : start + TRANSACTION_LIMIT]
+            if len(chunk) > 1 and self._transact(chunk):
+                done.update(u.order_id for u in chunk)
+                continue
+            for update in chunk:
+                if self._single(update):
+                    done.add(update.order_id)
+        return done
+
+    def _transact(self, chunk: Sequence[_Update]) -> bool:
+        items: list[Any] = [{"Update": {**self._request(u), "TableName": ledger_table().name}} for u in chunk]
+        try:
+            _low_level().transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("TransactionCanceledException", "TransactionConflictException"):
+                return False
+            raise
+        self.writes += len(chunk)
+        return True
+
+    def _single(self, update: _Update) -> bool:
+        request = self._request(update)
+        try:
+            _low_level().update_item(TableName=ledger_table().name, **request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        self.writes += 1
+        return True
+
+    def _request(self, update: _Update) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "Key": _serialize(order_key(self.connection_id, update.order_id)),
+            "UpdateExpression": update.expression,
+            "ConditionExpression": update.condition,
+            "ExpressionAttributeValues": _serialize(
+                {k: v for k, v in update.values.items() if k in update.expression or k in update.condition}
+            ),
+        }
+        if update.names:
+            request["ExpressionAttributeNames"] = update.names
+        return request
+
+
+@functools.cache
+def _serializer() -> Any:
+    from boto3.dynamodb.types import TypeSerializer
+
+    return TypeSerializer()
+
+
+def _serialize(values: Mapping[str, Any]) -> dict[str, Any]:
+    serializer = _serializer()
+    return {key: serializer.serialize(value) for key, value in values.items()}
+
+
+@functools.cache
+def _low_level() -> DynamoDBClient:
+    """A plain DynamoDB client (typed JSON), for transactions, which the resource layer does not offer."""
+    return boto3.client("dynamodb")
+
+
+def reset() -> None:
+    """Drop the cached client (the local stack calls this when it points the process elsewhere)."""
+    _low_level.cache_clear()

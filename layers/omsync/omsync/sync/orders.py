@@ -1,0 +1,247 @@
+"""converge_orders: paid orders become Sales Invoices (Faktur Penjualan), once each.
+
+Level-triggered, like a controller: a message only says "order X changed". For a batch of orders of one
+connection this re-reads the Ledger and Ginee, decides per order, and converges Accurate:
+
+1. orders already invoiced or tombstoned are done (duplicate and late messages end here);
+2. the rest are re-fetched from Ginee (``batch-get``, 100 ids a call) — webhook content is never used;
+3. per order: not yet at the store's trigger status → leave it; cancelled → the cancellations flow's;
+   store or warehouse not mapped → hold; else plan its invoice (pure, `omsync.posting`);
+4. the lease of every order to act on is taken, with the invoice number as intent;
+5. invoices go out in bulk (`post_exactly_once`: duplicates and ambiguous failures resolved by number);
+6. items missing in Accurate are created from Ginee's master products when the mapping allows it, and
+   those invoices are posted again; otherwise the order is held "SKU X is not in Accurate";
+7. outcomes are recorded in the Ledger (which also gives the leases back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from omsync.accurate.documents import Item, SalesInvoice
+from omsync.accurate.errors import AccurateError, MasterNotFound
+from omsync.errors import OnHold, PermanentError
+from omsync.ginee.models import Order
+from omsync.observability import logger
+from omsync.posting.invoice import plan_sales_invoice
+from omsync.posting.lifecycle import is_cancelled, reached_trigger
+from omsync.sync.context import ConnectionContext
+from omsync.sync.documents import post_exactly_once
+
+DEFAULT_TRIGGER = "PAID"
+CLOSED_PERIOD_MARKER = "tanggal kunci periode"
+
+
+class Result(StrEnum):
+    """What became of one order in one attempt."""
+
+    POSTED = "posted"
+    ALREADY_DONE = "already_done"
+    NOT_READY = "not_ready"
+    NOT_OURS = "not_ours"
+    UNKNOWN_ORDER = "unknown_order"
+    HELD = "held"
+    RETRY = "retry"
+    FAILED = "failed"
+
+    @property
+    def settled(self) -> bool:
+        """The message may leave the queue (anything but RETRY and FAILED)."""
+        return self not in (Result.RETRY, Result.FAILED)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Result
+    detail: str = ""
+
+
+def closed_period_hold(error: AccurateError, when: str) -> OnHold:
+    """The hold for a document Accurate refuses because its date falls in a locked period."""
+    return OnHold(
+        "closed_period",
+        f"Accurate refuses {when}: {error}",
+        "Open the period in Accurate (Pengaturan > Tutup Buku) or move the lock date; the order is retried automatically.",
+    )
+
+
+def missing_master_hold(error: MasterNotFound) -> OnHold:
+    """The hold for a document naming a master that is not in Accurate."""
+    if error.kind.lower().startswith(("barang", "item")):
+        return OnHold(
+            "missing_sku",
+            f"SKU {error.key} is not in Accurate",
+            f"Create item {error.key} in Accurate (Barang & Jasa), or set items.auto_create: true in the mapping "
+            "and apply it; the order is posted automatically once the item exists.",
+        )
+    return OnHold(
+        "missing_master",
+        f"{error.kind} {error.key} is not in Accurate",
+        f"Create {error.kind} {error.key} in Accurate or correct the mapping, then apply it.",
+    )
+
+
+def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str) -> dict[str, Outcome]:
+    """Bring each order's invoice in Accurate to what Ginee says now; one outcome per order id."""
+    outcomes: dict[str, Outcome] = {}
+    records = ctx.ledger.load(order_ids)
+    to_fetch: list[str] = []
+    for order_id in dict.fromkeys(order_ids):
+        record = records.get(order_id)
+        if record is not None and (record.invoice is not None or record.tombstone):
+            outcomes[order_id] = Outcome(Result.ALREADY_DONE)
+        else:
+            to_fetch.append(order_id)
+    if not to_fetch:
+        return outcomes
+
+    orders = {order.order_id: order for order in ctx.ginee.batch_get(to_fetch)}
+    plans: dict[str, SalesInvoice] = {}
+    holds: dict[str, OnHold] = {}
+    prices = ctx.component_prices() if _has_bundles(orders.values()) else {}
+    for order_id in to_fetch:
+        order = orders.get(order_id)
+        if order is None:
+            # Ginee does not know it: a forged or mistyped notification. Nothing to converge.
+            outcomes[order_id] = Outcome(Result.UNKNOWN_ORDER)
+            continue
+        decision = _decide(ctx, order, prices)
+        if isinstance(decision, SalesInvoice):
+            plans[order_id] = decision
+        elif isinstance(decision, OnHold):
+            holds[order_id] = decision
+        else:
+            outcomes[order_id] = decision
+
+    _hold(ctx, holds, owner, outcomes)
+    leased = ctx.ledger.lease({oid: plan.number for oid, plan in plans.items()}, owner)
+    for order_id in set(plans) - leased:
+        outcomes[order_id] = Outcome(Result.RETRY, "another worker holds this order")
+    plans = {oid: plan for oid, plan in plans.items() if oid in leased}
+    _post(ctx, plans, owner, outcomes)
+    return outcomes
+
+
+def _has_bundles(orders: Iterable[Order]) -> bool:
+    return any(item.bundle_skus for order in orders for item in order.items)
+
+
+def _decide(ctx: ConnectionContext, order: Order, prices: dict[str, Decimal]) -> SalesInvoice | OnHold | Outcome:
+    if is_cancelled(order):
+        return Outcome(Result.NOT_OURS, "cancelled: the cancellations flow decides")
+    store_mapping = ctx.mapping.stores.get(order.shop_id or "")
+    trigger = store_mapping.trigger_status if store_mapping else DEFAULT_TRIGGER
+    if not reached_trigger(order, trigger):
+        return Outcome(Result.NOT_READY, f"{order.order_status} has not reached {trigger}")
+    try:
+        store = ctx.mapping.store(order.shop_id or "")
+        return plan_sales_invoice(order, store, prices)
+    except OnHold as hold:
+        return hold
+    except PermanentError as error:
+        logger.error("order cannot be invoiced", extra={"order_id": order.order_id, "error": str(error)})
+        return Outcome(Result.FAILED, str(error))
+
+
+def _hold(
+    ctx: ConnectionContext,
+    holds: dict[str, OnHold],
+    owner: str,
+    outcomes: dict[str, Outcome],
+) -> None:
+    if not holds:
+        return
+    held = ctx.ledger.hold(holds, owner)
+    for order_id, hold in holds.items():
+        if order_id in held:
+            outcomes[order_id] = Outcome(Result.HELD, hold.cause)
+        else:
+            outcomes[order_id] = Outcome(Result.RETRY, "another worker holds this order")
+
+
+def _post(
+    ctx: ConnectionContext,
+    plans: dict[str, SalesInvoice],
+    owner: str,
+    outcomes: dict[str, Outcome],
+) -> None:
+    if not plans:
+        return
+    by_number = {plan.number: order_id for order_id, plan in plans.items() if plan.number}
+    result = post_exactly_once(ctx.accurate, list(plans.values()))
+    missing_skus = {
+        number: error
+        for number, error in result.missing_master.items()
+        if error.kind.lower().startswith(("barang", "item"))
+    }
+    if missing_skus and ctx.mapping.items.auto_create:
+        created = _create_items(ctx, {error.key for error in missing_skus.values()})
+        retry = [plans[by_number[n]] for n, e in missing_skus.items() if e.key in created]
+        if retry:
+            again = post_exactly_once(ctx.accurate, retry)
+            for number in again.saved.keys() | again.missing_master.keys() | again.refused.keys() | again.unresolved:
+                result.missing_master.pop(number, None)
+            result.saved.update(again.saved)
+            result.missing_master.update(again.missing_master)
+            result.refused.update(again.refused)
+            result.unresolved.update(again.unresolved)
+
+    posted = {by_number[number]: doc for number, doc in result.saved.items()}
+    recorded = ctx.ledger.record_invoices(posted, owner)
+    for order_id in posted:
+        if order_id in recorded:
+            outcomes[order_id] = Outcome(Result.POSTED, posted[order_id].number)
+        else:
+            # The lease was lost meanwhile; the invoice exists, the next attempt records it by number.
+            outcomes[order_id] = Outcome(Result.RETRY, "lease lost before recording")
+
+    holds: dict[str, OnHold] = {}
+    for number, error in result.missing_master.items():
+        holds[by_number[number]] = missing_master_hold(error)
+    for number, refusal in result.refused.items():
+        order_id = by_number[number]
+        if CLOSED_PERIOD_MARKER in str(refusal).lower():
+            holds[order_id] = closed_period_hold(refusal, f"invoice {number}")
+        else:
+            logger.error("Accurate refused an invoice", extra={"order_id": order_id, "number": number})
+            outcomes[order_id] = Outcome(Result.FAILED, str(refusal))
+    _hold(ctx, holds, owner, outcomes)
+    failed = [by_number[n] for n in result.refused if by_number[n] not in holds]
+    unresolved = [by_number[n] for n in result.unresolved]
+    for order_id in unresolved:
+        outcomes[order_id] = Outcome(Result.RETRY, "Accurate's answer was ambiguous")
+    ctx.ledger.release([*failed, *unresolved], owner)
+
+
+def _create_items(ctx: ConnectionContext, skus: set[str]) -> set[str]:
+    """Create the items Ginee's catalogue knows (auto-create); returns the SKUs that now exist."""
+    catalogue = ctx.catalogue()
+    policy = ctx.mapping.items
+    documents: list[Item] = []
+    for sku in sorted(skus):
+        product = catalogue.get(sku)
+        if product is None:
+            continue
+        variation = next((v for v in product.variations or product.variation_briefs if v.sku == sku), None)
+        name = (variation.name if variation and variation.name else None) or product.name or sku
+        documents.append(
+            Item(
+                no=sku,
+                name=name,
+                item_type=policy.item_type,
+                unit1_name=policy.unit,
+                item_category_name=policy.category,
+                unit_price=variation.selling_price if variation else None,
+            )
+        )
+    if not documents:
+        return set()
+    created: set[str] = set()
+    for row in ctx.accurate.bulk_save(documents):
+        if row.ok or (row.error is not None and "Sudah ada" in str(row.error.messages)):
+            created.add(str(row.document.key))
+    logger.info("items created from Ginee's catalogue", extra={"count": len(created)})
+    return created
