@@ -312,3 +312,12 @@ def test_a_duplicate_number_is_reported_with_the_number(client: AccurateClient, 
 def test_the_trial_balance_always_balances(client: AccurateClient, sandbox: AccurateSandbox) -> None:
     client.save(tokopedia_invoice())
     assert sum(sandbox.trial_balance().values(), Decimal(0)) == Decimal(0)
+
+
+def test_reference_masters_can_be_listed_for_mapping_checks(client: AccurateClient) -> None:
+    accounts = {row["no"]: row["name"] for row in client.list("glaccount", fields=("id", "no", "name"))}
+    assert accounts["1103"] == "Saldo Shopee"
+    assert [row["name"] for row in client.list("warehouse", fields=("name",))] == ["Gudang Utama", "Gudang Retur"]
+    assert [row["name"] for row in client.list("branch", {"name": "Cabang Online"}, fields=("name",))] == [
+        "Cabang Online"
+    ]

@@ -428,11 +428,8 @@ class Company:
         self, module: str, filters: Mapping[str, tuple[str, list[str]]], fields: list[str], page: int, size: int
     ) -> tuple[list[dict[str, Any]], int, int]:
         """Rows of one page, the number of pages and of rows. Supports EQUAL/NOT_EQUAL/CONTAIN on scalars."""
-        if module not in LABELS:
-            raise Refused(f"Modul {module} tidak didukung", status=404)
         rows = []
-        for posted in self.records[module].values():
-            record = posted.record
+        for record in self._listable(module):
             keep = True
             for name, (op, values) in filters.items():
                 actual = "" if record.get(name) is None else str(record.get(name))
@@ -451,6 +448,22 @@ class Company:
         count = len(rows)
         pages = max(1, -(-count // size))
         return rows[(page - 1) * size : page * size], pages, count
+
+    def _listable(self, module: str) -> list[dict[str, Any]]:
+        """Records of a document module, or the company's reference masters (accounts, branches …)."""
+        if module in LABELS:
+            return [posted.record for posted in self.records[module].values()]
+        if module == "glaccount":
+            return [
+                {"id": i, "no": a.no, "name": a.name, "accountType": a.account_type}
+                for i, a in enumerate(self.accounts.values(), 1)
+            ]
+        if module in ("branch", "warehouse"):
+            names = self.branches if module == "branch" else self.warehouses
+            return [{"id": i, "name": name} for i, name in enumerate(names, 1)]
+        if module == "tax":
+            return [{"id": i, **tax} for i, tax in enumerate(self.tax_records, 1)]
+        raise Refused(f"Modul {module} tidak didukung", status=404)
 
     def balance(self, account_no: str, as_of: date | None = None) -> Decimal:
         """Debit minus credit of an account (optionally up to a date)."""
