@@ -10,11 +10,20 @@ import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from omsync.accurate.auth import fingerprint
 from omsync.accurate.client import AccurateClient
-from omsync.config.mapping import ConnectionMapping
+from omsync.accurate.governor import dynamodb_governor
+from omsync.config.mapping import ConnectionMapping, StoreMapping
+from omsync.config.settings import settings
+from omsync.errors import OnHold, PermanentError
 from omsync.ginee.client import GineeClient
 from omsync.ginee.models import MasterProduct
+from omsync.ledger.connections import ConnectionRepository, ConnectionStatus
+from omsync.ledger.credentials import AccurateApiToken, CredentialStore, accurate_client
+from omsync.ledger.mappings import MappingRepository
 from omsync.ledger.orders import OrderLedger
+
+DEFAULT_TRIGGER = "PAID"
 
 
 @dataclass
@@ -22,13 +31,30 @@ class ConnectionContext:
     """One connection's mapping (at a version), clients and Ledger."""
 
     connection_id: str
-    mapping: ConnectionMapping
+    mapping: ConnectionMapping | None
     mapping_version: int
     ginee: GineeClient
     accurate: AccurateClient
     ledger: OrderLedger
     _catalogue: dict[str, MasterProduct] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def store(self, shop_id: str | None) -> StoreMapping:
+        """The mapping of one store; raises `OnHold` when the connection or the store has none."""
+        if self.mapping is None:
+            raise OnHold(
+                "unmapped_store",
+                f"store {shop_id} has no mapping: this connection has no mapping applied yet",
+                "Write the connection's mapping and run `omsync mapping apply FILE --connection ID`; "
+                "held orders are posted automatically afterwards.",
+            )
+        return self.mapping.store(shop_id or "")
+
+    def trigger_status(self, shop_id: str | None) -> str:
+        """The status from which a store's orders are invoiced (PAID for a store not mapped yet)."""
+        if self.mapping is None or (shop_id or "") not in self.mapping.stores:
+            return DEFAULT_TRIGGER
+        return self.mapping.stores[shop_id or ""].trigger_status
 
     def catalogue(self) -> dict[str, MasterProduct]:
         """Ginee's master products by master SKU (each variation's SKU), read once per context."""
@@ -54,3 +80,57 @@ class ConnectionContext:
         """Read the catalogue again next time (after products changed)."""
         with self._lock:
             self._catalogue = None
+
+
+_contexts: dict[str, ConnectionContext] = {}
+_contexts_lock = threading.Lock()
+
+
+def context_for(connection_id: str) -> ConnectionContext:
+    """The context of a connection, built on first use and kept while its mapping version stands.
+
+    Each call reads the connection record and the current mapping version (two small reads), so a
+    mapping applied a second ago is used by the next batch.
+    """
+    connection = ConnectionRepository().get(connection_id)
+    if connection is None:
+        raise PermanentError(f"connection {connection_id} does not exist")
+    if connection.status is not ConnectionStatus.ACTIVE:
+        raise PermanentError(f"connection {connection_id} is {connection.status}")
+    current = MappingRepository().current(connection_id)
+    version, mapping = current if current is not None else (0, None)
+    with _contexts_lock:
+        cached = _contexts.get(connection_id)
+        if cached is not None and cached.mapping_version == version:
+            return cached
+        if cached is not None:
+            fresh = ConnectionContext(connection_id, mapping, version, cached.ginee, cached.accurate, cached.ledger)
+        else:
+            fresh = _build(connection_id, connection.ginee_secret, connection.accurate_secret, mapping, version)
+        _contexts[connection_id] = fresh
+        return fresh
+
+
+def _build(
+    connection_id: str, ginee_secret: str, accurate_secret: str, mapping: ConnectionMapping | None, version: int
+) -> ConnectionContext:
+    store = CredentialStore()
+    ginee_creds = store.ginee(ginee_secret)
+    accurate_creds = store.accurate(accurate_secret)
+    token = accurate_creds.api_token if isinstance(accurate_creds, AccurateApiToken) else accurate_creds.client_id
+    governor = dynamodb_governor(settings().ledger_table, fingerprint(token))
+    accurate = accurate_client(
+        accurate_creds,
+        governor,
+        on_rotate=lambda tokens: store.save_oauth_tokens(accurate_secret, tokens),
+    )
+    ginee = GineeClient(
+        ginee_creds.base_url, ginee_creds.access_key, ginee_creds.secret_key, country=ginee_creds.country
+    )
+    return ConnectionContext(connection_id, mapping, version, ginee, accurate, OrderLedger(connection_id))
+
+
+def forget_contexts() -> None:
+    """Drop every cached context (a new execution environment; tests and the local stack use this)."""
+    with _contexts_lock:
+        _contexts.clear()

@@ -31,7 +31,6 @@ from omsync.posting.lifecycle import is_cancelled, reached_trigger
 from omsync.sync.context import ConnectionContext
 from omsync.sync.documents import post_exactly_once
 
-DEFAULT_TRIGGER = "PAID"
 CLOSED_PERIOD_MARKER = "tanggal kunci periode"
 
 
@@ -132,12 +131,11 @@ def _has_bundles(orders: Iterable[Order]) -> bool:
 def _decide(ctx: ConnectionContext, order: Order, prices: dict[str, Decimal]) -> SalesInvoice | OnHold | Outcome:
     if is_cancelled(order):
         return Outcome(Result.NOT_OURS, "cancelled: the cancellations flow decides")
-    store_mapping = ctx.mapping.stores.get(order.shop_id or "")
-    trigger = store_mapping.trigger_status if store_mapping else DEFAULT_TRIGGER
+    trigger = ctx.trigger_status(order.shop_id)
     if not reached_trigger(order, trigger):
         return Outcome(Result.NOT_READY, f"{order.order_status} has not reached {trigger}")
     try:
-        store = ctx.mapping.store(order.shop_id or "")
+        store = ctx.store(order.shop_id)
         return plan_sales_invoice(order, store, prices)
     except OnHold as hold:
         return hold
@@ -177,7 +175,7 @@ def _post(
         for number, error in result.missing_master.items()
         if error.kind.lower().startswith(("barang", "item"))
     }
-    if missing_skus and ctx.mapping.items.auto_create:
+    if missing_skus and ctx.mapping is not None and ctx.mapping.items.auto_create:
         created = _create_items(ctx, {error.key for error in missing_skus.values()})
         retry = [plans[by_number[n]] for n, e in missing_skus.items() if e.key in created]
         if retry:
@@ -219,6 +217,8 @@ def _post(
 def _create_items(ctx: ConnectionContext, skus: set[str]) -> set[str]:
     """Create the items Ginee's catalogue knows (auto-create); returns the SKUs that now exist."""
     catalogue = ctx.catalogue()
+    if ctx.mapping is None:
+        return set()
     policy = ctx.mapping.items
     documents: list[Item] = []
     for sku in sorted(skus):

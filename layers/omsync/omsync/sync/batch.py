@@ -1,0 +1,72 @@
+"""One SQS batch in, partial-batch failures out: the shell every worker function shares.
+
+Powertools' `BatchProcessor` calls a handler once per record; omsync's workers must see a batch whole
+(grouped per connection, one Ginee batch-get and one Accurate bulk-save per hundred orders), so this
+module does the grouping itself and answers in the same ``{"batchItemFailures": [...]}`` shape that
+`ReportBatchItemFailures` expects. A message fails (comes back, and after maxReceiveCount goes to its DLQ)
+only when its order's outcome is RETRY or FAILED; everything else — posted, already done, on hold,
+not ready — leaves the queue.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import ValidationError
+
+from omsync.errors import OnHold, PermanentError, RetryableError
+from omsync.observability import logger, metrics
+from omsync.queues import WorkMessage
+from omsync.sync.context import ConnectionContext, context_for
+from omsync.sync.orders import Outcome, Result
+
+UseCase = Callable[[ConnectionContext, Sequence[str], str], Mapping[str, Outcome]]
+
+
+def handle_batch(event: Mapping[str, Any], use_case: UseCase, flow: str) -> dict[str, list[dict[str, str]]]:
+    """Run ``use_case`` over an SQS event's records, per connection; returns the partial-batch response."""
+    failures: list[str] = []
+    by_connection: dict[str, list[tuple[str, WorkMessage]]] = defaultdict(list)
+    for record in event.get("Records", []):
+        message_id = str(record["messageId"])
+        try:
+            message = WorkMessage.model_validate(json.loads(record["body"]))
+        except (ValueError, ValidationError):
+            # Not ours to understand: let it fail until it lands in the DLQ, where a person looks.
+            logger.error("unreadable work message", extra={"message_id": message_id})
+            metrics.add_metric(name=f"{flow}.unreadable", unit=MetricUnit.Count, value=1)
+            failures.append(message_id)
+            continue
+        by_connection[message.connection_id].append((message_id, message))
+
+    owner = uuid.uuid4().hex
+    for connection_id, messages in by_connection.items():
+        order_ids = list(dict.fromkeys(message.entity_id for _, message in messages))
+        try:
+            outcomes = use_case(context_for(connection_id), order_ids, owner)
+        except (RetryableError, PermanentError, OnHold) as error:
+            logger.warning(
+                "batch of a connection failed",
+                extra={"connection_id": connection_id, "orders": len(order_ids), "error": str(error)},
+            )
+            failures.extend(message_id for message_id, _ in messages)
+            metrics.add_metric(name=f"{flow}.connection_failed", unit=MetricUnit.Count, value=1)
+            continue
+        counts: dict[Result, int] = defaultdict(int)
+        for message_id, message in messages:
+            outcome = outcomes.get(message.entity_id, Outcome(Result.RETRY, "no outcome"))
+            counts[outcome.result] += 1
+            if not outcome.result.settled:
+                failures.append(message_id)
+        for result, count in counts.items():
+            metrics.add_metric(name=f"{flow}.{result.value}", unit=MetricUnit.Count, value=count)
+        logger.info(
+            "batch converged",
+            extra={"connection_id": connection_id, "flow": flow, **{r.value: n for r, n in counts.items()}},
+        )
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}
