@@ -115,12 +115,12 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
         else:
             outcomes[order_id] = decision
 
-    _hold(ctx, holds, owner, outcomes)
+    hold_orders(ctx, holds, owner, outcomes)
     leased = ctx.ledger.lease({oid: plan.number for oid, plan in plans.items()}, owner)
     for order_id in set(plans) - leased:
         outcomes[order_id] = Outcome(Result.RETRY, "another worker holds this order")
     plans = {oid: plan for oid, plan in plans.items() if oid in leased}
-    _post(ctx, plans, owner, outcomes)
+    post_invoices(ctx, plans, owner, outcomes)
     return outcomes
 
 
@@ -144,12 +144,13 @@ def _decide(ctx: ConnectionContext, order: Order, prices: dict[str, Decimal]) ->
         return Outcome(Result.FAILED, str(error))
 
 
-def _hold(
+def hold_orders(
     ctx: ConnectionContext,
     holds: dict[str, OnHold],
     owner: str,
     outcomes: dict[str, Outcome],
 ) -> None:
+    """Park orders on hold (each with its cause, reason and fix hint) and note the outcome."""
     if not holds:
         return
     held = ctx.ledger.hold(holds, owner)
@@ -160,12 +161,16 @@ def _hold(
             outcomes[order_id] = Outcome(Result.RETRY, "another worker holds this order")
 
 
-def _post(
+def post_invoices(
     ctx: ConnectionContext,
     plans: dict[str, SalesInvoice],
     owner: str,
     outcomes: dict[str, Outcome],
 ) -> None:
+    """Post leased orders' invoices exactly once and record each outcome (posted, held, retry, failed).
+
+    Every order in ``plans`` must be leased by ``owner``; recording the outcome gives the lease back.
+    """
     if not plans:
         return
     by_number = {plan.number: order_id for order_id, plan in plans.items() if plan.number}
@@ -206,7 +211,7 @@ def _post(
         else:
             logger.error("Accurate refused an invoice", extra={"order_id": order_id, "number": number})
             outcomes[order_id] = Outcome(Result.FAILED, str(refusal))
-    _hold(ctx, holds, owner, outcomes)
+    hold_orders(ctx, holds, owner, outcomes)
     failed = [by_number[n] for n in result.refused if by_number[n] not in holds]
     unresolved = [by_number[n] for n in result.unresolved]
     for order_id in unresolved:

@@ -1,0 +1,20 @@
+"""Cancellations worker: cancelled and returned orders get their invoice deleted or their Sales Returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from omsync.config.settings import settings
+from omsync.observability import logger, metrics, tracer
+from omsync.sync.batch import handle_batch
+from omsync.sync.cancellations import converge_cancellations
+
+settings()  # a misconfigured deploy fails here, at cold start
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle_batch(event, converge_cancellations, flow="cancellations")

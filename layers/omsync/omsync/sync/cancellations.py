@@ -1,0 +1,211 @@
+"""converge_cancellations: cancelled and returned orders leave the books as they should, once each.
+
+Like the orders flow it is level-triggered: re-read the Ledger and Ginee, decide per order with the pure
+rules of `omsync.posting.cancellation` / `omsync.posting.returns`, act under the order's lease.
+
+- An order that owes an invoice first gets it (a returned order whose PAID notification never came; a
+  paid-then-cancelled order of a store whose rule is ``sales_return``), through the orders flow's own
+  `post_invoices`, so there is one way to post an invoice.
+- Cancelled, never invoiced → tombstone (drops any hold): no invoice ever, whatever arrives later.
+- Cancelled, invoiced, rule ``delete`` → the invoice is deleted; if Accurate refuses (a receipt pays it,
+  the period is closed) → a Sales Return of everything instead.
+- Cancelled, rule ``sales_return`` → a Sales Return of everything (``<invoice>-RC``).
+- Returned lines → one Sales Return per Ginee return (``<invoice>-R<k>``), each posted exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from omsync.accurate.documents import SalesInvoice, SalesReturn
+from omsync.accurate.errors import AccurateError, NotFound, Transient
+from omsync.config.mapping import CancellationRule, StoreMapping
+from omsync.errors import OnHold, PermanentError
+from omsync.ginee.models import Order
+from omsync.ledger.orders import PostedDocument, SyncRecord
+from omsync.observability import logger
+from omsync.posting.cancellation import CANCELLATION_RETURN_ID, CancellationAction, plan_cancellation
+from omsync.posting.invoice import plan_sales_invoice
+from omsync.posting.lifecycle import is_cancelled, reached_trigger, reached_trigger_before_cancel
+from omsync.posting.returns import (
+    PostedDocuments,
+    PostedReturn,
+    ordered_returns,
+    plan_sales_returns,
+    sales_return_number,
+)
+from omsync.sync.context import ConnectionContext
+from omsync.sync.documents import post_exactly_once
+from omsync.sync.orders import (
+    CLOSED_PERIOD_MARKER,
+    Outcome,
+    Result,
+    closed_period_hold,
+    hold_orders,
+    missing_master_hold,
+    post_invoices,
+)
+
+
+def posted_documents(record: SyncRecord | None) -> PostedDocuments:
+    """What the Ledger says was posted, in the posting rules' terms."""
+    if record is None:
+        return PostedDocuments()
+    returns = tuple(PostedReturn(rid, doc.number) for rid, doc in sorted(record.returns.items()))
+    invoice = record.invoice.number if record.invoiced and record.invoice is not None else None
+    return PostedDocuments(invoice_number=invoice, returns=returns, tombstone=record.tombstone)
+
+
+def converge_cancellations(ctx: ConnectionContext, order_ids: Sequence[str], owner: str) -> dict[str, Outcome]:
+    """Bring cancelled and returned orders' documents in Accurate to what Ginee says now."""
+    ids = list(dict.fromkeys(order_ids))
+    outcomes: dict[str, Outcome] = {}
+    orders = {order.order_id: order for order in ctx.ginee.batch_get(ids)}
+    for order_id in ids:
+        if order_id not in orders:
+            outcomes[order_id] = Outcome(Result.UNKNOWN_ORDER)
+    records = ctx.ledger.load(orders)
+    prices = ctx.component_prices() if any(i.bundle_skus for o in orders.values() for i in o.items) else {}
+
+    # 1. Invoices owed before a return can be posted against them.
+    owed: dict[str, SalesInvoice] = {}
+    holds: dict[str, OnHold] = {}
+    for order_id, order in orders.items():
+        record = records.get(order_id)
+        if record is not None and (record.invoice is not None or record.tombstone):
+            continue
+        try:
+            if _owes_invoice(ctx, order):
+                owed[order_id] = plan_sales_invoice(order, ctx.store(order.shop_id), prices)
+        except OnHold as hold:
+            if not is_cancelled(order):
+                holds[order_id] = hold
+    hold_orders(ctx, holds, owner, outcomes)
+    if owed:
+        leased = ctx.ledger.lease({oid: plan.number for oid, plan in owed.items()}, owner)
+        for order_id in set(owed) - leased:
+            outcomes[order_id] = Outcome(Result.RETRY, "another worker holds this order")
+        invoiced: dict[str, Outcome] = {}
+        post_invoices(ctx, {oid: plan for oid, plan in owed.items() if oid in leased}, owner, invoiced)
+        for order_id, outcome in invoiced.items():
+            if outcome.result is not Result.POSTED:
+                outcomes[order_id] = outcome
+        records.update(ctx.ledger.load(invoiced))
+
+    # 2. Cancellations and returns, each order under its lease.
+    pending = [oid for oid in orders if oid not in outcomes]
+    leased = ctx.ledger.lease(dict.fromkeys(pending), owner)
+    for order_id in pending:
+        if order_id not in leased:
+            outcomes[order_id] = Outcome(Result.RETRY, "another worker holds this order")
+            continue
+        try:
+            outcomes[order_id] = _converge_one(ctx, orders[order_id], records.get(order_id), prices, owner)
+        except OnHold as hold:
+            hold_orders(ctx, {order_id: hold}, owner, outcomes)
+        except Transient as error:
+            ctx.ledger.release([order_id], owner)
+            outcomes[order_id] = Outcome(Result.RETRY, str(error))
+        except (PermanentError, AccurateError) as error:
+            logger.error("cancellation failed", extra={"order_id": order_id, "error": str(error)})
+            ctx.ledger.release([order_id], owner)
+            outcomes[order_id] = Outcome(Result.FAILED, str(error))
+    return outcomes
+
+
+def _owes_invoice(ctx: ConnectionContext, order: Order) -> bool:
+    trigger = ctx.trigger_status(order.shop_id)
+    if not is_cancelled(order):
+        return reached_trigger(order, trigger)
+    store = ctx.store(order.shop_id)
+    return store.cancellation is CancellationRule.SALES_RETURN and reached_trigger_before_cancel(order, trigger)
+
+
+def _converge_one(
+    ctx: ConnectionContext, order: Order, record: SyncRecord | None, prices: dict[str, Decimal], owner: str
+) -> Outcome:
+    posted = posted_documents(record)
+    if record is not None and record.invoice_deleted:
+        ctx.ledger.release([order.order_id], owner)
+        return Outcome(Result.ALREADY_DONE, "invoice deleted")
+    if is_cancelled(order):
+        if posted.invoice_number is None:
+            if posted.tombstone:
+                ctx.ledger.release([order.order_id], owner)
+                return Outcome(Result.ALREADY_DONE, "tombstoned")
+            ctx.ledger.tombstone(order.order_id, owner)
+            return Outcome(Result.POSTED, "tombstone")
+        return _cancel_invoiced(ctx, order, ctx.store(order.shop_id), posted, prices, owner)
+    return _post_returns(ctx, order, ctx.store(order.shop_id), posted, prices, owner)
+
+
+def _cancel_invoiced(
+    ctx: ConnectionContext,
+    order: Order,
+    store: StoreMapping,
+    posted: PostedDocuments,
+    prices: dict[str, Decimal],
+    owner: str,
+) -> Outcome:
+    plan = plan_cancellation(order, store, posted, component_prices=prices)
+    if plan.action is CancellationAction.DELETE_INVOICE and plan.invoice_number is not None:
+        try:
+            ctx.accurate.delete(SalesInvoice, number=plan.invoice_number)
+        except NotFound:
+            pass  # deleted by an earlier attempt that died before recording it
+        except AccurateError as error:
+            if isinstance(error, Transient):
+                raise
+            logger.info("invoice delete refused; returning everything", extra={"number": plan.invoice_number})
+            plan = plan_cancellation(order, store, posted, delete_refused=True, component_prices=prices)
+        else:
+            ctx.ledger.record_invoice_deleted(order.order_id, owner)
+            return Outcome(Result.POSTED, f"deleted {plan.invoice_number}")
+    if plan.action is CancellationAction.RETURN_EVERYTHING and plan.sales_return is not None:
+        _post_return(ctx, order.order_id, CANCELLATION_RETURN_ID, plan.sales_return, owner)
+        ctx.ledger.release([order.order_id], owner)
+        return Outcome(Result.POSTED, plan.sales_return.number or "")
+    ctx.ledger.release([order.order_id], owner)
+    return Outcome(Result.ALREADY_DONE, plan.why)
+
+
+def _post_returns(
+    ctx: ConnectionContext,
+    order: Order,
+    store: StoreMapping,
+    posted: PostedDocuments,
+    prices: dict[str, Decimal],
+    owner: str,
+) -> Outcome:
+    if posted.invoice_number is None:
+        ctx.ledger.release([order.order_id], owner)
+        return Outcome(Result.NOT_READY, "no invoice to return against yet")
+    planned = plan_sales_returns(order, store, posted, prices)
+    return_ids = {
+        sales_return_number(posted.invoice_number, position): ret.return_id
+        for position, ret in enumerate(ordered_returns(order), start=1)
+    }
+    for sales_return in planned:
+        _post_return(ctx, order.order_id, return_ids[sales_return.number or ""], sales_return, owner)
+    ctx.ledger.release([order.order_id], owner)
+    if not planned:
+        return Outcome(Result.ALREADY_DONE, "every return is posted")
+    return Outcome(Result.POSTED, ", ".join(r.number or "" for r in planned))
+
+
+def _post_return(ctx: ConnectionContext, order_id: str, return_id: str, document: SalesReturn, owner: str) -> None:
+    result = post_exactly_once(ctx.accurate, [document])
+    number = document.number or ""
+    saved: PostedDocument | None = result.saved.get(number)
+    if saved is not None:
+        ctx.ledger.record_return(order_id, return_id, saved, owner)
+        return
+    if number in result.missing_master:
+        raise missing_master_hold(result.missing_master[number])
+    if number in result.refused:
+        refusal = result.refused[number]
+        if CLOSED_PERIOD_MARKER in str(refusal).lower():
+            raise closed_period_hold(refusal, f"sales return {number}")
+        raise refusal
+    raise Transient(f"sales return {number}: Accurate's answer stayed ambiguous")
