@@ -10,16 +10,15 @@ from omsync.local.stack import LocalStack
 from omsync.ops.cli import main
 
 
-def test_the_demo_gets_every_promised_status_and_fills_four_queues(local_stack: LocalStack) -> None:
+def test_the_demo_gets_every_promised_status_and_leaves_unconsumed_work_queued(local_stack: LocalStack) -> None:
     result = run_demo(local_stack)
 
     assert result.ok, [a for a in result.attempts if not a.as_expected]
-    assert {q: d for q, d in result.queue_depths.items() if d} == {
-        "OrdersQueue": 1,
-        "CancellationsQueue": 1,
-        "ProductsQueue": 1,
-        "PurchasesQueue": 1,
-    }
+    consumed = {m.queue for m in local_stack.esm.mappings}
+    accepted_into = {"OrdersQueue", "CancellationsQueue", "ProductsQueue", "PurchasesQueue"}
+    for queue in accepted_into - consumed:  # queues no worker drains yet keep the one message routed there
+        assert result.queue_depths[queue] == 1, queue
+    assert result.queue_depths["SettlementsQueue"] == 0
 
 
 def test_omsync_demo_json_prints_one_object_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:

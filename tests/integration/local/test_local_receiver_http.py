@@ -14,8 +14,17 @@ import pytest
 import requests
 from omsync.local.stack import LocalStack, RegisteredConnection
 
-SAMPLES = Path(__file__).resolve().parents[3] / "events" / "webhooks"
+ROOT = Path(__file__).resolve().parents[3]
+SAMPLES = ROOT / "events" / "webhooks"
+TEMPLATE = ROOT / "template.yaml"
 WORK_QUEUES = ("OrdersQueue", "CancellationsQueue", "SettlementsQueue", "ProductsQueue", "PurchasesQueue")
+
+
+@pytest.fixture
+def local_stack(moto_endpoint: str) -> Iterator[LocalStack]:
+    """The stack without its SQS pollers: the messages the receiver enqueues stay where we can count them."""
+    with LocalStack(TEMPLATE, endpoint=moto_endpoint, run_event_sources=False) as stack:
+        yield stack
 
 
 @pytest.fixture
