@@ -1,8 +1,7 @@
 """Specification: mapping versions in the Ledger (moto over HTTP) and `omsync mapping apply` against Accurate.
 
 The reference check asks Accurate for its master tables (glaccount, branch, warehouse, tax, unit lists)
-and filters customers and vendors on `no`; the test marked `needs_master_lists` waits for the Accurate
-sandbox to serve the unit list and that filter.
+and filters customers and vendors on `no`.
 """
 
 from __future__ import annotations
@@ -21,10 +20,6 @@ from omsync.local.aws import LocalResources
 from omsync.ops.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "events" / "mapping.example.yaml"
-needs_master_lists = pytest.mark.xfail(
-    strict=True,
-    reason="the Accurate sandbox does not yet serve unit/list.do, nor filter.no on customer and vendor list.do",
-)
 
 
 @pytest.fixture
@@ -141,7 +136,6 @@ def connect(sandbox: AccurateSandbox) -> str:
     return "toko-rapi"
 
 
-@needs_master_lists
 def test_apply_of_the_example_succeeds_against_the_demo_company_and_reapply_is_a_no_op(
     ledger: LocalResources, sandbox: AccurateSandbox
 ) -> None:

@@ -46,6 +46,8 @@ LABELS = {
     "journal-voucher": "Jurnal Umum",
 }
 KEY_FIELDS = {"item": "no", "customer": "customerNo", "vendor": "vendorNo"}
+# list.do filters a master on its code as `no`, though customer and vendor records show it under their own name.
+FILTER_FIELDS = {"customer": {"no": "customerNo"}, "vendor": {"no": "vendorNo"}}
 DUPLICATE_LABELS = {"item": "Kode Barang", "customer": "ID Pelanggan", "vendor": "ID Pemasok"}
 NUMBER_PREFIX = {
     "sales-invoice": "SI",
@@ -234,6 +236,8 @@ class Company:
         }
         self.branches: list[str] = list(seed["branches"])
         self.warehouses: list[str] = list(seed["warehouses"])
+        self.units: list[str] = list(seed["units"])
+        self.item_categories: list[dict[str, Any]] = [dict(c) for c in seed["itemCategories"]]
         self.taxes: dict[str, Decimal] = {t["taxCode"]: Decimal(t["rate"]) for t in seed["taxes"]}
         self.tax_records: list[dict[str, Any]] = [dict(t) for t in seed["taxes"]]
         self.debit_totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -427,12 +431,17 @@ class Company:
     def list_records(
         self, module: str, filters: Mapping[str, tuple[str, list[str]]], fields: list[str], page: int, size: int
     ) -> tuple[list[dict[str, Any]], int, int]:
-        """Rows of one page, the number of pages and of rows. Supports EQUAL/NOT_EQUAL/CONTAIN on scalars."""
+        """Rows of one page, the number of pages and of rows. Supports EQUAL/NOT_EQUAL/CONTAIN on scalars.
+
+        Several values (``val[0]``, ``val[1]`` …) of EQUAL match any of them, of NOT_EQUAL none of them.
+        """
+        aliases = FILTER_FIELDS.get(module, {})
         rows = []
         for record in self._listable(module):
             keep = True
             for name, (op, values) in filters.items():
-                actual = "" if record.get(name) is None else str(record.get(name))
+                value = record.get(aliases.get(name, name))
+                actual = "" if value is None else str(value)
                 if op == "EQUAL":
                     keep = actual in values
                 elif op == "NOT_EQUAL":
@@ -450,7 +459,7 @@ class Company:
         return rows[(page - 1) * size : page * size], pages, count
 
     def _listable(self, module: str) -> list[dict[str, Any]]:
-        """Records of a document module, or the company's reference masters (accounts, branches …)."""
+        """Records of a document module, or the company's reference masters (accounts, branches, units …)."""
         if module in LABELS:
             return [posted.record for posted in self.records[module].values()]
         if module == "glaccount":
@@ -463,6 +472,18 @@ class Company:
             return [{"id": i, "name": name} for i, name in enumerate(names, 1)]
         if module == "tax":
             return [{"id": i, **tax} for i, tax in enumerate(self.tax_records, 1)]
+        if module == "unit":
+            return [{"id": i, "name": name} for i, name in enumerate(self.units, 1)]
+        if module == "item-category":
+            return [
+                {
+                    "id": i,
+                    "name": category["name"],
+                    "parentName": category.get("parentName"),
+                    "defaultCategory": bool(category.get("defaultCategory", False)),
+                }
+                for i, category in enumerate(self.item_categories, 1)
+            ]
         raise Refused(f"Modul {module} tidak didukung", status=404)
 
     def balance(self, account_no: str, as_of: date | None = None) -> Decimal:
