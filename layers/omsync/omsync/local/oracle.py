@@ -16,6 +16,8 @@ Scope (what the orders and cancellations flows post today):
 
 Assumptions, stated so a mismatch can be traced:
 
+- the opening position is the seed company's plus the scenario's own stocked products at their cost
+  (a seller starts omsync with items and opening stock already in Accurate);
 - cost of goods = the item's opening unit cost in the seed company (no purchases in the scenario, so
   Accurate's moving average stays at it); a SKU the seed does not know is costed at the scenario's
   product cost;
@@ -103,6 +105,11 @@ def expected_books(scenario: Scenario, mapping: ConnectionMapping, seed: Mapping
             seed_cost.setdefault(item["no"], cost)
             books.post(accounts.inventory, debit=quantity * cost)
             books.post(accounts.opening_equity, credit=quantity * cost)
+    # The seller's own opening stock of the scenario's products (what `LocalWorld.open_books` enters).
+    for product in scenario.products:
+        if product.sku not in seed_cost and product.opening_stock and not product.bundle:
+            books.post(accounts.inventory, debit=product.opening_stock * product.cost)
+            books.post(accounts.opening_equity, credit=product.opening_stock * product.cost)
     cost_of = {product.sku: seed_cost.get(product.sku, product.cost) for product in scenario.products}
     cost_of.update(seed_cost)
     price_of = {product.sku: product.price for product in scenario.products}

@@ -3,8 +3,10 @@
 Level-triggered, like a controller: a message only says "order X changed". For a batch of orders of one
 connection this re-reads the Ledger and Ginee, decides per order, and converges Accurate:
 
-1. orders already invoiced or tombstoned are done (duplicate and late messages end here);
-2. the rest are re-fetched from Ginee (``batch-get``, 100 ids a call) — webhook content is never used;
+1. tombstoned orders are done (late messages end here); the rest are re-fetched from Ginee
+   (``batch-get``, 100 ids a call) — webhook content is never used;
+2. orders already invoiced are done, unless they were cancelled or returned since: those are forwarded
+   to the cancellations queue (a partial return leaves Ginee's status as it was, so only a re-read sees it);
 3. per order: not yet at the store's trigger status → leave it; cancelled → the cancellations flow's;
    store or warehouse not mapped → hold; else plan its invoice (pure, `omsync.posting`);
 4. the lease of every order to act on is taken, with the invoice number as intent;
@@ -18,16 +20,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from omsync import queues
 from omsync.accurate.documents import Item, SalesInvoice
 from omsync.accurate.errors import AccurateError, MasterNotFound
+from omsync.config.settings import WorkQueue
 from omsync.errors import OnHold, PermanentError
 from omsync.ginee.models import Order
+from omsync.ledger.orders import SyncRecord
 from omsync.observability import logger
+from omsync.posting.cancellation import CANCELLATION_RETURN_ID
 from omsync.posting.invoice import plan_sales_invoice
 from omsync.posting.lifecycle import is_cancelled, reached_trigger
+from omsync.queues import WorkMessage
 from omsync.sync.context import ConnectionContext
 from omsync.sync.documents import post_exactly_once
 
@@ -43,6 +51,7 @@ class Result(StrEnum):
     NOT_OURS = "not_ours"
     UNKNOWN_ORDER = "unknown_order"
     HELD = "held"
+    FORWARDED = "forwarded"
     RETRY = "retry"
     FAILED = "failed"
 
@@ -90,14 +99,18 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
     to_fetch: list[str] = []
     for order_id in dict.fromkeys(order_ids):
         record = records.get(order_id)
-        if record is not None and (record.invoice is not None or record.tombstone):
-            outcomes[order_id] = Outcome(Result.ALREADY_DONE)
+        if record is not None and record.tombstone:
+            outcomes[order_id] = Outcome(Result.ALREADY_DONE, "tombstoned")
         else:
             to_fetch.append(order_id)
     if not to_fetch:
         return outcomes
 
     orders = {order.order_id: order for order in ctx.ginee.batch_get(to_fetch)}
+    invoiced = [oid for oid in to_fetch if oid in orders and (r := records.get(oid)) is not None and r.invoice]
+    for order_id in invoiced:
+        outcomes[order_id] = _after_sale(ctx, orders[order_id], records[order_id])
+    to_fetch = [oid for oid in to_fetch if oid not in outcomes]
     plans: dict[str, SalesInvoice] = {}
     holds: dict[str, OnHold] = {}
     prices = ctx.component_prices() if _has_bundles(orders.values()) else {}
@@ -122,6 +135,30 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
     plans = {oid: plan for oid, plan in plans.items() if oid in leased}
     post_invoices(ctx, plans, owner, outcomes)
     return outcomes
+
+
+def _after_sale(ctx: ConnectionContext, order: Order, record: SyncRecord) -> Outcome:
+    """An invoiced order changed again: hand cancellations and returns not yet posted to their flow.
+
+    Ginee reports a partial return without changing the order's status, so the receiver cannot route it
+    by status; the orders flow, which re-reads every changed order anyway, forwards it.
+    """
+    pending_returns = [ret.return_id for ret in order.return_infos if ret.return_id not in record.returns]
+    cancelled = is_cancelled(order) and not record.invoice_deleted and CANCELLATION_RETURN_ID not in record.returns
+    if not pending_returns and not cancelled:
+        return Outcome(Result.ALREADY_DONE)
+    queues.send(
+        WorkQueue.CANCELLATIONS,
+        WorkMessage(
+            connection_id=ctx.connection_id,
+            entity="order",
+            action="UPDATE",
+            entity_id=order.order_id,
+            status_hint=order.order_status,
+            received_at=datetime.now(UTC),
+        ),
+    )
+    return Outcome(Result.FORWARDED, "cancelled" if cancelled else f"returns {', '.join(pending_returns)}")
 
 
 def _has_bundles(orders: Iterable[Order]) -> bool:
@@ -209,7 +246,9 @@ def post_invoices(
         if CLOSED_PERIOD_MARKER in str(refusal).lower():
             holds[order_id] = closed_period_hold(refusal, f"invoice {number}")
         else:
-            logger.error("Accurate refused an invoice", extra={"order_id": order_id, "number": number})
+            logger.error(
+                "Accurate refused an invoice", extra={"order_id": order_id, "number": number, "error": str(refusal)}
+            )
             outcomes[order_id] = Outcome(Result.FAILED, str(refusal))
     hold_orders(ctx, holds, owner, outcomes)
     failed = [by_number[n] for n in result.refused if by_number[n] not in holds]
