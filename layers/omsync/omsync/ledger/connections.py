@@ -19,6 +19,7 @@ from omsync.ledger.tables import ledger_table
 
 CONNECTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 _CONNECTION_ID = re.compile(CONNECTION_ID_PATTERN)
+CONNECTIONS_INDEX = "CONNECTIONS"
 
 
 def _aware(value: datetime) -> datetime:
@@ -80,13 +81,34 @@ class ConnectionRepository:
         item = ledger_table().get_item(Key=connection_key(connection_id), ConsistentRead=True).get("Item")
         if item is None:
             return None
-        return Connection.model_validate({k: v for k, v in item.items() if k not in ("pk", "sk", "kind")})
+        return Connection.model_validate(
+            {k: v for k, v in item.items() if k not in ("pk", "sk", "kind", "gsi1pk", "gsi1sk")}
+        )
 
     def put(self, connection: Connection) -> None:
         """Create or replace a connection record."""
         item: dict[str, Any] = {
             **connection_key(connection.id),
             "kind": "connection",
+            # Listed under one GSI partition so the reconciler can visit every connection without a scan.
+            "gsi1pk": CONNECTIONS_INDEX,
+            "gsi1sk": connection.id,
             **connection.model_dump(mode="json"),
         }
         ledger_table().put_item(Item=item)
+
+    def ids(self) -> list[str]:
+        """The id of every connection (one Query on the GSI, paged)."""
+        found: list[str] = []
+        query: dict[str, Any] = {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :p",
+            "ExpressionAttributeValues": {":p": CONNECTIONS_INDEX},
+            "ProjectionExpression": "id",
+        }
+        while True:
+            answer = ledger_table().query(**query)
+            found.extend(str(item["id"]) for item in answer["Items"])
+            if "LastEvaluatedKey" not in answer:
+                return found
+            query["ExclusiveStartKey"] = answer["LastEvaluatedKey"]

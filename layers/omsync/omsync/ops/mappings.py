@@ -18,6 +18,7 @@ from omsync.config.mapping import LoadedMapping, MappingError, load_mapping
 from omsync.ledger.connections import ConnectionRepository
 from omsync.ledger.mappings import MappingRepository
 from omsync.ops.connections import CommandError, connection_client, require_environment
+from omsync.sync.holds import release_holds
 from omsync.sync.references import check_references
 
 
@@ -60,6 +61,10 @@ def apply(args: argparse.Namespace) -> int:
     applied = MappingRepository().apply(connection.id, loaded.mapping, text)
     if applied.created:
         print(f"mapping version {applied.version} applied to {connection.id} (sha256 {applied.content_hash})")
+        released = release_holds(connection.id)
+        if released:
+            counts = ", ".join(f"{cause} {n}" for cause, n in sorted(released.items()))
+            print(f"released held orders to be posted again: {counts}")
     else:
         print(
             f"unchanged: version {applied.version} of {connection.id} is this mapping (sha256 {applied.content_hash})"
