@@ -22,7 +22,7 @@ def test_the_demo_gets_every_promised_status_and_leaves_unconsumed_work_queued(l
 
 
 def test_omsync_demo_json_prints_one_object_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--json"]) == 0
+    assert main(["demo", "--front-door", "--json"]) == 0
 
     printed = json.loads(capsys.readouterr().out)
     assert printed["ok"] is True

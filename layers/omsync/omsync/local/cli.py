@@ -7,6 +7,7 @@ import contextlib
 import json
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 # The demo prints a report; the functions' JSON logs and EMF lines would drown it.
@@ -24,8 +25,20 @@ def register(subparsers: Any) -> None:
     )
     up.set_defaults(func=run_up)
 
-    demo = subparsers.add_parser("demo", help="post the sample webhooks to the embedded stack and report")
+    demo = subparsers.add_parser(
+        "demo", help="play a scenario end to end on loopback and check the books against the oracle"
+    )
     demo.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    demo.add_argument("--scenario", default="demo", help="a scenario in events/scenarios/ (default: demo)")
+    demo.add_argument("--scenario-file", type=Path, default=None, help="play a scenario file of your own")
+    demo.add_argument("--mapping", type=Path, default=None, help="mapping YAML (default: events/mapping.example.yaml)")
+    demo.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    demo.add_argument("--journal-out", type=Path, default=None, help="write every journal line to this CSV file")
+    demo.add_argument(
+        "--front-door",
+        action="store_true",
+        help="only post the sample webhooks in events/webhooks/ and report what the receiver accepted",
+    )
     demo.set_defaults(func=run_demo_command)
 
 
@@ -45,7 +58,32 @@ def run_up(args: argparse.Namespace) -> int:
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
-    """Run the demo; exit 0 when every webhook got its promised status."""
+    """Play the scenario end to end; exit 0 only when the books match the oracle."""
+    if args.front_door:
+        return run_front_door(args)
+    from omsync.local.scenario_demo import render, run_scenario_demo
+    from omsync.local.world import default_mapping_path
+
+    mapping_path = args.mapping or default_mapping_path()
+    scenario_ref = str(args.scenario_file) if args.scenario_file else args.scenario
+    with contextlib.redirect_stdout(sys.stderr):
+        demo = run_scenario_demo(
+            scenario_ref,
+            mapping_path.read_text(encoding="utf-8"),
+            seed=args.seed,
+            journal_out=args.journal_out,
+            environment_overrides=_QUIET_FUNCTIONS,
+        )
+    if args.json:
+        json.dump(demo.to_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(render(demo))
+    return 0 if demo.ok else 1
+
+
+def run_front_door(args: argparse.Namespace) -> int:
+    """Post the sample webhooks; exit 0 when every webhook got its promised status."""
     from omsync.local.demo import render, run_demo
     from omsync.local.stack import LocalStack
 

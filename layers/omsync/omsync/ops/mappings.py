@@ -18,7 +18,6 @@ from omsync.config.mapping import LoadedMapping, MappingError, load_mapping
 from omsync.ledger.connections import ConnectionRepository
 from omsync.ledger.mappings import MappingRepository
 from omsync.ops.connections import CommandError, connection_client, require_environment
-from omsync.sync.holds import release_holds
 from omsync.sync.references import check_references
 
 
@@ -61,6 +60,10 @@ def apply(args: argparse.Namespace) -> int:
     applied = MappingRepository().apply(connection.id, loaded.mapping, text)
     if applied.created:
         print(f"mapping version {applied.version} applied to {connection.id} (sha256 {applied.content_hash})")
+        # Imported here: the worker modules bring the functions' logger and metrics, which read the
+        # environment once; other commands (`omsync demo`) set that environment up first.
+        from omsync.sync.holds import release_holds
+
         released = release_holds(connection.id)
         if released:
             counts = ", ".join(f"{cause} {n}" for cause, n in sorted(released.items()))
