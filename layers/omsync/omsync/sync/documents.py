@@ -80,7 +80,10 @@ def _post_chunk(client: AccurateClient, module: str, chunk: list[AccurateDocumen
         try:
             rows = client.bulk_save(list(pending.values()))
         except Transient as error:
-            logger.warning("bulk-save ambiguous, looking the numbers up", extra={"module": module, "error": str(error)})
+            # "module" is a LogRecord attribute of its own; as an extra key it would raise KeyError.
+            logger.warning(
+                "bulk-save ambiguous, looking the numbers up", extra={"accurate_module": module, "error": str(error)}
+            )
             found = _look_up(client, module, list(pending))
             outcome.saved.update(found)
             for number in found:
