@@ -134,6 +134,11 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
         outcomes[order_id] = Outcome(Result.RETRY, "another worker holds this order")
     plans = {oid: plan for oid, plan in plans.items() if oid in leased}
     post_invoices(ctx, plans, owner, outcomes)
+    for order_id in plans:
+        # An order invoiced late (released from a hold, a PAID webhook that came last) may have been
+        # returned meanwhile; no webhook of that return will come again, so its return is handed on now.
+        if outcomes[order_id].result is Result.POSTED and orders[order_id].return_infos:
+            _forward_to_cancellations(ctx, orders[order_id])
     return outcomes
 
 
@@ -147,6 +152,11 @@ def _after_sale(ctx: ConnectionContext, order: Order, record: SyncRecord) -> Out
     cancelled = is_cancelled(order) and not record.invoice_deleted and CANCELLATION_RETURN_ID not in record.returns
     if not pending_returns and not cancelled:
         return Outcome(Result.ALREADY_DONE)
+    _forward_to_cancellations(ctx, order)
+    return Outcome(Result.FORWARDED, "cancelled" if cancelled else f"returns {', '.join(pending_returns)}")
+
+
+def _forward_to_cancellations(ctx: ConnectionContext, order: Order) -> None:
     queues.send(
         WorkQueue.CANCELLATIONS,
         WorkMessage(
@@ -158,7 +168,6 @@ def _after_sale(ctx: ConnectionContext, order: Order, record: SyncRecord) -> Out
             received_at=datetime.now(UTC),
         ),
     )
-    return Outcome(Result.FORWARDED, "cancelled" if cancelled else f"returns {', '.join(pending_returns)}")
 
 
 def _has_bundles(orders: Iterable[Order]) -> bool:
