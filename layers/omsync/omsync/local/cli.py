@@ -41,6 +41,14 @@ def register(subparsers: Any) -> None:
     )
     demo.set_defaults(func=run_demo_command)
 
+    bench = subparsers.add_parser(
+        "bench", help="time a flash sale's drain with Accurate at its limits (8 req/s, 8 in flight, 150 ms)"
+    )
+    bench.add_argument("--orders", type=int, default=None, help="only the first N orders (default: all 20,000)")
+    bench.add_argument("--latency-ms", type=int, default=150, help="latency the Accurate sandbox adds per call")
+    bench.add_argument("--out", type=Path, default=Path("bench.json"), help="where to write the figures")
+    bench.set_defaults(func=run_bench_command)
+
 
 def run_up(args: argparse.Namespace) -> int:
     """Start the stack and keep it running until interrupted."""
@@ -96,3 +104,15 @@ def run_front_door(args: argparse.Namespace) -> int:
     else:
         print(render(result))
     return 0 if result.ok else 1
+
+
+def run_bench_command(args: argparse.Namespace) -> int:
+    """Run the benchmark, print its figures and write them to bench.json."""
+    from omsync.local.bench import render, run_bench, write
+
+    with contextlib.redirect_stdout(sys.stderr):
+        result = run_bench(args.orders, latency_ms=args.latency_ms)
+    print(render(result))
+    write(result, args.out)
+    print(f"figures written to {args.out}")
+    return 0 if result.invoices == result.paid_orders and result.rate_limit_violations == 0 else 1

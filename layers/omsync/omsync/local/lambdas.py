@@ -119,6 +119,8 @@ class InvocationStats:
 
     invocations: int = 0
     errors: int = 0
+    seconds: float = 0.0
+    """Wall time spent inside the handler, summed over invocations (concurrent ones add up)."""
 
 
 class FunctionRunner:
@@ -146,9 +148,13 @@ class FunctionRunner:
         context = LambdaContext(spec.name, spec.memory_mb, spec.arn, spec.timeout_seconds)
         with self._lock:
             self.stats[logical_id].invocations += 1
+        started = time.perf_counter()
         try:
             return handler(event, context)
         except Exception:
             with self._lock:
                 self.stats[logical_id].errors += 1
             raise
+        finally:
+            with self._lock:
+                self.stats[logical_id].seconds += time.perf_counter() - started

@@ -14,7 +14,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -93,6 +93,7 @@ class LocalWorld:
         stack_parameters: Mapping[str, str] | None = None,
         environment_overrides: Mapping[str, str] | None = None,
         apply_mapping: bool = True,
+        start_workers: bool = True,
     ) -> None:
         self.scenario = scenario
         self.mapping_yaml = mapping_yaml
@@ -101,6 +102,7 @@ class LocalWorld:
             endpoint=endpoint,
             parameters=stack_parameters,
             environment_overrides=environment_overrides,
+            run_event_sources=start_workers,
         )
         self.accurate = AccurateSandbox(
             seed=scenario.seed,
@@ -137,7 +139,6 @@ class LocalWorld:
         self.open_books()
         if self.apply_mapping_at_start:
             self.apply_mapping()
-        self.player = ScenarioPlayer(self.ginee.state, self.scenario)
         self.sender = self.ginee.send_webhooks_to(self.connection.webhook_url, options=self.delivery)
         return self
 
@@ -207,11 +208,43 @@ class LocalWorld:
 
     def play(self, limit: int | None = None) -> int:
         """Apply the scenario's next changes in the Ginee sandbox (each announced by webhook)."""
-        if self.player is None or self.sender is None:
+        if self.sender is None:
             raise RuntimeError("the local world is not started")
+        if self.player is None:
+            self.player = ScenarioPlayer(self.ginee.state, self.scenario)
         applied = self.player.play(limit)
         self.sender.flush()
         return applied
+
+    def announce_orders(self, order_ids: list[str]) -> None:
+        """Post one order webhook per order, as Ginee does when an order changes (its current status)."""
+        if self.sender is None:
+            raise RuntimeError("the local world is not started")
+        for order_id in order_ids:
+            order = self.ginee.state.get_order(order_id)
+            payload = {key: order.get(key) for key in ("orderId", "channel", "shopId", "orderStatus", "payAt")}
+            self.sender("order", "UPDATE", payload, datetime.now(UTC))
+        self.sender.flush()
+
+    def start_workers(self) -> None:
+        """Start the SQS emulator's pollers (when the world was started without them)."""
+        self.stack.esm.start()
+
+    def worker_busy_seconds(self) -> float:
+        """Seconds the worker functions spent in their handlers, summed over concurrent invocations."""
+        return sum(
+            stats.seconds for logical_id, stats in self.stack.runner.stats.items() if logical_id != "ReceiverFunction"
+        )
+
+    def worker_counters(self) -> dict[str, int]:
+        """Ginee calls and Ledger item writes made by the workers' cached connection contexts."""
+        from omsync.sync.context import cached_contexts
+
+        contexts = cached_contexts()
+        return {
+            "ginee_calls": sum(ctx.ginee.calls for ctx in contexts),
+            "ledger_writes": sum(ctx.ledger.writes for ctx in contexts),
+        }
 
     def settle(self, timeout: float = 300.0) -> None:
         """Wait until every queue is empty and no worker is busy."""

@@ -130,6 +130,12 @@ def _build(
     return ConnectionContext(connection_id, mapping, version, ginee, accurate, OrderLedger(connection_id))
 
 
+def cached_contexts() -> list[ConnectionContext]:
+    """The contexts this execution environment holds (the benchmark reads their call counters)."""
+    with _contexts_lock:
+        return list(_contexts.values())
+
+
 def forget_contexts() -> None:
     """Drop every cached context (a new execution environment; tests and the local stack use this)."""
     with _contexts_lock:
