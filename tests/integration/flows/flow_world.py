@@ -22,7 +22,7 @@ from omsync.config.mapping import load_mapping
 from omsync.ledger.orders import OrderLedger, SyncRecord
 from omsync.local.ginee.models import parse_time
 from omsync.local.oracle import ExpectedBooks, expected_books
-from omsync.local.scenarios import OrderFacts, Scenario, apply_event, load_scenario
+from omsync.local.scenarios import OrderFacts, Scenario, ScenarioPlayer, apply_event, load_scenario
 from omsync.local.world import LocalWorld, default_mapping_path, seed_company
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
@@ -82,8 +82,7 @@ def play_through(world: LocalWorld, order_id: str, action: str, *, unannounced: 
     """Apply the scenario's changes up to and including ``action`` of ``order_id``, then let every
     queue settle. Changes listed in ``unannounced`` (order id, action) happen in Ginee without a
     webhook (a notification Ginee has not delivered yet)."""
-    player = world.player
-    assert player is not None and world.sender is not None
+    player = started_player(world)
     silent = set(unannounced)
     while not player.done:
         event = world.scenario.events[player.position]
@@ -94,6 +93,13 @@ def play_through(world: LocalWorld, order_id: str, action: str, *, unannounced: 
     else:
         raise AssertionError(f"the scenario has no {action} of {order_id} left to play")
     settle(world)
+
+
+def started_player(world: LocalWorld) -> ScenarioPlayer:
+    """The world's scenario player, with the scenario's starting world (shops, catalogue) set up."""
+    world.play(0)
+    assert world.player is not None
+    return world.player
 
 
 def play_rest(world: LocalWorld) -> None:
