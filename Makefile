@@ -6,6 +6,11 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 # pytest puts each test folder on sys.path (helper modules beside the tests); mypy needs the same.
 TEST_HELPER_PATH = $(shell find tests -mindepth 2 -type d -not -name __pycache__ -not -path '*/fixtures*' | tr '\n' ':')
+# Folders with a conftest.py of their own are checked one by one (mypy sees one module per name).
+CONFTEST_DIRS = $(shell find tests -mindepth 2 -name conftest.py -printf '%h\n' | sort)
+EMPTY :=
+SPACE := $(EMPTY) $(EMPTY)
+CONFTEST_EXCLUDE = ^($(subst $(SPACE),|,$(strip $(CONFTEST_DIRS))))/
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= ap-southeast-1
 
@@ -30,7 +35,8 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict layers/omsync/omsync functions
-	MYPYPATH="$(TEST_HELPER_PATH)" $(BIN)/mypy tests
+	MYPYPATH="$(TEST_HELPER_PATH)" $(BIN)/mypy tests --exclude '$(CONFTEST_EXCLUDE)'
+	for dir in $(CONFTEST_DIRS); do MYPYPATH="$(TEST_HELPER_PATH)" $(BIN)/mypy $$dir || exit 1; done
 
 cfn: venv
 	$(BIN)/cfn-lint template.yaml

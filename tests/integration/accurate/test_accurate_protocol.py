@@ -15,7 +15,7 @@ from conftest import API_TOKEN, CLIENT_ID, CLIENT_SECRET, SIGNATURE_SECRET
 from omsync.accurate.auth import ApiTokenAuth, OAuthAuth, OAuthTokens, authorize_url, exchange_code
 from omsync.accurate.client import AccurateClient
 from omsync.accurate.documents import SalesInvoice, SalesInvoiceItem
-from omsync.accurate.errors import Transient
+from omsync.accurate.errors import MasterNotFound, Transient
 from omsync.accurate.governor import dynamodb_governor
 from omsync.local.accurate.server import AccurateSandbox
 
@@ -108,7 +108,9 @@ def test_a_bulk_save_of_250_makes_3_calls_and_reports_each_failed_row(
     assert sandbox.request_count - before == 3
     assert [r.index for r in results] == list(range(250))
     failed = {
-        r.index: (type(r.error).__name__, r.error.key if hasattr(r.error, "key") else "") for r in results if not r.ok
+        r.index: (type(r.error).__name__, r.error.key if isinstance(r.error, MasterNotFound) else "")
+        for r in results
+        if not r.ok
     }
     assert failed == {10: ("MasterNotFound", "C-NOPE"), 180: ("MasterNotFound", "SKU-NOPE")}
     assert results[11].saved is not None and results[11].saved.number == "BULK-011"

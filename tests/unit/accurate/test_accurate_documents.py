@@ -91,7 +91,7 @@ def test_unknown_return_types_are_refused_before_any_call() -> None:
         SalesReturn(
             customer_no="C",
             return_type="CANCEL",
-            trans_date=date(2026, 1, 1),  # type: ignore[arg-type]
+            trans_date=date(2026, 1, 1),
             detail_item=[SalesReturnItem(item_no="A", unit_price=Decimal(1))],
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from omsync.errors import OnHold, PermanentError
@@ -126,7 +127,7 @@ class TestShipping:
 
 
 class TestBundles:
-    bundle = {"bundleSkus": [{"masterSku": "MUG", "quantity": 2}, {"masterSku": "TEA", "quantity": 1}]}
+    bundle: dict[str, Any] = {"bundleSkus": [{"masterSku": "MUG", "quantity": 2}, {"masterSku": "TEA", "quantity": 1}]}
 
     def test_a_bundle_stays_one_line_unless_the_store_explodes_bundles(self) -> None:
         invoice = plan_sales_invoice(order(item("GIFTSET", 1, "100000", **self.bundle)), store())

@@ -125,7 +125,9 @@ class TestReturnGuards:
         assert sales_return.detail_item[0].warehouse_name == "Gudang Jakarta"
 
     def test_an_exploded_bundle_returns_its_components_share(self) -> None:
-        bundle = {"bundleSkus": [{"masterSku": "MUG", "quantity": 2}, {"masterSku": "TEA", "quantity": 1}]}
+        bundle: dict[str, Any] = {
+            "bundleSkus": [{"masterSku": "MUG", "quantity": 2}, {"masterSku": "TEA", "quantity": 1}]
+        }
         sold = returned(
             order(item("GIFTSET", 2, "100000", **bundle)),
             a_return("RT-1", "2026-03-20T03:00:00Z", ("GIFTSET", 1)),
