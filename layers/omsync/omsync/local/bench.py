@@ -37,8 +37,7 @@ import requests
 from omsync.local.scenarios import load_scenario
 from omsync.local.scenarios.facts import Scenario
 from omsync.local.scenarios.player import apply_event, setup
-from omsync.local.stack import project_root
-from omsync.local.world import LocalWorld
+from omsync.local.world import LocalWorld, mapping_path_for
 
 ACCURATE_LIMIT_PER_SECOND = 8
 BULK_SIZE = 100
@@ -156,7 +155,7 @@ def run_bench(orders: int | None = None, *, latency_ms: int = 150, scenario_name
     scenario = load_scenario(scenario_name)
     if orders is not None:
         scenario = first_orders(scenario, orders)
-    mapping_yaml = (project_root() / "events" / f"mapping.{scenario_name}.yaml").read_text(encoding="utf-8")
+    mapping_yaml = mapping_path_for(scenario_name).read_text(encoding="utf-8")
     faults = {"latency_ms": latency_ms, "enforce_rate_limit": True}
     quiet = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
     with LocalWorld(

@@ -31,7 +31,12 @@ def register(subparsers: Any) -> None:
     demo.add_argument("--json", action="store_true", help="print the result as one JSON object")
     demo.add_argument("--scenario", default="demo", help="a scenario in events/scenarios/ (default: demo)")
     demo.add_argument("--scenario-file", type=Path, default=None, help="play a scenario file of your own")
-    demo.add_argument("--mapping", type=Path, default=None, help="mapping YAML (default: events/mapping.example.yaml)")
+    demo.add_argument(
+        "--mapping",
+        type=Path,
+        default=None,
+        help="mapping YAML (default: events/mapping.<scenario>.yaml if it exists, else events/mapping.example.yaml)",
+    )
     demo.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
     demo.add_argument("--journal-out", type=Path, default=None, help="write every journal line to this CSV file")
     demo.add_argument(
@@ -70,10 +75,10 @@ def run_demo_command(args: argparse.Namespace) -> int:
     if args.front_door:
         return run_front_door(args)
     from omsync.local.scenario_demo import render, run_scenario_demo
-    from omsync.local.world import default_mapping_path
+    from omsync.local.world import mapping_path_for
 
-    mapping_path = args.mapping or default_mapping_path()
     scenario_ref = str(args.scenario_file) if args.scenario_file else args.scenario
+    mapping_path = args.mapping or mapping_path_for(args.scenario)
     with contextlib.redirect_stdout(sys.stderr):
         demo = run_scenario_demo(
             scenario_ref,

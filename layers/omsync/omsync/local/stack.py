@@ -13,7 +13,6 @@ stopping restores the environment. Tests pass `endpoint=` to reuse one moto serv
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import sys
@@ -37,6 +36,7 @@ from omsync.local.aws import (
 )
 from omsync.local.esm import EsmEmulator, sqs_mappings
 from omsync.local.lambdas import FunctionRunner, FunctionSpec, function_specs, merged_environment
+from omsync.local.moto_speedups import install as install_moto_speedups
 from omsync.local.schedules import FiredSchedule, Scheduler, schedule_specs
 from omsync.local.template import Resolver, TemplateError, load_template
 
@@ -66,13 +66,23 @@ def forget_cached_clients() -> None:
 
     from omsync import queues, receive
     from omsync.config import settings
-    from omsync.ledger import tables
+    from omsync.ledger import credentials, orders, tables
+    from omsync.sync import context
 
     settings.reset()
     tables.reset()
     queues.reset()
     receive.reset()
+    credentials.reset()
+    orders.reset()
+    context.forget_contexts()
     parameters.clear_caches()  # type: ignore[no-untyped-call]
+
+
+RECEIVER_ONLY_GINEE = {"base_url": "http://127.0.0.1:9", "access_key": "none", "secret_key": "none"}
+"""Credentials of a connection that only exercises the receiver: port 9 (discard) answers nothing, so a
+worker that picks up its messages fails to reach Ginee and retries them until they reach the DLQ."""
+RECEIVER_ONLY_ACCURATE = {"kind": "api_token", "api_token": "none", "signature_secret": "none"}
 
 
 class LocalStack:
@@ -123,6 +133,8 @@ class LocalStack:
     def start(self) -> Self:
         """Start moto (or reset the given one), create the resources and run the functions' front ends."""
         quiet_moto_logs()
+        # moto runs in this process (here or in the caller's server): keep its SQS fast under load.
+        install_moto_speedups()
         if self._given_endpoint is None:
             self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
             self._moto.start()
@@ -253,21 +265,31 @@ class LocalStack:
     ) -> RegisteredConnection:
         """Create a connection in the Ledger (and its two secrets in Secrets Manager); return its webhook URL."""
         from omsync.ledger.connections import Connection, ConnectionRepository, hash_token
+        from omsync.ledger.credentials import (
+            AccurateApiToken,
+            AccurateOAuth,
+            CredentialStore,
+            GineeCredentials,
+        )
 
         connection_id = connection_id or "conn-" + secrets.token_hex(6)
         token = token or secrets.token_urlsafe(32)
-        secretsmanager = self.target.client("secretsmanager")
-        arns = {}
-        for kind, value in (("ginee", ginee_credentials), ("accurate", accurate_credentials)):
-            arns[kind] = secretsmanager.create_secret(
-                Name=f"{self.stack_name}/connections/{connection_id}/{kind}", SecretString=json.dumps(dict(value or {}))
-            )["ARN"]
+        store = CredentialStore()
+        ginee = GineeCredentials.model_validate(
+            dict(ginee_credentials or {"base_url": "http://127.0.0.1:9", "access_key": "-", "secret_key": "-"})
+        )
+        accurate_data = dict(accurate_credentials or {"kind": "api_token", "api_token": "-", "signature_secret": "-"})
+        accurate: AccurateApiToken | AccurateOAuth = (
+            AccurateOAuth.model_validate(accurate_data)
+            if accurate_data.get("kind") == "oauth"
+            else AccurateApiToken.model_validate(accurate_data)
+        )
         connection = Connection(
             id=connection_id,
             name=name,
             token_sha256=hash_token(token),
-            ginee_secret=arns["ginee"],
-            accurate_secret=arns["accurate"],
+            ginee_secret=store.put_ginee(connection_id, ginee),
+            accurate_secret=store.put_accurate(connection_id, accurate),
         )
         ConnectionRepository().put(connection)
         return RegisteredConnection(connection_id, token, f"{self.webhook_base_url}/{connection_id}/{token}")

@@ -62,6 +62,12 @@ def default_mapping_path() -> Path:
     return project_root() / "events" / "mapping.example.yaml"
 
 
+def mapping_path_for(scenario_name: str) -> Path:
+    """The mapping a scenario is played with: ``events/mapping.<name>.yaml``, else the example."""
+    own = project_root() / "events" / f"mapping.{scenario_name}.yaml"
+    return own if own.exists() else default_mapping_path()
+
+
 @dataclass
 class WorldReport:
     """What the books say after a scenario was played, and whether they match the oracle."""
