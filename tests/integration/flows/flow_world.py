@@ -8,6 +8,8 @@ HTTP or from the Ledger table in moto. Nothing inside omsync is patched.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -24,6 +26,7 @@ from omsync.local.ginee.models import parse_time
 from omsync.local.oracle import ExpectedBooks, expected_books
 from omsync.local.scenarios import OrderFacts, Scenario, ScenarioPlayer, apply_event, load_scenario
 from omsync.local.world import LocalWorld, default_mapping_path, seed_company
+from omsync.ops.cli import main
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 SHOPEE = "SH64AAV776CFF47E0001SHOPEE"
@@ -143,6 +146,23 @@ def redeliver(world: LocalWorld, envelopes: Iterable[dict[str, Any]], *, times: 
     for envelope in again:
         world.sender.send(envelope)
     settle(world)
+
+
+def omsync(*argv: str) -> tuple[int, str]:
+    """Run the `omsync` command line in-process, as the seller would in a shell."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        status = main(list(argv))
+    return status, out.getvalue()
+
+
+def apply_mapping(world: LocalWorld, text: str, folder: Path) -> str:
+    """`omsync mapping apply FILE --connection ID` (checks Accurate, stores a version, releases holds)."""
+    path = folder / "mapping.yaml"
+    path.write_text(text, encoding="utf-8")
+    status, output = omsync("mapping", "apply", str(path), "--connection", world.connection_id)
+    assert status == 0, output
+    return output
 
 
 # --- reading the results ---------------------------------------------------------------------------

@@ -7,9 +7,7 @@ it dies (lease with intent, the invoice saved in Accurate) and no further; the s
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -20,6 +18,7 @@ from flow_world import (
     SHOPEE,
     TOKOPEDIA,
     OpenWorld,
+    apply_mapping,
     dead_letters,
     flow_scenario,
     invoice_number,
@@ -42,26 +41,8 @@ from omsync.local.oracle import compare
 from omsync.local.scenarios import ProductFacts
 from omsync.local.scenarios.generator import product_json
 from omsync.local.world import LocalWorld
-from omsync.ops.cli import main
 from omsync.posting.invoice import plan_sales_invoice
 from omsync.sync.context import context_for
-
-
-def omsync(*argv: str) -> tuple[int, str]:
-    """Run the `omsync` command line in-process, as the seller would in a shell."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        status = main(list(argv))
-    return status, out.getvalue()
-
-
-def apply_mapping(world: LocalWorld, text: str, folder: Path) -> str:
-    """`omsync mapping apply FILE --connection ID` (checks Accurate, stores a version, releases holds)."""
-    path = folder / "mapping.yaml"
-    path.write_text(text, encoding="utf-8")
-    status, output = omsync("mapping", "apply", str(path), "--connection", world.connection_id)
-    assert status == 0, output
-    return output
 
 
 def test_a_crash_after_the_accurate_write_and_before_the_ledger_write_heals_without_a_duplicate(
