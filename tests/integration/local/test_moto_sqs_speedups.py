@@ -1,0 +1,216 @@
+"""With omsync's speed-up installed, moto's standard queues still behave as SQS does for omsync.
+
+Every test talks to the session's moto server over HTTP with boto3, on fresh queues.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from omsync.local.moto_speedups import install
+
+
+@pytest.fixture(name="sqs")
+def fixture_sqs(moto_endpoint: str) -> Iterator[Any]:
+    install()
+    yield boto3.client("sqs", endpoint_url=moto_endpoint, region_name="ap-southeast-1")
+
+
+def new_queue(sqs: Any, **attributes: str) -> str:
+    url: str = sqs.create_queue(QueueName=f"speedup-{uuid.uuid4().hex[:12]}", Attributes=attributes)["QueueUrl"]
+    return url
+
+
+def queue_arn(sqs: Any, url: str) -> str:
+    arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return arn
+
+
+def depth(sqs: Any, url: str) -> dict[str, int]:
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=url,
+        AttributeNames=[
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ],
+    )["Attributes"]
+    return {
+        "visible": int(attributes["ApproximateNumberOfMessages"]),
+        "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+        "delayed": int(attributes["ApproximateNumberOfMessagesDelayed"]),
+    }
+
+
+def receive(sqs: Any, url: str, count: int = 10, visibility: int | None = None) -> list[dict[str, Any]]:
+    request: dict[str, Any] = {
+        "QueueUrl": url,
+        "MaxNumberOfMessages": count,
+        "AttributeNames": ["All"],
+        "MessageAttributeNames": ["All"],
+    }
+    if visibility is not None:
+        request["VisibilityTimeout"] = visibility
+    messages: list[dict[str, Any]] = sqs.receive_message(**request).get("Messages", [])
+    return messages
+
+
+def send_batch(sqs: Any, url: str, bodies: list[str]) -> None:
+    for start in range(0, len(bodies), 10):
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[
+                {
+                    "Id": str(i),
+                    "MessageBody": body,
+                    "MessageAttributes": {"kind": {"DataType": "String", "StringValue": "order"}},
+                }
+                for i, body in enumerate(bodies[start : start + 10])
+            ],
+        )
+
+
+def test_messages_come_out_in_the_order_they_were_sent_with_their_attributes(sqs: Any) -> None:
+    url = new_queue(sqs)
+    send_batch(sqs, url, [f"m{i}" for i in range(25)])
+
+    bodies = []
+    while batch := receive(sqs, url):
+        bodies += [m["Body"] for m in batch]
+        assert all(m["MessageAttributes"]["kind"]["StringValue"] == "order" for m in batch)
+
+    assert bodies == [f"m{i}" for i in range(25)]
+
+
+def test_a_received_message_is_in_flight_until_deleted_and_deleting_twice_is_harmless(sqs: Any) -> None:
+    url = new_queue(sqs, VisibilityTimeout="30")
+    send_batch(sqs, url, ["a", "b", "c"])
+
+    received = receive(sqs, url, count=2)
+    assert depth(sqs, url) == {"visible": 1, "in_flight": 2, "delayed": 0}
+    entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(received)]
+    assert len(sqs.delete_message_batch(QueueUrl=url, Entries=entries)["Successful"]) == 2
+    assert len(sqs.delete_message_batch(QueueUrl=url, Entries=entries)["Successful"]) == 2
+
+    assert depth(sqs, url) == {"visible": 1, "in_flight": 0, "delayed": 0}
+    assert [m["Body"] for m in receive(sqs, url)] == ["c"]
+
+
+def test_an_unknown_receipt_handle_is_refused(sqs: Any) -> None:
+    url = new_queue(sqs)
+
+    with pytest.raises(ClientError) as refused:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle="not-a-handle")
+
+    assert refused.value.response["Error"]["Code"] == "ReceiptHandleIsInvalid"
+
+
+def test_each_receive_counts_and_a_message_made_visible_again_comes_back_first(sqs: Any) -> None:
+    url = new_queue(sqs, VisibilityTimeout="30")
+    send_batch(sqs, url, ["first", "second"])
+
+    first = receive(sqs, url, count=1)[0]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"], VisibilityTimeout=0)
+    again = receive(sqs, url, count=2)
+
+    assert [m["Body"] for m in again] == ["first", "second"]
+    assert first["Attributes"]["ApproximateReceiveCount"] == "1"
+    assert again[0]["Attributes"]["ApproximateReceiveCount"] == "2"
+    assert (
+        again[0]["Attributes"]["ApproximateFirstReceiveTimestamp"]
+        == first["Attributes"]["ApproximateFirstReceiveTimestamp"]
+    )
+    assert again[1]["Attributes"]["ApproximateReceiveCount"] == "1"
+
+
+def test_a_message_whose_visibility_timeout_runs_out_is_delivered_again(sqs: Any) -> None:
+    url = new_queue(sqs, VisibilityTimeout="1")
+    send_batch(sqs, url, ["slow"])
+
+    receive(sqs, url)
+    assert receive(sqs, url) == []
+    time.sleep(1.2)
+
+    again = receive(sqs, url)
+    assert [m["Body"] for m in again] == ["slow"]
+    assert again[0]["Attributes"]["ApproximateReceiveCount"] == "2"
+
+
+def test_a_delayed_message_is_counted_as_delayed_and_not_delivered(sqs: Any) -> None:
+    url = new_queue(sqs)
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+
+    assert depth(sqs, url) == {"visible": 0, "in_flight": 0, "delayed": 1}
+    assert receive(sqs, url) == []
+
+
+def test_a_message_received_max_receive_count_times_moves_to_the_dead_letter_queue(sqs: Any) -> None:
+    dlq = new_queue(sqs)
+    url = new_queue(
+        sqs,
+        VisibilityTimeout="30",
+        RedrivePolicy=json.dumps({"deadLetterTargetArn": queue_arn(sqs, dlq), "maxReceiveCount": 3}),
+    )
+    send_batch(sqs, url, ["poison", "fine"])
+
+    counts = []
+    for _ in range(3):
+        poison = next(m for m in receive(sqs, url) if m["Body"] == "poison")
+        counts.append(poison["Attributes"]["ApproximateReceiveCount"])
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=poison["ReceiptHandle"], VisibilityTimeout=0)
+    fourth = receive(sqs, url)
+
+    assert counts == ["1", "2", "3"]
+    assert fourth == []
+    assert depth(sqs, url) == {"visible": 0, "in_flight": 1, "delayed": 0}  # "fine", received once
+    assert [m["Body"] for m in receive(sqs, dlq)] == ["poison"]
+
+
+def test_purge_empties_the_queue(sqs: Any) -> None:
+    url = new_queue(sqs)
+    send_batch(sqs, url, ["a", "b", "c"])
+    receive(sqs, url, count=1)
+
+    sqs.purge_queue(QueueUrl=url)
+
+    assert depth(sqs, url) == {"visible": 0, "in_flight": 0, "delayed": 0}
+    assert receive(sqs, url) == []
+
+
+def test_fifo_queues_keep_motos_own_behaviour(sqs: Any) -> None:
+    url: str = sqs.create_queue(
+        QueueName=f"speedup-{uuid.uuid4().hex[:12]}.fifo",
+        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+    )["QueueUrl"]
+    for body in ("a", "b"):
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId="g")
+
+    first = receive(sqs, url)
+
+    assert [m["Body"] for m in first] == ["a", "b"]
+    assert receive(sqs, url) == []  # the group is in flight
+
+
+def test_throughput_of_a_deep_queue(sqs: Any) -> None:
+    """Not a timing assertion: prints how long 5,000 messages take to go in and out (pytest -s)."""
+    url = new_queue(sqs)
+    started = time.perf_counter()
+    send_batch(sqs, url, [f"order-{i}" for i in range(5_000)])
+    sent = time.perf_counter() - started
+    drained = 0
+    while batch := receive(sqs, url):
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
+        )
+        drained += len(batch)
+    total = time.perf_counter() - started
+
+    print(f"\n5,000 messages: sent in {sent:.1f} s, sent+received+deleted in {total:.1f} s")
+    assert drained == 5_000
