@@ -13,7 +13,6 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from flow_world import (
     SHOPEE,
     TOKOPEDIA,
@@ -181,12 +180,6 @@ def test_a_sku_missing_in_accurate_holds_the_order_until_auto_create_is_applied_
     assert dead_letters(world) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: an invoice Accurate refuses for lack of stock ('Kuantitas Barang … tidak mencukupi', e.g. an "
-    "auto-created item with no receipt yet) is a FAILED outcome in sync/orders.post_invoices: the message is "
-    "retried until it lands in OrdersDLQ instead of the order going on hold with a fix hint (DESIGN invariant 5)",
-)
 def test_an_invoice_refused_for_lack_of_stock_waits_on_hold_not_in_the_dead_letter_queue(
     open_world: OpenWorld,
 ) -> None:
@@ -202,4 +195,5 @@ def test_an_invoice_refused_for_lack_of_stock_waits_on_hold_not_in_the_dead_lett
     record = record_of(world, order_id)
     assert dead_letters(world) == {}
     assert record is not None and record.hold is not None
+    assert record.hold.cause == "insufficient_stock"
     assert "TOPI-BASEBALL" in record.hold.reason

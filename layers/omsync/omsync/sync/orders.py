@@ -40,6 +40,7 @@ from omsync.sync.context import ConnectionContext
 from omsync.sync.documents import post_exactly_once
 
 CLOSED_PERIOD_MARKER = "tanggal kunci periode"
+INSUFFICIENT_STOCK_MARKER = "tidak mencukupi"
 
 
 class Result(StrEnum):
@@ -73,6 +74,16 @@ def closed_period_hold(error: AccurateError, when: str) -> OnHold:
         "closed_period",
         f"Accurate refuses {when}: {error}",
         "Open the period in Accurate (Pengaturan > Tutup Buku) or move the lock date; the order is retried automatically.",
+    )
+
+
+def insufficient_stock_hold(error: AccurateError, number: str) -> OnHold:
+    """The hold for an invoice Accurate refuses because the item's stock would go below zero."""
+    return OnHold(
+        "insufficient_stock",
+        f"Accurate refuses invoice {number}: {error}",
+        "Record the goods' arrival in Accurate (a purchase or an opening balance for the item in that warehouse), "
+        "or allow negative stock; the order is retried automatically.",
     )
 
 
@@ -254,6 +265,8 @@ def post_invoices(
         order_id = by_number[number]
         if CLOSED_PERIOD_MARKER in str(refusal).lower():
             holds[order_id] = closed_period_hold(refusal, f"invoice {number}")
+        elif INSUFFICIENT_STOCK_MARKER in str(refusal).lower():
+            holds[order_id] = insufficient_stock_hold(refusal, number)
         else:
             logger.error(
                 "Accurate refused an invoice", extra={"order_id": order_id, "number": number, "error": str(refusal)}
