@@ -1,6 +1,7 @@
-"""With omsync's speed-up installed, moto's standard queues still behave as SQS does for omsync.
+"""With omsync's speed-ups installed, moto's standard queues and DynamoDB transactions still behave as
+AWS does for omsync.
 
-Every test talks to the session's moto server over HTTP with boto3, on fresh queues.
+Every test talks to the session's moto server over HTTP with boto3, on fresh queues and tables.
 """
 
 from __future__ import annotations
@@ -15,6 +16,24 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from omsync.local.moto_speedups import install
+
+
+@pytest.fixture(name="dynamodb")
+def fixture_dynamodb(moto_endpoint: str) -> Iterator[tuple[Any, str]]:
+    install()
+    client = boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="ap-southeast-1")
+    name = f"speedup-{uuid.uuid4().hex[:12]}"
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    yield client, name
+    client.delete_table(TableName=name)
 
 
 @pytest.fixture(name="sqs")
@@ -214,3 +233,53 @@ def test_throughput_of_a_deep_queue(sqs: Any) -> None:
 
     print(f"\n5,000 messages: sent in {sent:.1f} s, sent+received+deleted in {total:.1f} s")
     assert drained == 5_000
+
+
+def lease(table: str, order: str, owner: str) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": {"pk": {"S": order}, "sk": {"S": "SYNC"}},
+            "UpdateExpression": "SET lease_owner = :me",
+            "ConditionExpression": "attribute_not_exists(lease_owner)",
+            "ExpressionAttributeValues": {":me": {"S": owner}},
+        }
+    }
+
+
+def owner_of(dynamodb: tuple[Any, str], order: str) -> str | None:
+    client, table = dynamodb
+    item = client.get_item(TableName=table, Key={"pk": {"S": order}, "sk": {"S": "SYNC"}}).get("Item")
+    if item is None:
+        return None
+    return str(item["lease_owner"]["S"]) if "lease_owner" in item else "-"
+
+
+def test_a_transaction_writes_all_its_items(dynamodb: tuple[Any, str]) -> None:
+    client, table = dynamodb
+
+    client.transact_write_items(TransactItems=[lease(table, f"order-{i}", "worker-a") for i in range(3)])
+
+    assert [owner_of(dynamodb, f"order-{i}") for i in range(3)] == ["worker-a"] * 3
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(dynamodb: tuple[Any, str]) -> None:
+    client, table = dynamodb
+    client.put_item(TableName=table, Item={"pk": {"S": "order-1"}, "sk": {"S": "SYNC"}, "note": {"S": "kept"}})
+    client.transact_write_items(TransactItems=[lease(table, "order-2", "worker-a")])
+
+    with pytest.raises(ClientError) as cancelled:
+        client.transact_write_items(
+            TransactItems=[
+                lease(table, "order-0", "worker-b"),
+                lease(table, "order-1", "worker-b"),
+                lease(table, "order-2", "worker-b"),
+            ]
+        )
+
+    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
+    reasons = [reason["Code"] for reason in cancelled.value.response["CancellationReasons"]]
+    assert reasons == ["None", "None", "ConditionalCheckFailed"]
+    assert owner_of(dynamodb, "order-0") is None
+    assert owner_of(dynamodb, "order-1") == "-"
+    assert owner_of(dynamodb, "order-2") == "worker-a"
