@@ -84,14 +84,28 @@ class _BusyClock:
 def _measured(world: LocalWorld, clock: _BusyClock) -> Iterator[None]:
     """Attribute HTTP time to Accurate or Ginee (by port) and boto3 time to AWS, for the drain only.
 
-    This wraps `requests.Session.send` and hooks botocore's events for the duration of the benchmark
-    only: it is the benchmark's profiler, not part of any flow.
+    Only calls made inside a worker function's invocation count (a thread-local flag set around
+    `FunctionRunner.invoke`): the SQS emulator's own receives and deletes are Lambda's work, not the
+    function's. This wraps `requests.Session.send`, the runner's `invoke` and hooks botocore's events
+    for the duration of the benchmark only: it is the benchmark's profiler, not part of any flow.
     """
     accurate_port = f":{world.accurate.base_url.rsplit(':', 1)[1]}"
     ginee_port = f":{world.ginee.base_url.rsplit(':', 1)[1]}"
     original_send = requests.Session.send
+    runner = world.stack.runner
+    original_invoke = runner.invoke
+    inside = threading.local()
+
+    def flagged_invoke(logical_id: str, event: Any) -> Any:
+        inside.worker = logical_id != "ReceiverFunction"
+        try:
+            return original_invoke(logical_id, event)
+        finally:
+            inside.worker = False
 
     def timed_send(session: requests.Session, request: Any, **kwargs: Any) -> Any:
+        if not getattr(inside, "worker", False):
+            return original_send(session, request, **kwargs)
         started = time.perf_counter()
         try:
             return original_send(session, request, **kwargs)
@@ -105,7 +119,8 @@ def _measured(world: LocalWorld, clock: _BusyClock) -> Iterator[None]:
     starts: dict[int, float] = {}
 
     def before(**_: Any) -> None:
-        starts[threading.get_ident()] = time.perf_counter()
+        if getattr(inside, "worker", False):
+            starts[threading.get_ident()] = time.perf_counter()
 
     def after(**_: Any) -> None:
         started = starts.pop(threading.get_ident(), None)
@@ -113,6 +128,7 @@ def _measured(world: LocalWorld, clock: _BusyClock) -> Iterator[None]:
             clock.add("aws", time.perf_counter() - started)
 
     requests.Session.send = timed_send  # type: ignore[method-assign,assignment]
+    runner.invoke = flagged_invoke  # type: ignore[method-assign]
     import boto3
 
     events = boto3.DEFAULT_SESSION._session.get_component("event_emitter") if boto3.DEFAULT_SESSION else None
@@ -124,6 +140,7 @@ def _measured(world: LocalWorld, clock: _BusyClock) -> Iterator[None]:
         yield
     finally:
         requests.Session.send = original_send  # type: ignore[method-assign]
+        runner.invoke = original_invoke  # type: ignore[method-assign]
         if events is not None:
             events.unregister("before-send", unique_id="omsync-bench-before")
             events.unregister("after-call", unique_id="omsync-bench-after")
