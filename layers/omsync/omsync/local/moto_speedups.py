@@ -28,6 +28,10 @@ transaction, so that it can roll back: with a Ledger of 20,000 orders a 100-item
 code (conditions, updates, cancellation reasons) but makes the table copy a no-op and instead saves
 and restores only the items the transaction names. Every DynamoDB backend call also takes one
 process-wide lock, so a transaction is atomic with respect to other requests, as DynamoDB's are.
+
+moto's server finds the service of every request by listing its own package folder (a stat per
+service) and trying every service's URL patterns, under one lock. The speed-up remembers the answer
+per host name: the folder and the patterns do not change while the process runs.
 """
 
 from __future__ import annotations
@@ -156,6 +160,7 @@ def install() -> None:
 
         _patch(sqs_models)
         _patch_dynamodb(dynamodb_models)
+        _patch_dispatch()
         _INSTALLED = True
 
 
@@ -464,3 +469,21 @@ def _restore(backend: Any, saved: list[tuple[str, dict[str, Any], Any]]) -> None
                 backend.delete_item(table_name, key)
         else:
             backend.put_item(table_name, before.to_json()["Attributes"])
+
+
+def _patch_dispatch() -> None:
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    modules = tuple(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+    original = DomainDispatcherApplication.get_backend_for_host
+    found: dict[str | None, Any] = {}
+
+    def get_backend_for_host(application: Any, host: str | None) -> Any:
+        if host not in found:
+            found[host] = original(application, host)
+        return found[host]
+
+    dispatcher: Any = DomainDispatcherApplication
+    dispatcher.get_backend_for_host = get_backend_for_host
