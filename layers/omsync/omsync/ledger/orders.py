@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 SYNC_SK = "SYNC"
+RETURN_PREFIX = "return#"
 TRANSACTION_LIMIT = 100
 BATCH_GET_LIMIT = 100
 LEASE_SECONDS = 90
@@ -94,8 +95,9 @@ class SyncRecord:
         if "invoice_number" in item:
             invoice = PostedDocument(str(item["invoice_number"]), int(item["invoice_id"]))
         returns = {
-            return_id: PostedDocument(str(doc["number"]), int(doc["id"]))
-            for return_id, doc in dict(item.get("returns") or {}).items()
+            key.removeprefix(RETURN_PREFIX): PostedDocument(str(doc["number"]), int(doc["id"]))
+            for key, doc in item.items()
+            if key.startswith(RETURN_PREFIX)
         }
         hold = None
         if "hold_cause" in item:
@@ -230,24 +232,18 @@ class OrderLedger:
         return self._apply(updates)
 
     def record_return(self, order_id: str, return_id: str, doc: PostedDocument, owner: str) -> bool:
-        """A Sales Return for one of the order's returns (or its cancellation) exists in Accurate."""
+        """A Sales Return for one of the order's returns (or its cancellation) exists in Accurate.
+
+        Each return is its own attribute (``return#{id}``), so recording one is a single atomic update.
+        """
         update = _Update(
             order_id,
-            "SET #returns = if_not_exists(#returns, :empty), updated_at = :t",
-            {":empty": {}, ":t": _number(self._clock()), ":me": owner},
+            "SET #ret = :doc, updated_at = :t",
+            {":doc": {"number": doc.number, "id": doc.accurate_id}, ":t": _number(self._clock()), ":me": owner},
             "lease_owner = :me",
-            {"#returns": "returns"},
+            {"#ret": f"{RETURN_PREFIX}{return_id}"},
         )
-        if not self._apply([update]):
-            return False
-        nested = _Update(
-            order_id,
-            "SET #returns.#rid = :doc",
-            {":doc": {"number": doc.number, "id": doc.accurate_id}, ":me": owner},
-            "lease_owner = :me",
-            {"#returns": "returns", "#rid": return_id},
-        )
-        return bool(self._apply([nested]))
+        return bool(self._apply([update]))
 
     def record_invoice_deleted(self, order_id: str, owner: str) -> bool:
         """The order's invoice was deleted in Accurate (cancelled before it was paid out)."""

@@ -101,8 +101,13 @@ class EsmEmulator:
         *,
         idle_wait_seconds: float = 0.2,
         max_batching_window_seconds: float | None = None,
+        retry_delay_seconds: int = 1,
     ) -> None:
         self.mappings = mappings
+        self.retry_delay_seconds = retry_delay_seconds
+        """How long a failed message stays invisible: Lambda leaves it for the queue's visibility timeout
+        (minutes); the emulator compresses that to a second, long enough that work another worker holds
+        (a lease) is finished before the retry, short enough for tests."""
         self.runner = runner
         self.target = target
         self.idle_wait_seconds = idle_wait_seconds
@@ -207,7 +212,9 @@ class EsmEmulator:
         for message in messages:  # receive order, so retries keep the original order
             if message["MessageId"] in failed:
                 sqs.change_message_visibility(
-                    QueueUrl=mapping.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    QueueUrl=mapping.queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=self.retry_delay_seconds,
                 )
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
