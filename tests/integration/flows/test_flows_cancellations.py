@@ -32,6 +32,7 @@ from flow_world import (
     redeliver,
     settle,
 )
+from omsync.accurate.documents import SalesInvoice
 from omsync.ledger.orders import OrderLedger
 from omsync.local.ginee.webhooks import DeliveryOptions
 from omsync.local.scenarios import LineFacts
@@ -116,6 +117,30 @@ def test_an_invoiced_order_cancelled_under_the_delete_rule_loses_its_invoice(ope
     play_rest(world)
     report = world.report()
     assert report.oracle_match, report.comparison.report()
+    assert dead_letters(world) == {}
+
+
+def test_an_invoice_deleted_by_an_attempt_that_died_before_recording_it_is_recorded_as_deleted(
+    open_world: OpenWorld,
+) -> None:
+    scenario = flow_scenario("flows-paths")
+    world = open_world(scenario, mapping_yaml())
+    order = orders_of(scenario, "cancelled_ready")[0]
+    number = invoice_number("SP-", order)
+    # Given an invoiced order of a `delete` store whose invoice a dying worker already deleted in Accurate
+    play_through(world, order.order_id, "pay")
+    world.accurate_client().delete(SalesInvoice, number=number)
+    record = record_of(world, order.order_id)
+    assert record is not None and not record.invoice_deleted
+
+    # When the cancellation arrives
+    play_through(world, order.order_id, "cancel")
+
+    # Then Accurate's "not found" is read as done: the Ledger records the delete, nothing else is posted
+    record = record_of(world, order.order_id)
+    assert record is not None and record.invoice_deleted
+    assert number not in documents(world, "sales_invoice")
+    assert not [n for n in documents(world, "sales_return") if n.startswith(number)]
     assert dead_letters(world) == {}
 
 

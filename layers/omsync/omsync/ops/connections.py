@@ -301,7 +301,9 @@ def _accurate_credentials(store: CredentialStore, connection: Connection) -> Acc
 # --- wiring -----------------------------------------------------------------------------------------------
 
 
-def _run(command: Any) -> Any:
+def reporting_errors(command: Any) -> Any:
+    """Wrap a command so a `CommandError` becomes a one-line message on stderr and exit status 1."""
+
     def run(args: argparse.Namespace) -> int:
         try:
             result: int = command(args)
@@ -335,12 +337,12 @@ def register(subparsers: Any) -> None:
     make.add_argument("--accurate-signature-secret", help="the API token's signature secret")
     make.add_argument("--accurate-account-url", default=ACCOUNT_URL)
     _webhook_options(make)
-    make.set_defaults(func=_run(create))
+    make.set_defaults(func=reporting_errors(create))
 
     rotate = commands.add_parser("rotate-token", help="new webhook token; the old URL stops working")
     rotate.add_argument("connection_id", metavar="ID")
     _webhook_options(rotate)
-    rotate.set_defaults(func=_run(rotate_token))
+    rotate.set_defaults(func=reporting_errors(rotate_token))
 
     auth = commands.add_parser("authorize", help="Accurate OAuth: approve omsync, pick the database, store tokens")
     auth.add_argument("connection_id", metavar="ID")
@@ -350,8 +352,8 @@ def register(subparsers: Any) -> None:
     auth.add_argument("--database", help="database id or name (default: the only one)")
     auth.add_argument("--open-browser", action="store_true", help="open the authorize URL in a browser")
     auth.add_argument("--wait-seconds", type=float, default=CALLBACK_WAIT_SECONDS, help=argparse.SUPPRESS)
-    auth.set_defaults(func=_run(authorize))
+    auth.set_defaults(func=reporting_errors(authorize))
 
     view = commands.add_parser("show", help="the connection, without its secrets")
     view.add_argument("connection_id", metavar="ID")
-    view.set_defaults(func=_run(show))
+    view.set_defaults(func=reporting_errors(show))

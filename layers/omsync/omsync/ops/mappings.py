@@ -7,7 +7,6 @@ recognised by its content hash and creates no new version.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from omsync.accurate.errors import AccurateError
 from omsync.config.mapping import LoadedMapping, MappingError, load_mapping
 from omsync.ledger.connections import ConnectionRepository
 from omsync.ledger.mappings import MappingRepository
-from omsync.ops.connections import CommandError, connection_client, require_environment
+from omsync.ops.connections import CommandError, connection_client, reporting_errors, require_environment
 from omsync.sync.references import check_references
 
 
@@ -91,18 +90,6 @@ def show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(command: Any) -> Any:
-    def run(args: argparse.Namespace) -> int:
-        try:
-            result: int = command(args)
-            return result
-        except CommandError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-
-    return run
-
-
 def register(subparsers: Any) -> None:
     """Add ``omsync mapping …``."""
     parser = subparsers.add_parser("mapping", help="validate, apply and show a connection's store mapping")
@@ -110,14 +97,14 @@ def register(subparsers: Any) -> None:
 
     check = commands.add_parser("validate", help="check a mapping file (line-numbered errors)")
     check.add_argument("file")
-    check.set_defaults(func=_run(validate))
+    check.set_defaults(func=reporting_errors(validate))
 
     store = commands.add_parser("apply", help="check every reference against Accurate, store a new version")
     store.add_argument("file")
     store.add_argument("--connection", required=True, metavar="ID")
-    store.set_defaults(func=_run(apply))
+    store.set_defaults(func=reporting_errors(apply))
 
     view = commands.add_parser("show", help="print the current (or a given) version as YAML")
     view.add_argument("--connection", required=True, metavar="ID")
     view.add_argument("--version", type=int)
-    view.set_defaults(func=_run(show))
+    view.set_defaults(func=reporting_errors(show))

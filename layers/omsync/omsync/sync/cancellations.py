@@ -152,14 +152,16 @@ def _cancel_invoiced(
     if plan.action is CancellationAction.DELETE_INVOICE and plan.invoice_number is not None:
         try:
             ctx.accurate.delete(SalesInvoice, number=plan.invoice_number)
+            deleted = True
         except NotFound:
-            pass  # deleted by an earlier attempt that died before recording it
+            deleted = True  # deleted by an earlier attempt that died before recording it
         except AccurateError as error:
             if isinstance(error, Transient):
                 raise
             logger.info("invoice delete refused; returning everything", extra={"number": plan.invoice_number})
             plan = plan_cancellation(order, store, posted, delete_refused=True, component_prices=prices)
-        else:
+            deleted = False
+        if deleted:
             ctx.ledger.record_invoice_deleted(order.order_id, owner)
             return Outcome(Result.POSTED, f"deleted {plan.invoice_number}")
     if plan.action is CancellationAction.RETURN_EVERYTHING and plan.sales_return is not None:
