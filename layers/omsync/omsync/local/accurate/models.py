@@ -651,6 +651,30 @@ class Company:
             return base, gross_taxed - base
         return gross_taxed, rupiah(gross_taxed * rate / HUNDRED)
 
+    def _line_values(
+        self, priced: list[tuple[Any, Any, Decimal, Decimal, bool]], rate: Decimal, inclusive: bool
+    ) -> tuple[Decimal, Decimal, Decimal, list[Decimal]]:
+        """(untaxed total, tax base, tax, each line's value before tax) of a document's priced lines.
+
+        Taxed lines share the base in proportion to their net amounts; the last taxed line takes the
+        remainder so the shares add up to the base exactly. An untaxed line's value is its net amount.
+        """
+        taxed_gross = sum((net for *_, net, taxed in priced if taxed), ZERO)
+        untaxed = sum((net for *_, net, taxed in priced if not taxed), ZERO)
+        base, tax = self._split_tax(taxed_gross, rate, inclusive)
+        remaining = base
+        taxed_count = sum(1 for *_, taxed in priced if taxed)
+        values: list[Decimal] = []
+        for *_, net, taxed in priced:
+            if not taxed:
+                values.append(net)
+                continue
+            taxed_count -= 1
+            share = remaining if taxed_count == 0 else rupiah(base * net / taxed_gross)
+            remaining -= share
+            values.append(share)
+        return untaxed, base, tax, values
+
     def _save_sales_invoice(self, body: Mapping[str, Any]) -> Posted:
         required(body, "customerNo", "transDate", "detailItem")
         trans_date = parse_date(body["transDate"], "transDate")
@@ -664,21 +688,11 @@ class Company:
         draft = Draft(self, "sales-invoice", number, trans_date)
         priced = self._priced_lines(body, body["detailItem"], taxable)
         cash_discount = amount(body.get("cashDiscount"), "cashDiscount", ZERO)
-        taxed_gross = sum((net for *_, net, taxed in priced if taxed), ZERO)
-        untaxed = sum((net for *_, net, taxed in priced if not taxed), ZERO)
-        base, tax = self._split_tax(taxed_gross, rate, inclusive)
+        untaxed, base, tax, shares = self._line_values(priced, rate, inclusive)
         # Revenue per sales account: taxed lines share the base in proportion to their net amounts.
         revenue: dict[str, Decimal] = defaultdict(lambda: ZERO)
         lines_out = []
-        remaining_base = base
-        taxed_lines = [p for p in priced if p[4]]
-        for line, item, quantity, net, taxed in priced:
-            if taxed:
-                # The last taxed line takes the remainder so the shares add up to the base exactly.
-                share = remaining_base if line is taxed_lines[-1][0] else rupiah(base * net / taxed_gross)
-                remaining_base -= share
-            else:
-                share = net
+        for (line, item, quantity, _net, taxed), share in zip(priced, shares, strict=True):
             revenue[item.record["salesGlAccountNo"]] += share
             warehouse = self.warehouse(line.get("warehouseName"))
             cost = ZERO
@@ -824,9 +838,7 @@ class Company:
         rate = invoice.record["taxRate"] if invoice and taxable else (self.tax_rate(None) if taxable else ZERO)
         draft = Draft(self, "sales-return", number, trans_date)
         priced = self._priced_lines(body, body["detailItem"], taxable)
-        taxed_gross = sum((net for *_, net, taxed in priced if taxed), ZERO)
-        untaxed = sum((net for *_, net, taxed in priced if not taxed), ZERO)
-        base, tax = self._split_tax(taxed_gross, rate, inclusive)
+        untaxed, base, tax, _values = self._line_values(priced, rate, inclusive)
         returned_lines = []
         pending_returned: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for line, item, quantity, _net, _taxed in priced:
@@ -891,18 +903,8 @@ class Company:
         rate = self.tax_rate(body.get("tax1Name")) if taxable else ZERO
         draft = Draft(self, "purchase-invoice", number, trans_date)
         priced = self._priced_lines(body, body["detailItem"], taxable)
-        taxed_gross = sum((net for *_, net, taxed in priced if taxed), ZERO)
-        untaxed = sum((net for *_, net, taxed in priced if not taxed), ZERO)
-        base, tax = self._split_tax(taxed_gross, rate, inclusive)
-        remaining_base = base
-        taxed_lines = [p for p in priced if p[4]]
-        for line, item, quantity, net, taxed in priced:
-            if taxed:
-                is_last = line is taxed_lines[-1][0]
-                value = remaining_base if is_last else rupiah(base * net / taxed_gross)
-                remaining_base -= value
-            else:
-                value = net
+        untaxed, base, tax, values = self._line_values(priced, rate, inclusive)
+        for (line, item, quantity, _net, _taxed), value in zip(priced, values, strict=True):
             if line.get("receiveItemNumber"):
                 self.master("receive-item", line["receiveItemNumber"])
                 draft.debit(self.defaults["unbilledPayableAccountNo"], value)
