@@ -23,16 +23,12 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from omsync.errors import OnHold
-from omsync.ledger.tables import dynamodb, ledger_table
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb.client import DynamoDBClient
+from omsync.ledger.tables import dynamodb, dynamodb_client, ledger_table
 
 SYNC_SK = "SYNC"
 RETURN_PREFIX = "return#"
@@ -312,7 +308,7 @@ class OrderLedger:
     def _transact(self, chunk: Sequence[_Update]) -> bool:
         items: list[Any] = [{"Update": {**self._request(u), "TableName": ledger_table().name}} for u in chunk]
         try:
-            _low_level().transact_write_items(TransactItems=items)
+            dynamodb_client().transact_write_items(TransactItems=items)
         except ClientError as error:
             if error.response["Error"]["Code"] in ("TransactionCanceledException", "TransactionConflictException"):
                 return False
@@ -323,7 +319,7 @@ class OrderLedger:
     def _single(self, update: _Update) -> bool:
         request = self._request(update)
         try:
-            _low_level().update_item(TableName=ledger_table().name, **request)
+            dynamodb_client().update_item(TableName=ledger_table().name, **request)
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
@@ -355,14 +351,3 @@ def _serializer() -> Any:
 def _serialize(values: Mapping[str, Any]) -> dict[str, Any]:
     serializer = _serializer()
     return {key: serializer.serialize(value) for key, value in values.items()}
-
-
-@functools.cache
-def _low_level() -> DynamoDBClient:
-    """A plain DynamoDB client (typed JSON), for transactions, which the resource layer does not offer."""
-    return boto3.client("dynamodb")
-
-
-def reset() -> None:
-    """Drop the cached client (the local stack calls this when it points the process elsewhere)."""
-    _low_level.cache_clear()

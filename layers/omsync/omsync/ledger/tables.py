@@ -15,7 +15,7 @@ import boto3
 from omsync.config.settings import settings
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBServiceResource
+    from mypy_boto3_dynamodb import DynamoDBClient, DynamoDBServiceResource
     from mypy_boto3_dynamodb.service_resource import Table
 
 
@@ -23,6 +23,12 @@ if TYPE_CHECKING:
 def dynamodb() -> DynamoDBServiceResource:
     """The process-wide DynamoDB resource."""
     return boto3.resource("dynamodb")
+
+
+@functools.cache
+def dynamodb_client() -> DynamoDBClient:
+    """The process-wide plain DynamoDB client (typed JSON), for transactions, which the resource lacks."""
+    return boto3.client("dynamodb")
 
 
 def ledger_table() -> Table:
@@ -33,3 +39,4 @@ def ledger_table() -> Table:
 def reset() -> None:
     """Drop cached handles (the next call builds them from the current environment)."""
     dynamodb.cache_clear()
+    dynamodb_client.cache_clear()

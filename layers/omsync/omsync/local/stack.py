@@ -66,7 +66,7 @@ def forget_cached_clients() -> None:
 
     from omsync import queues, receive
     from omsync.config import settings
-    from omsync.ledger import credentials, orders, tables
+    from omsync.ledger import credentials, tables
     from omsync.sync import context
 
     settings.reset()
@@ -74,7 +74,6 @@ def forget_cached_clients() -> None:
     queues.reset()
     receive.reset()
     credentials.reset()
-    orders.reset()
     context.forget_contexts()
     parameters.clear_caches()  # type: ignore[no-untyped-call]
 
