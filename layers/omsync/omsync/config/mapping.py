@@ -46,10 +46,12 @@ class CancellationRule(StrEnum):
 
 
 class SettlementMode(StrEnum):
-    """Where the marketplace's payout and fees come from (receipts are a later issue)."""
+    """Where the marketplace's payout and fees come from."""
 
     ESTIMATE = "estimate"
+    """A Sales Receipt per order when it completes, from the fees Ginee reports on the order."""
     FILE = "file"
+    """Receipts only from the marketplace's settlement file (`omsync settlement import`)."""
 
 
 class _Strict(BaseModel):
@@ -70,6 +72,17 @@ class TaxSettings(_Strict):
     """Accurate's tax code, informational (shown on the Faktur Pajak)."""
     effective_rate: Decimal = Field(default=Decimal("0.11"), ge=0, lt=1)
     """PPN 12% on the DPP nilai lain of 11/12 of the price is 11% of the price (PMK 131/2024)."""
+    fee_tax_invoices: bool = False
+    """The marketplace issues faktur pajak for its fees: a PKP store books each fee's PPN to PPN Masukan."""
+    pph22_withheld: bool = False
+    """The marketplace withholds PPh 22 on the seller's turnover (PMK 37/2025; no marketplace is designated yet)."""
+    pph22_rate: Decimal = Field(default=Decimal("0.005"), ge=0, lt=1)
+    """PPh 22 rate on turnover excluding PPN."""
+
+    @property
+    def fees_carry_ppn(self) -> bool:
+        """Fees are split into expense and creditable PPN Masukan."""
+        return self.pkp and self.fee_tax_invoices
 
     @model_validator(mode="after")
     def _pkp_needs_a_tax(self) -> TaxSettings:
@@ -93,6 +106,12 @@ class StoreAccounts(_Strict):
     rounding: NonEmpty
     shipping_revenue: NonEmpty | None = None
     shipping_expense: NonEmpty | None = None
+    input_tax: NonEmpty | None = None
+    """PPN Masukan: the PPN on marketplace fees, when the marketplace issues tax invoices for them."""
+    pph22_prepaid: NonEmpty | None = None
+    """PPh 22 dibayar dimuka: income tax the marketplace withheld, a prepayment of the seller's tax."""
+    extra_fees: dict[NonEmpty, NonEmpty] = {}
+    """Fee kinds a settlement file names beyond the standard ones (e.g. ``sfp_service``) → expense account."""
 
     def fee_accounts(self) -> dict[str, str]:
         """Fee kind → expense account, for settlements."""
@@ -104,6 +123,7 @@ class StoreAccounts(_Strict):
             "affiliate": self.affiliate,
             "shipping_difference": self.shipping_difference,
             "other": self.other,
+            **self.extra_fees,
         }
 
 
@@ -125,6 +145,9 @@ class StoreMapping(_Strict):
     shipping: ShippingRule = ShippingRule.EXCLUDE
     cancellation: CancellationRule = CancellationRule.DELETE
     settlement: SettlementMode = SettlementMode.ESTIMATE
+    settlement_tolerance: Decimal = Field(default=Decimal(1000), ge=0)
+    """How far (rupiah) a payout's amount for an order may differ from what its invoice still owes; the
+    difference goes to the rounding account. Beyond it the payout is held."""
     accounts: StoreAccounts
     warehouses: dict[NonEmpty, NonEmpty] = Field(min_length=1)
     """Ginee warehouse id → Accurate warehouse name."""
@@ -143,6 +166,14 @@ class StoreMapping(_Strict):
             raise ValueError(
                 "shipping: revenue_and_expense needs accounts.shipping_revenue and accounts.shipping_expense"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _tax_accounts_when_booked(self) -> StoreMapping:
+        if self.tax.fees_carry_ppn and self.accounts.input_tax is None:
+            raise ValueError("tax.fee_tax_invoices on a PKP store needs accounts.input_tax (PPN Masukan)")
+        if self.tax.pph22_withheld and self.accounts.pph22_prepaid is None:
+            raise ValueError("tax.pph22_withheld needs accounts.pph22_prepaid (PPh 22 dibayar dimuka)")
         return self
 
     def warehouse_for(self, ginee_warehouse_id: str | None) -> str:
@@ -261,7 +292,10 @@ class ConnectionMapping(_Strict):
             if store.tax.tax_name is not None:
                 yield ReferenceKind.TAX, store.tax.tax_name, (*base, "tax", "tax_name")
             for field_name, account in store.accounts.model_dump().items():
-                if account is not None:
+                if isinstance(account, dict):
+                    for kind, extra in account.items():
+                        yield ReferenceKind.ACCOUNT, extra, (*base, "accounts", field_name, kind)
+                elif account is not None:
                     yield ReferenceKind.ACCOUNT, account, (*base, "accounts", field_name)
             for ginee_id, warehouse in store.warehouses.items():
                 yield ReferenceKind.WAREHOUSE, warehouse, (*base, "warehouses", ginee_id)

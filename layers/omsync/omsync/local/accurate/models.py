@@ -806,6 +806,8 @@ class Company:
             "branchName": branch,
             "chequeAmount": cheque,
             "totalPayment": paid_total,
+            # Listed as the document's total: the money that came into the bank account.
+            "totalAmount": cheque,
             "detailInvoice": applied,
         }
         return Posted("sales-receipt", ident, number, record, draft.lines, draft.moves)
@@ -1024,5 +1026,12 @@ class Company:
                 self.master("vendor", line["vendorNo"])
         draft.check_balanced()
         ident = self._new_id()
-        record = {"id": ident, "number": number, "transDate": body["transDate"], "branchName": branch}
+        total = sum((line.debit for line in draft.lines), ZERO)
+        record = {
+            "id": ident,
+            "number": number,
+            "transDate": body["transDate"],
+            "branchName": branch,
+            "totalAmount": total,
+        }
         return Posted("journal-voucher", ident, number, record, draft.lines, draft.moves)

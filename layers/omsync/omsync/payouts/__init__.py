@@ -1,0 +1,1 @@
+"""Marketplace payouts: what a settlement file says the marketplace paid, per order, with its fees."""
