@@ -106,6 +106,9 @@ class StoreAccounts(_Strict):
     rounding: NonEmpty
     shipping_revenue: NonEmpty | None = None
     shipping_expense: NonEmpty | None = None
+    receivable: NonEmpty | None = None
+    """Piutang Usaha of the store's customer: journal vouchers that move a refund out of the marketplace
+    balance after a receipt debit it (needed once a store has refunds after settlement)."""
     input_tax: NonEmpty | None = None
     """PPN Masukan: the PPN on marketplace fees, when the marketplace issues tax invoices for them."""
     pph22_prepaid: NonEmpty | None = None

@@ -32,6 +32,7 @@ from omsync.ledger.tables import dynamodb, dynamodb_client, ledger_table
 
 SYNC_SK = "SYNC"
 RETURN_PREFIX = "return#"
+REFUND_PREFIX = "refund#"
 TRANSACTION_LIMIT = 100
 BATCH_GET_LIMIT = 100
 LEASE_SECONDS = 90
@@ -48,12 +49,52 @@ def hold_partition(connection_id: str) -> str:
     return f"CONN#{connection_id}#HOLD"
 
 
+def invoice_partition(connection_id: str) -> str:
+    """The ``gsi2`` partition that finds an order by its invoice number (settlement files name orders)."""
+    return f"CONN#{connection_id}#INVOICE"
+
+
 @dataclass(frozen=True)
 class PostedDocument:
     """One Accurate document posted for an order: its number and Accurate's id."""
 
     number: str
     accurate_id: int
+
+
+@dataclass(frozen=True)
+class ReceiptRecord:
+    """The Sales Receipt that paid an order's invoice, and what it booked (to work out later differences)."""
+
+    number: str
+    accurate_id: int
+    source: str
+    """``estimate`` or the payout id."""
+    payment: Decimal
+    cheque: Decimal
+    lines: Mapping[str, Decimal]
+    """Discount account → amount."""
+
+    def to_item(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "id": self.accurate_id,
+            "source": self.source,
+            "payment": self.payment,
+            "cheque": self.cheque,
+            "lines": dict(self.lines),
+        }
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> ReceiptRecord:
+        return cls(
+            number=str(item["number"]),
+            accurate_id=int(item["id"]),
+            source=str(item["source"]),
+            payment=Decimal(item["payment"]),
+            cheque=Decimal(item["cheque"]),
+            lines={str(k): Decimal(v) for k, v in dict(item.get("lines", {})).items()},
+        )
 
 
 @dataclass(frozen=True)
@@ -75,6 +116,11 @@ class SyncRecord:
     returns: Mapping[str, PostedDocument] = field(default_factory=dict)
     invoice_deleted: bool = False
     tombstone: bool = False
+    receipt: ReceiptRecord | None = None
+    exact_payout: str | None = None
+    """The payout file that settled the order exactly (its receipt's, or a difference against the estimate)."""
+    refunds: Mapping[str, Decimal] = field(default_factory=dict)
+    """Journal voucher number → refund money it took out of the marketplace balance after the receipt."""
     hold: Hold | None = None
     lease_owner: str | None = None
     lease_until: float = 0.0
@@ -95,6 +141,12 @@ class SyncRecord:
             for key, doc in item.items()
             if key.startswith(RETURN_PREFIX)
         }
+        refunds = {
+            key.removeprefix(REFUND_PREFIX): Decimal(value)
+            for key, value in item.items()
+            if key.startswith(REFUND_PREFIX)
+        }
+        receipt = ReceiptRecord.from_item(item["receipt"]) if "receipt" in item else None
         hold = None
         if "hold_cause" in item:
             hold = Hold(
@@ -109,6 +161,9 @@ class SyncRecord:
             returns=returns,
             invoice_deleted=bool(item.get("invoice_deleted", False)),
             tombstone=bool(item.get("tombstone", False)),
+            receipt=receipt,
+            exact_payout=str(item["exact_payout"]) if item.get("exact_payout") else None,
+            refunds=refunds,
             hold=hold,
             lease_owner=str(item["lease_owner"]) if item.get("lease_owner") else None,
             lease_until=float(item.get("lease_until", 0)),
@@ -213,14 +268,20 @@ class OrderLedger:
     # --- outcomes (each also gives the lease back) ----------------------------------------------------
 
     def record_invoices(self, posted: Mapping[str, PostedDocument], owner: str) -> set[str]:
-        """The invoice of each order exists in Accurate; clears any hold."""
+        """The invoice of each order exists in Accurate; clears any hold. Indexed by number (``gsi2``)."""
         now = _number(self._clock())
         updates = [
             _Update(
                 oid,
-                "SET invoice_number = :n, invoice_id = :i, updated_at = :t "
+                "SET invoice_number = :n, invoice_id = :i, updated_at = :t, gsi2pk = :ip, gsi2sk = :n "
                 "REMOVE lease_owner, lease_until, intent, hold_cause, hold_reason, hold_hint, held_at, gsi1pk, gsi1sk",
-                {":n": doc.number, ":i": doc.accurate_id, ":t": now, ":me": owner},
+                {
+                    ":n": doc.number,
+                    ":i": doc.accurate_id,
+                    ":t": now,
+                    ":me": owner,
+                    ":ip": invoice_partition(self.connection_id),
+                },
                 "lease_owner = :me",
             )
             for oid, doc in posted.items()
@@ -240,6 +301,65 @@ class OrderLedger:
             {"#ret": f"{RETURN_PREFIX}{return_id}"},
         )
         return bool(self._apply([update]))
+
+    def record_receipts(self, receipts: Mapping[str, ReceiptRecord], owner: str) -> set[str]:
+        """A Sales Receipt paid each order's invoice (estimated or from a payout); gives the lease back."""
+        now = _number(self._clock())
+        updates = [
+            _Update(
+                oid,
+                "SET receipt = :r, updated_at = :t "
+                "REMOVE lease_owner, lease_until, intent, hold_cause, hold_reason, hold_hint, held_at, gsi1pk, gsi1sk",
+                {":r": receipt.to_item(), ":t": now, ":me": owner},
+                "lease_owner = :me",
+            )
+            for oid, receipt in receipts.items()
+        ]
+        return self._apply(updates)
+
+    def record_refunds(self, refunds: Mapping[str, tuple[str, Decimal]], owner: str) -> set[str]:
+        """Journal voucher ``number`` took ``amount`` of each order's refund out of the marketplace balance."""
+        now = _number(self._clock())
+        updates = [
+            _Update(
+                oid,
+                "SET #ref = :a, updated_at = :t",
+                {":a": amount, ":t": now, ":me": owner},
+                "lease_owner = :me",
+                {"#ref": f"{REFUND_PREFIX}{number}"},
+            )
+            for oid, (number, amount) in refunds.items()
+        ]
+        return self._apply(updates)
+
+    def record_exact(self, order_ids: Iterable[str], payout_id: str, owner: str) -> set[str]:
+        """Payout ``payout_id`` settled these orders exactly; gives their leases back."""
+        updates = [
+            _Update(
+                oid,
+                "SET exact_payout = :p, updated_at = :t REMOVE lease_owner, lease_until, intent",
+                {":p": payout_id, ":t": _number(self._clock()), ":me": owner},
+                "lease_owner = :me",
+            )
+            for oid in dict.fromkeys(order_ids)
+        ]
+        return self._apply(updates)
+
+    def orders_by_invoice(self, invoice_numbers: Iterable[str]) -> dict[str, str]:
+        """Invoice number → order id, for the numbers omsync posted (through ``gsi2``)."""
+        found: dict[str, str] = {}
+        table = ledger_table()
+        partition = invoice_partition(self.connection_id)
+        for number in dict.fromkeys(invoice_numbers):
+            response = table.query(
+                IndexName="gsi2",
+                KeyConditionExpression="gsi2pk = :p AND gsi2sk = :n",
+                ExpressionAttributeValues={":p": partition, ":n": number},
+            )
+            for item in response.get("Items", []):
+                if not item.get("invoice_deleted"):
+                    found[number] = str(item["order_id"])
+        return found
 
     def record_invoice_deleted(self, order_id: str, owner: str) -> bool:
         """The order's invoice was deleted in Accurate (cancelled before it was paid out)."""

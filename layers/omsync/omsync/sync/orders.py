@@ -27,9 +27,10 @@ from enum import StrEnum
 from omsync import queues
 from omsync.accurate.documents import Item, SalesInvoice
 from omsync.accurate.errors import AccurateError, MasterNotFound
+from omsync.config.mapping import SettlementMode
 from omsync.config.settings import WorkQueue
 from omsync.errors import OnHold, PermanentError
-from omsync.ginee.models import Order
+from omsync.ginee.models import Order, OrderStatus
 from omsync.ledger.orders import SyncRecord
 from omsync.observability import logger
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID
@@ -148,8 +149,12 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
     for order_id in plans:
         # An order invoiced late (released from a hold, a PAID webhook that came last) may have been
         # returned meanwhile; no webhook of that return will come again, so its return is handed on now.
-        if outcomes[order_id].result is Result.POSTED and orders[order_id].return_infos:
+        if outcomes[order_id].result is not Result.POSTED:
+            continue
+        if orders[order_id].return_infos:
             _forward_to_cancellations(ctx, orders[order_id])
+        elif _owes_estimate(ctx, orders[order_id]):
+            _forward(ctx, orders[order_id], WorkQueue.SETTLEMENTS)
     return outcomes
 
 
@@ -161,15 +166,30 @@ def _after_sale(ctx: ConnectionContext, order: Order, record: SyncRecord) -> Out
     """
     pending_returns = [ret.return_id for ret in order.return_infos if ret.return_id not in record.returns]
     cancelled = is_cancelled(order) and not record.invoice_deleted and CANCELLATION_RETURN_ID not in record.returns
-    if not pending_returns and not cancelled:
-        return Outcome(Result.ALREADY_DONE)
-    _forward_to_cancellations(ctx, order)
-    return Outcome(Result.FORWARDED, "cancelled" if cancelled else f"returns {', '.join(pending_returns)}")
+    if pending_returns or cancelled:
+        _forward_to_cancellations(ctx, order)
+        return Outcome(Result.FORWARDED, "cancelled" if cancelled else f"returns {', '.join(pending_returns)}")
+    if record.invoiced and record.receipt is None and _owes_estimate(ctx, order):
+        _forward(ctx, order, WorkQueue.SETTLEMENTS)
+        return Outcome(Result.FORWARDED, "completed: to be receipted")
+    return Outcome(Result.ALREADY_DONE)
+
+
+def _owes_estimate(ctx: ConnectionContext, order: Order) -> bool:
+    """A completed order of a store that settles by estimate: the settlements flow receipts it."""
+    if order.order_status != OrderStatus.COMPLETED or is_cancelled(order):
+        return False
+    store = ctx.mapping.stores.get(order.shop_id or "") if ctx.mapping is not None else None
+    return store is not None and store.settlement is SettlementMode.ESTIMATE
 
 
 def _forward_to_cancellations(ctx: ConnectionContext, order: Order) -> None:
+    _forward(ctx, order, WorkQueue.CANCELLATIONS)
+
+
+def _forward(ctx: ConnectionContext, order: Order, queue: WorkQueue) -> None:
     queues.send(
-        WorkQueue.CANCELLATIONS,
+        queue,
         WorkMessage(
             connection_id=ctx.connection_id,
             entity="order",

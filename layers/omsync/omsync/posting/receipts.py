@@ -1,0 +1,516 @@
+"""The marketplace's money becomes Sales Receipts (Penerimaan Penjualan) — estimated per order, or exact per payout.
+
+Rules, each with a worked journal in docs/POSTING.md §11–§14:
+
+- the money goes into the store's marketplace balance account (Saldo Shopee…), never straight to a bank;
+- a receipt pays what the invoice still owes: the invoice's receivable less the receivable of the order's
+  Sales Returns (`omsync.posting.amounts`);
+- every fee is a ``detailDiscount`` on its expense account; when the store is PKP and the marketplace
+  issues tax invoices for its fees, each fee is PPN-inclusive and its PPN (rate ÷ (1 + rate), half up)
+  goes to PPN Masukan; PPh 22 the marketplace withheld goes to PPh 22 dibayar dimuka;
+- *estimate*: one receipt per completed order (``<invoice>-P``), fees from Ginee's ``paymentInfo``,
+  dated the order's completion date;
+- *exact*: one receipt per payout (``<prefix><payout id>``) paying every invoice of the payout not yet
+  receipted, dated the payout date; what the invoice owes minus what the marketplace settled for it (a
+  few rupiah of rounding, within the store's tolerance) goes to the rounding account;
+- differences against an estimate, and refunds after a receipt, are one Journal Voucher per payout
+  (``<prefix><payout id>-J``), never a second receipt and never a negative one;
+- a payout is posted whole or not at all: lines that do not add up, unknown orders, amounts off beyond
+  the tolerance, orders settled by another payout, and fee kinds without an account hold it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Final
+
+from omsync.accurate.documents import JournalLine, JournalVoucher, ReceiptDiscount, ReceiptInvoice, SalesReceipt
+from omsync.config.mapping import StoreMapping
+from omsync.errors import OnHold
+from omsync.ginee.models import Order
+from omsync.money import ZERO, round_rupiah
+from omsync.payouts.model import PPH22, STANDARD_FEE_KINDS, Payout, PayoutLine
+from omsync.posting.amounts import document_amounts
+from omsync.posting.invoice import marketplace_order_number, plan_sales_invoice
+from omsync.posting.numbers import fit_number, invoice_number, jakarta_date, return_number
+from omsync.posting.returns import PostedDocuments, plan_sales_returns
+
+ESTIMATE_SOURCE: Final = "estimate"
+"""The ``source`` of a receipt posted from Ginee's estimate (a payout receipt's source is its payout id)."""
+
+# Fee kind → the Ginee paymentInfo field it is estimated from (ARCHITECTURE §5).
+ESTIMATE_FEE_FIELDS: Final[dict[str, str]] = {
+    "commission": "commission_fee",
+    "service": "service_fee",
+    "payment": "credit_card_transaction_fee",
+    "order_processing": "order_processing_fee",
+    "affiliate": "affiliate_commission_fee",
+    "shipping_difference": "seller_shipping_fee",
+}
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# --- numbers ------------------------------------------------------------------------------------------
+
+
+def estimate_receipt_number(invoice_no: str) -> str:
+    """The number of an order's estimated receipt: the invoice number plus ``-P``."""
+    return return_number(invoice_no, "-P")
+
+
+def payout_receipt_number(prefix: str, payout_id: str) -> str:
+    """The number of a payout's receipt: the store prefix plus the payout id."""
+    return fit_number(f"{prefix}{payout_id}")
+
+
+def payout_journal_number(prefix: str, payout_id: str) -> str:
+    """The number of a payout's journal voucher (differences and refunds): the receipt's plus ``-J``."""
+    return return_number(payout_receipt_number(prefix, payout_id), "-J")
+
+
+def refund_journal_number(return_no: str) -> str:
+    """The journal voucher that takes a return's refund out of the marketplace balance: return number + ``-J``."""
+    return return_number(return_no, "-J")
+
+
+# --- what an order owes -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Owed:
+    """What an order's invoice still owes (receivable) and the revenue without PPN behind it."""
+
+    invoice_no: str
+    outstanding: Decimal
+    revenue: Decimal
+
+
+def owed(order: Order, store: StoreMapping, component_prices: Mapping[str, Decimal] | None = None) -> Owed:
+    """The invoice's receivable less every return Ginee reports for the order (posted or about to be)."""
+    prices = component_prices or {}
+    invoice = plan_sales_invoice(order, store, prices)
+    rate = store.tax.effective_rate
+    amounts = document_amounts(invoice, rate)
+    outstanding, revenue = amounts.receivable, amounts.revenue + amounts.other_revenue
+    number = invoice.number or ""
+    for sales_return in plan_sales_returns(order, store, PostedDocuments(invoice_number=number), prices):
+        back = document_amounts(sales_return, rate)
+        outstanding -= back.receivable
+        revenue -= back.revenue + back.other_revenue
+    return Owed(number, outstanding, revenue)
+
+
+# --- fees ---------------------------------------------------------------------------------------------
+
+
+def fee_order(kinds: Iterable[str]) -> list[str]:
+    """Fee kinds in posting order: the standard ones, PPh 22, then the others alphabetically."""
+    present = set(kinds)
+    head = [kind for kind in (*STANDARD_FEE_KINDS, PPH22) if kind in present]
+    return head + sorted(present - set(head))
+
+
+def unmapped_fee_hold(kind: str, store: StoreMapping) -> OnHold:
+    setting = "accounts.pph22_prepaid" if kind == PPH22 else f"accounts.extra_fees.{kind}"
+    return OnHold(
+        "unmapped_fee",
+        f"fee kind {kind!r} of store {store.name} has no account",
+        f"add {setting} to the store in the mapping and apply it, then import the file again",
+    )
+
+
+def fee_postings(fees: Mapping[str, Decimal], store: StoreMapping) -> list[tuple[str, Decimal, str]]:
+    """(account, amount, note) per fee, PPN split off where the store books fee PPN. Raises `OnHold`."""
+    accounts = store.accounts.fee_accounts()
+    postings: list[tuple[str, Decimal, str]] = []
+    for kind in fee_order(fees):
+        fee = round_rupiah(fees[kind])
+        if fee == ZERO:
+            continue
+        account = store.accounts.pph22_prepaid if kind == PPH22 else accounts.get(kind)
+        if account is None:
+            raise unmapped_fee_hold(kind, store)
+        if kind != PPH22 and store.tax.fees_carry_ppn and store.accounts.input_tax is not None:
+            rate = store.tax.effective_rate
+            ppn = round_rupiah(fee * rate / (1 + rate))
+            postings.append((account, fee - ppn, kind))
+            if ppn != ZERO:
+                postings.append((store.accounts.input_tax, ppn, f"PPN {kind}"))
+        else:
+            postings.append((account, fee, kind))
+    return postings
+
+
+def estimated_fees(order: Order, store: StoreMapping, revenue: Decimal) -> dict[str, Decimal]:
+    """Fee kind → amount from the order's ``paymentInfo`` (whole rupiah), plus PPh 22 when the store has it."""
+    info = order.payment_info
+    fees = {kind: round_rupiah(getattr(info, name)) for kind, name in ESTIMATE_FEE_FIELDS.items()}
+    if store.tax.pph22_withheld:
+        fees[PPH22] = round_rupiah(revenue * store.tax.pph22_rate)
+    return {kind: amount for kind, amount in fees.items() if amount != ZERO}
+
+
+# --- the estimate ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceiptEntry:
+    """What a receipt did for one invoice, as the Ledger keeps it to work out a later difference."""
+
+    payment: Decimal
+    cheque: Decimal
+    lines: Mapping[str, Decimal] = field(default_factory=dict)
+    """Discount account → amount."""
+
+
+def _discounts(postings: Sequence[tuple[str, Decimal, str]], label: str) -> list[ReceiptDiscount]:
+    return [
+        ReceiptDiscount(account_no=acct, amount=amount, discount_notes=f"{label} {note}")
+        for acct, amount, note in postings
+    ]
+
+
+def _by_account(postings: Iterable[tuple[str, Decimal, str]]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for account, amount, _ in postings:
+        totals[account] += amount
+    return dict(totals)
+
+
+@dataclass(frozen=True)
+class PlannedReceipt:
+    receipt: SalesReceipt
+    entry: ReceiptEntry
+
+
+def plan_estimate_receipt(
+    order: Order, store: StoreMapping, component_prices: Mapping[str, Decimal] | None = None
+) -> PlannedReceipt | None:
+    """The estimated receipt of a completed order; None when its invoice owes nothing (returned in full).
+
+    Raises `OnHold` when the fees exceed what the invoice owes (nothing would be received).
+    """
+    due = owed(order, store, component_prices)
+    if due.outstanding <= ZERO:
+        return None
+    postings = fee_postings(estimated_fees(order, store, due.revenue), store)
+    discounts = sum((amount for _, amount, _ in postings), ZERO)
+    cheque = due.outstanding - discounts
+    sn = marketplace_order_number(order)
+    if cheque <= ZERO:
+        raise OnHold(
+            "fees_exceed_payment",
+            f"the fees of order {sn} ({discounts:,}) leave nothing of the {due.outstanding:,} its invoice owes",
+            "check the order's fees in Ginee; the receipt is posted once they are corrected, or import the payout file",
+        )
+    completed = order.close_at or order.last_update_at or order.pay_at or order.create_at or _EPOCH
+    receipt = SalesReceipt(
+        number=estimate_receipt_number(due.invoice_no),
+        customer_no=store.customer_no,
+        branch_name=store.branch,
+        bank_no=store.accounts.marketplace_balance,
+        cheque_amount=cheque,
+        trans_date=jakarta_date(completed),
+        description=f"Estimated settlement of order {sn} ({store.name})",
+        detail_invoice=[
+            ReceiptInvoice(
+                invoice_no=due.invoice_no, payment_amount=due.outstanding, detail_discount=_discounts(postings, sn)
+            )
+        ],
+    )
+    return PlannedReceipt(receipt, ReceiptEntry(due.outstanding, cheque, _by_account(postings)))
+
+
+# --- the payout -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettledOrder:
+    """What omsync knows of one payout line's order: its invoice, what it owes, and what was booked before."""
+
+    order_id: str
+    invoice_no: str
+    outstanding: Decimal
+    receipt_source: str | None = None
+    """``estimate``, the payout id that receipted it, or None when no receipt was posted yet."""
+    estimate: ReceiptEntry | None = None
+    exact_payout: str | None = None
+    """The payout that already settled the order exactly, if any."""
+    refunds_reversed: Decimal = ZERO
+    """Refund money already taken out of the marketplace balance by journal vouchers (rule F)."""
+
+
+@dataclass(frozen=True)
+class PayoutProblem:
+    """Why a payout cannot be posted, pointing at the file's line."""
+
+    cause: str
+    message: str
+    row: int = 0
+    order_sn: str | None = None
+
+
+@dataclass
+class PayoutPlan:
+    """The documents one payout becomes, or the problems that hold it."""
+
+    payout: Payout
+    receipt: SalesReceipt | None = None
+    journal: JournalVoucher | None = None
+    problems: list[PayoutProblem] = field(default_factory=list)
+    receipted: dict[str, ReceiptEntry] = field(default_factory=dict)
+    """Order id → what the payout's receipt did for it."""
+    differences: dict[str, Decimal] = field(default_factory=dict)
+    """Order id → marketplace-balance effect of its difference (estimated orders)."""
+    refunds: dict[str, Decimal] = field(default_factory=dict)
+    """Order id → refund money taken out of the marketplace balance."""
+
+    @property
+    def held(self) -> bool:
+        return bool(self.problems)
+
+    @property
+    def hold_cause(self) -> str | None:
+        return self.problems[0].cause if self.problems else None
+
+
+def check_integrity(payout: Payout) -> list[PayoutProblem]:
+    """Every line must equal its amount less its fees, and the lines must add up to the payout."""
+    problems = [
+        PayoutProblem(
+            "payout_unbalanced",
+            f"order {line.order_sn}: {line.amount:,} less fees {line.amount - line.computed_net:,} is "
+            f"{line.computed_net:,}, the file says {line.net:,} (difference {line.net - line.computed_net:,})",
+            line.source_row,
+            line.order_sn,
+        )
+        for line in payout.lines
+        if line.net != line.computed_net
+    ]
+    if payout.lines_total != payout.amount:
+        problems.append(
+            PayoutProblem(
+                "payout_unbalanced",
+                f"payout {payout.payout_id}: its lines add up to {payout.lines_total:,}, the payout is "
+                f"{payout.amount:,} (difference {payout.amount - payout.lines_total:,})",
+            )
+        )
+    return problems
+
+
+def plan_payout(payout: Payout, store: StoreMapping, orders: Mapping[str, SettledOrder]) -> PayoutPlan:
+    """One payout's receipt and journal voucher, or the problems that hold it (then nothing is posted).
+
+    ``orders`` maps the marketplace order number of each line to what omsync knows of its order; a line
+    whose order number is missing is an unknown order.
+    """
+    plan = PayoutPlan(payout, problems=check_integrity(payout))
+    paid: list[ReceiptInvoice] = []
+    cheque = ZERO
+    journal: list[tuple[str, Decimal, str, bool]] = []  # (account, signed debit, memo, is receivable)
+    for line in payout.lines:
+        known = orders.get(line.order_sn)
+        if known is None:
+            plan.problems.append(
+                PayoutProblem(
+                    "unknown_order",
+                    f"order {line.order_sn} has no Sales Invoice of store {store.name}",
+                    line.source_row,
+                    line.order_sn,
+                )
+            )
+            continue
+        try:
+            postings = fee_postings(line.fees, store)
+        except OnHold as hold:
+            plan.problems.append(
+                PayoutProblem(hold.cause, f"{hold.reason}; {hold.hint}", line.source_row, line.order_sn)
+            )
+            continue
+        if line.is_refund:
+            _refund(line, known, store, postings, journal, plan)
+            continue
+        short = (known.estimate.payment if known.estimate is not None else known.outstanding) - line.amount
+        if abs(short) > store.settlement_tolerance:
+            plan.problems.append(
+                PayoutProblem(
+                    "amount_mismatch",
+                    f"order {line.order_sn}: the payout settles {line.amount:,}, its invoice owes "
+                    f"{known.outstanding:,} (difference {short:,}, tolerance {store.settlement_tolerance:,})",
+                    line.source_row,
+                    line.order_sn,
+                )
+            )
+            continue
+        settled_by = known.exact_payout or (known.receipt_source if known.receipt_source != ESTIMATE_SOURCE else None)
+        if settled_by is not None and settled_by != payout.payout_id:
+            plan.problems.append(
+                PayoutProblem(
+                    "already_settled",
+                    f"order {line.order_sn} was already settled by payout {settled_by}",
+                    line.source_row,
+                    line.order_sn,
+                )
+            )
+            continue
+        if known.receipt_source == ESTIMATE_SOURCE and known.estimate is not None:
+            _difference(line, known, known.estimate, postings, short, store, journal, plan)
+            continue
+        if short != ZERO:
+            postings.append((store.accounts.rounding, short, "selisih"))
+        discounts = _discounts(postings, line.order_sn)
+        paid.append(
+            ReceiptInvoice(invoice_no=known.invoice_no, payment_amount=known.outstanding, detail_discount=discounts)
+        )
+        cheque += line.net
+        plan.receipted[known.order_id] = ReceiptEntry(known.outstanding, line.net, _by_account(postings))
+    if plan.held:
+        plan.receipted.clear()
+        return plan
+    if paid:
+        plan.receipt = SalesReceipt(
+            number=payout_receipt_number(store.number_prefix, payout.payout_id),
+            customer_no=store.customer_no,
+            branch_name=store.branch,
+            bank_no=store.accounts.marketplace_balance,
+            cheque_amount=cheque,
+            trans_date=payout.paid_on,
+            description=f"Payout {payout.payout_id} of {store.name} ({len(paid)} orders)",
+            detail_invoice=paid,
+        )
+    plan.journal = _journal(payout, store, journal)
+    return plan
+
+
+def _refund(
+    line: PayoutLine,
+    known: SettledOrder,
+    store: StoreMapping,
+    postings: list[tuple[str, Decimal, str]],
+    journal: list[tuple[str, Decimal, str, bool]],
+    plan: PayoutPlan,
+) -> None:
+    """Rule D: the refund leaves the marketplace balance against the receivable its Sales Return credited."""
+    back = -line.amount - known.refunds_reversed
+    if back != ZERO:
+        if store.accounts.receivable is None:
+            plan.problems.append(
+                PayoutProblem(
+                    "unmapped_account",
+                    f"order {line.order_sn}: a refund needs the store's receivable account",
+                    line.source_row,
+                    line.order_sn,
+                )
+            )
+            return
+        journal.append((store.accounts.receivable, back, f"refund {line.order_sn}", True))
+    for account, amount, note in postings:
+        journal.append((account, amount, f"{note} {line.order_sn}", False))
+    plan.refunds[known.order_id] = -line.amount
+
+
+def _difference(
+    line: PayoutLine,
+    known: SettledOrder,
+    estimate: ReceiptEntry,
+    postings: list[tuple[str, Decimal, str]],
+    short: Decimal,
+    store: StoreMapping,
+    journal: list[tuple[str, Decimal, str, bool]],
+    plan: PayoutPlan,
+) -> None:
+    """Rule C: only what the exact fees and amount change against the estimate, account by account."""
+    exact = _by_account(postings)
+    if short != ZERO:
+        exact[store.accounts.rounding] = exact.get(store.accounts.rounding, ZERO) + short
+    for account in sorted(set(exact) | set(estimate.lines)):
+        change = exact.get(account, ZERO) - estimate.lines.get(account, ZERO)
+        if change != ZERO:
+            journal.append((account, change, f"selisih {line.order_sn}", False))
+    plan.differences[known.order_id] = line.net - estimate.cheque
+
+
+def _journal(payout: Payout, store: StoreMapping, lines: list[tuple[str, Decimal, str, bool]]) -> JournalVoucher | None:
+    if not lines:
+        return None
+    balance = -sum((amount for _, amount, _, _ in lines), ZERO)
+    entries = [
+        JournalLine(
+            account_no=account,
+            amount=abs(amount),
+            amount_type="DEBIT" if amount > 0 else "CREDIT",
+            memo=memo,
+            subsidiary_type="CUSTOMER" if receivable else None,
+            customer_no=store.customer_no if receivable else None,
+        )
+        for account, amount, memo, receivable in lines
+        if amount != ZERO
+    ]
+    if balance != ZERO:
+        entries.append(
+            JournalLine(
+                account_no=store.accounts.marketplace_balance,
+                amount=abs(balance),
+                amount_type="DEBIT" if balance > 0 else "CREDIT",
+                memo=f"payout {payout.payout_id}",
+            )
+        )
+    if len(entries) < 2:
+        return None
+    return JournalVoucher(
+        number=payout_journal_number(store.number_prefix, payout.payout_id),
+        trans_date=payout.paid_on,
+        branch_name=store.branch,
+        description=f"Payout {payout.payout_id} of {store.name}: differences and refunds",
+        detail_journal_voucher=entries,
+    )
+
+
+# --- money back after a receipt (rule F) -------------------------------------------------------------------
+
+
+def plan_refund_journal(
+    return_no: str, refund: Decimal, when: date, store: StoreMapping, order_sn: str
+) -> JournalVoucher:
+    """A return after the estimated receipt: the refund leaves the marketplace balance (never a negative receipt).
+
+    Raises `OnHold` when the store has no receivable account mapped.
+    """
+    if store.accounts.receivable is None:
+        raise OnHold(
+            "unmapped_account",
+            f"order {order_sn} was returned after its receipt; moving the refund needs the store's receivable account",
+            "add accounts.receivable (Piutang Usaha) to the store in the mapping and apply it",
+        )
+    return JournalVoucher(
+        number=refund_journal_number(return_no),
+        trans_date=when,
+        branch_name=store.branch,
+        description=f"Refund of {return_no} (order {order_sn}) out of {store.name}'s marketplace balance",
+        detail_journal_voucher=[
+            JournalLine(
+                account_no=store.accounts.receivable,
+                amount=refund,
+                amount_type="DEBIT",
+                memo=f"refund {order_sn}",
+                subsidiary_type="CUSTOMER",
+                customer_no=store.customer_no,
+            ),
+            JournalLine(
+                account_no=store.accounts.marketplace_balance,
+                amount=refund,
+                amount_type="CREDIT",
+                memo=f"refund {order_sn}",
+            ),
+        ],
+    )
+
+
+def payout_invoice_numbers(payout: Payout, store: StoreMapping) -> dict[str, str]:
+    """Marketplace order number → the invoice number its order would have (to look the orders up)."""
+    return {line.order_sn: invoice_number(store.number_prefix, line.order_sn) for line in payout.lines}

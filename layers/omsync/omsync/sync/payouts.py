@@ -1,0 +1,189 @@
+"""import_payouts: a marketplace's settlement file becomes one Sales Receipt per payout (plus a journal voucher
+for differences against estimates and for refunds), exactly once, or a held payout with its reasons.
+
+For each payout of one store:
+
+1. a payout the Ledger records as posted is done — importing a file twice changes nothing;
+2. its orders are found by invoice number (``gsi2``), re-read from Ginee and from the Ledger, and what each
+   invoice still owes is worked out by the posting rules (`omsync.posting.receipts.owed`);
+3. the pure plan (`plan_payout`) gives the receipt and journal voucher, or the problems that hold the
+   payout — then nothing is posted and the Ledger records the payout as held with every reason;
+4. under the leases of all its orders, the documents go out exactly once by number, then each order
+   records its receipt (or the exact payout that settled it) and any refund moved out of the balance.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from omsync.accurate.documents import AccurateDocument
+from omsync.accurate.errors import Transient
+from omsync.config.mapping import StoreMapping
+from omsync.errors import OnHold
+from omsync.ledger.orders import PostedDocument, ReceiptRecord
+from omsync.ledger.payouts import PayoutLedger
+from omsync.payouts.model import Payout
+from omsync.posting.receipts import (
+    ESTIMATE_SOURCE,
+    PayoutPlan,
+    PayoutProblem,
+    ReceiptEntry,
+    SettledOrder,
+    owed,
+    payout_invoice_numbers,
+    plan_payout,
+)
+from omsync.sync.context import ConnectionContext
+from omsync.sync.documents import post_exactly_once
+from omsync.sync.orders import missing_master_hold
+
+
+@dataclass
+class PayoutResult:
+    """What one payout of the file became."""
+
+    payout_id: str
+    amount: Decimal
+    orders: int
+    status: str
+    """``posted``, ``already_posted``, ``held``, or ``would_post`` (dry run)."""
+    receipt: str | None = None
+    journal: str | None = None
+    problems: list[PayoutProblem] = field(default_factory=list)
+
+
+def import_payouts(
+    ctx: ConnectionContext, shop_id: str, payouts: Sequence[Payout], *, dry_run: bool = False
+) -> list[PayoutResult]:
+    """Post (or, with ``dry_run``, only plan) every payout of one store; one result per payout."""
+    store = ctx.store(shop_id)
+    ledger = PayoutLedger(ctx.connection_id, shop_id)
+    results = []
+    for payout in payouts:
+        existing = ledger.get(payout.payout_id)
+        if existing is not None and existing.status == "posted":
+            results.append(
+                PayoutResult(
+                    payout.payout_id,
+                    payout.amount,
+                    len(payout.lines),
+                    "already_posted",
+                    existing.receipt_number,
+                    existing.journal_number,
+                )
+            )
+            continue
+        plan = plan_payout(payout, store, _settled_orders(ctx, shop_id, store, payout))
+        result = PayoutResult(
+            payout.payout_id,
+            payout.amount,
+            len(payout.lines),
+            "held" if plan.held else "would_post",
+            plan.receipt.number if plan.receipt else None,
+            plan.journal.number if plan.journal else None,
+            list(plan.problems),
+        )
+        if not dry_run:
+            if plan.held:
+                _hold(ledger, payout, plan.problems)
+            else:
+                try:
+                    _post(ctx, ledger, payout, plan, result)
+                except OnHold as hold:
+                    result.status = "held"
+                    result.problems.append(PayoutProblem(hold.cause, f"{hold.reason}; {hold.hint}"))
+                    _hold(ledger, payout, result.problems)
+        results.append(result)
+    return results
+
+
+def _settled_orders(
+    ctx: ConnectionContext, shop_id: str, store: StoreMapping, payout: Payout
+) -> dict[str, SettledOrder]:
+    numbers = payout_invoice_numbers(payout, store)
+    by_invoice = ctx.ledger.orders_by_invoice(numbers.values())
+    order_ids = {sn: by_invoice[number] for sn, number in numbers.items() if number in by_invoice}
+    records = ctx.ledger.load(order_ids.values())
+    orders = {order.order_id: order for order in ctx.ginee.batch_get(list(order_ids.values()))}
+    prices = ctx.component_prices() if any(i.bundle_skus for o in orders.values() for i in o.items) else {}
+    settled: dict[str, SettledOrder] = {}
+    for sn, order_id in order_ids.items():
+        order, record = orders.get(order_id), records.get(order_id)
+        if order is None or record is None or record.invoice is None or (order.shop_id or "") != shop_id:
+            continue
+        receipt = record.receipt
+        estimate = None
+        if receipt is not None and receipt.source == ESTIMATE_SOURCE:
+            estimate = ReceiptEntry(receipt.payment, receipt.cheque, receipt.lines)
+        settled[sn] = SettledOrder(
+            order_id=order_id,
+            invoice_no=record.invoice.number,
+            outstanding=owed(order, store, prices).outstanding,
+            receipt_source=receipt.source if receipt is not None else None,
+            estimate=estimate,
+            exact_payout=record.exact_payout,
+            refunds_reversed=sum(record.refunds.values(), Decimal(0)),
+        )
+    return settled
+
+
+def _hold(ledger: PayoutLedger, payout: Payout, problems: Sequence[PayoutProblem]) -> None:
+    described = [f"line {p.row}: {p.message}" if p.row else p.message for p in problems]
+    ledger.record_held(payout.payout_id, payout.amount, len(payout.lines), problems[0].cause, described)
+
+
+def _post(ctx: ConnectionContext, ledger: PayoutLedger, payout: Payout, plan: PayoutPlan, result: PayoutResult) -> None:
+    owner = uuid.uuid4().hex
+    involved = list(dict.fromkeys([*plan.receipted, *plan.differences, *plan.refunds]))
+    intent = result.receipt or result.journal
+    leased = ctx.ledger.lease(dict.fromkeys(involved, intent), owner)
+    if leased != set(involved):
+        ctx.ledger.release(leased, owner)
+        raise Transient(f"payout {payout.payout_id}: some of its orders are being worked on; import it again shortly")
+    try:
+        receipt = _post_one(ctx, plan.receipt, payout) if plan.receipt else None
+        journal = _post_one(ctx, plan.journal, payout) if plan.journal else None
+    except BaseException:
+        ctx.ledger.release(involved, owner)
+        raise
+    if receipt is not None:
+        ctx.ledger.record_receipts(
+            {
+                oid: ReceiptRecord(receipt.number, receipt.accurate_id, payout.payout_id, e.payment, e.cheque, e.lines)
+                for oid, e in plan.receipted.items()
+            },
+            owner,
+        )
+    if journal is not None and plan.refunds:
+        ctx.ledger.record_refunds({oid: (journal.number, amount) for oid, amount in plan.refunds.items()}, owner)
+    ctx.ledger.record_exact([*plan.differences], payout.payout_id, owner)
+    ctx.ledger.release(involved, owner)
+    ledger.record_posted(
+        payout.payout_id,
+        payout.amount,
+        len(payout.lines),
+        receipt.number if receipt else None,
+        journal.number if journal else None,
+        payout.source,
+    )
+    result.status = "posted"
+
+
+def _post_one(ctx: ConnectionContext, document: AccurateDocument, payout: Payout) -> PostedDocument:
+    number = document.key or ""
+    outcome = post_exactly_once(ctx.accurate, [document])
+    if number in outcome.saved:
+        return outcome.saved[number]
+    if number in outcome.missing_master:
+        raise missing_master_hold(outcome.missing_master[number])
+    if number in outcome.refused:
+        refusal = outcome.refused[number]
+        raise OnHold(
+            "payout_refused",
+            f"Accurate refuses {number} of payout {payout.payout_id}: {refusal}",
+            "fix what Accurate names (e.g. open the period), then import the file again",
+        )
+    raise Transient(f"{number}: Accurate's answer stayed ambiguous; import the file again")

@@ -1,0 +1,132 @@
+"""converge_settlements: completed orders of *estimate* stores get one Sales Receipt each, with their fees.
+
+Level-triggered like the other flows: a message says "order X changed"; this re-reads the Ledger and Ginee
+and posts the receipt only when the order is COMPLETED, its invoice stands, it has no receipt yet, and its
+store settles by estimate (file stores are receipted by `omsync.sync.payouts` from the marketplace's own
+settlement file). The receipt (`omsync.posting.receipts.plan_estimate_receipt`) goes out in bulk under each
+order's lease, exactly once by number, and is recorded with what it booked so that a later payout file
+can post only the difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from omsync.config.mapping import SettlementMode
+from omsync.errors import OnHold, PermanentError
+from omsync.ginee.models import Order, OrderStatus
+from omsync.ledger.orders import ReceiptRecord, SyncRecord
+from omsync.observability import logger
+from omsync.posting.lifecycle import is_cancelled
+from omsync.posting.receipts import ESTIMATE_SOURCE, PlannedReceipt, plan_estimate_receipt
+from omsync.sync.context import ConnectionContext
+from omsync.sync.documents import post_exactly_once
+from omsync.sync.orders import (
+    CLOSED_PERIOD_MARKER,
+    Outcome,
+    Result,
+    closed_period_hold,
+    hold_orders,
+    missing_master_hold,
+)
+
+
+def converge_settlements(ctx: ConnectionContext, order_ids: Sequence[str], owner: str) -> dict[str, Outcome]:
+    """Post the estimated receipt of every completed, invoiced, not yet receipted order; one outcome per id."""
+    ids = list(dict.fromkeys(order_ids))
+    outcomes: dict[str, Outcome] = {}
+    records = ctx.ledger.load(ids)
+    to_fetch = []
+    for order_id in ids:
+        record = records.get(order_id)
+        if record is None or not record.invoiced:
+            outcomes[order_id] = Outcome(Result.NOT_READY, "not invoiced")
+        elif record.receipt is not None:
+            outcomes[order_id] = Outcome(Result.ALREADY_DONE, record.receipt.number)
+        else:
+            to_fetch.append(order_id)
+    if not to_fetch:
+        return outcomes
+    orders = {order.order_id: order for order in ctx.ginee.batch_get(to_fetch)}
+    prices = ctx.component_prices() if any(i.bundle_skus for o in orders.values() for i in o.items) else {}
+    plans: dict[str, PlannedReceipt] = {}
+    holds: dict[str, OnHold] = {}
+    for order_id in to_fetch:
+        order = orders.get(order_id)
+        if order is None:
+            outcomes[order_id] = Outcome(Result.UNKNOWN_ORDER)
+            continue
+        decision = _decide(ctx, order, records[order_id], prices)
+        if isinstance(decision, PlannedReceipt):
+            plans[order_id] = decision
+        elif isinstance(decision, OnHold):
+            holds[order_id] = decision
+        else:
+            outcomes[order_id] = decision
+    hold_orders(ctx, holds, owner, outcomes)
+    leased = ctx.ledger.lease({oid: plan.receipt.number for oid, plan in plans.items()}, owner)
+    for order_id in set(plans) - leased:
+        outcomes[order_id] = Outcome(Result.RETRY, "another worker holds this order")
+    _post_receipts(ctx, {oid: plan for oid, plan in plans.items() if oid in leased}, owner, outcomes)
+    return outcomes
+
+
+def _decide(
+    ctx: ConnectionContext, order: Order, record: SyncRecord, prices: dict[str, Decimal]
+) -> PlannedReceipt | OnHold | Outcome:
+    if is_cancelled(order):
+        return Outcome(Result.NOT_OURS, "cancelled: the cancellations flow decides")
+    if order.order_status != OrderStatus.COMPLETED:
+        return Outcome(Result.NOT_READY, f"{order.order_status} is not COMPLETED")
+    try:
+        store = ctx.store(order.shop_id)
+        if store.settlement is not SettlementMode.ESTIMATE:
+            return Outcome(Result.NOT_OURS, "the store settles from payout files")
+        plan = plan_estimate_receipt(order, store, prices)
+    except OnHold as hold:
+        return hold
+    except PermanentError as error:
+        logger.error("receipt cannot be planned", extra={"order_id": order.order_id, "error": str(error)})
+        return Outcome(Result.FAILED, str(error))
+    if plan is None:
+        return Outcome(Result.ALREADY_DONE, "the invoice owes nothing (returned in full)")
+    return plan
+
+
+def _post_receipts(
+    ctx: ConnectionContext, plans: dict[str, PlannedReceipt], owner: str, outcomes: dict[str, Outcome]
+) -> None:
+    if not plans:
+        return
+    by_number = {plan.receipt.number or "": order_id for order_id, plan in plans.items()}
+    result = post_exactly_once(ctx.accurate, [plan.receipt for plan in plans.values()])
+    records: dict[str, ReceiptRecord] = {}
+    for number, doc in result.saved.items():
+        entry = plans[by_number[number]].entry
+        records[by_number[number]] = ReceiptRecord(
+            doc.number, doc.accurate_id, ESTIMATE_SOURCE, entry.payment, entry.cheque, entry.lines
+        )
+    recorded = ctx.ledger.record_receipts(records, owner)
+    for order_id, record in records.items():
+        if order_id in recorded:
+            outcomes[order_id] = Outcome(Result.POSTED, record.number)
+        else:
+            outcomes[order_id] = Outcome(Result.RETRY, "lease lost before recording")
+    holds: dict[str, OnHold] = {}
+    failed: list[str] = []
+    for number, refusal in result.refused.items():
+        order_id = by_number[number]
+        if CLOSED_PERIOD_MARKER in str(refusal).lower():
+            holds[order_id] = closed_period_hold(refusal, f"receipt {number}")
+        else:
+            logger.error("Accurate refused a receipt", extra={"order_id": order_id, "error": str(refusal)})
+            outcomes[order_id] = Outcome(Result.FAILED, str(refusal))
+            failed.append(order_id)
+    for number, missing in result.missing_master.items():
+        holds[by_number[number]] = missing_master_hold(missing)
+    hold_orders(ctx, holds, owner, outcomes)
+    unresolved = [by_number[n] for n in result.unresolved]
+    for order_id in unresolved:
+        outcomes[order_id] = Outcome(Result.RETRY, "Accurate's answer was ambiguous")
+    ctx.ledger.release([*failed, *unresolved], owner)
