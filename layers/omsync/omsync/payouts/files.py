@@ -1,0 +1,439 @@
+"""Read a marketplace settlement export into `Payout`s: Shopee's income report, TikTok Shop/Tokopedia's
+settlement export and Lazada's account statement.
+
+Pure: the caller reads the file and passes its text; nothing here touches a disk, a network or a clock.
+The marketplaces offer these exports as XLSX or CSV; omsync reads CSV only (the stdlib ``csv`` module),
+so a spreadsheet is saved as CSV (UTF-8, comma-separated) before it is imported. The header is the first
+non-blank row; column names match ignoring case and repeated spaces; unknown columns are ignored.
+
+Money cells are whole rupiah: ``12345``, ``12,345``, ``12345.00``, ``-1,250``; an empty cell is 0. A
+fraction (``12.345`` — an Indonesian thousands dot, most likely) is refused rather than guessed at.
+
+Every format ends in the same model (see `omsync.payouts.model`): per order, the settled item value
+(``amount``), the fees the marketplace kept (positive) or gave back (negative), and the net it paid.
+
+- **shopee** — one row per released order (the escrow fields of Shopee's income). Deductions are
+  positive numbers, as in Shopee's escrow detail. ``amount`` = Original Price − Seller Discount − Seller
+  Voucher; platform-funded vouchers and coins are not part of it (Shopee pays them). The file carries
+  no payout id: each release date is one payout, ``SHOPEE-YYYYMMDD``, whose amount is the sum of
+  Total Released Amount.
+- **tiktok** — one row per order or refund. Fees are negative in the export (deductions) and change
+  sign here. Statement ID is the payout; its amount is the sum of Total settlement amount.
+- **lazada** — many signed rows per order (credits +, charges −). Rows are grouped per (Statement,
+  Order No.); a line's net is the sum of its rows. The statement's total is its ``Payout`` row
+  (Transfer to Bank, Amount = − the money paid out), which every statement must have.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Final
+
+from omsync.money import ZERO
+from omsync.payouts.model import PPH22, Payout, PayoutLine, SettlementFileError
+
+FORMATS: Final = ("shopee", "tiktok", "lazada")
+
+# --- Shopee income report -------------------------------------------------------------------------
+SHOPEE_ORDER: Final = "Order ID"
+SHOPEE_DATE: Final = "Payout Completed Date"
+SHOPEE_ORIGINAL_PRICE: Final = "Original Price"
+SHOPEE_SELLER_DISCOUNT: Final = "Seller Discount"
+SHOPEE_SELLER_VOUCHER: Final = "Seller Voucher"
+SHOPEE_RELEASED: Final = "Total Released Amount"
+SHOPEE_FEE_COLUMNS: Final[Mapping[str, str]] = {
+    "Commission Fee": "commission",
+    "Service Fee": "service",
+    "Transaction Fee": "payment",
+    "Order Processing Fee": "order_processing",
+    "AMS Commission Fee": "affiliate",
+    "Seller Shipping Fee": "shipping_difference",
+    "Withholding Tax": PPH22,
+}
+# Funded by Shopee: shown in the report, never part of the seller's amount.
+SHOPEE_PLATFORM_COLUMNS: Final = ("Shopee Voucher", "Coins")
+SHOPEE_COLUMNS: Final = (
+    SHOPEE_ORDER,
+    SHOPEE_DATE,
+    SHOPEE_ORIGINAL_PRICE,
+    SHOPEE_SELLER_DISCOUNT,
+    SHOPEE_SELLER_VOUCHER,
+    *SHOPEE_FEE_COLUMNS,
+    SHOPEE_RELEASED,
+)
+
+# --- TikTok Shop / Tokopedia settlement -----------------------------------------------------------
+TIKTOK_ORDER: Final = "Order ID"
+TIKTOK_TYPE: Final = "Type"
+TIKTOK_STATEMENT: Final = "Statement ID"
+TIKTOK_DATE: Final = "Settlement Date"
+TIKTOK_REVENUE: Final = "Total Revenue"
+TIKTOK_SETTLEMENT: Final = "Total settlement amount"
+TIKTOK_ORDER_TYPE: Final = "Order"
+TIKTOK_REFUND_TYPE: Final = "Refund"
+TIKTOK_FEE_COLUMNS: Final[Mapping[str, str]] = {
+    "Transaction fee": "payment",
+    "TikTok Shop commission fee": "commission",
+    "SFP service fee": "sfp_service",
+    "Order processing fee": "order_processing",
+    "Affiliate commission": "affiliate",
+    "Affiliate Shop Ads commission": "affiliate",
+    "Seller shipping fee": "shipping_difference",
+    "Withholding tax": PPH22,
+}
+# Read when the export has it; not every export does.
+TIKTOK_OPTIONAL_FEE_COLUMNS: Final[Mapping[str, str]] = {"Affiliate partner commission": "affiliate"}
+TIKTOK_COLUMNS: Final = (
+    TIKTOK_ORDER,
+    TIKTOK_TYPE,
+    TIKTOK_STATEMENT,
+    TIKTOK_DATE,
+    TIKTOK_REVENUE,
+    *TIKTOK_FEE_COLUMNS,
+    TIKTOK_SETTLEMENT,
+)
+
+# --- Lazada account statement ---------------------------------------------------------------------
+LAZADA_DATE: Final = "Transaction Date"
+LAZADA_TYPE: Final = "Transaction Type"
+LAZADA_FEE_NAME: Final = "Fee Name"
+LAZADA_NUMBER: Final = "Transaction Number"
+LAZADA_AMOUNT: Final = "Amount"
+LAZADA_VAT: Final = "VAT in Amount"
+LAZADA_WHT: Final = "WHT Amount"
+LAZADA_WHT_INCLUDED: Final = "WHT included in Amount"
+LAZADA_STATEMENT: Final = "Statement"
+LAZADA_PAID_STATUS: Final = "Paid Status"
+LAZADA_ORDER: Final = "Order No."
+LAZADA_ORDER_ITEM: Final = "Order Item No."
+LAZADA_DETAILS: Final = "Details"
+LAZADA_PAYOUT_TYPE: Final = "Payout"
+LAZADA_PAYOUT_FEE_NAME: Final = "Transfer to Bank"
+LAZADA_REVERSAL: Final = "Reversal "
+LAZADA_COLUMNS: Final = (
+    LAZADA_DATE,
+    LAZADA_TYPE,
+    LAZADA_FEE_NAME,
+    LAZADA_NUMBER,
+    LAZADA_AMOUNT,
+    LAZADA_VAT,
+    LAZADA_WHT,
+    LAZADA_STATEMENT,
+    LAZADA_PAID_STATUS,
+    LAZADA_ORDER,
+    LAZADA_ORDER_ITEM,
+    LAZADA_DETAILS,
+)
+# What a statement cannot be read without; the others are carried for the reader's eyes only.
+LAZADA_REQUIRED: Final = (LAZADA_DATE, LAZADA_TYPE, LAZADA_FEE_NAME, LAZADA_AMOUNT, LAZADA_STATEMENT, LAZADA_ORDER)
+# Fee names (their "Reversal …" counterparts too) that make up the seller's item value.
+LAZADA_AMOUNT_NAMES: Final = frozenset(
+    {
+        "item price credit",
+        "item price",
+        "seller discount",
+        "promotional charges vouchers",
+        "promotional charges flexi combo",
+        "bundles",
+        "lazcoin discount",
+    }
+)
+LAZADA_FEE_NAMES: Final[Mapping[str, str]] = {
+    "commission": "commission",
+    "payment fee": "payment",
+    "shipping fee paid by seller": "shipping_difference",
+    "affiliate commission": "affiliate",
+    "order processing fee": "order_processing",
+    "service fee": "service",
+    "free shipping max fee": "service",
+}
+
+_SIGNATURES: Final[Mapping[str, tuple[str, ...]]] = {
+    "shopee": (SHOPEE_DATE, SHOPEE_RELEASED),
+    "tiktok": (TIKTOK_STATEMENT, TIKTOK_SETTLEMENT),
+    "lazada": (LAZADA_FEE_NAME, LAZADA_STATEMENT, LAZADA_TYPE),
+}
+_MONEY: Final = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+_ISO_DATE: Final = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T].*)?")
+_NAMED_MONTH_DATE: Final = re.compile(r"(\d{1,2}) ([A-Za-z]{3})[a-z]* (\d{4})(?: .*)?")
+_SLUG: Final = re.compile(r"[^a-z0-9]+")
+
+
+def read_payouts(text: str, fmt: str) -> list[Payout]:
+    """The payouts of a settlement export in format ``fmt`` (one of `FORMATS`), sorted by date and id.
+
+    Raises `SettlementFileError` naming the line and column of the first problem found.
+    """
+    table = _Table.parse(text)
+    if fmt == "shopee":
+        return _sorted(_read_shopee(table))
+    if fmt == "tiktok":
+        return _sorted(_read_tiktok(table))
+    if fmt == "lazada":
+        return _sorted(_read_lazada(table))
+    raise SettlementFileError(f"unknown settlement format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+def detect_format(text: str) -> str:
+    """Which of `FORMATS` an export is, judged from its header row."""
+    table = _Table.parse(text)
+    matches = [fmt for fmt, columns in _SIGNATURES.items() if all(table.has(column) for column in columns)]
+    if len(matches) != 1:
+        header = ", ".join(table.names) or "(empty)"
+        raise SettlementFileError(f"line {table.header_line}: not a known settlement export; header: {header}")
+    return matches[0]
+
+
+def lazada_fee_kind(fee_name: str) -> str | None:
+    """The fee kind of a Lazada fee name, or None when the row is part of the item value (``amount``).
+
+    A ``Reversal …`` name has the kind of what it reverses; names omsync does not know become their slug.
+    """
+    name = _key(fee_name)
+    reversal = _key(LAZADA_REVERSAL)
+    if name.startswith(reversal + " "):
+        name = name[len(reversal) + 1 :]
+    if name in LAZADA_AMOUNT_NAMES:
+        return None
+    return LAZADA_FEE_NAMES.get(name) or fee_slug(name)
+
+
+def fee_slug(name: str) -> str:
+    """A fee name as a fee kind: lower case, every run of other characters than a–z and 0–9 one ``_``."""
+    return _SLUG.sub("_", name.lower()).strip("_")
+
+
+# --- the three formats ----------------------------------------------------------------------------
+
+
+def _read_shopee(table: _Table) -> list[Payout]:
+    table.require(SHOPEE_COLUMNS)
+    by_date: dict[date, list[PayoutLine]] = {}
+    for row in table.rows:
+        seller_funded = row.money(SHOPEE_SELLER_DISCOUNT) + row.money(SHOPEE_SELLER_VOUCHER)
+        line = PayoutLine(
+            order_sn=row.text(SHOPEE_ORDER, required=True),
+            amount=row.money(SHOPEE_ORIGINAL_PRICE) - seller_funded,
+            fees=_fees((kind, row.money(column)) for column, kind in SHOPEE_FEE_COLUMNS.items()),
+            net=row.money(SHOPEE_RELEASED),
+            source_row=row.line,
+        )
+        by_date.setdefault(row.date(SHOPEE_DATE), []).append(line)
+    return [
+        Payout(
+            payout_id=shopee_payout_id(paid_on),
+            paid_on=paid_on,
+            amount=sum((line.net for line in lines), ZERO),
+            lines=tuple(lines),
+            source="shopee",
+        )
+        for paid_on, lines in by_date.items()
+    ]
+
+
+def shopee_payout_id(paid_on: date) -> str:
+    """Shopee's income report names no payout: omsync keys each release date as ``SHOPEE-YYYYMMDD``."""
+    return f"SHOPEE-{paid_on:%Y%m%d}"
+
+
+def _read_tiktok(table: _Table) -> list[Payout]:
+    table.require(TIKTOK_COLUMNS)
+    fee_columns = {**TIKTOK_FEE_COLUMNS, **{c: k for c, k in TIKTOK_OPTIONAL_FEE_COLUMNS.items() if table.has(c)}}
+    statements: dict[str, tuple[date, list[PayoutLine]]] = {}
+    for row in table.rows:
+        row_type = _key(row.text(TIKTOK_TYPE, required=True))
+        revenue = row.money(TIKTOK_REVENUE)
+        if row_type not in (_key(TIKTOK_ORDER_TYPE), _key(TIKTOK_REFUND_TYPE)):
+            raise row.error(TIKTOK_TYPE, f"unknown type {row.text(TIKTOK_TYPE)!r}; expected Order or Refund")
+        if row_type == _key(TIKTOK_REFUND_TYPE) and revenue > 0:
+            raise row.error(TIKTOK_REVENUE, f"a Refund with positive revenue {revenue}")
+        statement = row.text(TIKTOK_STATEMENT, required=True)
+        settled_on = row.date(TIKTOK_DATE)
+        paid_on, lines = statements.setdefault(statement, (settled_on, []))
+        if settled_on != paid_on:
+            raise row.error(TIKTOK_DATE, f"statement {statement} was settled on {paid_on}, this row says {settled_on}")
+        lines.append(
+            PayoutLine(
+                order_sn=row.text(TIKTOK_ORDER, required=True),
+                amount=revenue,
+                # The export shows deductions as negative numbers; the model keeps them positive.
+                fees=_fees((kind, -row.money(column)) for column, kind in fee_columns.items()),
+                net=row.money(TIKTOK_SETTLEMENT),
+                source_row=row.line,
+            )
+        )
+    return [
+        Payout(
+            payout_id=statement,
+            paid_on=paid_on,
+            amount=sum((line.net for line in lines), ZERO),
+            lines=tuple(lines),
+            source="tiktok",
+        )
+        for statement, (paid_on, lines) in statements.items()
+    ]
+
+
+@dataclass
+class _LazadaOrder:
+    """One order's rows in one statement, added up."""
+
+    order_sn: str
+    first_line: int
+    amount: Decimal = ZERO
+    net: Decimal = ZERO
+    fees: list[tuple[str, Decimal]] = field(default_factory=list)
+
+
+def _read_lazada(table: _Table) -> list[Payout]:
+    table.require(LAZADA_REQUIRED)
+    orders: dict[str, dict[str, _LazadaOrder]] = {}
+    paid: dict[str, tuple[date, Decimal]] = {}
+    for row in table.rows:
+        statement = row.text(LAZADA_STATEMENT, required=True)
+        amount = row.money(LAZADA_AMOUNT)
+        if _key(row.text(LAZADA_TYPE)) == _key(LAZADA_PAYOUT_TYPE):
+            if statement in paid:
+                raise row.error(LAZADA_TYPE, f"statement {statement} has a second Payout row")
+            paid[statement] = (row.date(LAZADA_DATE), -amount)
+            continue
+        order_sn = row.text(LAZADA_ORDER)
+        if not order_sn:
+            raise row.error(LAZADA_ORDER, "empty on a row that is not the statement's Payout row")
+        row.date(LAZADA_DATE)  # a row with a broken date is a broken file, even if the date is not used
+        order = orders.setdefault(statement, {}).setdefault(order_sn, _LazadaOrder(order_sn, row.line))
+        withheld = row.money(LAZADA_WHT) if table.has(LAZADA_WHT) else ZERO
+        included = table.has(LAZADA_WHT_INCLUDED) and _key(row.text(LAZADA_WHT_INCLUDED)) in ("yes", "true", "1")
+        # Withholding tax is kept by Lazada: inside Amount when the file says so, else on top of it.
+        credit = amount + withheld if included else amount
+        kind = lazada_fee_kind(row.text(LAZADA_FEE_NAME, required=True))
+        if kind is None:
+            order.amount += credit
+        else:
+            order.fees.append((kind, -credit))
+        if withheld:
+            order.fees.append((PPH22, withheld))
+        order.net += credit - withheld
+    for statement in orders:
+        if statement not in paid:
+            raise SettlementFileError(
+                f"statement {statement} has no Payout row (Transfer to Bank): its total is unknown"
+            )
+    return [
+        Payout(
+            payout_id=statement,
+            paid_on=paid_on,
+            amount=amount,
+            lines=tuple(
+                PayoutLine(order.order_sn, order.amount, _fees(order.fees), order.net, order.first_line)
+                for order in orders.get(statement, {}).values()
+            ),
+            source="lazada",
+        )
+        for statement, (paid_on, amount) in paid.items()
+    ]
+
+
+# --- reading cells --------------------------------------------------------------------------------
+
+
+def _key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _fees(pairs: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
+    """Fee amounts summed per kind, in order of first appearance, zeros left out."""
+    totals: dict[str, Decimal] = {}
+    for kind, value in pairs:
+        totals[kind] = totals.get(kind, ZERO) + value
+    return {kind: value for kind, value in totals.items() if value != 0}
+
+
+def _sorted(payouts: list[Payout]) -> list[Payout]:
+    return sorted(payouts, key=lambda payout: (payout.paid_on, payout.payout_id))
+
+
+@dataclass(frozen=True)
+class _Table:
+    header_line: int
+    names: tuple[str, ...]
+    index: Mapping[str, int]
+    rows: tuple[_Row, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> _Table:
+        reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")), strict=True)
+        names: tuple[str, ...] | None = None
+        header_line = 0
+        index: dict[str, int] = {}
+        rows: list[_Row] = []
+        start = 1
+        try:
+            for cells in reader:
+                line, start = start, reader.line_num + 1
+                if not any(cell.strip() for cell in cells):
+                    continue
+                if names is None:
+                    names, header_line = tuple(cell.strip() for cell in cells), line
+                    for position, name in enumerate(names):
+                        index.setdefault(_key(name), position)
+                else:
+                    rows.append(_Row(index, line, tuple(cells)))
+        except csv.Error as error:
+            raise SettlementFileError(f"line {reader.line_num}: not readable as CSV ({error})") from error
+        if names is None:
+            raise SettlementFileError("the file is empty: no header row")
+        return cls(header_line, names, index, tuple(rows))
+
+    def has(self, column: str) -> bool:
+        return _key(column) in self.index
+
+    def require(self, columns: Iterable[str]) -> None:
+        for column in columns:
+            if not self.has(column):
+                raise SettlementFileError(f"line {self.header_line}: missing column {column!r}")
+
+
+@dataclass(frozen=True)
+class _Row:
+    index: Mapping[str, int]
+    line: int
+    cells: tuple[str, ...]
+
+    def text(self, column: str, *, required: bool = False) -> str:
+        position = self.index.get(_key(column))
+        value = self.cells[position].strip() if position is not None and position < len(self.cells) else ""
+        if required and not value:
+            raise self.error(column, "empty")
+        return value
+
+    def money(self, column: str) -> Decimal:
+        raw = self.text(column)
+        if not raw:
+            return ZERO
+        if not _MONEY.fullmatch(raw):
+            raise self.error(column, f"not an amount: {raw!r}")
+        value = Decimal(raw.replace(",", ""))
+        if value != value.to_integral_value():
+            raise self.error(column, f"not a whole rupiah amount: {raw!r}")
+        return value.to_integral_value() + ZERO  # + ZERO turns -0 into 0
+
+    def date(self, column: str) -> date:
+        raw = self.text(column, required=True)
+        try:
+            if match := _ISO_DATE.fullmatch(raw):
+                return date(int(match[1]), int(match[2]), int(match[3]))
+            if match := _NAMED_MONTH_DATE.fullmatch(raw):
+                return datetime.strptime(f"{match[1]} {match[2]} {match[3]}", "%d %b %Y").date()
+        except ValueError:
+            pass
+        raise self.error(column, f"not a date: {raw!r} (expected YYYY-MM-DD, YYYY/MM/DD or DD Mon YYYY)")
+
+    def error(self, column: str, problem: str) -> SettlementFileError:
+        return SettlementFileError(f"line {self.line}, column {column!r}: {problem}")
