@@ -74,6 +74,8 @@ class ReceiptRecord:
     cheque: Decimal
     lines: Mapping[str, Decimal]
     """Discount account → amount."""
+    returns: tuple[str, ...] = ()
+    """Ginee returns already left out of the payment."""
 
     def to_item(self) -> dict[str, Any]:
         return {
@@ -83,6 +85,7 @@ class ReceiptRecord:
             "payment": self.payment,
             "cheque": self.cheque,
             "lines": dict(self.lines),
+            "returns": list(self.returns),
         }
 
     @classmethod
@@ -94,6 +97,7 @@ class ReceiptRecord:
             payment=Decimal(item["payment"]),
             cheque=Decimal(item["cheque"]),
             lines={str(k): Decimal(v) for k, v in dict(item.get("lines", {})).items()},
+            returns=tuple(str(r) for r in item.get("returns", [])),
         )
 
 

@@ -166,6 +166,8 @@ class ReceiptEntry:
     cheque: Decimal
     lines: Mapping[str, Decimal] = field(default_factory=dict)
     """Discount account → amount."""
+    returns: tuple[str, ...] = ()
+    """The Ginee returns the payment already left out (their refunds never passed through the balance)."""
 
 
 def _discounts(postings: Sequence[tuple[str, Decimal, str]], label: str) -> list[ReceiptDiscount]:
@@ -223,7 +225,8 @@ def plan_estimate_receipt(
             )
         ],
     )
-    return PlannedReceipt(receipt, ReceiptEntry(due.outstanding, cheque, _by_account(postings)))
+    covered = tuple(sorted(ret.return_id for ret in order.return_infos))
+    return PlannedReceipt(receipt, ReceiptEntry(due.outstanding, cheque, _by_account(postings), covered))
 
 
 # --- the payout -----------------------------------------------------------------------------------------

@@ -20,14 +20,16 @@ from decimal import Decimal
 
 from omsync.accurate.documents import SalesInvoice, SalesReturn
 from omsync.accurate.errors import AccurateError, NotFound, Transient
-from omsync.config.mapping import CancellationRule, StoreMapping
+from omsync.config.mapping import CancellationRule, SettlementMode, StoreMapping
 from omsync.errors import OnHold, PermanentError
 from omsync.ginee.models import Order
 from omsync.ledger.orders import PostedDocument, SyncRecord
 from omsync.observability import logger
+from omsync.posting.amounts import document_amounts
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID, CancellationAction, plan_cancellation
 from omsync.posting.invoice import plan_sales_invoice
 from omsync.posting.lifecycle import is_cancelled, reached_trigger, reached_trigger_before_cancel
+from omsync.posting.receipts import plan_refund_journal, refund_journal_number
 from omsync.posting.returns import (
     PostedDocuments,
     PostedReturn,
@@ -54,7 +56,8 @@ def posted_documents(record: SyncRecord | None) -> PostedDocuments:
         return PostedDocuments()
     returns = tuple(PostedReturn(rid, doc.number) for rid, doc in sorted(record.returns.items()))
     invoice = record.invoice.number if record.invoiced and record.invoice is not None else None
-    return PostedDocuments(invoice_number=invoice, returns=returns, tombstone=record.tombstone)
+    receipt = record.receipt.number if record.receipt is not None else None
+    return PostedDocuments(invoice_number=invoice, receipt_number=receipt, returns=returns, tombstone=record.tombstone)
 
 
 def converge_cancellations(ctx: ConnectionContext, order_ids: Sequence[str], owner: str) -> dict[str, Outcome]:
@@ -136,18 +139,19 @@ def _converge_one(
                 return Outcome(Result.ALREADY_DONE, "tombstoned")
             ctx.ledger.tombstone(order.order_id, owner)
             return Outcome(Result.POSTED, "tombstone")
-        return _cancel_invoiced(ctx, order, ctx.store(order.shop_id), posted, prices, owner)
-    return _post_returns(ctx, order, ctx.store(order.shop_id), posted, prices, owner)
+        return _cancel_invoiced(ctx, order, ctx.store(order.shop_id), record, prices, owner)
+    return _post_returns(ctx, order, ctx.store(order.shop_id), record, prices, owner)
 
 
 def _cancel_invoiced(
     ctx: ConnectionContext,
     order: Order,
     store: StoreMapping,
-    posted: PostedDocuments,
+    record: SyncRecord | None,
     prices: dict[str, Decimal],
     owner: str,
 ) -> Outcome:
+    posted = posted_documents(record)
     plan = plan_cancellation(order, store, posted, component_prices=prices)
     if plan.action is CancellationAction.DELETE_INVOICE and plan.invoice_number is not None:
         try:
@@ -166,6 +170,7 @@ def _cancel_invoiced(
             return Outcome(Result.POSTED, f"deleted {plan.invoice_number}")
     if plan.action is CancellationAction.RETURN_EVERYTHING and plan.sales_return is not None:
         _post_return(ctx, order.order_id, CANCELLATION_RETURN_ID, plan.sales_return, owner)
+        _move_refund(ctx, order, store, record, CANCELLATION_RETURN_ID, plan.sales_return, owner)
         ctx.ledger.release([order.order_id], owner)
         return Outcome(Result.POSTED, plan.sales_return.number or "")
     ctx.ledger.release([order.order_id], owner)
@@ -176,10 +181,11 @@ def _post_returns(
     ctx: ConnectionContext,
     order: Order,
     store: StoreMapping,
-    posted: PostedDocuments,
+    record: SyncRecord | None,
     prices: dict[str, Decimal],
     owner: str,
 ) -> Outcome:
+    posted = posted_documents(record)
     if posted.invoice_number is None:
         ctx.ledger.release([order.order_id], owner)
         return Outcome(Result.NOT_READY, "no invoice to return against yet")
@@ -190,6 +196,15 @@ def _post_returns(
     }
     for sales_return in planned:
         _post_return(ctx, order.order_id, return_ids[sales_return.number or ""], sales_return, owner)
+    # Returns after the receipt move their refund out of the balance; one whose attempt died before doing
+    # so is found here again (posted, its refund not yet moved).
+    for position, ret in enumerate(ordered_returns(order), start=1):
+        number = sales_return_number(posted.invoice_number, position)
+        returned = next((r for r in planned if r.number == number), None)
+        if returned is None and record is not None and ret.return_id in record.returns:
+            returned = _replan_return(order, store, posted.invoice_number, number, prices)
+        if returned is not None:
+            _move_refund(ctx, order, store, record, ret.return_id, returned, owner)
     ctx.ledger.release([order.order_id], owner)
     if not planned:
         return Outcome(Result.ALREADY_DONE, "every return is posted")
@@ -211,3 +226,51 @@ def _post_return(ctx: ConnectionContext, order_id: str, return_id: str, document
             raise closed_period_hold(refusal, f"sales return {number}")
         raise refusal
     raise Transient(f"sales return {number}: Accurate's answer stayed ambiguous")
+
+
+def _replan_return(
+    order: Order, store: StoreMapping, invoice_no: str, number: str, prices: dict[str, Decimal]
+) -> SalesReturn | None:
+    """The Sales Return ``number`` as it was planned (to know its amount once it is posted)."""
+    everything = plan_sales_returns(order, store, PostedDocuments(invoice_number=invoice_no), prices)
+    return next((r for r in everything if r.number == number), None)
+
+
+def _move_refund(
+    ctx: ConnectionContext,
+    order: Order,
+    store: StoreMapping,
+    record: SyncRecord | None,
+    return_id: str,
+    sales_return: SalesReturn,
+    owner: str,
+) -> None:
+    """After an estimated receipt the refund also leaves the marketplace balance: a journal voucher, once.
+
+    Stores that settle from files get this from the payout file's refund line instead (`omsync.sync.payouts`).
+    """
+    if record is None or record.receipt is None or store.settlement is not SettlementMode.ESTIMATE:
+        return
+    if return_id in record.receipt.returns:
+        return  # the receipt already paid only what was left after this return
+    number = refund_journal_number(sales_return.number or "")
+    if number in record.refunds:
+        return
+    refund = document_amounts(sales_return, store.tax.effective_rate).receivable
+    journal = plan_refund_journal(
+        sales_return.number or "",
+        refund,
+        sales_return.trans_date,
+        store,
+        order.external_order_sn or order.order_id,
+    )
+    result = post_exactly_once(ctx.accurate, [journal])
+    saved = result.saved.get(number)
+    if saved is None:
+        if number in result.refused:
+            refusal = result.refused[number]
+            if CLOSED_PERIOD_MARKER in str(refusal).lower():
+                raise closed_period_hold(refusal, f"journal voucher {number}")
+            raise refusal
+        raise Transient(f"journal voucher {number}: Accurate's answer stayed ambiguous")
+    ctx.ledger.record_refunds({order.order_id: (number, refund)}, owner)

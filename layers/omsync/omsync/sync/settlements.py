@@ -105,7 +105,7 @@ def _post_receipts(
     for number, doc in result.saved.items():
         entry = plans[by_number[number]].entry
         records[by_number[number]] = ReceiptRecord(
-            doc.number, doc.accurate_id, ESTIMATE_SOURCE, entry.payment, entry.cheque, entry.lines
+            doc.number, doc.accurate_id, ESTIMATE_SOURCE, entry.payment, entry.cheque, entry.lines, entry.returns
         )
     recorded = ctx.ledger.record_receipts(records, owner)
     for order_id, record in records.items():
