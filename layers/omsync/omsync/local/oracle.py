@@ -5,14 +5,29 @@ shares no code with `omsync.posting` nor with the Accurate sandbox's book-keepin
 scenario's facts, the mapping and the seed company, and does the arithmetic an accountant would do by
 hand, following docs/POSTING.md. When the two disagree, one of them misreads the rules.
 
-Scope (what the orders and cancellations flows post today):
+Scope (what the orders, cancellations and settlements flows post):
 
 - an invoice for every order of a mapped store that reached the store's trigger status, unless it was
   cancelled afterwards under the ``delete`` rule; orders cancelled before the trigger get nothing;
 - a Sales Return of everything for orders cancelled after invoicing under the ``sales_return`` rule
   (assuming the invoice was posted before the cancellation arrived);
 - a Sales Return of the returned lines of returned orders (one return per order, ``-R1``);
-- NOT receipts or settlements (not built yet), purchases or stock adjustments.
+- ``settlement: estimate`` stores (settlement rules §A): a Sales Receipt ``<invoice>-P`` per completed,
+  not cancelled order whose invoice still has something owing (invoice receivable less its return's),
+  each fee of the order a discount (PPN split to PPN Masukan when the marketplace invoices its fees),
+  PPh 22 withheld when the store says so;
+- ``settlement: file`` stores (§B): the statement the demo imports, written from the facts — every
+  order with a payout id is a line (amount = kept items at their actual price less the seller voucher,
+  fees = the order's fees, net = the released amount) — gives one Sales Receipt per payout, numbered
+  prefix + payout id, the difference between what the invoice still owes and the line's amount going
+  to the rounding account; a payout is held (nothing posted, one count per payout) when an order in it
+  has no invoice (``unknown_order``), a fee kind has no account (``unmapped_fee``), a line's net is not
+  its amount less its fees (``payout_unbalanced``) or an amount is off beyond the tolerance
+  (``amount_mismatch``);
+- NOT journal vouchers: differences between an estimate and a payout file (§C), refunds in a payout
+  (§D) and money given back after a receipt (§F) do not arise in generated scenarios (returns happen
+  before completion, no estimate store is file-imported, statement lines are never negative); NOT
+  purchases or stock adjustments either.
 
 Assumptions, stated so a mismatch can be traced:
 
@@ -22,7 +37,9 @@ Assumptions, stated so a mismatch can be traced:
   Accurate's moving average stays at it); a SKU the seed does not know is costed at the scenario's
   product cost;
 - an exploded bundle's price is split over its components by component price × quantity;
-- PPN is the effective 11% of the mapping, once per document, half up (docs/POSTING.md §3).
+- PPN is the effective 11% of the mapping, once per document, half up (docs/POSTING.md §3);
+- PPh 22 is the store's rate on what the receipt pays less the PPN in it (PPN taken out at the
+  effective rate, half up), so the same for prices with or without PPN.
 """
 
 from __future__ import annotations
@@ -34,11 +51,16 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from omsync.config.mapping import CancellationRule, ConnectionMapping, ShippingRule, StoreMapping
+from omsync.config.mapping import CancellationRule, ConnectionMapping, SettlementMode, ShippingRule, StoreMapping
 from omsync.local.scenarios.facts import LineFacts, OrderFacts, Scenario
 
 SALES_INVOICE = "sales_invoice"
 SALES_RETURN = "sales_return"
+SALES_RECEIPT = "sales_receipt"
+
+# Fee kinds as Ginee's paymentInfo reports them on an order, in the order a receipt lists them.
+_ORDER_FEE_KINDS = ("commission", "service", "payment", "order_processing", "affiliate", "shipping_difference")
+_PPH22 = "pph22"
 
 # Ginee statuses in the order an order passes through them; an order "reached" a status once its
 # timeline has the matching timestamp.
@@ -64,7 +86,8 @@ class ExpectedBooks:
     documents: dict[str, dict[str, Decimal]] = field(default_factory=dict)
     trial_balance: dict[str, Decimal] = field(default_factory=dict)
     on_hold: dict[str, int] = field(default_factory=dict)
-    """Orders the oracle expects on hold, by cause (only ``unmapped_store`` is known from facts)."""
+    """Holds the oracle expects, by cause: orders of unmapped stores (``unmapped_store``) and payouts of
+    file stores that cannot be posted (one count per payout, settlement causes)."""
 
     def post(self, account: str, debit: Decimal = Decimal(0), credit: Decimal = Decimal(0)) -> None:
         balance = self.trial_balance.get(account, Decimal(0)) + debit - credit
@@ -72,6 +95,10 @@ class ExpectedBooks:
 
     def record(self, kind: str, number: str, total: Decimal) -> None:
         self.documents.setdefault(kind, {})[number] = total
+
+    def hold(self, cause: str) -> None:
+        """Count one more expected hold of this cause."""
+        self.on_hold[cause] = self.on_hold.get(cause, 0) + 1
 
 
 @dataclass(frozen=True)
@@ -114,11 +141,12 @@ def expected_books(scenario: Scenario, mapping: ConnectionMapping, seed: Mapping
     cost_of.update(seed_cost)
     price_of = {product.sku: product.price for product in scenario.products}
 
+    invoiced: dict[str, _Invoiced] = {}
     for order in scenario.orders:
         store = mapping.stores.get(order.shop_id)
         if store is None:
             if _reached(order, "PAID"):
-                books.on_hold["unmapped_store"] = books.on_hold.get("unmapped_store", 0) + 1
+                books.hold("unmapped_store")
             continue
         if not _reached(order, store.trigger_status):
             continue
@@ -127,13 +155,16 @@ def expected_books(scenario: Scenario, mapping: ConnectionMapping, seed: Mapping
             continue
         lines = _invoice_lines(order, store, price_of)
         number = _invoice_number(store.number_prefix, order.external_order_sn)
-        _book_invoice(books, accounts, store, order, lines, number, cost_of)
+        owed = _book_invoice(books, accounts, store, order, lines, number, cost_of)
         if cancelled:
             everything = {line.key: line.quantity_units for line in lines}
-            _book_return(books, accounts, store, lines, everything, _suffixed(number, "-RC"), cost_of)
+            owed -= _book_return(books, accounts, store, lines, everything, _suffixed(number, "-RC"), cost_of)
         elif any(line.returned_quantity for line in order.lines):
             returned = {line.key: line.returned_units for line in lines}
-            _book_return(books, accounts, store, lines, returned, _suffixed(number, "-R1"), cost_of)
+            owed -= _book_return(books, accounts, store, lines, returned, _suffixed(number, "-R1"), cost_of)
+        invoiced[order.order_id] = _Invoiced(number, owed)
+
+    _book_settlements(books, accounts.receivable, scenario, mapping, invoiced)
     books.trial_balance = {acct: amount for acct, amount in sorted(books.trial_balance.items()) if amount != 0}
     return books
 
@@ -215,7 +246,8 @@ def _book_invoice(
     lines: list[_Line],
     number: str,
     cost_of: Mapping[str, Decimal],
-) -> None:
+) -> Decimal:
+    """Book the invoice; returns what it puts on Piutang."""
     net = sum((line.gross - line.discount for line in lines), Decimal(0))
     ppn, revenue = _ppn_and_revenue(store, net)
     shipping = Decimal(0)
@@ -229,6 +261,7 @@ def _book_invoice(
     books.post(accounts.cogs, debit=cost)
     books.post(accounts.inventory, credit=cost)
     books.record(SALES_INVOICE, number, revenue + ppn + shipping)
+    return revenue + ppn + shipping
 
 
 def _book_return(
@@ -239,7 +272,8 @@ def _book_return(
     units_back: Mapping[str, int],
     number: str,
     cost_of: Mapping[str, Decimal],
-) -> None:
+) -> Decimal:
+    """Book the return (if anything comes back); returns what it takes off Piutang."""
     net = Decimal(0)
     cost = Decimal(0)
     for line in lines:
@@ -253,7 +287,7 @@ def _book_return(
         net += unit_price * back - discount_back
         cost += cost_of[line.sku] * back
     if net == 0 and cost == 0:
-        return
+        return Decimal(0)
     ppn, revenue = _ppn_and_revenue(store, net)
     books.post(accounts.sales_return, debit=revenue)
     books.post(accounts.output_tax, debit=ppn)
@@ -261,6 +295,182 @@ def _book_return(
     books.post(accounts.inventory, debit=cost)
     books.post(accounts.cogs, credit=cost)
     books.record(SALES_RETURN, number, revenue + ppn)
+    return revenue + ppn
+
+
+# --- settlements: the money the marketplace releases -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Invoiced:
+    """An order's standing invoice and what is still owed on it after its return, if any."""
+
+    number: str
+    outstanding: Decimal
+
+
+@dataclass(frozen=True)
+class _StatementLine:
+    """One order's line in the settlement statement the demo imports for a file store."""
+
+    order: OrderFacts
+    amount: Decimal
+    fees: dict[str, Decimal]
+    net: Decimal
+
+
+class _Held(Exception):
+    """A payout that cannot be posted, and why (a settlement hold cause)."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
+
+
+def _book_settlements(
+    books: ExpectedBooks,
+    receivable: str,
+    scenario: Scenario,
+    mapping: ConnectionMapping,
+    invoiced: Mapping[str, _Invoiced],
+) -> None:
+    payouts: dict[tuple[str, str], list[_StatementLine]] = {}
+    for order in scenario.orders:
+        store = mapping.stores.get(order.shop_id)
+        if store is None:
+            continue
+        if store.settlement is SettlementMode.ESTIMATE:
+            invoice = invoiced.get(order.order_id)
+            if order.completed_at is None or order.cancelled_at is not None or invoice is None:
+                continue
+            if invoice.outstanding > 0:
+                _book_estimate_receipt(books, receivable, store, order, invoice)
+        elif order.payout_id is not None:
+            payouts.setdefault((order.shop_id, order.payout_id), []).append(_statement_line(order))
+    for (shop_id, payout_id), lines in payouts.items():
+        store = mapping.stores[shop_id]
+        try:
+            _book_payout(books, receivable, store, payout_id, lines, invoiced)
+        except _Held as held:
+            books.hold(held.cause)
+
+
+def _statement_line(order: OrderFacts) -> _StatementLine:
+    amount = sum((line.actual_price * line.kept_quantity for line in order.lines), Decimal(0)) - order.voucher_seller
+    net = order.released_amount if order.released_amount is not None else amount - order.total_fees
+    return _StatementLine(order, amount, dict(order.fees), net)
+
+
+def _book_estimate_receipt(
+    books: ExpectedBooks, receivable: str, store: StoreMapping, order: OrderFacts, invoice: _Invoiced
+) -> None:
+    """Settlement rules §A: the order's own fees, estimated from what Ginee reports on it."""
+    fees = {kind: order.fees[kind] for kind in _ORDER_FEE_KINDS if kind in order.fees}
+    discounts = _fee_discounts(store, fees)
+    if store.tax.pph22_withheld:
+        pph22 = _rupiah(store.tax.pph22_rate * _without_ppn(store, invoice.outstanding))
+        if pph22 != 0:
+            discounts.append((_required(store.accounts.pph22_prepaid, "pph22_prepaid"), pph22))
+    _book_receipt(books, receivable, store, _suffixed(invoice.number, "-P"), invoice.outstanding, discounts)
+
+
+def _book_payout(
+    books: ExpectedBooks,
+    receivable: str,
+    store: StoreMapping,
+    payout_id: str,
+    lines: list[_StatementLine],
+    invoiced: Mapping[str, _Invoiced],
+) -> None:
+    """Settlement rules §B: one receipt paying every order of the payout, or a hold for the whole payout."""
+    for line in lines:
+        if line.net != line.amount - sum((_rupiah(fee) for fee in line.fees.values()), Decimal(0)):
+            raise _Held("payout_unbalanced")
+    paid = Decimal(0)
+    discounts: list[tuple[str, Decimal]] = []
+    for line in lines:
+        # Refunds (amount below zero) are a journal voucher (§D), which generated statements never need.
+        if line.amount <= 0:
+            continue
+        invoice = invoiced.get(line.order.order_id)
+        if invoice is None:
+            raise _Held("unknown_order")
+        short = invoice.outstanding - line.amount
+        if abs(short) > store.settlement_tolerance:
+            raise _Held("amount_mismatch")
+        paid += invoice.outstanding
+        discounts.extend(_fee_discounts(store, line.fees))
+        if short != 0:
+            discounts.append((store.accounts.rounding, short))
+    if paid == 0:
+        return
+    _book_receipt(books, receivable, store, _invoice_number(store.number_prefix, payout_id), paid, discounts)
+
+
+def _fee_discounts(store: StoreMapping, fees: Mapping[str, Decimal]) -> list[tuple[str, Decimal]]:
+    """Discount lines (account, amount) of an order's fees: standard kinds first, then PPh 22, then the rest
+    alphabetically; each fee's PPN on PPN Masukan when the marketplace issues tax invoices for its fees."""
+    accounts = store.accounts.fee_accounts()
+    rate = store.tax.effective_rate
+    ranked = sorted(fees, key=_fee_rank)
+    result: list[tuple[str, Decimal]] = []
+    for kind in ranked:
+        fee = _rupiah(fees[kind])
+        if fee == 0:
+            continue
+        if kind == _PPH22:
+            result.append((_required(store.accounts.pph22_prepaid, "pph22_prepaid"), fee))
+            continue
+        if kind not in accounts:
+            raise _Held("unmapped_fee")
+        if not store.tax.fees_carry_ppn:
+            result.append((accounts[kind], fee))
+            continue
+        ppn = _rupiah(fee * rate / (1 + rate))
+        result.append((accounts[kind], fee - ppn))
+        if ppn != 0:
+            result.append((_required(store.accounts.input_tax, "input_tax"), ppn))
+    return result
+
+
+def _fee_rank(kind: str) -> tuple[int, int, str]:
+    if kind in _ORDER_FEE_KINDS:
+        return (0, _ORDER_FEE_KINDS.index(kind), "")
+    if kind == _PPH22:
+        return (1, 0, "")
+    return (2, 0, kind)
+
+
+def _without_ppn(store: StoreMapping, amount: Decimal) -> Decimal:
+    """The revenue in an amount a PKP store was paid (PPN included either way), the whole of it otherwise."""
+    if not store.tax.pkp:
+        return amount
+    rate = store.tax.effective_rate
+    return amount - _rupiah(amount * rate / (1 + rate))
+
+
+def _required(account: str | None, name: str) -> str:
+    # The mapping's validators guarantee these accounts whenever the setting that needs them is on.
+    if account is None:
+        raise ValueError(f"the store's mapping has no accounts.{name}")
+    return account
+
+
+def _book_receipt(
+    books: ExpectedBooks,
+    receivable: str,
+    store: StoreMapping,
+    number: str,
+    paid: Decimal,
+    discounts: list[tuple[str, Decimal]],
+) -> None:
+    """Dr Saldo the cheque, Dr each discount line (a negative one is a credit), Cr Piutang what is paid."""
+    cheque = paid - sum((amount for _, amount in discounts), Decimal(0))
+    books.post(store.accounts.marketplace_balance, debit=cheque)
+    for account, amount in discounts:
+        books.post(account, debit=amount)
+    books.post(receivable, credit=paid)
+    books.record(SALES_RECEIPT, number, cheque)
 
 
 def _invoice_number(prefix: str, order_number: str) -> str:

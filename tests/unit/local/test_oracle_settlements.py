@@ -1,0 +1,362 @@
+"""Specification: the oracle works out the settlement receipts from the facts alone (settlement rules §A, §B).
+
+Accounts in these specs, as in the demo company: Piutang 1201, Saldo Tokopedia 1104, Saldo Lazada 1105,
+Beban Komisi 6101, Layanan 6102, Pembayaran 6103, Proses Pesanan 6104, PPN Masukan 1401, PPh 22 dibayar
+dimuka 1402, Pembulatan 7101.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import omsync.local.accurate
+from omsync.config.mapping import ConnectionMapping, load_mapping
+from omsync.local.oracle import SALES_INVOICE, SALES_RECEIPT, SALES_RETURN, expected_books
+from omsync.local.scenarios.facts import LineFacts, OrderFacts, ProductFacts, Scenario, StoreFacts
+from omsync.local.scenarios.fees import FeeRules
+from omsync.local.scenarios.generator import load_scenario
+
+T0 = datetime(2026, 3, 15, 3, 0, tzinfo=UTC)
+PIUTANG, SALDO_TOKOPEDIA, SALDO_LAZADA = "1201", "1104", "1105"
+KOMISI, PEMBAYARAN, PROSES_PESANAN = "6101", "6103", "6104"
+PPN_MASUKAN, PPH22_DIMUKA, PEMBULATAN = "1401", "1402", "7101"
+SEED: dict[str, Any] = {
+    "defaults": {
+        "receivableAccountNo": PIUTANG,
+        "salesAccountNo": "4101",
+        "salesReturnAccountNo": "4102",
+        "inventoryAccountNo": "1301",
+        "cogsAccountNo": "5101",
+        "outputTaxAccountNo": "2201",
+        "openingEquityAccountNo": "3102",
+    },
+    "items": [
+        {"no": "SKU-B", "openingStock": [{"warehouseName": "Gudang Utama", "quantity": "20", "unitCost": "30000"}]}
+    ],
+}
+
+
+def accounts(saldo: str, **extra: str) -> dict[str, str]:
+    return {
+        "marketplace_balance": saldo,
+        "commission": KOMISI,
+        "service": "6102",
+        "payment": PEMBAYARAN,
+        "order_processing": PROSES_PESANAN,
+        "affiliate": "6105",
+        "shipping_difference": "6106",
+        "other": "6107",
+        "rounding": PEMBULATAN,
+        **extra,
+    }
+
+
+def tokopedia(**overrides: Any) -> ConnectionMapping:
+    """A PKP Tokopedia store, PPN-inclusive prices, estimate settlement (the DESIGN §1 store)."""
+    store: dict[str, Any] = {
+        "name": "Toko Tokopedia",
+        "channel": "TOKOPEDIA_ID",
+        "customer_no": "C-TOKOPEDIA",
+        "number_prefix": "TP-",
+        "tax": {"pkp": True, "prices_include_ppn": True, "tax_name": "PPN"},
+        "accounts": accounts(SALDO_TOKOPEDIA),
+        "warehouses": {"WW-1": "Gudang Utama"},
+    }
+    store.update(overrides)
+    return ConnectionMapping.model_validate({"stores": {"SH-TOKO": store}})
+
+
+def lazada(**overrides: Any) -> ConnectionMapping:
+    """A non-PKP Lazada store whose receipts come only from the payout file."""
+    store: dict[str, Any] = {
+        "name": "Toko Lazada",
+        "channel": "LAZADA_ID",
+        "customer_no": "C-LAZADA",
+        "number_prefix": "LZ-",
+        "tax": {"pkp": False, "prices_include_ppn": False},
+        "settlement": "file",
+        "settlement_tolerance": 5000,
+        "accounts": accounts(SALDO_LAZADA),
+        "warehouses": {"WW-1": "Gudang Utama"},
+    }
+    store.update(overrides)
+    return ConnectionMapping.model_validate({"stores": {"SH-LZ": store}})
+
+
+def worked_example(**changes: Any) -> OrderFacts:
+    """DESIGN §1: 3 × B at 55,500, seller discount 5,550, platform voucher 10,000; completed, three fees."""
+    facts = OrderFacts(
+        order_id="SO-1",
+        external_order_sn="INV/1001",
+        store_key="tokopedia",
+        shop_id="SH-TOKO",
+        channel="TOKOPEDIA_ID",
+        warehouse_id="WW-1",
+        outcome="completed",
+        final_status="COMPLETED",
+        created_at=T0,
+        lines=(LineFacts("IT-1", "SKU-B", "fashion", 3, Decimal(55500), Decimal(1850)),),
+        is_cod=False,
+        payment_method="VA",
+        affiliate=False,
+        voucher_seller=Decimal(0),
+        voucher_platform=Decimal(10000),
+        coin=Decimal(0),
+        shipping_fee=Decimal(9000),
+        shipping_subsidy=Decimal(0),
+        seller_shipping=Decimal(0),
+        fees={
+            "commission": Decimal(9657),
+            "service": Decimal(0),
+            "payment": Decimal(1000),
+            "order_processing": Decimal(1250),
+        },
+        paid_at=T0,
+        shipped_at=T0,
+        delivered_at=T0,
+        completed_at=T0,
+    )
+    return replace(facts, **changes)
+
+
+def lazada_order(order_id: str, line: LineFacts, voucher: int, fees: dict[str, int], payout: str) -> OrderFacts:
+    """A completed Lazada order in a payout; the released amount is kept items less voucher less fees."""
+    amount = line.actual_price * line.kept_quantity - voucher
+    return replace(
+        worked_example(),
+        order_id=order_id,
+        external_order_sn=order_id,
+        store_key="lazada",
+        shop_id="SH-LZ",
+        channel="LAZADA_ID",
+        lines=(line,),
+        voucher_platform=Decimal(0),
+        voucher_seller=Decimal(voucher),
+        fees={kind: Decimal(fee) for kind, fee in fees.items()},
+        released_amount=amount - sum(fees.values()),
+        payout_id=payout,
+    )
+
+
+def two_orders_in_one_payout(payout: str = "PO-1") -> tuple[OrderFacts, OrderFacts]:
+    """Order A: 2 × 50,000, commission 5,000 and payment 1,000 — the file pays 100,000 less 6,000.
+    Order B: 3 × 30,000 with a seller voucher of 3,000, one unit returned before completion: the return
+    gives back a third of the voucher (1,000), so the invoice still owes 58,000 while the file settles
+    57,000 (two units less the whole voucher), fees 2,850 and 1,250."""
+    a = lazada_order(
+        "LZ-A",
+        LineFacts("IT-A", "SKU-B", "fashion", 2, Decimal(50000), Decimal(0)),
+        0,
+        {"commission": 5000, "payment": 1000},
+        payout,
+    )
+    b = lazada_order(
+        "LZ-B",
+        LineFacts("IT-B", "SKU-B", "fashion", 3, Decimal(30000), Decimal(0), returned_quantity=1),
+        3000,
+        {"commission": 2850, "order_processing": 1250},
+        payout,
+    )
+    return a, replace(b, returned_at=T0)
+
+
+def scenario(*orders: OrderFacts) -> Scenario:
+    return Scenario(
+        name="handmade",
+        seed=1,
+        description="",
+        start=T0,
+        warehouses=(),
+        stores=(
+            StoreFacts("tokopedia", "SH-TOKO", "Toko", "TOKOPEDIA_ID", "ext", "WW-1", True, True, FeeRules()),
+            StoreFacts("lazada", "SH-LZ", "Toko", "LAZADA_ID", "ext-lz", "WW-1", False, False, FeeRules()),
+        ),
+        products=(ProductFacts("MP-B", "SKU-B", "Celana", "fashion", Decimal(55500), Decimal(30000)),),
+        orders=orders,
+        inbounds=(),
+        adjustments=(),
+        product_changes=(),
+        events=(),
+    )
+
+
+class TestEstimateReceipts:
+    def test_the_worked_example_is_receipted_into_saldo_tokopedia_with_each_fee_on_its_account(self) -> None:
+        books = expected_books(scenario(worked_example()), tokopedia(), SEED)
+
+        assert books.documents[SALES_RECEIPT] == {"TP-INV/1001-P": Decimal(149043)}
+        tb = books.trial_balance
+        assert tb[SALDO_TOKOPEDIA] == Decimal(149043)
+        assert (tb[KOMISI], tb[PROSES_PESANAN], tb[PEMBAYARAN]) == (Decimal(9657), Decimal(1250), Decimal(1000))
+        assert PIUTANG not in tb  # the invoice's 160,950 is paid in full
+        assert sum(tb.values()) == 0
+
+    def test_an_order_not_completed_yet_stays_open_in_piutang(self) -> None:
+        books = expected_books(scenario(worked_example(completed_at=None)), tokopedia(), SEED)
+
+        assert SALES_RECEIPT not in books.documents
+        assert books.trial_balance[PIUTANG] == Decimal(160950)
+
+    def test_a_cancelled_order_whose_invoice_was_reversed_gets_no_receipt(self) -> None:
+        order = worked_example(cancelled_at=T0, cancel_stage="SHIPPING", final_status="CANCELLED")
+
+        books = expected_books(scenario(order), tokopedia(cancellation="sales_return"), SEED)
+
+        assert SALES_RECEIPT not in books.documents
+
+    def test_a_return_before_completion_lowers_what_the_receipt_pays(self) -> None:
+        line = LineFacts("IT-1", "SKU-B", "fashion", 3, Decimal(55500), Decimal(1850), returned_quantity=1)
+        order = worked_example(lines=(line,), returned_at=T0)
+
+        books = expected_books(scenario(order), tokopedia(), SEED)
+
+        assert books.documents[SALES_RETURN] == {"TP-INV/1001-R1": Decimal(53650)}
+        # 160,950 − 53,650 still owed; the same fees (the order's facts carry them after the return).
+        assert books.documents[SALES_RECEIPT] == {"TP-INV/1001-P": Decimal(107300 - 11907)}
+        assert PIUTANG not in books.trial_balance
+
+    def test_the_receipt_number_keeps_the_suffix_when_the_invoice_number_is_at_the_limit(self) -> None:
+        order = worked_example(external_order_sn="INV/20260315/MPL/4000000001")
+
+        books = expected_books(scenario(order), tokopedia(), SEED)
+
+        (invoice,) = books.documents[SALES_INVOICE]
+        (receipt,) = books.documents[SALES_RECEIPT]
+        assert invoice == "TP-INV/20260315/MPL/4000000001"
+        assert len(receipt) == 30 and receipt.endswith("-P") and receipt != invoice + "-P"
+
+    def test_fees_with_tax_invoices_put_their_ppn_on_ppn_masukan(self) -> None:
+        mapping = tokopedia(
+            tax={"pkp": True, "prices_include_ppn": True, "tax_name": "PPN", "fee_tax_invoices": True},
+            accounts=accounts(SALDO_TOKOPEDIA, input_tax=PPN_MASUKAN),
+        )
+
+        books = expected_books(scenario(worked_example()), mapping, SEED)
+
+        # PPN inside each fee, 11/111 half up: 9,657 → 957; 1,250 → 124; 1,000 → 99.
+        tb = books.trial_balance
+        assert (tb[KOMISI], tb[PROSES_PESANAN], tb[PEMBAYARAN]) == (Decimal(8700), Decimal(1126), Decimal(901))
+        assert tb[PPN_MASUKAN] == Decimal(957 + 124 + 99)
+        assert books.documents[SALES_RECEIPT] == {"TP-INV/1001-P": Decimal(149043)}
+        assert sum(tb.values()) == 0
+
+    def test_fee_tax_invoices_do_nothing_for_a_store_that_is_not_pkp(self) -> None:
+        mapping = tokopedia(
+            tax={"pkp": False, "prices_include_ppn": False, "fee_tax_invoices": True},
+            accounts=accounts(SALDO_TOKOPEDIA, input_tax=PPN_MASUKAN),
+        )
+
+        books = expected_books(scenario(worked_example()), mapping, SEED)
+
+        assert PPN_MASUKAN not in books.trial_balance
+        assert books.trial_balance[KOMISI] == Decimal(9657)
+
+    def test_pph22_withheld_is_half_a_percent_of_the_revenue_without_ppn(self) -> None:
+        mapping = tokopedia(
+            tax={"pkp": True, "prices_include_ppn": True, "tax_name": "PPN", "pph22_withheld": True},
+            accounts=accounts(SALDO_TOKOPEDIA, pph22_prepaid=PPH22_DIMUKA),
+        )
+
+        books = expected_books(scenario(worked_example()), mapping, SEED)
+
+        # 160,950 owed holds 15,950 PPN: 0.5% of 145,000 = 725 withheld.
+        assert books.trial_balance[PPH22_DIMUKA] == Decimal(725)
+        assert books.documents[SALES_RECEIPT] == {"TP-INV/1001-P": Decimal(149043 - 725)}
+        assert books.trial_balance[SALDO_TOKOPEDIA] == Decimal(148318)
+        assert sum(books.trial_balance.values()) == 0
+
+
+class TestPayoutFileReceipts:
+    def test_one_receipt_pays_every_order_of_the_payout_with_the_voucher_share_to_rounding(self) -> None:
+        books = expected_books(scenario(*two_orders_in_one_payout()), lazada(), SEED)
+
+        assert books.documents[SALES_INVOICE] == {"LZ-LZ-A": Decimal(100000), "LZ-LZ-B": Decimal(87000)}
+        assert books.documents[SALES_RETURN] == {"LZ-LZ-B-R1": Decimal(29000)}
+        # Σ net: 94,000 + (57,000 − 4,100).
+        assert books.documents[SALES_RECEIPT] == {"LZ-PO-1": Decimal(146900)}
+        tb = books.trial_balance
+        assert tb[SALDO_LAZADA] == Decimal(146900)
+        assert (tb[KOMISI], tb[PEMBAYARAN], tb[PROSES_PESANAN]) == (Decimal(7850), Decimal(1000), Decimal(1250))
+        assert tb[PEMBULATAN] == Decimal(1000)  # owed 58,000, the file settles 57,000
+        assert PIUTANG not in tb
+        assert books.on_hold == {}
+        assert sum(tb.values()) == 0
+
+    def test_payouts_are_receipted_apart(self) -> None:
+        a, b = two_orders_in_one_payout()
+
+        books = expected_books(scenario(a, replace(b, payout_id="PO-2")), lazada(), SEED)
+
+        assert books.documents[SALES_RECEIPT] == {"LZ-PO-1": Decimal(94000), "LZ-PO-2": Decimal(52900)}
+
+    def test_a_long_payout_id_is_fitted_to_thirty_characters(self) -> None:
+        orders = two_orders_in_one_payout("PO-lazada-20260315-settlement-000123")
+
+        books = expected_books(scenario(*orders), lazada(), SEED)
+
+        (number,) = books.documents[SALES_RECEIPT]
+        assert len(number) == 30 and number.startswith("LZ-PO-lazada-20260315")
+
+    def test_a_difference_beyond_the_tolerance_holds_the_whole_payout(self) -> None:
+        books = expected_books(scenario(*two_orders_in_one_payout()), lazada(settlement_tolerance=500), SEED)
+
+        assert SALES_RECEIPT not in books.documents
+        assert books.on_hold == {"amount_mismatch": 1}
+        assert SALDO_LAZADA not in books.trial_balance
+        assert books.trial_balance[PIUTANG] == Decimal(100000 + 87000 - 29000)
+
+    def test_an_order_without_an_invoice_holds_the_payout(self) -> None:
+        a, b = two_orders_in_one_payout()
+        never_invoiced = replace(b, paid_at=None)  # never reached the store's trigger: no invoice to pay
+
+        books = expected_books(scenario(a, never_invoiced), lazada(), SEED)
+
+        assert SALES_RECEIPT not in books.documents
+        assert books.on_hold == {"unknown_order": 1}
+
+    def test_a_line_whose_net_is_not_its_amount_less_its_fees_holds_the_payout(self) -> None:
+        a, b = two_orders_in_one_payout()
+
+        books = expected_books(scenario(a, replace(b, released_amount=Decimal(52000))), lazada(), SEED)
+
+        assert SALES_RECEIPT not in books.documents
+        assert books.on_hold == {"payout_unbalanced": 1}
+
+    def test_orders_of_a_file_store_get_no_estimate_receipt(self) -> None:
+        a, _ = two_orders_in_one_payout()
+
+        books = expected_books(scenario(replace(a, payout_id=None, released_amount=None)), lazada(), SEED)
+
+        assert SALES_RECEIPT not in books.documents
+        assert books.trial_balance[PIUTANG] == Decimal(100000)
+
+
+class TestTheDemoScenario:
+    """Given the `demo` scenario and the example mapping: Shopee and Tokopedia estimate, Lazada by file."""
+
+    def test_receipts_for_every_completed_order_and_payout_and_the_books_balance(self) -> None:
+        root = Path(__file__).resolve().parents[3]
+        example = load_mapping((root / "events" / "mapping.example.yaml").read_text()).mapping
+        seed = json.loads((Path(omsync.local.accurate.__path__[0]) / "seed_company.json").read_text())
+        demo = load_scenario("demo")
+
+        books = expected_books(demo, example, seed)
+
+        assert sum(books.trial_balance.values()) == 0
+        assert books.on_hold == {}
+        receipts = books.documents[SALES_RECEIPT]
+        estimated = [number for number in receipts if number.endswith("-P")]
+        completed = [o for o in demo.orders if o.completed_at is not None and o.store_key != "lazada"]
+        assert len(estimated) == len(completed) > 0
+        released: dict[str, Decimal] = defaultdict(Decimal)
+        for order in demo.orders:
+            if order.store_key == "lazada" and order.payout_id is not None and order.released_amount is not None:
+                released["LZ-" + order.payout_id] += order.released_amount
+        assert {number: receipts[number] for number in receipts if number.startswith("LZ-")} == released
+        assert books.trial_balance["1401"] > 0  # Shopee's fee PPN
