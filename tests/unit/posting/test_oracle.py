@@ -73,7 +73,6 @@ def worked_example(**changes: Any) -> OrderFacts:
         seller_shipping=Decimal(0),
         fees={"commission": Decimal(9657), "order_processing": Decimal(1250), "payment": Decimal(1000)},
         paid_at=T0,
-        completed_at=T0,
     )
     return replace(facts, **changes)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,10 @@ class ScenarioDemo:
     account_names: dict[str, str]
     webhooks: int
     seconds: float
+    payouts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Store → each imported payout (id, orders, amount, status, documents, problems)."""
+    balances: dict[str, Decimal] = field(default_factory=dict)
+    """Store → its marketplace balance account in Accurate after the payouts."""
 
     @property
     def ok(self) -> bool:
@@ -48,6 +52,8 @@ class ScenarioDemo:
             "oracle_match": report.oracle_match,
             "trial_balance_difference": str(report.comparison.trial_balance_difference),
             "per_store": self.per_store,
+            "marketplace_balances": {store: str(balance) for store, balance in self.balances.items()},
+            "payouts": self.payouts,
             "webhooks": self.webhooks,
             "seconds": round(self.seconds, 1),
             "trial_balance": {account: str(balance) for account, balance in report.trial_balance.items() if balance},
@@ -70,7 +76,13 @@ def run_scenario_demo(
     with LocalWorld(scenario, mapping_yaml, delivery=delivery, environment_overrides=environment_overrides) as world:
         world.play()
         world.settle()
+        payouts = {
+            store: [_payout_summary(result) for result in results]
+            for store, results in world.import_settlement_files().items()
+        }
+        world.settle()
         report = world.report()
+        balances = world.marketplace_balances()
         webhooks = len(world.sender.emitted) if world.sender is not None else 0
         journal = world.accurate.journal()
         names = {row["accountNo"]: row["accountName"] for row in world.accurate.company.trial_balance()}
@@ -82,7 +94,20 @@ def run_scenario_demo(
         account_names=names,
         webhooks=webhooks,
         seconds=time.monotonic() - started,
+        payouts=payouts,
+        balances=balances,
     )
+
+
+def _payout_summary(result: Any) -> dict[str, Any]:
+    return {
+        "payout_id": result.payout_id,
+        "orders": result.orders,
+        "amount": str(result.amount),
+        "status": result.status,
+        "documents": [number for number in (result.receipt, result.journal) if number],
+        "problems": [f"{p.cause}: {p.message}" for p in result.problems],
+    }
 
 
 def documents_per_store(report: WorldReport, mapping: ConnectionMapping) -> dict[str, dict[str, int]]:
@@ -123,6 +148,19 @@ def render(demo: ScenarioDemo) -> str:
         out.extend(f"  {cause:<20} {n}" for cause, n in sorted(report.on_hold.items()))
     else:
         out.append("On hold: none")
+    if demo.payouts:
+        out += ["", "Payouts imported from settlement files:"]
+        for store, payouts in demo.payouts.items():
+            for payout in payouts:
+                documents = ", ".join(payout["documents"]) or "-"
+                out.append(
+                    f"  {store:<24} {payout['payout_id']:<28} {payout['orders']:>3} orders "
+                    f"{_money(Decimal(payout['amount'])):>14}  {payout['status']} ({documents})"
+                )
+                out.extend(f"      {problem}" for problem in payout["problems"])
+    if demo.balances:
+        out += ["", "Marketplace balances after the payouts:"]
+        out.extend(f"  {store:<28}{_money(balance) or '0':>18}" for store, balance in demo.balances.items())
     out += ["", "Trial balance (Accurate sandbox):", f"  {'account':<36}{'debit':>18}{'credit':>18}"]
     debit_total = credit_total = Decimal(0)
     for account, balance in sorted(report.trial_balance.items()):

@@ -18,13 +18,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from omsync.accurate.auth import ApiTokenAuth
 from omsync.accurate.client import AccurateClient
 from omsync.accurate.documents import Item, ItemOpeningBalance
 from omsync.accurate.governor import in_process_governor
-from omsync.config.mapping import LoadedMapping, load_mapping
+from omsync.config.mapping import LoadedMapping, SettlementMode, load_mapping
 from omsync.ledger.mappings import MappingRepository
 from omsync.ledger.orders import OrderLedger
 from omsync.local.accurate.server import AccurateSandbox
@@ -33,12 +33,20 @@ from omsync.local.ginee.webhooks import DeliveryOptions, WebhookSender
 from omsync.local.oracle import Comparison, compare, expected_books
 from omsync.local.scenarios import ScenarioPlayer
 from omsync.local.scenarios.facts import Scenario
+from omsync.local.scenarios.statements import write_statement
 from omsync.local.stack import LocalStack, RegisteredConnection, project_root
+from omsync.payouts.files import read_payouts
+
+if TYPE_CHECKING:
+    from omsync.sync.payouts import PayoutResult
 
 API_TOKEN = "aat.local-world-token"
 SIGNATURE_SECRET = "local-world-signature-secret"
 GINEE_ACCESS_KEY = "local-world-access-key"
 GINEE_SECRET_KEY = "local-world-secret-key"
+
+COMPARED_KINDS = ("sales_invoice", "sales_return", "sales_receipt", "journal_voucher")
+"""The document kinds the oracle predicts one by one (the others only through the trial balance)."""
 
 DOCUMENT_MODULES = {
     "sales_invoice": "sales-invoice",
@@ -66,6 +74,18 @@ def mapping_path_for(scenario_name: str) -> Path:
     """The mapping a scenario is played with: ``events/mapping.<name>.yaml``, else the example."""
     own = project_root() / "events" / f"mapping.{scenario_name}.yaml"
     return own if own.exists() else default_mapping_path()
+
+
+def statement_format(channel: str) -> str:
+    """The settlement export format of a Ginee channel (SHOPEE_ID → shopee, TOKOPEDIA_ID/TIKTOK_ID → tiktok…)."""
+    upper = channel.upper()
+    if upper.startswith("SHOPEE"):
+        return "shopee"
+    if upper.startswith("LAZADA"):
+        return "lazada"
+    if upper.startswith(("TOKOPEDIA", "TIKTOK")):
+        return "tiktok"
+    raise ValueError(f"no settlement file format is known for channel {channel}")
 
 
 @dataclass
@@ -222,6 +242,30 @@ class LocalWorld:
         self.sender.flush()
         return applied
 
+    def import_settlement_files(self) -> dict[str, list[PayoutResult]]:
+        """Import, for every store that settles from files, the statement the marketplace would export for the
+        scenario's payouts (written from the facts, in the store's channel's format). Store name → results."""
+        from omsync.sync.context import context_for
+        from omsync.sync.payouts import import_payouts
+
+        results: dict[str, list[PayoutResult]] = {}
+        for facts in self.scenario.stores:
+            store = self.loaded.mapping.stores.get(facts.shop_id)
+            if store is None or store.settlement is not SettlementMode.FILE:
+                continue
+            fmt = statement_format(facts.channel)
+            payouts = read_payouts(write_statement(self.scenario, facts.key, fmt), fmt)
+            results[store.name] = import_payouts(context_for(self.connection_id), facts.shop_id, payouts)
+        return results
+
+    def marketplace_balances(self) -> dict[str, Decimal]:
+        """Each store's marketplace balance account (Saldo Shopee…) in Accurate: store name → balance."""
+        balances = self.accurate.trial_balance()
+        return {
+            store.name: Decimal(balances.get(store.accounts.marketplace_balance, Decimal(0)))
+            for store in self.loaded.mapping.stores.values()
+        }
+
     def announce_orders(self, order_ids: list[str]) -> None:
         """Post one order webhook per order, as Ginee does when an order changes (its current status)."""
         if self.sender is None:
@@ -283,7 +327,7 @@ class LocalWorld:
         totals = self.document_totals()
         trial_balance = self.accurate.trial_balance()
         expected = expected_books(self.scenario, self.loaded.mapping, seed_company())
-        actual_documents = {kind: docs for kind, docs in totals.items() if kind in ("sales_invoice", "sales_return")}
+        actual_documents = {kind: docs for kind, docs in totals.items() if kind in COMPARED_KINDS}
         comparison = compare(expected, trial_balance, actual_documents)
         return WorldReport(
             scenario=self.scenario.name,

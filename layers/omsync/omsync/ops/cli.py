@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "omsync.local.cli",
     "omsync.ops.connections",
     "omsync.ops.mappings",
+    "omsync.ops.settlements",
 )
 # Modules that add `omsync sandbox <name>` commands.
 SANDBOX_MODULES: tuple[str, ...] = (

@@ -153,7 +153,7 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
             continue
         if orders[order_id].return_infos:
             _forward_to_cancellations(ctx, orders[order_id])
-        elif _owes_estimate(ctx, orders[order_id]):
+        if _owes_estimate(ctx, orders[order_id]):
             _forward(ctx, orders[order_id], WorkQueue.SETTLEMENTS)
     return outcomes
 
@@ -166,13 +166,16 @@ def _after_sale(ctx: ConnectionContext, order: Order, record: SyncRecord) -> Out
     """
     pending_returns = [ret.return_id for ret in order.return_infos if ret.return_id not in record.returns]
     cancelled = is_cancelled(order) and not record.invoice_deleted and CANCELLATION_RETURN_ID not in record.returns
+    forwarded = []
     if pending_returns or cancelled:
         _forward_to_cancellations(ctx, order)
-        return Outcome(Result.FORWARDED, "cancelled" if cancelled else f"returns {', '.join(pending_returns)}")
+        forwarded.append("cancelled" if cancelled else f"returns {', '.join(pending_returns)}")
+    # Both may be due at once (a return still being posted when the order completes): the receipt pays
+    # what the invoice owes after every return Ginee reports, whichever document is posted first.
     if record.invoiced and record.receipt is None and _owes_estimate(ctx, order):
         _forward(ctx, order, WorkQueue.SETTLEMENTS)
-        return Outcome(Result.FORWARDED, "completed: to be receipted")
-    return Outcome(Result.ALREADY_DONE)
+        forwarded.append("completed: to be receipted")
+    return Outcome(Result.FORWARDED, "; ".join(forwarded)) if forwarded else Outcome(Result.ALREADY_DONE)
 
 
 def _owes_estimate(ctx: ConnectionContext, order: Order) -> bool:
