@@ -292,6 +292,12 @@ def test_a_return_after_the_estimated_receipt_takes_its_refund_out_of_the_balanc
     moved = net_by_account(world.accurate.journal(invoice + "-R1-J"))
     assert moved == {RECEIVABLE: refund, SALDO_SHOPEE: -refund}
     assert balance(world, SALDO_SHOPEE) == saldo_before - refund
-    # No negative receipt, and the receivable of the order is back to zero
-    assert list(n for n in documents(world, "sales_receipt") if n.startswith(invoice)) == [invoice + "-P"]
+    # No negative receipt, and the order's receivable is back to zero
+    assert [n for n in documents(world, "sales_receipt") if n.startswith(invoice)] == [invoice + "-P"]
+    order_lines = [
+        line
+        for number in (invoice, invoice + "-P", invoice + "-R1", invoice + "-R1-J")
+        for line in world.accurate.journal(number)
+    ]
+    assert RECEIVABLE not in net_by_account(order_lines)
     assert dead_letters(world) == {}
