@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from omsync.accurate.documents import JournalVoucher, SalesReceipt
 from omsync.errors import OnHold
+from omsync.ginee.models import Order
 from omsync.payouts.model import Payout, PayoutLine
 from omsync.posting.receipts import (
     ESTIMATE_SOURCE,
@@ -29,8 +30,9 @@ PAYOUT_DAY = date(2026, 3, 20)
 ACCOUNTS_WITH_TAX = {**ACCOUNTS, "input_tax": "1-1401", "pph22_prepaid": "1-1402", "receivable": "1-1201"}
 
 
-def completed(source: Any = None) -> Any:
+def completed(source: Order | None = None) -> Order:
     base = source or worked_example_order()
+    assert base.pay_at is not None
     return base.model_copy(update={"order_status": "COMPLETED", "close_at": base.pay_at.replace(day=18)})
 
 
@@ -366,3 +368,67 @@ def test_numbers_fit_accurate_and_keep_their_suffix() -> None:
     assert len(estimate_receipt_number(long_invoice)) <= 30
     assert estimate_receipt_number(long_invoice).endswith("-P")
     assert len(payout_journal_number("TP-", "X" * 40)) <= 30
+
+
+# --- the worked journals of docs/POSTING.md §4, §12–§14 ------------------------------------------------------
+
+
+def test_buyer_shipping_booked_as_revenue_is_passed_to_the_courier_at_the_receipt() -> None:
+    shipping = store(
+        shipping="revenue_and_expense",
+        accounts={**ACCOUNTS, "shipping_revenue": "4-2001", "shipping_expense": "6-2007"},
+    )
+    planned = plan_estimate_receipt(completed(), shipping)
+    assert planned is not None
+    books = journal_of(planned.receipt)
+    assert books["piutang"] == rp(-169950)
+    assert books["6-2007"] == rp(9000)
+    assert books["1-1102"] == rp(149043)
+    # A payout settles the items only; the shipping is not a difference
+    plan = plan_payout(
+        payout(line("A1", "160950", commission="9657", order_processing="1250", payment="1000")),
+        shipping,
+        {"A1": known("SO-1", "TP-A1", "169950", shipping=rp(9000))},
+    )
+    assert plan.receipt is not None and "8-1001" not in journal_of(plan.receipt)
+    assert journal_of(plan.receipt)["6-2007"] == rp(9000)
+
+
+def test_posting_12_after_one_unit_returned_the_receipt_pays_107300_less_fees() -> None:
+    example = worked_example_order()
+    returned = completed(
+        order(
+            item("SKU-B", 3, "55500", "53650"),
+            payment=example.payment_info.model_dump(by_alias=True),
+            returnInfos=[
+                {
+                    "returnId": "RT-1",
+                    "createAt": "2026-03-16T01:00:00Z",
+                    "items": [{"itemId": "IT-SKU-B", "quantity": 1}],
+                }
+            ],
+        )
+    )
+    planned = plan_estimate_receipt(returned, store())
+    assert planned is not None
+    assert planned.receipt.detail_invoice[0].payment_amount == rp(107300)
+    assert planned.receipt.cheque_amount == rp(107300 - 9657 - 1250 - 1000)
+    assert planned.entry.returns == ("RT-1",)
+
+
+def test_posting_13_estimate_then_exact_commission_333_more() -> None:
+    estimate = ReceiptEntry(rp(160950), rp(149043), {"6-2001": rp(9657), "6-2004": rp(1250), "6-2003": rp(1000)})
+    plan = plan_payout(
+        payout(line("A1", "160950", commission="9990", order_processing="1250", payment="1000")),
+        store(),
+        {"A1": known("SO-1", "TP-A1", "160950", receipt_source=ESTIMATE_SOURCE, estimate=estimate)},
+    )
+    assert plan.journal is not None
+    assert jv_of(plan.journal) == {"6-2001": rp(333), "1-1102": rp(-333)}
+
+
+def test_posting_14_one_unit_returned_after_the_receipt() -> None:
+    refunding = store(accounts={**ACCOUNTS, "receivable": "1-1201"})
+    journal = plan_refund_journal("TP-INV/20260315/1001-R1", rp(53650), PAYOUT_DAY, refunding, "INV/20260315/1001")
+    assert journal.number == "TP-INV/20260315/1001-R1-J"
+    assert jv_of(journal) == {"1-1201": rp(53650), "1-1102": rp(-53650)}

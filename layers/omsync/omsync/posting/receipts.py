@@ -88,6 +88,8 @@ class Owed:
     invoice_no: str
     outstanding: Decimal
     revenue: Decimal
+    shipping: Decimal = ZERO
+    """Buyer-paid shipping the invoice carries (rule ``revenue_and_expense``): passed on to the courier."""
 
 
 def owed(order: Order, store: StoreMapping, component_prices: Mapping[str, Decimal] | None = None) -> Owed:
@@ -96,13 +98,20 @@ def owed(order: Order, store: StoreMapping, component_prices: Mapping[str, Decim
     invoice = plan_sales_invoice(order, store, prices)
     rate = store.tax.effective_rate
     amounts = document_amounts(invoice, rate)
-    outstanding, revenue = amounts.receivable, amounts.revenue + amounts.other_revenue
+    outstanding, revenue = amounts.receivable, amounts.revenue
     number = invoice.number or ""
     for sales_return in plan_sales_returns(order, store, PostedDocuments(invoice_number=number), prices):
         back = document_amounts(sales_return, rate)
         outstanding -= back.receivable
-        revenue -= back.revenue + back.other_revenue
-    return Owed(number, outstanding, revenue)
+        revenue -= back.revenue
+    return Owed(number, outstanding, revenue, amounts.other_revenue if outstanding > ZERO else ZERO)
+
+
+def shipping_posting(due: Owed, store: StoreMapping) -> list[tuple[str, Decimal, str]]:
+    """The courier's share of what the invoice owes (rule ``revenue_and_expense``), as a deduction."""
+    if due.shipping == ZERO or store.accounts.shipping_expense is None:
+        return []
+    return [(store.accounts.shipping_expense, due.shipping, "shipping")]
 
 
 # --- fees ---------------------------------------------------------------------------------------------
@@ -200,7 +209,7 @@ def plan_estimate_receipt(
     due = owed(order, store, component_prices)
     if due.outstanding <= ZERO:
         return None
-    postings = fee_postings(estimated_fees(order, store, due.revenue), store)
+    postings = fee_postings(estimated_fees(order, store, due.revenue), store) + shipping_posting(due, store)
     discounts = sum((amount for _, amount, _ in postings), ZERO)
     cheque = due.outstanding - discounts
     sn = marketplace_order_number(order)
@@ -239,6 +248,8 @@ class SettledOrder:
     order_id: str
     invoice_no: str
     outstanding: Decimal
+    shipping: Decimal = ZERO
+    """Buyer-paid shipping inside ``outstanding`` (rule ``revenue_and_expense``): the courier's, not the seller's."""
     receipt_source: str | None = None
     """``estimate``, the payout id that receipted it, or None when no receipt was posted yet."""
     estimate: ReceiptEntry | None = None
@@ -338,7 +349,8 @@ def plan_payout(payout: Payout, store: StoreMapping, orders: Mapping[str, Settle
         if line.is_refund:
             _refund(line, known, store, postings, journal, plan)
             continue
-        short = (known.estimate.payment if known.estimate is not None else known.outstanding) - line.amount
+        owes = known.estimate.payment if known.estimate is not None else known.outstanding
+        short = owes - known.shipping - line.amount
         if abs(short) > store.settlement_tolerance:
             plan.problems.append(
                 PayoutProblem(
@@ -364,6 +376,8 @@ def plan_payout(payout: Payout, store: StoreMapping, orders: Mapping[str, Settle
         if known.receipt_source == ESTIMATE_SOURCE and known.estimate is not None:
             _difference(line, known, known.estimate, postings, short, store, journal, plan)
             continue
+        if known.shipping != ZERO and store.accounts.shipping_expense is not None:
+            postings.append((store.accounts.shipping_expense, known.shipping, "shipping"))
         if short != ZERO:
             postings.append((store.accounts.rounding, short, "selisih"))
         discounts = _discounts(postings, line.order_sn)
@@ -429,6 +443,8 @@ def _difference(
 ) -> None:
     """Rule C: only what the exact fees and amount change against the estimate, account by account."""
     exact = _by_account(postings)
+    if known.shipping != ZERO and store.accounts.shipping_expense is not None:
+        exact[store.accounts.shipping_expense] = exact.get(store.accounts.shipping_expense, ZERO) + known.shipping
     if short != ZERO:
         exact[store.accounts.rounding] = exact.get(store.accounts.rounding, ZERO) + short
     for account in sorted(set(exact) | set(estimate.lines)):

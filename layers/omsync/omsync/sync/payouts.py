@@ -118,10 +118,12 @@ def _settled_orders(
         estimate = None
         if receipt is not None and receipt.source == ESTIMATE_SOURCE:
             estimate = ReceiptEntry(receipt.payment, receipt.cheque, receipt.lines)
+        due = owed(order, store, prices)
         settled[sn] = SettledOrder(
             order_id=order_id,
             invoice_no=record.invoice.number,
-            outstanding=owed(order, store, prices).outstanding,
+            outstanding=due.outstanding,
+            shipping=due.shipping,
             receipt_source=receipt.source if receipt is not None else None,
             estimate=estimate,
             exact_payout=record.exact_payout,
