@@ -432,3 +432,33 @@ def test_posting_14_one_unit_returned_after_the_receipt() -> None:
     journal = plan_refund_journal("TP-INV/20260315/1001-R1", rp(53650), PAYOUT_DAY, refunding, "INV/20260315/1001")
     assert journal.number == "TP-INV/20260315/1001-R1-J"
     assert jv_of(journal) == {"1-1201": rp(53650), "1-1102": rp(-53650)}
+
+
+def test_a_payout_for_goods_returned_since_pays_what_is_owed_and_leaves_the_rest_to_the_refund_row() -> None:
+    refunding = store(accounts={**ACCOUNTS, "receivable": "1-1201"})
+    # The invoice of 160,950 had 53,650 returned after the payout was made but before the file came.
+    plan = plan_payout(
+        payout(line("A1", "160950", commission="9657")),
+        refunding,
+        {"A1": known("SO-1", "TP-A1", "107300", returned=rp(53650))},
+    )
+    assert not plan.held
+    assert plan.receipt is not None
+    assert plan.receipt.detail_invoice[0].payment_amount == rp(107300)
+    assert plan.receipt.cheque_amount == rp(107300 - 9657)
+    assert plan.journal is not None
+    assert jv_of(plan.journal) == {"1-1201": rp(-53650), "1-1102": rp(53650)}
+    # Together the payout put exactly what the marketplace paid into the balance
+    assert plan.receipt.cheque_amount + jv_of(plan.journal)["1-1102"] == plan.payout.amount
+
+
+def test_a_payout_for_an_order_returned_in_full_since_is_a_journal_only() -> None:
+    refunding = store(accounts={**ACCOUNTS, "receivable": "1-1201"})
+    plan = plan_payout(
+        payout(line("A1", "160950", commission="9657")),
+        refunding,
+        {"A1": known("SO-1", "TP-A1", "0", returned=rp(160950))},
+    )
+    assert plan.receipt is None and plan.journal is not None
+    assert jv_of(plan.journal) == {"1-1201": rp(-160950), "6-2001": rp(9657), "1-1102": rp(151293)}
+    assert plan.differences == {"SO-1": rp(151293)}

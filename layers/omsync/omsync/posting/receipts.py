@@ -90,6 +90,8 @@ class Owed:
     revenue: Decimal
     shipping: Decimal = ZERO
     """Buyer-paid shipping the invoice carries (rule ``revenue_and_expense``): passed on to the courier."""
+    returned: Decimal = ZERO
+    """Receivable the order's returns took off the invoice."""
 
 
 def owed(order: Order, store: StoreMapping, component_prices: Mapping[str, Decimal] | None = None) -> Owed:
@@ -99,12 +101,14 @@ def owed(order: Order, store: StoreMapping, component_prices: Mapping[str, Decim
     rate = store.tax.effective_rate
     amounts = document_amounts(invoice, rate)
     outstanding, revenue = amounts.receivable, amounts.revenue
+    returned = ZERO
     number = invoice.number or ""
     for sales_return in plan_sales_returns(order, store, PostedDocuments(invoice_number=number), prices):
         back = document_amounts(sales_return, rate)
         outstanding -= back.receivable
+        returned += back.receivable
         revenue -= back.revenue
-    return Owed(number, outstanding, revenue, amounts.other_revenue if outstanding > ZERO else ZERO)
+    return Owed(number, outstanding, revenue, amounts.other_revenue if outstanding > ZERO else ZERO, returned)
 
 
 def shipping_posting(due: Owed, store: StoreMapping) -> list[tuple[str, Decimal, str]]:
@@ -250,6 +254,8 @@ class SettledOrder:
     outstanding: Decimal
     shipping: Decimal = ZERO
     """Buyer-paid shipping inside ``outstanding`` (rule ``revenue_and_expense``): the courier's, not the seller's."""
+    returned: Decimal = ZERO
+    """Receivable the order's Sales Returns already took off the invoice (``outstanding`` is after them)."""
     receipt_source: str | None = None
     """``estimate``, the payout id that receipted it, or None when no receipt was posted yet."""
     estimate: ReceiptEntry | None = None
@@ -351,6 +357,12 @@ def plan_payout(payout: Payout, store: StoreMapping, orders: Mapping[str, Settle
             continue
         owes = known.estimate.payment if known.estimate is not None else known.outstanding
         short = owes - known.shipping - line.amount
+        excess = ZERO
+        if known.estimate is None and short < -store.settlement_tolerance and known.returned > ZERO:
+            # Paid for goods returned since (their Sales Return is already posted): the receipt pays what the
+            # invoice still owes and the rest waits on the customer's account for the refund row (rule D).
+            excess = min(-short, known.returned)
+            short += excess
         if abs(short) > store.settlement_tolerance:
             plan.problems.append(
                 PayoutProblem(
@@ -376,16 +388,34 @@ def plan_payout(payout: Payout, store: StoreMapping, orders: Mapping[str, Settle
         if known.receipt_source == ESTIMATE_SOURCE and known.estimate is not None:
             _difference(line, known, known.estimate, postings, short, store, journal, plan)
             continue
+        if excess != ZERO:
+            if store.accounts.receivable is None:
+                plan.problems.append(
+                    PayoutProblem(
+                        "unmapped_account",
+                        f"order {line.order_sn}: the payout pays for goods since returned; that needs the "
+                        "store's receivable account",
+                        line.source_row,
+                        line.order_sn,
+                    )
+                )
+                continue
+            journal.append((store.accounts.receivable, -excess, f"returned {line.order_sn}", True))
         if known.shipping != ZERO and store.accounts.shipping_expense is not None:
             postings.append((store.accounts.shipping_expense, known.shipping, "shipping"))
         if short != ZERO:
             postings.append((store.accounts.rounding, short, "selisih"))
+        if known.outstanding <= ZERO:
+            # Returned in full before the file came: nothing left to pay, so its fees join the journal.
+            journal.extend((account, amount, f"{note} {line.order_sn}", False) for account, amount, note in postings)
+            plan.differences[known.order_id] = line.net
+            continue
         discounts = _discounts(postings, line.order_sn)
         paid.append(
             ReceiptInvoice(invoice_no=known.invoice_no, payment_amount=known.outstanding, detail_discount=discounts)
         )
-        cheque += line.net
-        plan.receipted[known.order_id] = ReceiptEntry(known.outstanding, line.net, _by_account(postings))
+        cheque += line.net - excess
+        plan.receipted[known.order_id] = ReceiptEntry(known.outstanding, line.net - excess, _by_account(postings))
     if plan.held:
         plan.receipted.clear()
         return plan

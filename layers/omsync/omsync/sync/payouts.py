@@ -124,6 +124,7 @@ def _settled_orders(
             invoice_no=record.invoice.number,
             outstanding=due.outstanding,
             shipping=due.shipping,
+            returned=due.returned,
             receipt_source=receipt.source if receipt is not None else None,
             estimate=estimate,
             exact_payout=record.exact_payout,
