@@ -243,15 +243,18 @@ class LocalWorld:
         return applied
 
     def import_settlement_files(self) -> dict[str, list[PayoutResult]]:
-        """Import, for every store that settles from files, the statement the marketplace would export for the
-        scenario's payouts (written from the facts, in the store's channel's format). Store name → results."""
+        """Import the statement the marketplace would export for the scenario's payouts (written from the facts,
+        in the store's channel's format) of every store that settles from files and of every store the scenario
+        lists under ``settlementFiles`` (estimate stores: the file then books the differences). Store name →
+        results."""
         from omsync.sync.context import context_for
         from omsync.sync.payouts import import_payouts
 
         results: dict[str, list[PayoutResult]] = {}
+        listed = set(getattr(self.scenario, "settlement_files", ()))
         for facts in self.scenario.stores:
             store = self.loaded.mapping.stores.get(facts.shop_id)
-            if store is None or store.settlement is not SettlementMode.FILE:
+            if store is None or (store.settlement is not SettlementMode.FILE and facts.key not in listed):
                 continue
             fmt = statement_format(facts.channel)
             payouts = read_payouts(write_statement(self.scenario, facts.key, fmt), fmt)
