@@ -64,15 +64,50 @@ def test_a_demo_stores_statement_reads_back_to_every_settled_orders_amount_fees_
 
     assert detect_format(text) == fmt
     payouts = read_payouts(text, fmt)
-    lines = {item.order_sn: item for p in payouts for item in p.lines}
+    lines = {item.order_sn: item for p in payouts for item in p.lines if not item.is_refund}
     assert sorted(lines) == sorted(o.external_order_sn for o in settled)
     for order in settled:
         read = lines[order.external_order_sn]
         kept = sum((line.actual_price * line.kept_quantity for line in order.lines), Decimal(0))
         assert read.amount == kept - order.voucher_seller
-        assert dict(read.fees) == {kind: value for kind, value in order.fees.items() if value}
+        assert dict(read.fees) == {kind: value for kind, value in order.file_fees.items() if value}
         assert read.net == order.released_amount == read.computed_net
     assert all(p.amount == p.lines_total for p in payouts)
+
+
+@pytest.mark.parametrize(("store", "fmt"), list(DEMO_FORMATS.items()))
+def test_a_return_after_settlement_is_a_refund_row_with_the_commission_given_back(store: str, fmt: str) -> None:
+    scenario = demo()
+    late = {o.external_order_sn: o.late_return for o in scenario.orders if o.store_key == store and o.late_return}
+    assert late, "the demo returns an order after settlement in every store"
+
+    payouts = read_payouts(write_statement(scenario, store, fmt), fmt)
+
+    refunds = {item.order_sn: (p, item) for p in payouts for item in p.lines if item.is_refund}
+    assert sorted(refunds) == sorted(late)
+    for order_sn, facts in late.items():
+        payout, read = refunds[order_sn]
+        assert read.amount == -facts.refund
+        assert dict(read.fees) == {kind: -value for kind, value in facts.fees_back.items()}
+        assert read.net == -facts.refund + sum(facts.fees_back.values(), Decimal(0)) == read.computed_net
+        assert payout.paid_on == jakarta_date(facts.refund_paid_at)
+        if fmt != "shopee":
+            assert payout.payout_id == facts.refund_payout_id
+
+
+def test_an_adjusted_shopee_order_is_settled_with_the_files_commission_not_ginees() -> None:
+    scenario = demo()
+    adjusted = [o for o in scenario.orders if o.settled_fees is not None]
+    assert adjusted and all(o.store_key == "shopee" for o in adjusted)
+
+    payouts = read_payouts(write_statement(scenario, "shopee", "shopee"), "shopee")
+
+    lines = {item.order_sn: item for p in payouts for item in p.lines if not item.is_refund}
+    for order in adjusted:
+        assert order.settled_fees is not None
+        read = lines[order.external_order_sn]
+        assert read.fees["commission"] == order.fees["commission"] + 150
+        assert read.net == order.released_amount
 
 
 def test_demo_payouts_carry_the_facts_payout_ids_and_jakarta_settlement_dates() -> None:
@@ -86,14 +121,15 @@ def test_demo_payouts_carry_the_facts_payout_ids_and_jakarta_settlement_dates() 
 
         payouts = read_payouts(write_statement(scenario, store, fmt), fmt)
 
-        assert {item.order_sn: (p.payout_id, p.paid_on) for p in payouts for item in p.lines} == expected
+        read = {item.order_sn: (p.payout_id, p.paid_on) for p in payouts for item in p.lines if not item.is_refund}
+        assert read == expected
 
 
 def test_a_shopee_income_report_of_the_demo_is_keyed_by_release_date() -> None:
     scenario = demo()
-    dates = {
-        jakarta_date(o.settled_at) for o in scenario.orders if o.store_key == "shopee" and o.settled_at and o.payout_id
-    }
+    shopee = [o for o in scenario.orders if o.store_key == "shopee"]
+    dates = {jakarta_date(o.settled_at) for o in shopee if o.settled_at and o.payout_id}
+    dates |= {jakarta_date(o.late_return.refund_paid_at) for o in shopee if o.late_return}
 
     payouts = read_payouts(write_statement(scenario, "shopee", "shopee"), "shopee")
 
@@ -124,7 +160,7 @@ def test_a_tokopedia_statement_can_be_written_in_every_format() -> None:
     for fmt in FORMATS:
         payouts = read_payouts(write_statement(scenario, "tokopedia", fmt), fmt)
         assert sum(len(p.lines) for p in payouts) == sum(
-            1 for o in scenario.orders if o.store_key == "tokopedia" and o.payout_id
+            bool(o.payout_id) + bool(o.late_return) for o in scenario.orders if o.store_key == "tokopedia"
         )
 
 

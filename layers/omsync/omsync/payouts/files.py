@@ -16,7 +16,10 @@ Every format ends in the same model (see `omsync.payouts.model`): per order, the
   positive numbers, as in Shopee's escrow detail. ``amount`` = Original Price − Seller Discount − Seller
   Voucher; platform-funded vouchers and coins are not part of it (Shopee pays them). The file carries
   no payout id: each release date is one payout, ``SHOPEE-YYYYMMDD``, whose amount is the sum of
-  Total Released Amount.
+  Total Released Amount. A refund after the release (goods returned once the order was paid out) is a
+  row of its own on the date the money is taken back: Original Price is minus the refunded item value,
+  the fees Shopee gives back are negative deductions and Total Released Amount is negative (the same
+  arithmetic, every sign turned).
 - **tiktok** — one row per order or refund. Fees are negative in the export (deductions) and change
   sign here. Statement ID is the payout; its amount is the sum of Total settlement amount.
 - **lazada** — many signed rows per order (credits +, charges −). Rows are grouped per (Statement,

@@ -4,6 +4,7 @@ loaded into a Ginee sandbox at once (`preload`) or played step by step (`Scenari
 from omsync.local.scenarios.facts import (
     AdjustmentFacts,
     InboundFacts,
+    LateReturn,
     LineFacts,
     OrderFacts,
     ProductFacts,
@@ -18,6 +19,7 @@ __all__ = [
     "OUTCOMES",
     "AdjustmentFacts",
     "InboundFacts",
+    "LateReturn",
     "LineFacts",
     "OrderFacts",
     "ProductFacts",

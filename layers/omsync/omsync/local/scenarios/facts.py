@@ -10,7 +10,10 @@ Per order line: ``original_price`` (unit list price) − ``seller_discount`` (un
 ``coin`` are paid by the marketplace; the parcel's ``shipping_fee`` is split into
 ``shipping_subsidy`` (platform), ``seller_shipping`` (seller: the shipping-difference fee) and
 ``buyer_shipping`` (buyer, passed through to the courier). ``fees`` are the final fees per kind
-(`fees.FEE_KINDS`) after any return; ``released_amount`` = kept seller net − Σ fees.
+(`fees.FEE_KINDS`) after any return; ``settled_fees`` what the settlement file finally charges when
+it differs from them; ``released_amount`` = kept seller net − Σ fees as the file charges them. A
+``late_return`` comes after the order was completed and settled: Ginee's fees and the settled line stay
+as they were, the refund leaves in a later payout.
 """
 
 from __future__ import annotations
@@ -85,6 +88,25 @@ class LineFacts:
 
 
 @dataclass(frozen=True)
+class LateReturn:
+    """Units of one line returned after the order was completed and settled.
+
+    ``refund`` is what the buyer gets back (the line's actual price × ``quantity``, which is the Sales
+    Return's receivable for a line without bundle or seller voucher); ``fees_back`` the fees the
+    marketplace gives back on it (fee kind → amount, positive). The refund leaves the seller's balance as
+    a negative row of payout ``refund_payout_id`` on ``refund_paid_at``.
+    """
+
+    returned_at: datetime
+    item_id: str
+    quantity: int
+    refund: Decimal
+    fees_back: dict[str, Decimal]
+    refund_payout_id: str
+    refund_paid_at: datetime
+
+
+@dataclass(frozen=True)
 class OrderFacts:
     """One order from creation to its final state.
 
@@ -122,6 +144,14 @@ class OrderFacts:
     settled_at: datetime | None = None
     released_amount: Decimal | None = None
     payout_id: str | None = None
+    settled_fees: dict[str, Decimal] | None = None
+    """The fees the settlement file charges when they differ from ``fees`` (Ginee keeps showing ``fees``)."""
+    late_return: LateReturn | None = None
+
+    @property
+    def file_fees(self) -> dict[str, Decimal]:
+        """The fees as the marketplace's settlement file charges them."""
+        return self.fees if self.settled_fees is None else self.settled_fees
 
     @property
     def gmv(self) -> Decimal:
@@ -209,6 +239,8 @@ class Scenario:
     adjustments: tuple[AdjustmentFacts, ...]
     product_changes: tuple[TimelineEvent, ...]
     events: tuple[TimelineEvent, ...]
+    settlement_files: tuple[str, ...] = ()
+    """Store keys whose settlement export the local world imports after the play (``settlementFiles``)."""
 
     def store(self, key_or_shop_id: str) -> StoreFacts:
         """A store by its scenario key or Ginee shop id."""

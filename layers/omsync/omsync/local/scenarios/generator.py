@@ -13,7 +13,7 @@ import json
 import os
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +23,7 @@ from omsync.ginee.models import OrderStatus, format_timestamp
 from omsync.local.scenarios.facts import (
     AdjustmentFacts,
     InboundFacts,
+    LateReturn,
     LineFacts,
     OrderFacts,
     ProductFacts,
@@ -45,8 +46,11 @@ OUTCOMES: Final = (
     "open_paid",
     "open_shipping",
     "open_delivered",
+    "returned_after_settlement",
 )
-SETTLED_OUTCOMES: Final = frozenset({"completed", "returned_partial"})
+RETURNED_AFTER_SETTLEMENT: Final = "returned_after_settlement"
+"""Completed, settled, then one unit of a voucher-free, non-bundle line comes back (a late return)."""
+SETTLED_OUTCOMES: Final = frozenset({"completed", "returned_partial", RETURNED_AFTER_SETTLEMENT})
 FINAL_STATUS: Final = {
     "completed": OrderStatus.COMPLETED,
     "cancelled_unpaid": OrderStatus.CANCELLED,
@@ -58,6 +62,7 @@ FINAL_STATUS: Final = {
     "open_paid": OrderStatus.PAID,
     "open_shipping": OrderStatus.SHIPPING,
     "open_delivered": OrderStatus.DELIVERED,
+    RETURNED_AFTER_SETTLEMENT: OrderStatus.COMPLETED,  # a partial return keeps the status
 }
 SCENARIOS_ENV: Final = "OMSYNC_SCENARIOS_DIR"
 
@@ -144,6 +149,7 @@ def generate(spec: Mapping[str, Any], seed: int) -> Scenario:
         adjustments=adjustments,
         product_changes=product_changes,
         events=build.timeline(),
+        settlement_files=tuple(str(key) for key in spec.get("settlementFiles", [])),
     )
 
 
@@ -225,17 +231,28 @@ def _orders(
 ) -> tuple[OrderFacts, ...]:
     rng = build.rng
     weights = spec.get("outcomes", {"completed": 1})
-    cover = bool(spec.get("coverAllPaths", False))
+    # ``coverAllPaths``: true → the first orders of the scenario take every path once; "eachStore" → the
+    # first orders of every store do.
+    each_store = spec.get("coverAllPaths") == "eachStore"
+    cover = each_store or spec.get("coverAllPaths") is True
     orders: list[OrderFacts] = []
-    forced = list(OUTCOMES) if cover else []
-    for store_spec, store in zip(spec["stores"], stores, strict=True):
+    # A late return is forced only where the file weighs it, so older files expand exactly as before.
+    late = RETURNED_AFTER_SETTLEMENT in weights
+    paths = [name for name in OUTCOMES if late or name != RETURNED_AFTER_SETTLEMENT]
+    forced = list(paths) if cover else []
+    for position, (store_spec, store) in enumerate(zip(spec["stores"], stores, strict=True)):
+        if each_store and position > 0:
+            forced = list(paths)
+        elif cover and late and RETURNED_AFTER_SETTLEMENT not in forced:
+            forced.insert(0, RETURNED_AFTER_SETTLEMENT)  # every store returns one order after its settlement
+        adjust = _SettlementAdjust.from_json(store_spec.get("settlementAdjust"), build.seed, store.key)
         mix = store_spec.get("mix", {})
         skus = [sku for sku in mix.get("skus", list(by_sku)) if sku in by_sku]
         window = timedelta(minutes=float(str(mix.get("windowMinutes", spec.get("durationHours", 24) * 60))))
         for _ in range(int(mix.get("orders", 0))):
             outcome = forced.pop(0) if forced else _outcome(rng, weights)
             created = _seconds(build.start + window * rng.random())
-            order = _order(build, store, mix, skus, by_sku, outcome, created)
+            order = _order(build, store, mix, skus, by_sku, outcome, created, adjust)
             orders.append(order)
     return tuple(orders)
 
@@ -248,6 +265,7 @@ def _order(
     by_sku: Mapping[str, ProductFacts],
     outcome: str,
     created: datetime,
+    adjust: _SettlementAdjust | None = None,
 ) -> OrderFacts:
     rng = build.rng
     order_id = _id(rng, "SO")
@@ -272,9 +290,13 @@ def _order(
                 bundle=product.bundle,
             )
         )
+    if outcome == RETURNED_AFTER_SETTLEMENT:
+        lines, outcome = _late_return_lines(lines)
     items_total = sum((line.actual_total for line in lines), ZERO)
     voucher_seller = to_decimal(mix.get("sellerVoucher", 0)) if _chance(rng, mix, "sellerVoucherShare") else ZERO
     voucher_seller = min(voucher_seller, items_total // 2)
+    if outcome == RETURNED_AFTER_SETTLEMENT:
+        voucher_seller = ZERO  # so the refund is the line's price, exactly what the Sales Return credits
     voucher_platform = to_decimal(mix.get("platformVoucher", 0)) if _chance(rng, mix, "platformVoucherShare") else ZERO
     voucher_platform = min(voucher_platform, (items_total - voucher_seller) // 2)
     coin = ZERO
@@ -323,7 +345,48 @@ def _order(
         seller_shipping=seller_shipping,
         fees=estimated,
     )
-    return _timeline(build, store, mix, facts, by_sku, fees_for)
+    return _timeline(build, store, mix, facts, by_sku, fees_for, adjust)
+
+
+def _late_return_lines(lines: list[LineFacts]) -> tuple[list[LineFacts], str]:
+    """The lines of an order to be returned after settlement, and its outcome.
+
+    The first non-bundle line is the one a unit comes back from; an order of one unit gets a second so it
+    stays partly kept (status COMPLETED). An order of bundles only cannot take this path: it completes.
+    """
+    position = next((i for i, line in enumerate(lines) if not line.bundle), None)
+    if position is None:
+        return lines, "completed"
+    if sum(line.quantity for line in lines) == 1:
+        lines = [replace(lines[position], quantity=2)]
+    return lines, RETURNED_AFTER_SETTLEMENT
+
+
+@dataclass(frozen=True)
+class _SettlementAdjust:
+    """``settlementAdjust`` of a store: for ``share`` of its settled orders the settlement file charges
+    other fees than Ginee estimated (fee kind → rupiah added, never below zero). Drawn from its own seeded
+    stream so the rest of the scenario does not move."""
+
+    share: float
+    deltas: Mapping[str, Decimal]
+    rng: random.Random
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None, seed: int, store_key: str) -> _SettlementAdjust | None:
+        if not data:
+            return None
+        deltas = {str(kind): to_decimal(value) for kind, value in data.items() if kind != "share"}
+        unknown = set(deltas) - set(FEE_KINDS)
+        if unknown:
+            raise ValueError(f"settlementAdjust of store {store_key}: unknown fee kinds {sorted(unknown)}")
+        return cls(float(str(data.get("share", 1))), deltas, random.Random(f"{seed}/{store_key}/settlementAdjust"))
+
+    def settled_fees(self, fees: Mapping[str, Decimal]) -> dict[str, Decimal] | None:
+        """The fees the file charges for the next settled order, or None when they are Ginee's."""
+        if self.rng.random() >= self.share:
+            return None
+        return {kind: max(ZERO, amount + self.deltas.get(kind, ZERO)) for kind, amount in fees.items()}
 
 
 def _payment_info(facts: OrderFacts, fees: Mapping[str, Decimal]) -> dict[str, Any]:
@@ -401,6 +464,7 @@ def _timeline(
     facts: OrderFacts,
     by_sku: Mapping[str, ProductFacts],
     fees_for: Any,
+    adjust: _SettlementAdjust | None = None,
 ) -> OrderFacts:
     rng = build.rng
     oid, outcome = facts.order_id, facts.outcome
@@ -494,11 +558,53 @@ def _timeline(
     build.add(completed, "order", "complete", oid)
     settled = _seconds(completed + timedelta(days=0.5 + 1.5 * rng.random()))
     final = done()
+    settled_fees = adjust.settled_fees(final.fees) if adjust is not None else None
+    charged = final.fees if settled_fees is None else settled_fees
     kept_net = sum((line.actual_price * line.kept_quantity for line in final.lines), ZERO) - final.voucher_seller
-    released = kept_net - final.total_fees
+    released = kept_net - sum(charged.values(), ZERO)
     payout = f"PO-{store.key}-{settled:%Y%m%d}"
     build.add(settled, "order", "settle", oid, {"releasedAmount": released, "payoutId": payout})
-    return replace(final, completed_at=completed, settled_at=settled, released_amount=released, payout_id=payout)
+    late_return = _late_return(build, store, final, settled) if outcome == RETURNED_AFTER_SETTLEMENT else None
+    return replace(
+        final,
+        completed_at=completed,
+        settled_at=settled,
+        released_amount=released,
+        payout_id=payout,
+        settled_fees=settled_fees,
+        late_return=late_return,
+    )
+
+
+def _late_return(build: _Builder, store: StoreFacts, facts: OrderFacts, settled: datetime) -> LateReturn:
+    """One unit of the order's first non-bundle line comes back 1–2 days after settlement; its refund (less
+    the commission given back) leaves in the payout of the next day. Ginee's fees stay as estimated."""
+    line = next(line for line in facts.lines if not line.bundle)
+    returned = _seconds(settled + timedelta(days=1 + build.rng.random()))
+    refund = line.actual_price
+    commission = round_rupiah(refund * store.fee_rules.commission_rate(line.category))
+    paid = returned + timedelta(days=1)
+    build.add(
+        returned,
+        "order",
+        "return",
+        facts.order_id,
+        {
+            "lines": [{"itemId": line.item_id, "quantity": 1, "refundAmount": refund}],
+            "reason": "BUYER_RETURN",
+            "returnId": f"RL{facts.order_id[2:]}",
+            "paymentInfo": {"sellerReturnRefundAmount": refund},
+        },
+    )
+    return LateReturn(
+        returned_at=returned,
+        item_id=line.item_id,
+        quantity=1,
+        refund=refund,
+        fees_back={"commission": commission} if commission else {},
+        refund_payout_id=f"PO-{store.key}-{paid:%Y%m%d}",
+        refund_paid_at=paid,
+    )
 
 
 def _product_changes(

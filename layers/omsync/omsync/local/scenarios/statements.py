@@ -2,9 +2,12 @@
 
 `write_statement` writes what a marketplace would export for one store: every order of the store
 that was settled (has a ``payout_id``), its kept items at their list price less seller discounts and
-voucher, its final fees and the released amount. Lines read back from it carry exactly the facts'
-amount, fees and net. TikTok and Lazada files name the payout by the facts' ``payout_id``; a Shopee
-income report names none, so read back its payouts are keyed by release date (``SHOPEE-YYYYMMDD``).
+voucher, the fees the marketplace charged (``settled_fees`` when the file's differ from Ginee's) and the
+released amount; and every return after settlement as a refund row in its refund payout (amount − the
+refund, the fees given back negative, net − refund + fees given back). Lines read back from it carry
+exactly those amounts, fees and nets. TikTok and Lazada files name the payout by the facts' payout id;
+a Shopee income report names none, so read back its payouts are keyed by release date
+(``SHOPEE-YYYYMMDD``).
 
 `write_payouts` writes any list of `Payout`s, so tests can build a file with a changed fee, a refund
 or a wrong total. For a well-formed list, ``read_payouts(write_payouts(payouts, fmt), fmt)`` gives the
@@ -72,13 +75,17 @@ class _Statement:
 def write_statement(scenario: Scenario, store_key: str, fmt: str) -> str:
     """The settlement export of a scenario store (key or Ginee shop id) in format ``fmt`` of `files.FORMATS`."""
     store = scenario.store(store_key)
-    by_payout: dict[str, list[OrderFacts]] = {}
+    by_payout: dict[str, list[tuple[date, _Order]]] = {}
     for order in scenario.orders:
         if order.store_key == store.key and order.payout_id is not None:
-            by_payout.setdefault(order.payout_id, []).append(order)
+            by_payout.setdefault(order.payout_id, []).append((_settled_on(order), _order(order)))
+    for order in scenario.orders:
+        late = order.late_return
+        if order.store_key == store.key and late is not None:
+            by_payout.setdefault(late.refund_payout_id, []).append((jakarta_date(late.refund_paid_at), _refund(order)))
     statements = [
-        _Statement(payout_id, max(_settled_on(order) for order in orders), tuple(_order(o) for o in orders))
-        for payout_id, orders in by_payout.items()
+        _Statement(payout_id, max(paid_on for paid_on, _ in rows), tuple(row for _, row in rows))
+        for payout_id, rows in by_payout.items()
     ]
     return _write(sorted(statements, key=lambda s: (s.paid_on, s.payout_id)), fmt)
 
@@ -116,11 +123,25 @@ def _order(order: OrderFacts) -> _Order:
     return _Order(
         order_sn=order.external_order_sn,
         items=items,
-        fees={kind: value for kind, value in order.fees.items() if value != 0},
+        fees={kind: value for kind, value in order.file_fees.items() if value != 0},
         net=order.released_amount,
         voucher=order.voucher_seller,
         platform_voucher=order.voucher_platform,
         coin=order.coin,
+    )
+
+
+def _refund(order: OrderFacts) -> _Order:
+    """A return after settlement: the refund taken back from the seller, the fees on it given back."""
+    late = order.late_return
+    if late is None:
+        raise ValueError(f"order {order.order_id} has no return after settlement")
+    fees_back = {kind: -value for kind, value in late.fees_back.items() if value != 0}
+    return _Order(
+        order_sn=order.external_order_sn,
+        items=(_Item(late.item_id, -late.refund),),
+        fees=fees_back,
+        net=-late.refund - sum(fees_back.values(), ZERO),
     )
 
 
