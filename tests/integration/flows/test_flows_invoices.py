@@ -73,11 +73,12 @@ def test_one_invoices_journal_equals_the_oracles_to_the_rupiah(clean_run: Books)
     order = orders_of(scenario, "completed", "shopee")[0]
     number = invoice_number("SP-", order)
 
-    # When its invoice's journal lines are read from Accurate
-    lines = [line for line in clean_run.journal if line["number"] == number]
+    # When the journal lines of its invoice and of its estimated receipt are read from Accurate
+    lines = [line for line in clean_run.journal if line["number"] in (number, number + "-P")]
 
-    # Then they are one Sales Invoice, and per account they are what the oracle books for this order alone
-    assert lines and {line["kind"] for line in lines} == {"sales-invoice"}
+    # Then they are one Sales Invoice and one Sales Receipt, and per account they are what the oracle books
+    # for this order alone
+    assert lines and {line["kind"] for line in lines} == {"sales-invoice", "sales-receipt"}
     assert net_by_account(lines) == oracle_journal_of(scenario, mapping_yaml(), order)
     # And receivable = revenue + PPN: the invoice's total is the oracle's
     assert (
