@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import omsync.local.accurate
 from omsync.config.mapping import ConnectionMapping, load_mapping
-from omsync.local.oracle import SALES_INVOICE, SALES_RECEIPT, SALES_RETURN, expected_books
-from omsync.local.scenarios.facts import LineFacts, OrderFacts, ProductFacts, Scenario, StoreFacts
+from omsync.local.oracle import JOURNAL_VOUCHER, SALES_INVOICE, SALES_RECEIPT, SALES_RETURN, expected_books
+from omsync.local.scenarios.facts import LateReturn, LineFacts, OrderFacts, ProductFacts, Scenario, StoreFacts
 from omsync.local.scenarios.fees import FeeRules
 from omsync.local.scenarios.generator import load_scenario
 
@@ -337,6 +337,137 @@ class TestPayoutFileReceipts:
         assert books.trial_balance[PIUTANG] == Decimal(100000)
 
 
+def returned_later(order: OrderFacts, refund: int, commission_back: int, payout: str) -> OrderFacts:
+    """The order with one unit of its line IT-1 returned after settlement, refunded in ``payout``."""
+    late = LateReturn(
+        returned_at=T0 + timedelta(days=3),
+        item_id="IT-1",
+        quantity=1,
+        refund=Decimal(refund),
+        fees_back={"commission": Decimal(commission_back)},
+        refund_payout_id=payout,
+        refund_paid_at=T0 + timedelta(days=4),
+    )
+    return replace(order, late_return=late)
+
+
+def settled_tokopedia(**changes: Any) -> OrderFacts:
+    """The worked example settled in payout PO-1 with the fees Ginee estimated (net 149,043)."""
+    return worked_example(**{"payout_id": "PO-1", "settled_at": T0, "released_amount": Decimal(149043), **changes})
+
+
+def with_statement(*orders: OrderFacts, store: str = "tokopedia") -> Scenario:
+    return replace(scenario(*orders), settlement_files=(store,))
+
+
+class TestDifferencesAndRefunds:
+    """Settlement rules §C, §D, §F; the numbers of docs/POSTING.md §13–§14."""
+
+    def test_a_return_after_the_estimated_receipt_moves_its_refund_out_of_saldo(self) -> None:
+        order = returned_later(worked_example(), 53650, 3219, "PO-2")
+
+        books = expected_books(scenario(order), tokopedia(accounts=accounts(SALDO_TOKOPEDIA, receivable=PIUTANG)), SEED)
+
+        assert books.documents[SALES_RETURN] == {"TP-INV/1001-R1": Decimal(53650)}
+        # The receipt came first: it paid the whole invoice.
+        assert books.documents[SALES_RECEIPT] == {"TP-INV/1001-P": Decimal(149043)}
+        assert books.documents[JOURNAL_VOUCHER] == {"TP-INV/1001-R1-J": Decimal(53650)}
+        tb = books.trial_balance
+        assert PIUTANG not in tb
+        assert tb[SALDO_TOKOPEDIA] == Decimal(149043 - 53650)
+        assert sum(tb.values()) == 0
+
+    def test_no_statement_imported_means_no_payout_journal(self) -> None:
+        order = settled_tokopedia(settled_fees={"commission": Decimal(9990)})
+
+        books = expected_books(scenario(order), tokopedia(), SEED)
+
+        assert JOURNAL_VOUCHER not in books.documents
+
+    def test_a_higher_commission_in_the_file_is_booked_as_the_difference_only(self) -> None:
+        fees = {"commission": Decimal(9990), "payment": Decimal(1000), "order_processing": Decimal(1250)}
+        order = settled_tokopedia(settled_fees=fees, released_amount=Decimal(149043 - 333))
+
+        books = expected_books(with_statement(order), tokopedia(), SEED)
+
+        assert books.documents[SALES_RECEIPT] == {"TP-INV/1001-P": Decimal(149043)}
+        assert books.documents[JOURNAL_VOUCHER] == {"TP-PO-1-J": Decimal(333)}
+        tb = books.trial_balance
+        assert (tb[KOMISI], tb[SALDO_TOKOPEDIA]) == (Decimal(9657 + 333), Decimal(149043 - 333))
+
+    def test_with_fee_tax_invoices_the_difference_moves_expense_and_ppn_masukan_apart(self) -> None:
+        mapping = tokopedia(
+            tax={"pkp": True, "prices_include_ppn": True, "tax_name": "PPN", "fee_tax_invoices": True},
+            accounts=accounts(SALDO_TOKOPEDIA, input_tax=PPN_MASUKAN),
+        )
+        fees = {"commission": Decimal(9990), "payment": Decimal(1000), "order_processing": Decimal(1250)}
+        order = settled_tokopedia(settled_fees=fees, released_amount=Decimal(149043 - 333))
+
+        books = expected_books(with_statement(order), mapping, SEED)
+
+        # 9,990 → PPN 990 + 9,000; the estimate's 9,657 → 957 + 8,700: expense +300, PPN +33.
+        assert books.documents[JOURNAL_VOUCHER] == {"TP-PO-1-J": Decimal(333)}
+        assert books.trial_balance[KOMISI] == Decimal(9000)
+        assert books.trial_balance[PPN_MASUKAN] == Decimal(990 + 124 + 99)
+
+    def test_estimates_the_file_confirms_need_no_journal(self) -> None:
+        books = expected_books(with_statement(settled_tokopedia()), tokopedia(), SEED)
+
+        assert JOURNAL_VOUCHER not in books.documents
+        assert books.on_hold == {}
+
+    def test_the_refund_row_of_an_estimate_store_books_only_the_commission_given_back(self) -> None:
+        line = LineFacts("IT-1", "SKU-B", "fashion", 3, Decimal(55500), Decimal(0))
+        fees = {"commission": Decimal(9990), "order_processing": Decimal(1250)}
+        order = worked_example(lines=(line,), fees=fees, payout_id="PO-1", settled_at=T0)
+        order = replace(order, released_amount=Decimal(166500 - 11240))
+        order = returned_later(order, 55500, 3330, "PO-2")
+        mapping = tokopedia(accounts=accounts(SALDO_TOKOPEDIA, receivable=PIUTANG))
+
+        books = expected_books(with_statement(order), mapping, SEED)
+
+        # The refund already left Saldo at return time (§F); the payout gives back the commission (§D).
+        assert books.documents[JOURNAL_VOUCHER] == {"TP-INV/1001-R1-J": Decimal(55500), "TP-PO-2-J": Decimal(3330)}
+        tb = books.trial_balance
+        assert tb[KOMISI] == Decimal(9990 - 3330)
+        assert tb[SALDO_TOKOPEDIA] == Decimal(166500 - 11240 - 55500 + 3330)
+        assert PIUTANG not in tb
+
+    def test_a_file_store_receipts_what_is_owed_and_takes_the_refund_from_the_refund_row(self) -> None:
+        line = LineFacts("IT-1", "SKU-B", "fashion", 2, Decimal(55500), Decimal(0))
+        order = lazada_order("LZ-A", line, 0, {"commission": 7770}, "PO-1")
+        order = returned_later(order, 55500, 3330, "PO-2")
+
+        books = expected_books(scenario(order), lazada(accounts=accounts(SALDO_LAZADA, receivable=PIUTANG)), SEED)
+
+        assert books.documents[SALES_RETURN] == {"LZ-LZ-A-R1": Decimal(55500)}
+        # PO-1 pays 111,000 less 7,770 for an invoice that now owes 55,500: the receipt pays that with
+        # every fee; the 55,500 paid for the returned unit waits on the customer's account.
+        assert books.documents[SALES_RECEIPT] == {"LZ-PO-1": Decimal(55500 - 7770)}
+        # PO-2 (POSTING §14): Dr Piutang 55,500 · Cr Komisi 3,330 · Cr Saldo 52,170.
+        assert books.documents[JOURNAL_VOUCHER] == {"LZ-PO-1-J": Decimal(55500), "LZ-PO-2-J": Decimal(55500)}
+        tb = books.trial_balance
+        assert PIUTANG not in tb
+        assert tb[KOMISI] == Decimal(7770 - 3330)
+        assert tb[SALDO_LAZADA] == Decimal(111000 - 7770 - 52170)
+        assert sum(tb.values()) == 0
+
+    def test_a_shopee_report_is_one_payout_per_release_date(self) -> None:
+        mapping = tokopedia(channel="SHOPEE_ID", number_prefix="SP-")
+        fees = {"commission": Decimal(9807), "payment": Decimal(1000), "order_processing": Decimal(1250)}
+        first = settled_tokopedia(settled_fees=fees, payout_id="PO-a", released_amount=Decimal(149043 - 150))
+        second = replace(
+            settled_tokopedia(settled_fees=fees, payout_id="PO-b", released_amount=Decimal(149043 - 150)),
+            order_id="SO-2",
+            external_order_sn="INV/1002",
+        )
+
+        books = expected_books(with_statement(first, second), mapping, SEED)
+
+        # Both released on 15 March (Jakarta): one journal for the two differences of 150.
+        assert books.documents[JOURNAL_VOUCHER] == {"SP-SHOPEE-20260315-J": Decimal(300)}
+
+
 class TestTheDemoScenario:
     """Given the `demo` scenario and the example mapping: Shopee and Tokopedia estimate, Lazada by file."""
 
@@ -357,6 +488,8 @@ class TestTheDemoScenario:
         released: dict[str, Decimal] = defaultdict(Decimal)
         for order in demo.orders:
             if order.store_key == "lazada" and order.payout_id is not None and order.released_amount is not None:
-                released["LZ-" + order.payout_id] += order.released_amount
+                # What was paid for a unit returned since waits on the customer's account (journal voucher).
+                refund = order.late_return.refund if order.late_return is not None else Decimal(0)
+                released["LZ-" + order.payout_id] += order.released_amount - refund
         assert {number: receipts[number] for number in receipts if number.startswith("LZ-")} == released
         assert books.trial_balance["1401"] > 0  # Shopee's fee PPN

@@ -11,23 +11,33 @@ Scope (what the orders, cancellations and settlements flows post):
   cancelled afterwards under the ``delete`` rule; orders cancelled before the trigger get nothing;
 - a Sales Return of everything for orders cancelled after invoicing under the ``sales_return`` rule
   (assuming the invoice was posted before the cancellation arrived);
-- a Sales Return of the returned lines of returned orders (one return per order, ``-R1``);
+- a Sales Return of the returned lines of returned orders (one return per order, ``-R1``), and one of
+  the unit returned after settlement (``-R1``, or ``-R2`` after an earlier return);
 - ``settlement: estimate`` stores (settlement rules §A): a Sales Receipt ``<invoice>-P`` per completed,
   not cancelled order whose invoice still has something owing (invoice receivable less its return's),
   each fee of the order a discount (PPN split to PPN Masukan when the marketplace invoices its fees),
   PPh 22 withheld when the store says so;
-- ``settlement: file`` stores (§B): the statement the demo imports, written from the facts — every
-  order with a payout id is a line (amount = kept items at their actual price less the seller voucher,
-  fees = the order's fees, net = the released amount) — gives one Sales Receipt per payout, numbered
-  prefix + payout id, the difference between what the invoice still owes and the line's amount going
-  to the rounding account; a payout is held (nothing posted, one count per payout) when an order in it
-  has no invoice (``unknown_order``), a fee kind has no account (``unmapped_fee``), a line's net is not
-  its amount less its fees (``payout_unbalanced``) or an amount is off beyond the tolerance
-  (``amount_mismatch``);
-- NOT journal vouchers: differences between an estimate and a payout file (§C), refunds in a payout
-  (§D) and money given back after a receipt (§F) do not arise in generated scenarios (returns happen
-  before completion, no estimate store is file-imported, statement lines are never negative); NOT
-  purchases or stock adjustments either.
+- a return after the estimated receipt (§F): a Journal Voucher ``<return>-J`` moves its receivable out
+  of the marketplace balance (Dr Piutang, Cr Saldo);
+- the statement the demo imports for ``settlement: file`` stores and for the stores the scenario lists
+  under ``settlementFiles``, written from the facts: every order with a payout id is a line (amount =
+  kept items at their actual price less the seller voucher, fees = what the file charges, net = the
+  released amount) and every return after settlement a refund line (amount − refund, fees − the fees
+  given back) in its refund payout. Shopee's report names no payout: its payouts are its release dates.
+  Per payout:
+  * orders without a receipt (§B): one Sales Receipt numbered prefix + payout id paying what each
+    invoice still owes (after every return), the difference to the line's amount on the rounding
+    account; a line paying for goods returned since (beyond the tolerance) leaves that part on the
+    customer's account in the payout's journal voucher (Cr Piutang);
+  * orders receipted by estimate (§C): the payout's journal voucher moves, account by account, what
+    the file's fees (PPN split per fee) and amount change against the estimate;
+  * refund lines (§D): Dr Piutang what was not moved out yet by §F, the fees given back credited;
+  * the journal voucher (prefix + payout id + ``-J``) balances on the marketplace balance; none when
+    nothing but that line would be on it;
+  * a payout is held (nothing posted, one count per payout) when an order in it has no invoice
+    (``unknown_order``), a fee kind has no account (``unmapped_fee``), a line's net is not its amount
+    less its fees (``payout_unbalanced``) or an amount is off beyond the tolerance (``amount_mismatch``);
+- NOT purchases or stock adjustments.
 
 Assumptions, stated so a mismatch can be traced:
 
@@ -39,7 +49,9 @@ Assumptions, stated so a mismatch can be traced:
 - an exploded bundle's price is split over its components by component price × quantity;
 - PPN is the effective 11% of the mapping, once per document, half up (docs/POSTING.md §3);
 - PPh 22 is the store's rate on what the receipt pays less the PPN in it (PPN taken out at the
-  effective rate, half up), so the same for prices with or without PPN.
+  effective rate, half up), so the same for prices with or without PPN;
+- the estimated receipt of an order is posted before its return after settlement (it pays the whole
+  invoice), and the settlement files are imported after the whole scenario was played.
 """
 
 from __future__ import annotations
@@ -48,8 +60,10 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from omsync.config.mapping import CancellationRule, ConnectionMapping, SettlementMode, ShippingRule, StoreMapping
 from omsync.local.scenarios.facts import LineFacts, OrderFacts, Scenario
@@ -57,10 +71,12 @@ from omsync.local.scenarios.facts import LineFacts, OrderFacts, Scenario
 SALES_INVOICE = "sales_invoice"
 SALES_RETURN = "sales_return"
 SALES_RECEIPT = "sales_receipt"
+JOURNAL_VOUCHER = "journal_voucher"
 
 # Fee kinds as Ginee's paymentInfo reports them on an order, in the order a receipt lists them.
 _ORDER_FEE_KINDS = ("commission", "service", "payment", "order_processing", "affiliate", "shipping_difference")
 _PPH22 = "pph22"
+_JAKARTA = ZoneInfo("Asia/Jakarta")
 
 # Ginee statuses in the order an order passes through them; an order "reached" a status once its
 # timeline has the matching timestamp.
@@ -155,14 +171,23 @@ def expected_books(scenario: Scenario, mapping: ConnectionMapping, seed: Mapping
             continue
         lines = _invoice_lines(order, store, price_of)
         number = _invoice_number(store.number_prefix, order.external_order_sn)
-        owed = _book_invoice(books, accounts, store, order, lines, number, cost_of)
+        receivable = _book_invoice(books, accounts, store, order, lines, number, cost_of)
+        owed = receivable
+        returns = 0
         if cancelled:
             everything = {line.key: line.quantity_units for line in lines}
             owed -= _book_return(books, accounts, store, lines, everything, _suffixed(number, "-RC"), cost_of)
         elif any(line.returned_quantity for line in order.lines):
             returned = {line.key: line.returned_units for line in lines}
             owed -= _book_return(books, accounts, store, lines, returned, _suffixed(number, "-R1"), cost_of)
-        invoiced[order.order_id] = _Invoiced(number, owed)
+            returns = 1
+        late = Decimal(0)
+        late_number = ""
+        if order.late_return is not None and not cancelled:
+            late_number = _suffixed(number, f"-R{returns + 1}")
+            back = _late_units(order, lines)
+            late = _book_return(books, accounts, store, lines, back, late_number, cost_of)
+        invoiced[order.order_id] = _Invoiced(number, owed, receivable - owed, late, late_number)
 
     _book_settlements(books, accounts.receivable, scenario, mapping, invoiced)
     books.trial_balance = {acct: amount for acct, amount in sorted(books.trial_balance.items()) if amount != 0}
@@ -301,17 +326,49 @@ def _book_return(
 # --- settlements: the money the marketplace releases -----------------------------------------------
 
 
+def _late_units(order: OrderFacts, lines: list[_Line]) -> dict[str, int]:
+    """Invoice line key → units of the return after settlement (a bundle's components their share)."""
+    late = order.late_return
+    if late is None:
+        return {}
+    index = next(i for i, line in enumerate(order.lines) if line.item_id == late.item_id)
+    sold = order.lines[index].quantity
+    return {
+        line.key: line.quantity_units // sold * late.quantity
+        for line in lines
+        if line.key == f"{index}" or line.key.startswith(f"{index}.")
+    }
+
+
 @dataclass(frozen=True)
 class _Invoiced:
-    """An order's standing invoice and what is still owed on it after its return, if any."""
+    """An order's standing invoice: what it owes after the returns before completion, what those took off
+    it, and the Sales Return of the unit returned after settlement (its number and receivable)."""
 
     number: str
     outstanding: Decimal
+    returned: Decimal = Decimal(0)
+    late_returned: Decimal = Decimal(0)
+    late_number: str = ""
+
+    @property
+    def owed_now(self) -> Decimal:
+        """What the invoice still owes once every return is posted."""
+        return self.outstanding - self.late_returned
+
+
+@dataclass(frozen=True)
+class _Estimate:
+    """What an order's estimated receipt did: paid, received (cheque) and debited per account."""
+
+    payment: Decimal
+    cheque: Decimal
+    lines: dict[str, Decimal]
 
 
 @dataclass(frozen=True)
 class _StatementLine:
-    """One order's line in the settlement statement the demo imports for a file store."""
+    """One line of the settlement statement the demo imports: an order's settlement or a refund."""
 
     order: OrderFacts
     amount: Decimal
@@ -327,6 +384,15 @@ class _Held(Exception):
         self.cause = cause
 
 
+@dataclass
+class _Settled:
+    """What the settlements booked so far, per order id."""
+
+    estimates: dict[str, _Estimate] = field(default_factory=dict)
+    moved_out: dict[str, Decimal] = field(default_factory=dict)
+    """Refunds already taken out of the marketplace balance (§F)."""
+
+
 def _book_settlements(
     books: ExpectedBooks,
     receivable: str,
@@ -334,36 +400,78 @@ def _book_settlements(
     mapping: ConnectionMapping,
     invoiced: Mapping[str, _Invoiced],
 ) -> None:
-    payouts: dict[tuple[str, str], list[_StatementLine]] = {}
+    settled = _Settled()
+    imported = set(scenario.settlement_files)
+    payouts: dict[str, dict[str, list[tuple[date, _StatementLine]]]] = {}
     for order in scenario.orders:
         store = mapping.stores.get(order.shop_id)
         if store is None:
             continue
+        invoice = invoiced.get(order.order_id)
         if store.settlement is SettlementMode.ESTIMATE:
-            invoice = invoiced.get(order.order_id)
             if order.completed_at is None or order.cancelled_at is not None or invoice is None:
                 continue
             if invoice.outstanding > 0:
-                _book_estimate_receipt(books, receivable, store, order, invoice)
-        elif order.payout_id is not None:
-            payouts.setdefault((order.shop_id, order.payout_id), []).append(_statement_line(order))
-    for (shop_id, payout_id), lines in payouts.items():
+                settled.estimates[order.order_id] = _book_estimate_receipt(books, receivable, store, order, invoice)
+                if invoice.late_returned > 0 and store.accounts.receivable is None:
+                    books.hold("unmapped_account")  # the return after the receipt waits for the account
+                elif invoice.late_returned > 0:
+                    _book_refund_journal(books, store, invoice)
+                    settled.moved_out[order.order_id] = invoice.late_returned
+        if store.settlement is not SettlementMode.FILE and order.store_key not in imported:
+            continue
+        rows = payouts.setdefault(order.shop_id, {})
+        if order.payout_id is not None:
+            # Handmade facts may name a payout without its time; only Shopee's payouts depend on the date.
+            released = order.settled_at or order.completed_at or order.created_at
+            rows.setdefault(order.payout_id, []).append((_jakarta(released), _statement_line(order)))
+        late = order.late_return
+        if late is not None:
+            rows.setdefault(late.refund_payout_id, []).append((_jakarta(late.refund_paid_at), _refund_line(order)))
+    for shop_id, by_id in payouts.items():
         store = mapping.stores[shop_id]
-        try:
-            _book_payout(books, receivable, store, payout_id, lines, invoiced)
-        except _Held as held:
-            books.hold(held.cause)
+        for payout_id, lines in _payouts_as_read(store, by_id):
+            try:
+                _book_payout(books, receivable, store, payout_id, lines, invoiced, settled)
+            except _Held as held:
+                books.hold(held.cause)
+
+
+def _jakarta(moment: datetime) -> date:
+    return moment.astimezone(_JAKARTA).date()
+
+
+def _payouts_as_read(
+    store: StoreMapping, by_id: Mapping[str, list[tuple[date, _StatementLine]]]
+) -> list[tuple[str, list[_StatementLine]]]:
+    """The payouts as the import reads them from the statement, in date order: each payout is dated its
+    latest line; a Shopee income report names no payout, so there each date is one (``SHOPEE-YYYYMMDD``)."""
+    dated: dict[str, tuple[date, list[_StatementLine]]] = {}
+    for payout_id, rows in by_id.items():
+        paid_on = max(day for day, _ in rows)
+        key = f"SHOPEE-{paid_on:%Y%m%d}" if store.channel.upper().startswith("SHOPEE") else payout_id
+        dated.setdefault(key, (paid_on, []))[1].extend(line for _, line in rows)
+    return [(key, lines) for key, (_, lines) in sorted(dated.items(), key=lambda item: (item[1][0], item[0]))]
 
 
 def _statement_line(order: OrderFacts) -> _StatementLine:
     amount = sum((line.actual_price * line.kept_quantity for line in order.lines), Decimal(0)) - order.voucher_seller
-    net = order.released_amount if order.released_amount is not None else amount - order.total_fees
-    return _StatementLine(order, amount, dict(order.fees), net)
+    fees = dict(order.file_fees)
+    net = order.released_amount if order.released_amount is not None else amount - sum(fees.values(), Decimal(0))
+    return _StatementLine(order, amount, fees, net)
+
+
+def _refund_line(order: OrderFacts) -> _StatementLine:
+    late = order.late_return
+    if late is None:
+        raise ValueError(f"order {order.order_id} has no return after settlement")
+    fees = {kind: -amount for kind, amount in late.fees_back.items() if amount != 0}
+    return _StatementLine(order, -late.refund, fees, -late.refund - sum(fees.values(), Decimal(0)))
 
 
 def _book_estimate_receipt(
     books: ExpectedBooks, receivable: str, store: StoreMapping, order: OrderFacts, invoice: _Invoiced
-) -> None:
+) -> _Estimate:
     """Settlement rules §A: the order's own fees, estimated from what Ginee reports on it."""
     fees = {kind: order.fees[kind] for kind in _ORDER_FEE_KINDS if kind in order.fees}
     discounts = _fee_discounts(store, fees)
@@ -371,7 +479,17 @@ def _book_estimate_receipt(
         pph22 = _rupiah(store.tax.pph22_rate * _without_ppn(store, invoice.outstanding))
         if pph22 != 0:
             discounts.append((_required(store.accounts.pph22_prepaid, "pph22_prepaid"), pph22))
-    _book_receipt(books, receivable, store, _suffixed(invoice.number, "-P"), invoice.outstanding, discounts)
+    number = _suffixed(invoice.number, "-P")
+    cheque = _book_receipt(books, receivable, store, number, invoice.outstanding, discounts)
+    return _Estimate(invoice.outstanding, cheque, _by_account(discounts))
+
+
+def _book_refund_journal(books: ExpectedBooks, store: StoreMapping, invoice: _Invoiced) -> None:
+    """Settlement rules §F: the refund of a return after the receipt leaves the marketplace balance."""
+    refund = invoice.late_returned
+    books.post(_required(store.accounts.receivable, "receivable"), debit=refund)
+    books.post(store.accounts.marketplace_balance, credit=refund)
+    books.record(JOURNAL_VOUCHER, _suffixed(invoice.late_number, "-J"), refund)
 
 
 def _book_payout(
@@ -381,30 +499,82 @@ def _book_payout(
     payout_id: str,
     lines: list[_StatementLine],
     invoiced: Mapping[str, _Invoiced],
+    settled: _Settled,
 ) -> None:
-    """Settlement rules §B: one receipt paying every order of the payout, or a hold for the whole payout."""
+    """Settlement rules §B–§D: one receipt paying the orders not receipted yet and one journal voucher for
+    differences, refunds and money paid for goods returned since — or a hold for the whole payout."""
     for line in lines:
         if line.net != line.amount - sum((_rupiah(fee) for fee in line.fees.values()), Decimal(0)):
             raise _Held("payout_unbalanced")
+    tolerance = store.settlement_tolerance
     paid = Decimal(0)
     discounts: list[tuple[str, Decimal]] = []
+    journal: list[tuple[str, Decimal]] = []  # (account, signed debit), one entry per order and account
     for line in lines:
-        # Refunds (amount below zero) are a journal voucher (§D), which generated statements never need.
-        if line.amount <= 0:
-            continue
         invoice = invoiced.get(line.order.order_id)
         if invoice is None:
             raise _Held("unknown_order")
-        short = invoice.outstanding - line.amount
-        if abs(short) > store.settlement_tolerance:
+        fees = _fee_discounts(store, line.fees)
+        if line.amount < 0:  # §D
+            back = -line.amount - settled.moved_out.get(line.order.order_id, Decimal(0))
+            if back != 0:
+                journal.append((_receivable(store), back))
+            journal.extend(fees)
+            continue
+        estimate = settled.estimates.get(line.order.order_id)
+        short = (estimate.payment if estimate is not None else invoice.owed_now) - line.amount
+        excess = Decimal(0)
+        returned = invoice.returned + invoice.late_returned
+        if estimate is None and short < -tolerance and returned > 0:
+            excess = min(-short, returned)
+            short += excess
+        if abs(short) > tolerance:
             raise _Held("amount_mismatch")
-        paid += invoice.outstanding
-        discounts.extend(_fee_discounts(store, line.fees))
         if short != 0:
-            discounts.append((store.accounts.rounding, short))
-    if paid == 0:
+            fees.append((store.accounts.rounding, short))
+        if estimate is not None:  # §C
+            exact = _by_account(fees)
+            for account in sorted(set(exact) | set(estimate.lines)):
+                journal.append((account, exact.get(account, Decimal(0)) - estimate.lines.get(account, Decimal(0))))
+            continue
+        if excess != 0:
+            journal.append((_receivable(store), -excess))
+        if invoice.owed_now <= 0:
+            journal.extend(fees)  # nothing left to pay: the fees join the journal voucher
+            continue
+        paid += invoice.owed_now
+        discounts.extend(fees)
+    receipt_number = _invoice_number(store.number_prefix, payout_id)
+    if paid != 0:
+        _book_receipt(books, receivable, store, receipt_number, paid, discounts)
+    _book_payout_journal(books, store, _suffixed(receipt_number, "-J"), journal)
+
+
+def _book_payout_journal(
+    books: ExpectedBooks, store: StoreMapping, number: str, journal: list[tuple[str, Decimal]]
+) -> None:
+    """The payout's journal voucher: its lines, balanced on the marketplace balance; total = Σ debits."""
+    entries = [(account, amount) for account, amount in journal if amount != 0]
+    if not entries:
         return
-    _book_receipt(books, receivable, store, _invoice_number(store.number_prefix, payout_id), paid, discounts)
+    balance = -sum((amount for _, amount in entries), Decimal(0))
+    entries.append((store.accounts.marketplace_balance, balance))
+    for account, amount in entries:
+        books.post(account, debit=amount)
+    books.record(JOURNAL_VOUCHER, number, sum((amount for _, amount in entries if amount > 0), Decimal(0)))
+
+
+def _receivable(store: StoreMapping) -> str:
+    if store.accounts.receivable is None:
+        raise _Held("unmapped_account")
+    return store.accounts.receivable
+
+
+def _by_account(lines: list[tuple[str, Decimal]]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for account, amount in lines:
+        totals[account] += amount
+    return dict(totals)
 
 
 def _fee_discounts(store: StoreMapping, fees: Mapping[str, Decimal]) -> list[tuple[str, Decimal]]:
@@ -463,7 +633,7 @@ def _book_receipt(
     number: str,
     paid: Decimal,
     discounts: list[tuple[str, Decimal]],
-) -> None:
+) -> Decimal:
     """Dr Saldo the cheque, Dr each discount line (a negative one is a credit), Cr Piutang what is paid."""
     cheque = paid - sum((amount for _, amount in discounts), Decimal(0))
     books.post(store.accounts.marketplace_balance, debit=cheque)
@@ -471,6 +641,7 @@ def _book_receipt(
         books.post(account, debit=amount)
     books.post(receivable, credit=paid)
     books.record(SALES_RECEIPT, number, cheque)
+    return cheque
 
 
 def _invoice_number(prefix: str, order_number: str) -> str:
