@@ -462,3 +462,17 @@ def test_a_payout_for_an_order_returned_in_full_since_is_a_journal_only() -> Non
     assert plan.receipt is None and plan.journal is not None
     assert jv_of(plan.journal) == {"1-1201": rp(-160950), "6-2001": rp(9657), "1-1102": rp(151293)}
     assert plan.differences == {"SO-1": rp(151293)}
+
+
+def test_an_estimate_that_already_left_out_a_later_return_books_the_payouts_excess_on_the_customer() -> None:
+    refunding = store(accounts={**ACCOUNTS, "receivable": "1-1201"})
+    # The estimate was posted after the return: it paid 107,300 (160,950 − 53,650) less the fees.
+    estimate = ReceiptEntry(rp(107300), rp(95393), {"6-2001": rp(9657), "6-2004": rp(1250), "6-2003": rp(1000)})
+    plan = plan_payout(
+        payout(line("A1", "160950", commission="9657", order_processing="1250", payment="1000")),
+        refunding,
+        {"A1": known("SO-1", "TP-A1", "107300", returned=rp(53650), receipt_source=ESTIMATE_SOURCE, estimate=estimate)},
+    )
+    assert not plan.held and plan.receipt is None
+    assert plan.journal is not None
+    assert jv_of(plan.journal) == {"1-1201": rp(-53650), "1-1102": rp(53650)}

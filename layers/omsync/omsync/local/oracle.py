@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
@@ -128,8 +128,23 @@ class _Accounts:
     opening_equity: str
 
 
-def expected_books(scenario: Scenario, mapping: ConnectionMapping, seed: Mapping[str, Any]) -> ExpectedBooks:
-    """The documents and trial balance Accurate should hold after the scenario, opening balances included."""
+def expected_books(
+    scenario: Scenario,
+    mapping: ConnectionMapping,
+    seed: Mapping[str, Any],
+    statements: Collection[str] | None = None,
+) -> ExpectedBooks:
+    """The documents and trial balance Accurate should hold after the scenario, opening balances included.
+
+    ``statements``: the store keys whose settlement files were imported after the play; by default every
+    store that settles from files and every store the scenario lists under ``settlementFiles``.
+    """
+    if statements is None:
+        statements = {
+            facts.key
+            for facts in scenario.stores
+            if (store := mapping.stores.get(facts.shop_id)) is not None and store.settlement is SettlementMode.FILE
+        } | set(scenario.settlement_files)
     defaults = seed["defaults"]
     accounts = _Accounts(
         receivable=defaults["receivableAccountNo"],
@@ -189,7 +204,7 @@ def expected_books(scenario: Scenario, mapping: ConnectionMapping, seed: Mapping
             late = _book_return(books, accounts, store, lines, back, late_number, cost_of)
         invoiced[order.order_id] = _Invoiced(number, owed, receivable - owed, late, late_number)
 
-    _book_settlements(books, accounts.receivable, scenario, mapping, invoiced)
+    _book_settlements(books, accounts.receivable, scenario, mapping, invoiced, set(statements))
     books.trial_balance = {acct: amount for acct, amount in sorted(books.trial_balance.items()) if amount != 0}
     return books
 
@@ -399,9 +414,9 @@ def _book_settlements(
     scenario: Scenario,
     mapping: ConnectionMapping,
     invoiced: Mapping[str, _Invoiced],
+    imported: set[str],
 ) -> None:
     settled = _Settled()
-    imported = set(scenario.settlement_files)
     payouts: dict[str, dict[str, list[tuple[date, _StatementLine]]]] = {}
     for order in scenario.orders:
         store = mapping.stores.get(order.shop_id)
@@ -418,7 +433,7 @@ def _book_settlements(
                 elif invoice.late_returned > 0:
                     _book_refund_journal(books, store, invoice)
                     settled.moved_out[order.order_id] = invoice.late_returned
-        if store.settlement is not SettlementMode.FILE and order.store_key not in imported:
+        if order.store_key not in imported:
             continue
         rows = payouts.setdefault(order.shop_id, {})
         if order.payout_id is not None:

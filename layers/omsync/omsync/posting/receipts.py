@@ -358,9 +358,10 @@ def plan_payout(payout: Payout, store: StoreMapping, orders: Mapping[str, Settle
         owes = known.estimate.payment if known.estimate is not None else known.outstanding
         short = owes - known.shipping - line.amount
         excess = ZERO
-        if known.estimate is None and short < -store.settlement_tolerance and known.returned > ZERO:
-            # Paid for goods returned since (their Sales Return is already posted): the receipt pays what the
-            # invoice still owes and the rest waits on the customer's account for the refund row (rule D).
+        if short < -store.settlement_tolerance and known.returned > ZERO:
+            # Paid for goods returned since (their Sales Return is already posted, and the receipt — by this
+            # payout or the estimate — pays only what the invoice owes after it): the rest waits on the
+            # customer's account for the refund row (rule D).
             excess = min(-short, known.returned)
             short += excess
         if abs(short) > store.settlement_tolerance:
@@ -385,9 +386,6 @@ def plan_payout(payout: Payout, store: StoreMapping, orders: Mapping[str, Settle
                 )
             )
             continue
-        if known.receipt_source == ESTIMATE_SOURCE and known.estimate is not None:
-            _difference(line, known, known.estimate, postings, short, store, journal, plan)
-            continue
         if excess != ZERO:
             if store.accounts.receivable is None:
                 plan.problems.append(
@@ -401,6 +399,9 @@ def plan_payout(payout: Payout, store: StoreMapping, orders: Mapping[str, Settle
                 )
                 continue
             journal.append((store.accounts.receivable, -excess, f"returned {line.order_sn}", True))
+        if known.receipt_source == ESTIMATE_SOURCE and known.estimate is not None:
+            _difference(line, known, known.estimate, postings, short, store, journal, plan)
+            continue
         if known.shipping != ZERO and store.accounts.shipping_expense is not None:
             postings.append((store.accounts.shipping_expense, known.shipping, "shipping"))
         if short != ZERO:
