@@ -10,12 +10,14 @@ the Ledger in moto.
 from __future__ import annotations
 
 from dataclasses import replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import yaml
 from flow_world import (
     LAZADA,
     SHOPEE,
+    TOKOPEDIA,
     OpenWorld,
     dead_letters,
     documents,
@@ -45,6 +47,7 @@ SALDO_LAZADA = "1105"
 RECEIVABLE = "1201"
 COMMISSION = "6101"
 PPN_MASUKAN = "1401"
+PPH22_PREPAID = "1402"
 UNRULY = DeliveryOptions(duplicate_rate=1.0, reorder_window=3)
 
 
@@ -301,3 +304,49 @@ def test_a_return_after_the_estimated_receipt_takes_its_refund_out_of_the_balanc
     ]
     assert RECEIVABLE not in net_by_account(order_lines)
     assert dead_letters(world) == {}
+
+
+def test_pph22_withheld_by_the_marketplace_is_a_prepaid_tax_on_the_receipt(open_world: OpenWorld) -> None:
+    scenario = flow_scenario("flows-paths")
+    data = yaml.safe_load(mapping_yaml())
+    shopee = data["stores"][SHOPEE]
+    shopee["tax"]["pph22_withheld"] = True
+    shopee["accounts"]["pph22_prepaid"] = PPH22_PREPAID
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    world = open_world(scenario, text)
+    order = orders_of(scenario, "completed")[0]
+    receipt_no = invoice_number("SP-", order) + "-P"
+
+    # When a Shopee order completes while the store has PPh 22 withheld
+    play_through(world, order.order_id, "complete")
+
+    # Then its receipt books 0.5% of the revenue without PPN on PPh 22 dibayar dimuka, and the money
+    # received is that much less
+    journal = net_by_account(world.accurate.journal(receipt_no))
+    invoice = net_by_account(world.accurate.journal(invoice_number("SP-", order)))
+    revenue = -invoice["4101"]
+    withheld = (revenue * Decimal("0.005")).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    assert withheld > 0 and journal[PPH22_PREPAID] == withheld
+    assert journal[SALDO_SHOPEE] == kept_net(order) - order.total_fees - withheld
+    assert sum(journal.values()) == 0
+
+
+def test_a_tiktok_settlement_whose_fees_equal_the_estimates_posts_nothing_new(
+    open_world: OpenWorld, tmp_path: Path
+) -> None:
+    scenario = flow_scenario("flows-small")
+    world = open_world(scenario, mapping_yaml())
+    play_rest(world)
+    books = world.accurate.trial_balance()
+    text = write_statement(scenario, "tokopedia", "tiktok")
+    payouts = read_payouts(text, "tiktok")
+    assert payouts
+
+    # When Tokopedia's settlement (a store receipted by estimate) agrees with every estimate
+    status, output = import_file(world, tmp_path, "tiktok.csv", text, TOKOPEDIA)
+
+    # Then every payout is recorded as settled and the books do not move
+    assert status == 0, output
+    assert output.count("-> posted") == len(payouts), output
+    assert world.accurate.trial_balance() == books
+    assert not [n for n in documents(world, "journal_voucher") if n.startswith("TP-")]

@@ -103,7 +103,7 @@ def test_validate_reports_errors_with_their_line_and_exits_1(tmp_path: Path) -> 
     status, output = run("mapping", "validate", str(broken))
 
     assert status == 1
-    assert "line 28: stores.SH64AAV776CFF47E0001SHOPEE.accounts.commission: field required" in output
+    assert "line 24: stores.SH64AAV776CFF47E0001SHOPEE.accounts.commission: field required" in output
 
 
 def test_validate_accepts_the_example() -> None:
@@ -160,7 +160,7 @@ def test_apply_refuses_a_mapping_naming_an_account_accurate_lacks(
     status, output = run("mapping", "apply", str(wrong), "--connection", connection_id)
 
     assert status == 1
-    assert "line 34: stores.SH64AAV776CFF47E0001SHOPEE.accounts.affiliate: GL account 6199 is not in Accurate" in output
+    assert "line 30: stores.SH64AAV776CFF47E0001SHOPEE.accounts.affiliate: GL account 6199 is not in Accurate" in output
     assert MappingRepository().current(connection_id) is None
 
 

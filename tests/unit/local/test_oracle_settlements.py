@@ -126,9 +126,8 @@ def worked_example(**changes: Any) -> OrderFacts:
 
 
 def lazada_order(order_id: str, line: LineFacts, voucher: int, fees: dict[str, int], payout: str) -> OrderFacts:
-    """A completed Lazada order in a payout; the released amount is kept items less voucher less fees."""
-    amount = line.actual_price * line.kept_quantity - voucher
-    return replace(
+    """A completed Lazada order in a payout; the released amount is what the kept items settle less fees."""
+    order = replace(
         worked_example(),
         order_id=order_id,
         external_order_sn=order_id,
@@ -139,16 +138,16 @@ def lazada_order(order_id: str, line: LineFacts, voucher: int, fees: dict[str, i
         voucher_platform=Decimal(0),
         voucher_seller=Decimal(voucher),
         fees={kind: Decimal(fee) for kind, fee in fees.items()},
-        released_amount=amount - sum(fees.values()),
         payout_id=payout,
     )
+    return replace(order, released_amount=order.settled_amount - sum(fees.values()))
 
 
 def two_orders_in_one_payout(payout: str = "PO-1") -> tuple[OrderFacts, OrderFacts]:
     """Order A: 2 × 50,000, commission 5,000 and payment 1,000 — the file pays 100,000 less 6,000.
     Order B: 3 × 30,000 with a seller voucher of 3,000, one unit returned before completion: the return
-    gives back a third of the voucher (1,000), so the invoice still owes 58,000 while the file settles
-    57,000 (two units less the whole voucher), fees 2,850 and 1,250."""
+    gives back a third of the voucher (1,000) with the unit, so the invoice still owes 58,000 and the file
+    settles 58,000 (two units less the voucher they carry), fees 2,850 and 1,250."""
     a = lazada_order(
         "LZ-A",
         LineFacts("IT-A", "SKU-B", "fashion", 2, Decimal(50000), Decimal(0)),
@@ -273,17 +272,17 @@ class TestEstimateReceipts:
 
 
 class TestPayoutFileReceipts:
-    def test_one_receipt_pays_every_order_of_the_payout_with_the_voucher_share_to_rounding(self) -> None:
+    def test_one_receipt_pays_every_order_of_the_payout_with_their_fees(self) -> None:
         books = expected_books(scenario(*two_orders_in_one_payout()), lazada(), SEED)
 
         assert books.documents[SALES_INVOICE] == {"LZ-LZ-A": Decimal(100000), "LZ-LZ-B": Decimal(87000)}
         assert books.documents[SALES_RETURN] == {"LZ-LZ-B-R1": Decimal(29000)}
-        # Σ net: 94,000 + (57,000 − 4,100).
-        assert books.documents[SALES_RECEIPT] == {"LZ-PO-1": Decimal(146900)}
+        # Σ net: 94,000 + (58,000 − 4,100).
+        assert books.documents[SALES_RECEIPT] == {"LZ-PO-1": Decimal(147900)}
         tb = books.trial_balance
-        assert tb[SALDO_LAZADA] == Decimal(146900)
+        assert tb[SALDO_LAZADA] == Decimal(147900)
         assert (tb[KOMISI], tb[PEMBAYARAN], tb[PROSES_PESANAN]) == (Decimal(7850), Decimal(1000), Decimal(1250))
-        assert tb[PEMBULATAN] == Decimal(1000)  # owed 58,000, the file settles 57,000
+        assert PEMBULATAN not in tb  # the file settles exactly what the invoice owes
         assert PIUTANG not in tb
         assert books.on_hold == {}
         assert sum(tb.values()) == 0
@@ -293,7 +292,7 @@ class TestPayoutFileReceipts:
 
         books = expected_books(scenario(a, replace(b, payout_id="PO-2")), lazada(), SEED)
 
-        assert books.documents[SALES_RECEIPT] == {"LZ-PO-1": Decimal(94000), "LZ-PO-2": Decimal(52900)}
+        assert books.documents[SALES_RECEIPT] == {"LZ-PO-1": Decimal(94000), "LZ-PO-2": Decimal(53900)}
 
     def test_a_long_payout_id_is_fitted_to_thirty_characters(self) -> None:
         orders = two_orders_in_one_payout("PO-lazada-20260315-settlement-000123")
@@ -302,14 +301,6 @@ class TestPayoutFileReceipts:
 
         (number,) = books.documents[SALES_RECEIPT]
         assert len(number) == 30 and number.startswith("LZ-PO-lazada-20260315")
-
-    def test_a_difference_beyond_the_tolerance_holds_the_whole_payout(self) -> None:
-        books = expected_books(scenario(*two_orders_in_one_payout()), lazada(settlement_tolerance=500), SEED)
-
-        assert SALES_RECEIPT not in books.documents
-        assert books.on_hold == {"amount_mismatch": 1}
-        assert SALDO_LAZADA not in books.trial_balance
-        assert books.trial_balance[PIUTANG] == Decimal(100000 + 87000 - 29000)
 
     def test_an_order_without_an_invoice_holds_the_payout(self) -> None:
         a, b = two_orders_in_one_payout()

@@ -69,7 +69,7 @@ def test_a_demo_stores_statement_reads_back_to_every_settled_orders_amount_fees_
     for order in settled:
         read = lines[order.external_order_sn]
         kept = sum((line.actual_price * line.kept_quantity for line in order.lines), Decimal(0))
-        assert read.amount == kept - order.voucher_seller
+        assert read.amount == kept - order.voucher_seller + order.returned_voucher_share == order.settled_amount
         assert dict(read.fees) == {kind: value for kind, value in order.file_fees.items() if value}
         assert read.net == order.released_amount == read.computed_net
     assert all(p.amount == p.lines_total for p in payouts)

@@ -470,7 +470,7 @@ def _payouts_as_read(
 
 
 def _statement_line(order: OrderFacts) -> _StatementLine:
-    amount = sum((line.actual_price * line.kept_quantity for line in order.lines), Decimal(0)) - order.voucher_seller
+    amount = order.settled_amount
     fees = dict(order.file_fees)
     net = order.released_amount if order.released_amount is not None else amount - sum(fees.values(), Decimal(0))
     return _StatementLine(order, amount, fees, net)

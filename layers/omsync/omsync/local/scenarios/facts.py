@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from omsync.local.scenarios.fees import FeeRules
@@ -167,6 +167,25 @@ class OrderFacts:
     def seller_net(self) -> Decimal:
         """Item value after seller-funded discounts and voucher: the base of revenue (PPN-inclusive if so priced)."""
         return sum((line.actual_total for line in self.lines), ZERO) - self.voucher_seller
+
+    @property
+    def returned_voucher_share(self) -> Decimal:
+        """The seller voucher's share of the lines returned before settlement: refunded to the buyer with them.
+
+        The voucher is spread over the items by value (half up, once per order), as marketplaces pro-rate a
+        voucher when part of an order is refunded.
+        """
+        total = sum((line.actual_total for line in self.lines), ZERO)
+        returned = sum((line.actual_price * line.returned_quantity for line in self.lines), ZERO)
+        if not self.voucher_seller or not returned or not total:
+            return ZERO
+        return (self.voucher_seller * returned / total).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+
+    @property
+    def settled_amount(self) -> Decimal:
+        """What the marketplace settles for the items the buyer kept: their value less the voucher they carry."""
+        kept = sum((line.actual_price * line.kept_quantity for line in self.lines), ZERO)
+        return kept - self.voucher_seller + self.returned_voucher_share
 
     @property
     def buyer_shipping(self) -> Decimal:

@@ -530,7 +530,10 @@ def _timeline(
         else:
             first, *rest = facts.lines
             back = max(1, first.quantity // 2)
-            kept = [replace(first, returned_quantity=back, refund_amount=first.actual_price * back), *rest]
+            kept = [replace(first, returned_quantity=back), *rest]
+            # The buyer gets back what they paid for the units: their price less their share of the voucher.
+            share = replace(facts, lines=tuple(kept)).returned_voucher_share
+            kept[0] = replace(kept[0], refund_amount=first.actual_price * back - share)
         returned_lines = [line for line in kept if line.returned_quantity]
         fees = dict.fromkeys(FEE_KINDS, ZERO) if outcome == "returned_full" else fees_for(kept)
         refund = sum((line.refund_amount for line in returned_lines), ZERO)
@@ -560,8 +563,7 @@ def _timeline(
     final = done()
     settled_fees = adjust.settled_fees(final.fees) if adjust is not None else None
     charged = final.fees if settled_fees is None else settled_fees
-    kept_net = sum((line.actual_price * line.kept_quantity for line in final.lines), ZERO) - final.voucher_seller
-    released = kept_net - sum(charged.values(), ZERO)
+    released = final.settled_amount - sum(charged.values(), ZERO)
     payout = f"PO-{store.key}-{settled:%Y%m%d}"
     build.add(settled, "order", "settle", oid, {"releasedAmount": released, "payoutId": payout})
     late_return = _late_return(build, store, final, settled) if outcome == RETURNED_AFTER_SETTLEMENT else None

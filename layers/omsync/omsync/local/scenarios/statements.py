@@ -125,7 +125,7 @@ def _order(order: OrderFacts) -> _Order:
         items=items,
         fees={kind: value for kind, value in order.file_fees.items() if value != 0},
         net=order.released_amount,
-        voucher=order.voucher_seller,
+        voucher=order.voucher_seller - order.returned_voucher_share,
         platform_voucher=order.voucher_platform,
         coin=order.coin,
     )
