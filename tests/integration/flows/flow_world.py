@@ -186,9 +186,10 @@ def net_by_account(lines: Iterable[Mapping[str, Any]]) -> dict[str, Decimal]:
     return {account: amount for account, amount in net.items() if amount != 0}
 
 
-def oracle(scenario: Scenario, mapping_text: str) -> ExpectedBooks:
-    """The oracle's books for a scenario under a mapping."""
-    return expected_books(scenario, load_mapping(mapping_text).mapping, seed_company())
+def oracle(scenario: Scenario, mapping_text: str, statements: Iterable[str] = ()) -> ExpectedBooks:
+    """The oracle's books for a scenario under a mapping, with the settlement files of ``statements``
+    (store keys) imported after the play (none by default)."""
+    return expected_books(scenario, load_mapping(mapping_text).mapping, seed_company(), set(statements))
 
 
 def oracle_journal_of(scenario: Scenario, mapping_text: str, order: OrderFacts) -> dict[str, Decimal]:

@@ -126,7 +126,7 @@ def test_accurate_timing_out_after_commit_on_a_tenth_of_writes_leaves_no_duplica
     assert any(record.getMessage() == "bulk-save ambiguous, looking the numbers up" for record in caplog.records)
     # And every expected document exists once, with nothing missing and nothing extra
     expected = oracle(scenario, mapping_yaml())
-    for kind in ("sales_invoice", "sales_return"):
+    for kind in ("sales_invoice", "sales_return", "sales_receipt"):
         assert report.documents[kind] == len(expected.documents[kind]), (
             kind,
             report.comparison.report(),
