@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,43 +18,14 @@ from typing import Any
 import omsync.local.accurate
 from omsync.config.mapping import ConnectionMapping, load_mapping
 from omsync.local.oracle import JOURNAL_VOUCHER, SALES_INVOICE, SALES_RECEIPT, SALES_RETURN, expected_books
-from omsync.local.scenarios.facts import LateReturn, LineFacts, OrderFacts, ProductFacts, Scenario, StoreFacts
-from omsync.local.scenarios.fees import FeeRules
+from omsync.local.scenarios.facts import LateReturn, LineFacts, OrderFacts, Scenario
 from omsync.local.scenarios.generator import load_scenario
+from oracle_builders import KOMISI, PEMBAYARAN, PEMBULATAN, PROSES_PESANAN, T0, accounts, scenario, seed
+from oracle_builders import worked_example as base_example
 
-T0 = datetime(2026, 3, 15, 3, 0, tzinfo=UTC)
 PIUTANG, SALDO_TOKOPEDIA, SALDO_LAZADA = "1201", "1104", "1105"
-KOMISI, PEMBAYARAN, PROSES_PESANAN = "6101", "6103", "6104"
-PPN_MASUKAN, PPH22_DIMUKA, PEMBULATAN = "1401", "1402", "7101"
-SEED: dict[str, Any] = {
-    "defaults": {
-        "receivableAccountNo": PIUTANG,
-        "salesAccountNo": "4101",
-        "salesReturnAccountNo": "4102",
-        "inventoryAccountNo": "1301",
-        "cogsAccountNo": "5101",
-        "outputTaxAccountNo": "2201",
-        "openingEquityAccountNo": "3102",
-    },
-    "items": [
-        {"no": "SKU-B", "openingStock": [{"warehouseName": "Gudang Utama", "quantity": "20", "unitCost": "30000"}]}
-    ],
-}
-
-
-def accounts(saldo: str, **extra: str) -> dict[str, str]:
-    return {
-        "marketplace_balance": saldo,
-        "commission": KOMISI,
-        "service": "6102",
-        "payment": PEMBAYARAN,
-        "order_processing": PROSES_PESANAN,
-        "affiliate": "6105",
-        "shipping_difference": "6106",
-        "other": "6107",
-        "rounding": PEMBULATAN,
-        **extra,
-    }
+PPN_MASUKAN, PPH22_DIMUKA = "1401", "1402"
+SEED = seed(20)
 
 
 def tokopedia(**overrides: Any) -> ConnectionMapping:
@@ -90,39 +61,9 @@ def lazada(**overrides: Any) -> ConnectionMapping:
 
 
 def worked_example(**changes: Any) -> OrderFacts:
-    """DESIGN §1: 3 × B at 55,500, seller discount 5,550, platform voucher 10,000; completed, three fees."""
-    facts = OrderFacts(
-        order_id="SO-1",
-        external_order_sn="INV/1001",
-        store_key="tokopedia",
-        shop_id="SH-TOKO",
-        channel="TOKOPEDIA_ID",
-        warehouse_id="WW-1",
-        outcome="completed",
-        final_status="COMPLETED",
-        created_at=T0,
-        lines=(LineFacts("IT-1", "SKU-B", "fashion", 3, Decimal(55500), Decimal(1850)),),
-        is_cod=False,
-        payment_method="VA",
-        affiliate=False,
-        voucher_seller=Decimal(0),
-        voucher_platform=Decimal(10000),
-        coin=Decimal(0),
-        shipping_fee=Decimal(9000),
-        shipping_subsidy=Decimal(0),
-        seller_shipping=Decimal(0),
-        fees={
-            "commission": Decimal(9657),
-            "service": Decimal(0),
-            "payment": Decimal(1000),
-            "order_processing": Decimal(1250),
-        },
-        paid_at=T0,
-        shipped_at=T0,
-        delivered_at=T0,
-        completed_at=T0,
-    )
-    return replace(facts, **changes)
+    """DESIGN §1's order, completed (so estimate stores receipt it)."""
+    completed = base_example(shipped_at=T0, delivered_at=T0, completed_at=T0)
+    return replace(completed, **changes)
 
 
 def lazada_order(order_id: str, line: LineFacts, voucher: int, fees: dict[str, int], payout: str) -> OrderFacts:
@@ -163,26 +104,6 @@ def two_orders_in_one_payout(payout: str = "PO-1") -> tuple[OrderFacts, OrderFac
         payout,
     )
     return a, replace(b, returned_at=T0)
-
-
-def scenario(*orders: OrderFacts) -> Scenario:
-    return Scenario(
-        name="handmade",
-        seed=1,
-        description="",
-        start=T0,
-        warehouses=(),
-        stores=(
-            StoreFacts("tokopedia", "SH-TOKO", "Toko", "TOKOPEDIA_ID", "ext", "WW-1", True, True, FeeRules()),
-            StoreFacts("lazada", "SH-LZ", "Toko", "LAZADA_ID", "ext-lz", "WW-1", False, False, FeeRules()),
-        ),
-        products=(ProductFacts("MP-B", "SKU-B", "Celana", "fashion", Decimal(55500), Decimal(30000)),),
-        orders=orders,
-        inbounds=(),
-        adjustments=(),
-        product_changes=(),
-        events=(),
-    )
 
 
 class TestEstimateReceipts:

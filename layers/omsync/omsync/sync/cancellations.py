@@ -23,7 +23,7 @@ from omsync.accurate.errors import AccurateError, NotFound, Transient
 from omsync.config.mapping import CancellationRule, SettlementMode, StoreMapping
 from omsync.errors import OnHold, PermanentError
 from omsync.ginee.models import Order
-from omsync.ledger.orders import PostedDocument, SyncRecord
+from omsync.ledger.orders import SyncRecord
 from omsync.observability import logger
 from omsync.posting.amounts import document_amounts
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID, CancellationAction, plan_cancellation
@@ -38,15 +38,12 @@ from omsync.posting.returns import (
     sales_return_number,
 )
 from omsync.sync.context import ConnectionContext
-from omsync.sync.documents import post_exactly_once
 from omsync.sync.orders import (
-    CLOSED_PERIOD_MARKER,
     Outcome,
     Result,
-    closed_period_hold,
     hold_orders,
-    missing_master_hold,
     post_invoices,
+    post_single,
 )
 
 
@@ -212,20 +209,7 @@ def _post_returns(
 
 
 def _post_return(ctx: ConnectionContext, order_id: str, return_id: str, document: SalesReturn, owner: str) -> None:
-    result = post_exactly_once(ctx.accurate, [document])
-    number = document.number or ""
-    saved: PostedDocument | None = result.saved.get(number)
-    if saved is not None:
-        ctx.ledger.record_return(order_id, return_id, saved, owner)
-        return
-    if number in result.missing_master:
-        raise missing_master_hold(result.missing_master[number])
-    if number in result.refused:
-        refusal = result.refused[number]
-        if CLOSED_PERIOD_MARKER in str(refusal).lower():
-            raise closed_period_hold(refusal, f"sales return {number}")
-        raise refusal
-    raise Transient(f"sales return {number}: Accurate's answer stayed ambiguous")
+    ctx.ledger.record_return(order_id, return_id, post_single(ctx, document, "sales return"), owner)
 
 
 def _replan_return(
@@ -264,13 +248,5 @@ def _move_refund(
         store,
         order.external_order_sn or order.order_id,
     )
-    result = post_exactly_once(ctx.accurate, [journal])
-    saved = result.saved.get(number)
-    if saved is None:
-        if number in result.refused:
-            refusal = result.refused[number]
-            if CLOSED_PERIOD_MARKER in str(refusal).lower():
-                raise closed_period_hold(refusal, f"journal voucher {number}")
-            raise refusal
-        raise Transient(f"journal voucher {number}: Accurate's answer stayed ambiguous")
+    post_single(ctx, journal, "journal voucher")
     ctx.ledger.record_refunds({order.order_id: (number, refund)}, owner)

@@ -25,13 +25,13 @@ from decimal import Decimal
 from enum import StrEnum
 
 from omsync import queues
-from omsync.accurate.documents import Item, SalesInvoice
-from omsync.accurate.errors import AccurateError, MasterNotFound
+from omsync.accurate.documents import AccurateDocument, Item, SalesInvoice
+from omsync.accurate.errors import AccurateError, MasterNotFound, Transient
 from omsync.config.mapping import SettlementMode
 from omsync.config.settings import WorkQueue
 from omsync.errors import OnHold, PermanentError
 from omsync.ginee.models import Order, OrderStatus
-from omsync.ledger.orders import SyncRecord
+from omsync.ledger.orders import PostedDocument, SyncRecord
 from omsync.observability import logger
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID
 from omsync.posting.invoice import plan_sales_invoice
@@ -102,6 +102,25 @@ def missing_master_hold(error: MasterNotFound) -> OnHold:
         f"{error.kind} {error.key} is not in Accurate",
         f"Create {error.kind} {error.key} in Accurate or correct the mapping, then apply it.",
     )
+
+
+def post_single(ctx: ConnectionContext, document: AccurateDocument, what: str) -> PostedDocument:
+    """Post one document exactly once; a refusal the seller must fix raises `OnHold`, others raise as they are.
+
+    ``what`` names the document in messages ("sales return", "journal voucher"…).
+    """
+    number = document.key or ""
+    result = post_exactly_once(ctx.accurate, [document])
+    if number in result.saved:
+        return result.saved[number]
+    if number in result.missing_master:
+        raise missing_master_hold(result.missing_master[number])
+    if number in result.refused:
+        refusal = result.refused[number]
+        if CLOSED_PERIOD_MARKER in str(refusal).lower():
+            raise closed_period_hold(refusal, f"{what} {number}")
+        raise refusal
+    raise Transient(f"{what} {number}: Accurate's answer stayed ambiguous")
 
 
 def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str) -> dict[str, Outcome]:

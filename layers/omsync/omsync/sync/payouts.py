@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from omsync.accurate.documents import AccurateDocument
-from omsync.accurate.errors import Transient
+from omsync.accurate.errors import AccurateError, Transient
 from omsync.config.mapping import StoreMapping
 from omsync.errors import OnHold
 from omsync.ledger.orders import PostedDocument, ReceiptRecord
@@ -37,8 +37,7 @@ from omsync.posting.receipts import (
     plan_payout,
 )
 from omsync.sync.context import ConnectionContext
-from omsync.sync.documents import post_exactly_once
-from omsync.sync.orders import missing_master_hold
+from omsync.sync.orders import post_single
 
 
 @dataclass
@@ -176,17 +175,13 @@ def _post(ctx: ConnectionContext, ledger: PayoutLedger, payout: Payout, plan: Pa
 
 
 def _post_one(ctx: ConnectionContext, document: AccurateDocument, payout: Payout) -> PostedDocument:
-    number = document.key or ""
-    outcome = post_exactly_once(ctx.accurate, [document])
-    if number in outcome.saved:
-        return outcome.saved[number]
-    if number in outcome.missing_master:
-        raise missing_master_hold(outcome.missing_master[number])
-    if number in outcome.refused:
-        refusal = outcome.refused[number]
+    try:
+        return post_single(ctx, document, "document")
+    except (OnHold, Transient):
+        raise
+    except AccurateError as refusal:
         raise OnHold(
             "payout_refused",
-            f"Accurate refuses {number} of payout {payout.payout_id}: {refusal}",
-            "fix what Accurate names (e.g. open the period), then import the file again",
-        )
-    raise Transient(f"{number}: Accurate's answer stayed ambiguous; import the file again")
+            f"Accurate refuses {document.key} of payout {payout.payout_id}: {refusal}",
+            "fix what Accurate names, then import the file again",
+        ) from refusal

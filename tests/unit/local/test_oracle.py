@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,26 +10,12 @@ from typing import Any
 import omsync.local.accurate
 from omsync.config.mapping import ConnectionMapping, load_mapping
 from omsync.local.oracle import SALES_INVOICE, SALES_RETURN, compare, expected_books
-from omsync.local.scenarios.facts import LineFacts, OrderFacts, ProductFacts, Scenario, StoreFacts
-from omsync.local.scenarios.fees import FeeRules
+from omsync.local.scenarios.facts import LineFacts
 from omsync.local.scenarios.generator import load_scenario
-from posting_builders import ACCOUNTS
+from oracle_builders import T0, accounts, scenario, seed, worked_example
 
-T0 = datetime(2026, 3, 15, 3, 0, tzinfo=UTC)
-SEED: dict[str, Any] = {
-    "defaults": {
-        "receivableAccountNo": "1201",
-        "salesAccountNo": "4101",
-        "salesReturnAccountNo": "4102",
-        "inventoryAccountNo": "1301",
-        "cogsAccountNo": "5101",
-        "outputTaxAccountNo": "2201",
-        "openingEquityAccountNo": "3102",
-    },
-    "items": [
-        {"no": "SKU-B", "openingStock": [{"warehouseName": "Gudang Utama", "quantity": "10", "unitCost": "30000"}]}
-    ],
-}
+SEED = seed(10)
+ACCOUNTS = accounts("1104")
 OPENING = Decimal(300000)
 
 
@@ -47,51 +31,6 @@ def mapping(**store_overrides: Any) -> ConnectionMapping:
     }
     store.update(store_overrides)
     return ConnectionMapping.model_validate({"stores": {"SH-TOKO": store}})
-
-
-def worked_example(**changes: Any) -> OrderFacts:
-    """DESIGN §1: 3 × B at 55,500, seller discount 5,550 (1,850 a unit), platform voucher 10,000."""
-    facts = OrderFacts(
-        order_id="SO-1",
-        external_order_sn="INV/1001",
-        store_key="tokopedia",
-        shop_id="SH-TOKO",
-        channel="TOKOPEDIA_ID",
-        warehouse_id="WW-1",
-        outcome="completed",
-        final_status="COMPLETED",
-        created_at=T0,
-        lines=(LineFacts("IT-1", "SKU-B", "fashion", 3, Decimal(55500), Decimal(1850)),),
-        is_cod=False,
-        payment_method="VA",
-        affiliate=False,
-        voucher_seller=Decimal(0),
-        voucher_platform=Decimal(10000),
-        coin=Decimal(0),
-        shipping_fee=Decimal(9000),
-        shipping_subsidy=Decimal(0),
-        seller_shipping=Decimal(0),
-        fees={"commission": Decimal(9657), "order_processing": Decimal(1250), "payment": Decimal(1000)},
-        paid_at=T0,
-    )
-    return replace(facts, **changes)
-
-
-def scenario(*orders: OrderFacts) -> Scenario:
-    return Scenario(
-        name="handmade",
-        seed=1,
-        description="",
-        start=T0,
-        warehouses=(),
-        stores=(StoreFacts("tokopedia", "SH-TOKO", "Toko", "TOKOPEDIA_ID", "ext", "WW-1", True, True, FeeRules()),),
-        products=(ProductFacts("MP-B", "SKU-B", "Celana", "fashion", Decimal(55500), Decimal(30000)),),
-        orders=orders,
-        inbounds=(),
-        adjustments=(),
-        product_changes=(),
-        events=(),
-    )
 
 
 class TestTheWorkedExample:
