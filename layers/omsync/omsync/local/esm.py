@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from omsync.local.aws import AwsTarget, LocalResources
 from omsync.local.lambdas import FunctionRunner, FunctionSpec
 
@@ -211,11 +213,17 @@ class EsmEmulator:
         failed = self._invoke(mapping, event, [m["MessageId"] for m in messages])
         for message in messages:  # receive order, so retries keep the original order
             if message["MessageId"] in failed:
-                sqs.change_message_visibility(
-                    QueueUrl=mapping.queue_url,
-                    ReceiptHandle=message["ReceiptHandle"],
-                    VisibilityTimeout=self.retry_delay_seconds,
-                )
+                try:
+                    sqs.change_message_visibility(
+                        QueueUrl=mapping.queue_url,
+                        ReceiptHandle=message["ReceiptHandle"],
+                        VisibilityTimeout=self.retry_delay_seconds,
+                    )
+                except ClientError as error:
+                    # The batch outlived the visibility timeout and the message is already visible again
+                    # (as with Lambda's own poller); the deletes of the others still go ahead.
+                    if error.response["Error"]["Code"] != "ReceiptHandleIsInvalid":
+                        raise
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
             sqs.delete_message_batch(
