@@ -154,7 +154,8 @@ def render(demo: ScenarioDemo) -> str:
             for payout in payouts:
                 documents = ", ".join(payout["documents"]) or "-"
                 out.append(
-                    f"  {store:<24} {payout['payout_id']:<28} {payout['orders']:>3} orders "
+                    f"  {store:<24} {payout['payout_id']:<28} {payout['orders']:>3} "
+                    f"{'order ' if payout['orders'] == 1 else 'orders'} "
                     f"{_money(Decimal(payout['amount'])):>14}  {payout['status']} ({documents})"
                 )
                 out.extend(f"      {problem}" for problem in payout["problems"])
