@@ -138,6 +138,14 @@ def _last_update(order: Mapping[str, Any]) -> datetime:
     return parse_time(order.get("lastUpdateAt") or order["createAt"])
 
 
+def envelopes_of(world: LocalWorld, order_id: str) -> list[dict[str, object]]:
+    """Every webhook Ginee has emitted for one order so far."""
+    assert world.sender is not None
+    return [
+        e for e in world.sender.emitted if isinstance(e["payload"], dict) and e["payload"].get("orderId") == order_id
+    ]
+
+
 def redeliver(world: LocalWorld, envelopes: Iterable[dict[str, Any]], *, times: int = 1, seed: int = 7) -> None:
     """Send envelopes again (same ids), ``times`` more copies each, in a seeded shuffled order."""
     assert world.sender is not None

@@ -19,6 +19,7 @@ from flow_world import (
     apply_mapping,
     dead_letters,
     documents,
+    envelopes_of,
     flow_scenario,
     invoice_number,
     mapping_yaml,
@@ -36,21 +37,12 @@ from omsync.accurate.documents import SalesInvoice
 from omsync.ledger.orders import OrderLedger
 from omsync.local.ginee.webhooks import DeliveryOptions
 from omsync.local.scenarios import LineFacts
-from omsync.local.world import LocalWorld
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID
 
 RECEIVABLE = "1201"  # Piutang Usaha in the seed company
 
 UNRULY = DeliveryOptions(duplicate_rate=1.0, reorder_window=3)
 """Every webhook twice, shuffled in runs of three."""
-
-
-def envelopes_of(world: LocalWorld, order_id: str) -> list[dict[str, object]]:
-    """Every webhook Ginee has emitted for one order so far."""
-    assert world.sender is not None
-    return [
-        e for e in world.sender.emitted if isinstance(e["payload"], dict) and e["payload"].get("orderId") == order_id
-    ]
 
 
 def units_by_sku(line: LineFacts, quantity: int) -> dict[str, int]:

@@ -21,6 +21,7 @@ from flow_world import (
     OpenWorld,
     dead_letters,
     documents,
+    envelopes_of,
     flow_scenario,
     invoice_number,
     mapping_yaml,
@@ -61,6 +62,14 @@ def import_file(world: LocalWorld, folder: Path, name: str, text: str, shop_id: 
     return omsync("settlement", "import", str(path), "--store", shop_id, "--connection", world.connection_id, *extra)
 
 
+def played_with_lazada_statement(open_world: OpenWorld) -> tuple[LocalWorld, str]:
+    """flows-small played through the stack, and the statement Lazada exports for its payouts."""
+    scenario = flow_scenario("flows-small")
+    world = open_world(scenario, mapping_yaml())
+    play_rest(world)
+    return world, write_statement(scenario, "lazada", "lazada")
+
+
 def kept_net(order: OrderFacts) -> Decimal:
     return sum((line.actual_price * line.kept_quantity for line in order.lines), Decimal(0)) - order.voucher_seller
 
@@ -76,13 +85,7 @@ def test_a_completed_order_gets_one_estimated_receipt_whatever_the_delivery(open
 
     # When it completes (every webhook twice, shuffled) and all its webhooks are replayed
     play_through(world, order.order_id, "complete")
-    assert world.sender is not None
-    replay = [
-        e
-        for e in world.sender.emitted
-        if isinstance(e["payload"], dict) and e["payload"].get("orderId") == order.order_id
-    ]
-    redeliver(world, replay, times=2)
+    redeliver(world, envelopes_of(world, order.order_id), times=2)
 
     # Then one receipt pays the invoice into Saldo Shopee, with the fees of Ginee's paymentInfo
     receipts = documents(world, "sales_receipt")
@@ -108,12 +111,9 @@ def test_a_completed_order_gets_one_estimated_receipt_whatever_the_delivery(open
 def test_a_lazada_statement_posts_one_receipt_per_payout_and_a_second_import_changes_nothing(
     open_world: OpenWorld, tmp_path: Path
 ) -> None:
-    scenario = flow_scenario("flows-small")
-    world = open_world(scenario, mapping_yaml())
-    play_rest(world)
+    world, text = played_with_lazada_statement(open_world)
     # Lazada settles from files: nothing is receipted by estimate
     assert not [n for n in documents(world, "sales_receipt") if n.startswith("LZ-")]
-    text = write_statement(scenario, "lazada", "lazada")
     payouts = read_payouts(text, "lazada")
     assert payouts
 
@@ -142,10 +142,8 @@ def test_a_lazada_statement_posts_one_receipt_per_payout_and_a_second_import_cha
 def test_a_payout_that_does_not_add_up_is_held_with_its_difference_then_posted_once_corrected(
     open_world: OpenWorld, tmp_path: Path
 ) -> None:
-    scenario = flow_scenario("flows-small")
-    world = open_world(scenario, mapping_yaml())
-    play_rest(world)
-    good = read_payouts(write_statement(scenario, "lazada", "lazada"), "lazada")[0]
+    world, statement = played_with_lazada_statement(open_world)
+    good = read_payouts(statement, "lazada")[0]
     short = replace(good, amount=good.amount - 500)
 
     # When a statement whose payout row is 500 short of its lines is imported
@@ -169,10 +167,8 @@ def test_a_payout_that_does_not_add_up_is_held_with_its_difference_then_posted_o
 def test_an_unknown_order_and_an_unmapped_fee_hold_the_payout_and_a_dry_run_posts_nothing(
     open_world: OpenWorld, tmp_path: Path
 ) -> None:
-    scenario = flow_scenario("flows-small")
-    world = open_world(scenario, mapping_yaml())
-    play_rest(world)
-    good = read_payouts(write_statement(scenario, "lazada", "lazada"), "lazada")[0]
+    world, statement = played_with_lazada_statement(open_world)
+    good = read_payouts(statement, "lazada")[0]
     stranger = PayoutLine("LZ-NOT-AN-ORDER", Decimal(10000), {}, Decimal(10000))
     odd_fee = replace(
         good.lines[0], fees={**good.lines[0].fees, "mystery_fee": Decimal(100)}, net=good.lines[0].net - 100
@@ -238,10 +234,8 @@ def test_estimate_then_exact_posts_only_the_difference_never_a_second_receipt(
 def test_a_refund_line_after_the_payout_moves_money_back_against_the_receivable(
     open_world: OpenWorld, tmp_path: Path
 ) -> None:
-    scenario = flow_scenario("flows-small")
-    world = open_world(scenario, mapping_yaml())
-    play_rest(world)
-    first = read_payouts(write_statement(scenario, "lazada", "lazada"), "lazada")[0]
+    world, statement = played_with_lazada_statement(open_world)
+    first = read_payouts(statement, "lazada")[0]
     status, output = import_file(world, tmp_path, "first.csv", write_payouts([first], "lazada"), LAZADA)
     assert status == 0, output
     refunded = first.lines[0]
@@ -279,13 +273,7 @@ def test_a_return_after_the_estimated_receipt_takes_its_refund_out_of_the_balanc
         order.order_id, "return", lines=[{"itemId": line.item_id, "quantity": 1}], returnId="RT-LATE-1"
     )
     settle(world)
-    assert world.sender is not None
-    replay = [
-        e
-        for e in world.sender.emitted
-        if isinstance(e["payload"], dict) and e["payload"].get("orderId") == order.order_id
-    ]
-    redeliver(world, replay[-3:], times=2)
+    redeliver(world, envelopes_of(world, order.order_id)[-3:], times=2)
 
     # Then one Sales Return, and one journal voucher moving its refund out of Saldo Shopee
     returns = [n for n in documents(world, "sales_return") if n.startswith(invoice)]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from omsync.config.mapping import ConnectionMapping
 from omsync.local.scenarios.facts import LineFacts, OrderFacts, ProductFacts, Scenario, StoreFacts
 from omsync.local.scenarios.fees import FeeRules
 
@@ -99,3 +100,18 @@ def scenario(*orders: OrderFacts) -> Scenario:
         product_changes=(),
         events=(),
     )
+
+
+def tokopedia(**overrides: Any) -> ConnectionMapping:
+    """A PKP Tokopedia store, PPN-inclusive prices, estimate settlement (the DESIGN §1 store)."""
+    store: dict[str, Any] = {
+        "name": "Toko Tokopedia",
+        "channel": "TOKOPEDIA_ID",
+        "customer_no": "C-TOKOPEDIA",
+        "number_prefix": "TP-",
+        "tax": {"pkp": True, "prices_include_ppn": True, "tax_name": "PPN"},
+        "accounts": accounts("1104"),
+        "warehouses": {"WW-1": "Gudang Utama"},
+    }
+    store.update(overrides)
+    return ConnectionMapping.model_validate({"stores": {"SH-TOKO": store}})

@@ -5,32 +5,17 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import omsync.local.accurate
-from omsync.config.mapping import ConnectionMapping, load_mapping
+from omsync.config.mapping import load_mapping
 from omsync.local.oracle import SALES_INVOICE, SALES_RETURN, compare, expected_books
 from omsync.local.scenarios.facts import LineFacts
 from omsync.local.scenarios.generator import load_scenario
-from oracle_builders import T0, accounts, scenario, seed, worked_example
+from oracle_builders import T0, scenario, seed, worked_example
+from oracle_builders import tokopedia as mapping
 
 SEED = seed(10)
-ACCOUNTS = accounts("1104")
 OPENING = Decimal(300000)
-
-
-def mapping(**store_overrides: Any) -> ConnectionMapping:
-    store: dict[str, Any] = {
-        "name": "Toko Tokopedia",
-        "channel": "TOKOPEDIA_ID",
-        "customer_no": "C-TOKOPEDIA",
-        "number_prefix": "TP-",
-        "tax": {"pkp": True, "prices_include_ppn": True, "tax_name": "PPN"},
-        "accounts": ACCOUNTS,
-        "warehouses": {"WW-1": "Gudang Utama"},
-    }
-    store.update(store_overrides)
-    return ConnectionMapping.model_validate({"stores": {"SH-TOKO": store}})
 
 
 class TestTheWorkedExample:

@@ -20,27 +20,12 @@ from omsync.config.mapping import ConnectionMapping, load_mapping
 from omsync.local.oracle import JOURNAL_VOUCHER, SALES_INVOICE, SALES_RECEIPT, SALES_RETURN, expected_books
 from omsync.local.scenarios.facts import LateReturn, LineFacts, OrderFacts, Scenario
 from omsync.local.scenarios.generator import load_scenario
-from oracle_builders import KOMISI, PEMBAYARAN, PEMBULATAN, PROSES_PESANAN, T0, accounts, scenario, seed
+from oracle_builders import KOMISI, PEMBAYARAN, PEMBULATAN, PROSES_PESANAN, T0, accounts, scenario, seed, tokopedia
 from oracle_builders import worked_example as base_example
 
 PIUTANG, SALDO_TOKOPEDIA, SALDO_LAZADA = "1201", "1104", "1105"
 PPN_MASUKAN, PPH22_DIMUKA = "1401", "1402"
 SEED = seed(20)
-
-
-def tokopedia(**overrides: Any) -> ConnectionMapping:
-    """A PKP Tokopedia store, PPN-inclusive prices, estimate settlement (the DESIGN §1 store)."""
-    store: dict[str, Any] = {
-        "name": "Toko Tokopedia",
-        "channel": "TOKOPEDIA_ID",
-        "customer_no": "C-TOKOPEDIA",
-        "number_prefix": "TP-",
-        "tax": {"pkp": True, "prices_include_ppn": True, "tax_name": "PPN"},
-        "accounts": accounts(SALDO_TOKOPEDIA),
-        "warehouses": {"WW-1": "Gudang Utama"},
-    }
-    store.update(overrides)
-    return ConnectionMapping.model_validate({"stores": {"SH-TOKO": store}})
 
 
 def lazada(**overrides: Any) -> ConnectionMapping:

@@ -10,9 +10,11 @@ import pytest
 from omsync.accurate.documents import JournalVoucher, SalesReceipt
 from omsync.errors import OnHold
 from omsync.ginee.models import Order
+from omsync.money import ZERO
 from omsync.payouts.model import Payout, PayoutLine
 from omsync.posting.receipts import (
     ESTIMATE_SOURCE,
+    Owed,
     ReceiptEntry,
     SettledOrder,
     estimate_receipt_number,
@@ -184,8 +186,10 @@ def payout(*lines: PayoutLine, amount: str | None = None, payout_id: str = "STMT
     return Payout(payout_id, PAYOUT_DAY, total, tuple(lines), "tiktok")
 
 
-def known(order_id: str, invoice: str, outstanding: str, **extra: Any) -> SettledOrder:
-    return SettledOrder(order_id, invoice, Decimal(outstanding), **extra)
+def known(
+    order_id: str, invoice: str, outstanding: str, shipping: Decimal = ZERO, returned: Decimal = ZERO, **extra: Any
+) -> SettledOrder:
+    return SettledOrder(order_id, Owed(invoice, Decimal(outstanding), ZERO, shipping, returned), **extra)
 
 
 def test_one_receipt_pays_every_invoice_of_the_payout_with_per_invoice_fees() -> None:

@@ -13,12 +13,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omsync.config.mapping import ConnectionMapping
 from omsync.local.ginee.webhooks import DeliveryOptions
 from omsync.local.scenarios import load_scenario
 from omsync.local.world import LocalWorld, WorldReport
+
+if TYPE_CHECKING:
+    from omsync.sync.payouts import PayoutResult
 
 JOURNAL_COLUMNS = ("kind", "number", "transDate", "accountNo", "accountName", "debit", "credit")
 
@@ -99,13 +102,13 @@ def run_scenario_demo(
     )
 
 
-def _payout_summary(result: Any) -> dict[str, Any]:
+def _payout_summary(result: PayoutResult) -> dict[str, Any]:
     return {
         "payout_id": result.payout_id,
         "orders": result.orders,
         "amount": str(result.amount),
         "status": result.status,
-        "documents": [number for number in (result.receipt, result.journal) if number],
+        "documents": result.documents,
         "problems": [f"{p.cause}: {p.message}" for p in result.problems],
     }
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omsync.accurate.errors import AccurateError
 from omsync.errors import OnHold, RetryableError
@@ -20,6 +19,9 @@ from omsync.ledger.connections import ConnectionRepository
 from omsync.ops.connections import CommandError, reporting_errors, require_environment
 from omsync.payouts.files import FORMATS, detect_format, read_payouts
 from omsync.payouts.model import SettlementFileError
+
+if TYPE_CHECKING:
+    from omsync.sync.payouts import PayoutResult
 
 HELD_EXIT = 2
 
@@ -54,7 +56,7 @@ def import_file(args: argparse.Namespace) -> int:
     else:
         print(f"{args.file}: {fmt} format, {len(payouts)} payout(s) for store {args.store}")
         for result in results:
-            documents = ", ".join(n for n in (result.receipt, result.journal) if n) or "-"
+            documents = ", ".join(result.documents) or "-"
             print(f"  {result.payout_id}: {result.orders} orders, {result.amount:,} -> {result.status} ({documents})")
             for problem in result.problems:
                 where = f"line {problem.row}: " if problem.row else ""
@@ -62,10 +64,10 @@ def import_file(args: argparse.Namespace) -> int:
     return HELD_EXIT if any(r.status == "held" for r in results) else 0
 
 
-def _as_json(result: Any) -> dict[str, Any]:
+def _as_json(result: PayoutResult) -> dict[str, Any]:
     return {
         "payout_id": result.payout_id,
-        "amount": str(result.amount) if isinstance(result.amount, Decimal) else result.amount,
+        "amount": str(result.amount),
         "orders": result.orders,
         "status": result.status,
         "receipt": result.receipt,

@@ -250,12 +250,8 @@ class SettledOrder:
     """What omsync knows of one payout line's order: its invoice, what it owes, and what was booked before."""
 
     order_id: str
-    invoice_no: str
-    outstanding: Decimal
-    shipping: Decimal = ZERO
-    """Buyer-paid shipping inside ``outstanding`` (rule ``revenue_and_expense``): the courier's, not the seller's."""
-    returned: Decimal = ZERO
-    """Receivable the order's Sales Returns already took off the invoice (``outstanding`` is after them)."""
+    due: Owed
+    """What its invoice owes now, after every Sales Return."""
     receipt_source: str | None = None
     """``estimate``, the payout id that receipted it, or None when no receipt was posted yet."""
     estimate: ReceiptEntry | None = None
@@ -355,21 +351,21 @@ def plan_payout(payout: Payout, store: StoreMapping, orders: Mapping[str, Settle
         if line.is_refund:
             _refund(line, known, store, postings, journal, plan)
             continue
-        owes = known.estimate.payment if known.estimate is not None else known.outstanding
-        short = owes - known.shipping - line.amount
+        owes = known.estimate.payment if known.estimate is not None else known.due.outstanding
+        short = owes - known.due.shipping - line.amount
         excess = ZERO
-        if short < -store.settlement_tolerance and known.returned > ZERO:
+        if short < -store.settlement_tolerance and known.due.returned > ZERO:
             # Paid for goods returned since (their Sales Return is already posted, and the receipt — by this
             # payout or the estimate — pays only what the invoice owes after it): the rest waits on the
             # customer's account for the refund row (rule D).
-            excess = min(-short, known.returned)
+            excess = min(-short, known.due.returned)
             short += excess
         if abs(short) > store.settlement_tolerance:
             plan.problems.append(
                 PayoutProblem(
                     "amount_mismatch",
                     f"order {line.order_sn}: the payout settles {line.amount:,}, its invoice owes "
-                    f"{known.outstanding:,} (difference {short:,}, tolerance {store.settlement_tolerance:,})",
+                    f"{known.due.outstanding:,} (difference {short:,}, tolerance {store.settlement_tolerance:,})",
                     line.source_row,
                     line.order_sn,
                 )
@@ -402,21 +398,22 @@ def plan_payout(payout: Payout, store: StoreMapping, orders: Mapping[str, Settle
         if known.receipt_source == ESTIMATE_SOURCE and known.estimate is not None:
             _difference(line, known, known.estimate, postings, short, store, journal, plan)
             continue
-        if known.shipping != ZERO and store.accounts.shipping_expense is not None:
-            postings.append((store.accounts.shipping_expense, known.shipping, "shipping"))
+        postings += shipping_posting(known.due, store)
         if short != ZERO:
             postings.append((store.accounts.rounding, short, "selisih"))
-        if known.outstanding <= ZERO:
+        if known.due.outstanding <= ZERO:
             # Returned in full before the file came: nothing left to pay, so its fees join the journal.
             journal.extend((account, amount, f"{note} {line.order_sn}", False) for account, amount, note in postings)
             plan.differences[known.order_id] = line.net
             continue
         discounts = _discounts(postings, line.order_sn)
         paid.append(
-            ReceiptInvoice(invoice_no=known.invoice_no, payment_amount=known.outstanding, detail_discount=discounts)
+            ReceiptInvoice(
+                invoice_no=known.due.invoice_no, payment_amount=known.due.outstanding, detail_discount=discounts
+            )
         )
         cheque += line.net - excess
-        plan.receipted[known.order_id] = ReceiptEntry(known.outstanding, line.net - excess, _by_account(postings))
+        plan.receipted[known.order_id] = ReceiptEntry(known.due.outstanding, line.net - excess, _by_account(postings))
     if plan.held:
         plan.receipted.clear()
         return plan
@@ -473,9 +470,7 @@ def _difference(
     plan: PayoutPlan,
 ) -> None:
     """Rule C: only what the exact fees and amount change against the estimate, account by account."""
-    exact = _by_account(postings)
-    if known.shipping != ZERO and store.accounts.shipping_expense is not None:
-        exact[store.accounts.shipping_expense] = exact.get(store.accounts.shipping_expense, ZERO) + known.shipping
+    exact = _by_account([*postings, *shipping_posting(known.due, store)])
     if short != ZERO:
         exact[store.accounts.rounding] = exact.get(store.accounts.rounding, ZERO) + short
     for account in sorted(set(exact) | set(estimate.lines)):

@@ -193,15 +193,15 @@ def _post_returns(
     }
     for sales_return in planned:
         _post_return(ctx, order.order_id, return_ids[sales_return.number or ""], sales_return, owner)
-    # Returns after the receipt move their refund out of the balance; one whose attempt died before doing
-    # so is found here again (posted, its refund not yet moved).
-    for position, ret in enumerate(ordered_returns(order), start=1):
-        number = sales_return_number(posted.invoice_number, position)
-        returned = next((r for r in planned if r.number == number), None)
-        if returned is None and record is not None and ret.return_id in record.returns:
-            returned = _replan_return(order, store, posted.invoice_number, number, prices)
-        if returned is not None:
-            _move_refund(ctx, order, store, record, ret.return_id, returned, owner)
+    if _moves_refunds(store, record):
+        # Returns after the receipt move their refund out of the balance; one posted by an attempt that died
+        # before doing so is found here again. Every return is planned once, as it was posted.
+        posted_now = {r.number for r in planned}
+        everything = plan_sales_returns(order, store, PostedDocuments(invoice_number=posted.invoice_number), prices)
+        for sales_return in everything:
+            return_id = return_ids[sales_return.number or ""]
+            if sales_return.number in posted_now or (record is not None and return_id in record.returns):
+                _move_refund(ctx, order, store, record, return_id, sales_return, owner)
     ctx.ledger.release([order.order_id], owner)
     if not planned:
         return Outcome(Result.ALREADY_DONE, "every return is posted")
@@ -212,12 +212,12 @@ def _post_return(ctx: ConnectionContext, order_id: str, return_id: str, document
     ctx.ledger.record_return(order_id, return_id, post_single(ctx, document, "sales return"), owner)
 
 
-def _replan_return(
-    order: Order, store: StoreMapping, invoice_no: str, number: str, prices: dict[str, Decimal]
-) -> SalesReturn | None:
-    """The Sales Return ``number`` as it was planned (to know its amount once it is posted)."""
-    everything = plan_sales_returns(order, store, PostedDocuments(invoice_number=invoice_no), prices)
-    return next((r for r in everything if r.number == number), None)
+def _moves_refunds(store: StoreMapping, record: SyncRecord | None) -> bool:
+    """Refunds leave the marketplace balance by journal voucher: an estimate store's order already receipted.
+
+    Stores that settle from files get this from the payout file's refund line instead (`omsync.sync.payouts`).
+    """
+    return record is not None and record.receipt is not None and store.settlement is SettlementMode.ESTIMATE
 
 
 def _move_refund(
@@ -229,11 +229,8 @@ def _move_refund(
     sales_return: SalesReturn,
     owner: str,
 ) -> None:
-    """After an estimated receipt the refund also leaves the marketplace balance: a journal voucher, once.
-
-    Stores that settle from files get this from the payout file's refund line instead (`omsync.sync.payouts`).
-    """
-    if record is None or record.receipt is None or store.settlement is not SettlementMode.ESTIMATE:
+    """After an estimated receipt the refund also leaves the marketplace balance: a journal voucher, once."""
+    if record is None or record.receipt is None or not _moves_refunds(store, record):
         return
     if return_id in record.receipt.returns:
         return  # the receipt already paid only what was left after this return

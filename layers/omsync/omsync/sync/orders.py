@@ -18,11 +18,12 @@ connection this re-reads the Ledger and Ginee, decides per order, and converges 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 
 from omsync import queues
 from omsync.accurate.documents import AccurateDocument, Item, SalesInvoice
@@ -142,28 +143,17 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
     for order_id in invoiced:
         outcomes[order_id] = _after_sale(ctx, orders[order_id], records[order_id])
     to_fetch = [oid for oid in to_fetch if oid not in outcomes]
-    plans: dict[str, SalesInvoice] = {}
-    holds: dict[str, OnHold] = {}
     prices = ctx.component_prices() if _has_bundles(orders.values()) else {}
-    for order_id in to_fetch:
-        order = orders.get(order_id)
-        if order is None:
-            # Ginee does not know it: a forged or mistyped notification. Nothing to converge.
-            outcomes[order_id] = Outcome(Result.UNKNOWN_ORDER)
-            continue
-        decision = _decide(ctx, order, prices)
-        if isinstance(decision, SalesInvoice):
-            plans[order_id] = decision
-        elif isinstance(decision, OnHold):
-            holds[order_id] = decision
-        else:
-            outcomes[order_id] = decision
-
-    hold_orders(ctx, holds, owner, outcomes)
-    leased = ctx.ledger.lease({oid: plan.number for oid, plan in plans.items()}, owner)
-    for order_id in set(plans) - leased:
-        outcomes[order_id] = Outcome(Result.RETRY, "another worker holds this order")
-    plans = {oid: plan for oid, plan in plans.items() if oid in leased}
+    plans = decide_and_lease(
+        ctx,
+        to_fetch,
+        orders,
+        lambda order: _decide(ctx, order, prices),
+        SalesInvoice,
+        lambda plan: plan.number,
+        owner,
+        outcomes,
+    )
     post_invoices(ctx, plans, owner, outcomes)
     for order_id in plans:
         # An order invoiced late (released from a hold, a PAID webhook that came last) may have been
@@ -175,6 +165,43 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
         if _owes_estimate(ctx, orders[order_id]):
             _forward(ctx, orders[order_id], WorkQueue.SETTLEMENTS)
     return outcomes
+
+
+Plan = TypeVar("Plan")
+
+
+def decide_and_lease(
+    ctx: ConnectionContext,
+    order_ids: Sequence[str],
+    orders: Mapping[str, Order],
+    decide: Callable[[Order], Plan | OnHold | Outcome],
+    plan_type: type[Plan],
+    number_of: Callable[[Plan], str | None],
+    owner: str,
+    outcomes: dict[str, Outcome],
+) -> dict[str, Plan]:
+    """Decide each re-fetched order (a document to post, a hold, or an outcome), park the holds, and take the
+    lease of every order with a document (its number as intent); returns the leased orders' documents."""
+    plans: dict[str, Plan] = {}
+    holds: dict[str, OnHold] = {}
+    for order_id in order_ids:
+        order = orders.get(order_id)
+        if order is None:
+            # Ginee does not know it: a forged or mistyped notification. Nothing to converge.
+            outcomes[order_id] = Outcome(Result.UNKNOWN_ORDER)
+            continue
+        decision = decide(order)
+        if isinstance(decision, plan_type):
+            plans[order_id] = decision
+        elif isinstance(decision, OnHold):
+            holds[order_id] = decision
+        elif isinstance(decision, Outcome):
+            outcomes[order_id] = decision
+    hold_orders(ctx, holds, owner, outcomes)
+    leased = ctx.ledger.lease({oid: number_of(plan) for oid, plan in plans.items()}, owner)
+    for order_id in set(plans) - leased:
+        outcomes[order_id] = Outcome(Result.RETRY, "another worker holds this order")
+    return {oid: plan for oid, plan in plans.items() if oid in leased}
 
 
 def _after_sale(ctx: ConnectionContext, order: Order, record: SyncRecord) -> Outcome:

@@ -53,6 +53,11 @@ class PayoutResult:
     journal: str | None = None
     problems: list[PayoutProblem] = field(default_factory=list)
 
+    @property
+    def documents(self) -> list[str]:
+        """The numbers of its receipt and journal voucher (those it has)."""
+        return [number for number in (self.receipt, self.journal) if number]
+
 
 def import_payouts(
     ctx: ConnectionContext, shop_id: str, payouts: Sequence[Payout], *, dry_run: bool = False
@@ -120,10 +125,7 @@ def _settled_orders(
         due = owed(order, store, prices)
         settled[sn] = SettledOrder(
             order_id=order_id,
-            invoice_no=record.invoice.number,
-            outstanding=due.outstanding,
-            shipping=due.shipping,
-            returned=due.returned,
+            due=due,
             receipt_source=receipt.source if receipt is not None else None,
             estimate=estimate,
             exact_payout=record.exact_payout,

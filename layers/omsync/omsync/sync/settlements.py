@@ -27,6 +27,7 @@ from omsync.sync.orders import (
     Outcome,
     Result,
     closed_period_hold,
+    decide_and_lease,
     hold_orders,
     missing_master_hold,
 )
@@ -50,25 +51,17 @@ def converge_settlements(ctx: ConnectionContext, order_ids: Sequence[str], owner
         return outcomes
     orders = {order.order_id: order for order in ctx.ginee.batch_get(to_fetch)}
     prices = ctx.component_prices() if any(i.bundle_skus for o in orders.values() for i in o.items) else {}
-    plans: dict[str, PlannedReceipt] = {}
-    holds: dict[str, OnHold] = {}
-    for order_id in to_fetch:
-        order = orders.get(order_id)
-        if order is None:
-            outcomes[order_id] = Outcome(Result.UNKNOWN_ORDER)
-            continue
-        decision = _decide(ctx, order, records[order_id], prices)
-        if isinstance(decision, PlannedReceipt):
-            plans[order_id] = decision
-        elif isinstance(decision, OnHold):
-            holds[order_id] = decision
-        else:
-            outcomes[order_id] = decision
-    hold_orders(ctx, holds, owner, outcomes)
-    leased = ctx.ledger.lease({oid: plan.receipt.number for oid, plan in plans.items()}, owner)
-    for order_id in set(plans) - leased:
-        outcomes[order_id] = Outcome(Result.RETRY, "another worker holds this order")
-    _post_receipts(ctx, {oid: plan for oid, plan in plans.items() if oid in leased}, owner, outcomes)
+    plans = decide_and_lease(
+        ctx,
+        to_fetch,
+        orders,
+        lambda order: _decide(ctx, order, records[order.order_id], prices),
+        PlannedReceipt,
+        lambda plan: plan.receipt.number,
+        owner,
+        outcomes,
+    )
+    _post_receipts(ctx, plans, owner, outcomes)
     return outcomes
 
 
