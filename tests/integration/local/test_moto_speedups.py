@@ -283,3 +283,33 @@ def test_a_cancelled_transaction_leaves_every_item_as_it_was(dynamodb: tuple[Any
     assert owner_of(dynamodb, "order-0") is None
     assert owner_of(dynamodb, "order-1") == "-"
     assert owner_of(dynamodb, "order-2") == "worker-a"
+
+
+def test_a_query_on_the_table_key_reads_only_its_partition_in_key_order(dynamodb: tuple[Any, str]) -> None:
+    client, table = dynamodb
+    for partition in ("A", "B", "C"):
+        for number in (3, 1, 2, 10):
+            client.put_item(
+                TableName=table, Item={"pk": {"S": partition}, "sk": {"S": f"V#{number:03d}"}, "n": {"N": str(number)}}
+            )
+    client.put_item(TableName=table, Item={"pk": {"S": "B"}, "sk": {"S": "OTHER"}})
+
+    def sort_keys(**query: Any) -> list[str]:
+        answer = client.query(TableName=table, ConsistentRead=True, **query)
+        return [item["sk"]["S"] for item in answer["Items"]]
+
+    assert sort_keys(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "B"}}) == [
+        "OTHER",
+        "V#001",
+        "V#002",
+        "V#003",
+        "V#010",
+    ]
+    newest = sort_keys(
+        KeyConditionExpression="pk = :p AND begins_with(sk, :v)",
+        ExpressionAttributeValues={":p": {"S": "B"}, ":v": {"S": "V#"}},
+        ScanIndexForward=False,
+        Limit=2,
+    )
+    assert newest == ["V#010", "V#003"]
+    assert sort_keys(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "Z"}}) == []

@@ -80,6 +80,7 @@ def test_a_changed_mapping_gets_the_next_version_and_history_keeps_both(ledger: 
     assert [(v.version, v.mapping) for v in history] == [(1, first.mapping), (2, changed.mapping)]
     assert history[1].source_yaml == changed_text
     assert repository.current("toko-rapi") == (2, changed.mapping)
+    assert repository.current_version("toko-rapi") == 2
 
 
 def test_two_writers_cannot_create_the_same_version(ledger: LocalResources) -> None:
@@ -94,6 +95,7 @@ def test_versions_of_one_connection_are_not_another_ones(ledger: LocalResources)
     MappingRepository().apply("toko-a", load_mapping(example()).mapping, example())
 
     assert MappingRepository().current("toko-b") is None
+    assert MappingRepository().current_version("toko-b") == 0
 
 
 def test_validate_reports_errors_with_their_line_and_exits_1(tmp_path: Path) -> None:

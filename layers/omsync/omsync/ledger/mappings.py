@@ -117,6 +117,22 @@ class MappingRepository:
         return Applied(version, digest, created=True)
 
     @staticmethod
+    def current_version(connection_id: str) -> int:
+        """The latest version number, 0 before the first apply (one Query that reads only the sort key)."""
+        items = (
+            ledger_table()
+            .query(
+                KeyConditionExpression=Key("pk").eq(f"CONN#{connection_id}") & Key("sk").begins_with(MAPPING_SK_PREFIX),
+                ScanIndexForward=False,
+                Limit=1,
+                ConsistentRead=True,
+                ProjectionExpression="sk",
+            )
+            .get("Items", [])
+        )
+        return version_from_sort_key(str(items[0]["sk"])) if items else 0
+
+    @staticmethod
     def _latest(connection_id: str) -> MappingVersion | None:
         items = (
             ledger_table()

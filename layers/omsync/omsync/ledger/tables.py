@@ -33,10 +33,17 @@ def dynamodb_client() -> DynamoDBClient:
 
 def ledger_table() -> Table:
     """The Ledger single table (name from LEDGER_TABLE)."""
-    return dynamodb().Table(settings().ledger_table)
+    return _table(settings().ledger_table)
+
+
+@functools.cache
+def _table(name: str) -> Table:
+    # Building a Table resource loads its model and creates a class: far too slow to do per request.
+    return dynamodb().Table(name)
 
 
 def reset() -> None:
     """Drop cached handles (the next call builds them from the current environment)."""
     dynamodb.cache_clear()
     dynamodb_client.cache_clear()
+    _table.cache_clear()

@@ -89,20 +89,25 @@ _contexts_lock = threading.Lock()
 def context_for(connection_id: str) -> ConnectionContext:
     """The context of a connection, built on first use and kept while its mapping version stands.
 
-    Each call reads the connection record and the current mapping version (two small reads), so a
-    mapping applied a second ago is used by the next batch.
+    Each call reads the connection record and the current mapping version number (two small reads), so
+    a mapping applied a second ago is used by the next batch; the mapping itself is read only when its
+    version changed.
     """
     connection = ConnectionRepository().get(connection_id)
     if connection is None:
         raise PermanentError(f"connection {connection_id} does not exist")
     if connection.status is not ConnectionStatus.ACTIVE:
         raise PermanentError(f"connection {connection_id} is {connection.status}")
-    current = MappingRepository().current(connection_id)
-    version, mapping = current if current is not None else (0, None)
+    repository = MappingRepository()
+    version = repository.current_version(connection_id)
     with _contexts_lock:
         cached = _contexts.get(connection_id)
         if cached is not None and cached.mapping_version == version:
             return cached
+    stored = repository.get(connection_id, version) if version else None
+    mapping = stored.mapping if stored is not None else None
+    with _contexts_lock:
+        cached = _contexts.get(connection_id)
         if cached is not None:
             fresh = ConnectionContext(connection_id, mapping, version, cached.ginee, cached.accurate, cached.ledger)
         else:

@@ -1,0 +1,374 @@
+"""DynamoDB's simple update and condition expressions in moto without re-parsing them on every call.
+
+moto tokenizes and parses every UpdateExpression and ConditionExpression on every call, deep-copies the
+parsed tree, and walks it several times to resolve names and values: about 5 ms per conditional update,
+which made the Ledger's 100-item transactions the largest cost of a local flash-sale drain.
+
+This module compiles an expression once per text into a small recipe and, per call, builds moto's own
+condition operators (``OpEqual``, ``OpOr``, ``FuncAttrExists``…) from it, or applies the update's
+assignments to the item directly. It handles only this subset, which is all the Ledger and the
+governor use:
+
+- updates: ``SET a = :v, #b = :w`` and ``REMOVE c, #d`` clauses (plain top-level attribute names);
+- conditions: ``attribute_exists(a)``, ``attribute_not_exists(a)`` and ``a <op> :v`` / ``:v <op> a``
+  (``= <> < <= > >=``) joined by ``AND`` / ``OR`` with the usual precedence, without parentheses.
+
+Anything else — functions, arithmetic, nested paths, ``NOT``, parentheses, an unknown placeholder, an
+attribute named twice, a key attribute assigned, an index key assigned an empty value, a table with a stream, the legacy
+``Expected``/``AttributeUpdates`` parameters — goes to moto's own code unchanged, so moto raises the
+same validation errors it always did. The result for the subset is the same as moto's, which
+``tests/integration/local/test_moto_expressions.py`` checks item by item against moto's own path.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+_NAME = r"(?:#?[A-Za-z_][A-Za-z0-9_]*)"
+_PLACEHOLDER = r":[A-Za-z0-9_]+"
+_SET_ITEM = re.compile(rf"^\s*({_NAME})\s*=\s*({_PLACEHOLDER})\s*$")
+_REMOVE_ITEM = re.compile(rf"^\s*({_NAME})\s*$")
+_CLAUSE = re.compile(r"\b(SET|REMOVE)\b", re.IGNORECASE)
+_COMPARISON = re.compile(rf"^\s*({_NAME}|{_PLACEHOLDER})\s*(<>|<=|>=|=|<|>)\s*({_NAME}|{_PLACEHOLDER})\s*$")
+_FUNCTION = re.compile(rf"^\s*(attribute_exists|attribute_not_exists)\s*\(\s*({_NAME})\s*\)\s*$")
+_CONNECTIVE = re.compile(r"\s+(AND|OR)\s+", re.IGNORECASE)
+_RESERVED_OPERAND = re.compile(r"^(AND|OR|NOT|BETWEEN|IN|SET|REMOVE|ADD|DELETE)$", re.IGNORECASE)
+
+
+class Switch:
+    """Whether the compiled path is used (the differential test turns it off to get moto's own answers)."""
+
+    enabled = True
+
+
+@dataclass(frozen=True)
+class UpdateRecipe:
+    """A compiled ``SET``/``REMOVE`` update: (name token, placeholder) pairs and name tokens to drop."""
+
+    assignments: tuple[tuple[str, str], ...]
+    removals: tuple[str, ...]
+
+
+Term = tuple[str, str, str]
+"""("exists" | "not_exists", name token, "") or (operator, left token, right token)."""
+
+
+@dataclass(frozen=True)
+class ConditionRecipe:
+    """A compiled condition: OR of ANDs of terms (AND binds tighter, as in DynamoDB)."""
+
+    disjuncts: tuple[tuple[Term, ...], ...]
+
+
+@functools.lru_cache(maxsize=512)
+def compile_update(expression: str) -> UpdateRecipe | None:
+    """The recipe of a ``SET``/``REMOVE`` update, or None when it is outside the subset."""
+    parts = _CLAUSE.split(expression)
+    if parts[0].strip():
+        return None
+    assignments: list[tuple[str, str]] = []
+    removals: list[str] = []
+    seen_clauses: set[str] = set()
+    for keyword, body in zip(parts[1::2], parts[2::2], strict=True):
+        keyword = keyword.upper()
+        if keyword in seen_clauses or not body.strip():
+            return None
+        seen_clauses.add(keyword)
+        for piece in body.split(","):
+            if keyword == "SET":
+                matched = _SET_ITEM.match(piece)
+                if matched is None or _RESERVED_OPERAND.match(matched.group(1)):
+                    return None
+                assignments.append((matched.group(1), matched.group(2)))
+            else:
+                matched = _REMOVE_ITEM.match(piece)
+                if matched is None or _RESERVED_OPERAND.match(matched.group(1)):
+                    return None
+                removals.append(matched.group(1))
+    return UpdateRecipe(tuple(assignments), tuple(removals))
+
+
+@functools.lru_cache(maxsize=512)
+def compile_condition(expression: str) -> ConditionRecipe | None:
+    """The recipe of a condition, or None when it is outside the subset."""
+    if "(" in expression.replace("attribute_exists(", "").replace("attribute_not_exists(", ""):
+        return None
+    pieces = _CONNECTIVE.split(expression)
+    disjuncts: list[tuple[Term, ...]] = []
+    current: list[Term] = []
+    for index, piece in enumerate(pieces):
+        if index % 2 == 1:
+            if piece.upper() == "OR":
+                disjuncts.append(tuple(current))
+                current = []
+            continue
+        term = _term(piece)
+        if term is None:
+            return None
+        current.append(term)
+    disjuncts.append(tuple(current))
+    return ConditionRecipe(tuple(disjuncts))
+
+
+def _term(text: str) -> Term | None:
+    function = _FUNCTION.match(text)
+    if function is not None:
+        kind = "exists" if function.group(1) == "attribute_exists" else "not_exists"
+        return (kind, function.group(2), "")
+    comparison = _COMPARISON.match(text)
+    if comparison is None:
+        return None
+    left, operator, right = comparison.groups()
+    if _RESERVED_OPERAND.match(left) or _RESERVED_OPERAND.match(right):
+        return None
+    return (operator, left, right)
+
+
+def _resolve_name(token: str, names: dict[str, str] | None) -> str | None:
+    if token.startswith("#"):
+        return (names or {}).get(token)
+    return token
+
+
+class _Unsupported(Exception):
+    """The call falls outside the subset (an unknown placeholder or name): moto's own code decides."""
+
+
+def build_condition(recipe: ConditionRecipe, names: dict[str, str] | None, values: dict[str, Any] | None) -> Any:
+    """moto's own operator tree for a compiled condition; raises `_Unsupported` for unknown tokens."""
+    from moto.dynamodb import comparisons as c
+
+    operators = {
+        "=": c.OpEqual,
+        "<>": c.OpNotEqual,
+        "<": c.OpLessThan,
+        "<=": c.OpLessThanOrEqual,
+        ">": c.OpGreaterThan,
+        ">=": c.OpGreaterThanOrEqual,
+    }
+
+    def operand(token: str) -> Any:
+        if token.startswith(":"):
+            if values is None or token not in values:
+                raise _Unsupported(token)
+            return c.AttributeValue(values[token])
+        name = _resolve_name(token, names)
+        if name is None:
+            raise _Unsupported(token)
+        return c.AttributePath([name])
+
+    def term(t: Term) -> Any:
+        kind, left, right = t
+        if kind == "exists":
+            return c.FuncAttrExists(operand(left))
+        if kind == "not_exists":
+            return c.FuncAttrNotExists(operand(left))
+        return operators[kind](operand(left), operand(right))
+
+    tree: Any = None
+    for conjunction in recipe.disjuncts:
+        node: Any = None
+        for t in conjunction:
+            node = term(t) if node is None else c.OpAnd(node, term(t))
+        tree = node if tree is None else c.OpOr(tree, node)
+    return tree
+
+
+class _CompiledParser:
+    """Stands in for moto's ``ConditionExpressionParser`` where the request layer only validates."""
+
+    def __init__(self, original: Any, recipe: ConditionRecipe, expression: str, names: Any, values: Any) -> None:
+        self._original = original
+        self._recipe = recipe
+        self._arguments = (expression, names, values)
+        tokens = [token for term in _terms(recipe) for token in term[1:] if token]
+        self.expr_attr_names_found = [token for token in tokens if token.startswith("#")]
+        self.expr_attr_values_found = [token for token in tokens if token.startswith(":")]
+
+    def parse(self) -> Any:
+        try:
+            return build_condition(self._recipe, self._arguments[1], self._arguments[2])
+        except _Unsupported:
+            parser = self._original(*self._arguments)
+            parsed = parser.parse()
+            self.expr_attr_names_found = parser.expr_attr_names_found
+            self.expr_attr_values_found = parser.expr_attr_values_found
+            return parsed
+
+
+def _terms(recipe: ConditionRecipe) -> list[Term]:
+    return [term for conjunction in recipe.disjuncts for term in conjunction]
+
+
+def install(models: Any) -> None:
+    """Route moto's DynamoDB condition and update evaluation through the compiled recipes.
+
+    Also parses each UpdateExpression text once: moto's parsed tree is only read (the request layer
+    looks for names in it) or deep-copied before use (the validator), so one tree can serve every call.
+    """
+    import importlib
+
+    responses: Any = importlib.import_module("moto.dynamodb.responses")
+    UpdateExpressionParser: Any = importlib.import_module("moto.dynamodb.parsing.expressions").UpdateExpressionParser  # noqa: N806
+
+    original_parser = responses.create_condition_expression_parser
+    original_make = UpdateExpressionParser.make.__func__
+
+    @functools.lru_cache(maxsize=512)
+    def cached_make(expression: str) -> Any:
+        return original_make(UpdateExpressionParser, expression)
+
+    def make(cls: Any, expression: str) -> Any:
+        if Switch.enabled and cls is UpdateExpressionParser:
+            return cached_make(expression)
+        return original_make(cls, expression)
+
+    def create_condition_expression_parser(expr: str | None, names: Any, values: Any) -> Any:
+        recipe = compile_condition(expr) if expr and Switch.enabled else None
+        if recipe is None:
+            return original_parser(expr, names, values)
+        return _CompiledParser(original_parser, recipe, expr or "", names, values)
+
+    UpdateExpressionParser.make = classmethod(make)
+    responses.create_condition_expression_parser = create_condition_expression_parser
+    original_filter = models.get_filter_expression
+    original_update = models.DynamoDBBackend.update_item
+
+    def get_filter_expression(expr: str | None, names: Any, values: Any) -> Any:
+        recipe = compile_condition(expr) if expr and Switch.enabled else None
+        if recipe is not None:
+            try:
+                return build_condition(recipe, names, values)
+            except _Unsupported:
+                pass
+        return original_filter(expr, names, values)
+
+    def update_item(
+        backend: Any,
+        table_name: str,
+        key: dict[str, Any],
+        update_expression: str,
+        expression_attribute_names: dict[str, Any],
+        expression_attribute_values: dict[str, Any],
+        attribute_updates: dict[str, Any] | None = None,
+        expected: dict[str, Any] | None = None,
+        condition_expression: str | None = None,
+        return_values_on_condition_check_failure: str | None = None,
+    ) -> Any:
+        fast = _fast_update(
+            backend,
+            table_name,
+            key,
+            update_expression,
+            expression_attribute_names,
+            expression_attribute_values,
+            condition_expression,
+            return_values_on_condition_check_failure,
+            has_legacy=bool(attribute_updates or expected),
+        )
+        if fast is not None:
+            return fast
+        return original_update(
+            backend,
+            table_name,
+            key,
+            update_expression,
+            expression_attribute_names,
+            expression_attribute_values,
+            attribute_updates,
+            expected,
+            condition_expression,
+            return_values_on_condition_check_failure,
+        )
+
+    models.get_filter_expression = get_filter_expression
+    models.DynamoDBBackend.update_item = update_item
+
+
+def _index_keys(table: Any) -> set[str]:
+    """The key attributes of the table's indexes: assigning one an empty value goes to moto's checks."""
+    names: set[str] = set()
+    for index in [*table.global_indexes, *table.indexes]:
+        names.update(part["AttributeName"] for part in index.schema)
+    return names
+
+
+def _empty(value: dict[str, Any]) -> bool:
+    return any(kind in ("S", "B") and not content for kind, content in value.items())
+
+
+def _fast_update(
+    backend: Any,
+    table_name: str,
+    key: dict[str, Any],
+    update_expression: str,
+    names: dict[str, Any] | None,
+    values: dict[str, Any] | None,
+    condition_expression: str | None,
+    return_values_on_condition_check_failure: str | None,
+    *,
+    has_legacy: bool,
+) -> Any:
+    """The updated item, or None when moto's own update_item must handle the call."""
+    from moto.dynamodb.exceptions import ConditionalCheckFailed, ItemSizeTooLarge, ItemSizeToUpdateTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    if has_legacy or not update_expression or not Switch.enabled:
+        return None
+    recipe = compile_update(update_expression)
+    if recipe is None:
+        return None
+    if backend.tables.get(table_name) is None:
+        return None
+    table = backend.get_table(table_name)
+    if table.stream_shard is not None or table.hash_key_attr not in key:
+        return None
+    targets = [_resolve_name(token, names) for token, _ in recipe.assignments]
+    targets += [_resolve_name(token, names) for token in recipe.removals]
+    if None in targets or len(set(targets)) != len(targets):
+        return None
+    if {table.hash_key_attr, table.range_key_attr} & set(targets):
+        return None
+    if any(values is None or placeholder not in values for _, placeholder in recipe.assignments):
+        return None
+    index_keys = _index_keys(table)
+    if any(
+        name in index_keys and _empty(values[placeholder])  # type: ignore[index]
+        for (_, placeholder), name in zip(recipe.assignments, targets, strict=False)
+    ):
+        return None
+    condition = None
+    if condition_expression:
+        condition_recipe = compile_condition(condition_expression)
+        if condition_recipe is None:
+            return None
+        try:
+            condition = build_condition(condition_recipe, names, values)
+        except _Unsupported:
+            return None
+
+    hash_value = DynamoType(key[table.hash_key_attr])
+    range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
+    item = table.get_item(hash_value, range_value)
+    if condition is not None and not condition.expr(item):
+        if return_values_on_condition_check_failure == "ALL_OLD" and item is not None:
+            raise ConditionalCheckFailed(item=item.to_json()["Attributes"])
+        raise ConditionalCheckFailed
+    if item is None:
+        data: dict[str, Any] = {table.hash_key_attr: {hash_value.type: hash_value.value}}
+        if range_value is not None:
+            data[table.range_key_attr] = {range_value.type: range_value.value}
+        table.put_item(data)
+        item = table.get_item(hash_value, range_value)
+    assert isinstance(item, Item)
+    try:
+        for (_, placeholder), name in zip(recipe.assignments, targets, strict=False):
+            item.attrs[name] = DynamoType(values[placeholder])  # type: ignore[index]
+    except ItemSizeTooLarge as error:
+        raise ItemSizeToUpdateTooLarge() from error
+    for name in targets[len(recipe.assignments) :]:
+        item.attrs.pop(str(name), None)
+    return item
