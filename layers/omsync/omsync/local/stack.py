@@ -22,8 +22,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from moto.server import ThreadedMotoServer
-
 from omsync.local.apigw import ApiFront, http_api_routes
 from omsync.local.aws import (
     DEFAULT_REGION,
@@ -36,6 +34,7 @@ from omsync.local.aws import (
 )
 from omsync.local.esm import EsmEmulator, sqs_mappings
 from omsync.local.lambdas import FunctionRunner, FunctionSpec, function_specs, merged_environment
+from omsync.local.moto_process import MotoProcess
 from omsync.local.moto_speedups import install as install_moto_speedups
 from omsync.local.schedules import FiredSchedule, Scheduler, schedule_specs
 from omsync.local.template import Resolver, TemplateError, load_template
@@ -117,7 +116,7 @@ class LocalStack:
         self.environment_overrides = dict(environment_overrides or {})
         """Variables set after the functions' own (e.g. quieter logs for the demo)."""
         self._given_endpoint = endpoint
-        self._moto: ThreadedMotoServer | None = None
+        self._moto: MotoProcess | None = None
         self._saved_environment: dict[str, str | None] = {}
         self._started = False
         self.endpoint = ""
@@ -132,14 +131,13 @@ class LocalStack:
     def start(self) -> Self:
         """Start moto (or reset the given one), create the resources and run the functions' front ends."""
         quiet_moto_logs()
-        # moto runs in this process (here or in the caller's server): keep its SQS fast under load.
-        install_moto_speedups()
         if self._given_endpoint is None:
-            self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-            self._moto.start()
-            host, port = self._moto.get_host_and_port()
-            self.endpoint = f"http://{host}:{port}"
+            # A process of its own (with the speed-ups installed there), as AWS runs on other machines.
+            self._moto = MotoProcess().start()
+            self.endpoint = self._moto.endpoint
         else:
+            # The caller's server runs in this process: keep its SQS and DynamoDB fast under load.
+            install_moto_speedups()
             self.endpoint = self._given_endpoint
         # moto keeps its state per process, shared by every server in it: start from nothing.
         reset_moto(self.endpoint)
