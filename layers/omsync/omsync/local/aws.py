@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import boto3
+from botocore.config import Config
 import requests
 
 from omsync.local.template import ACCOUNT_ID, LocalResource, Resolver, TemplateError, Unresolved, load_template
@@ -112,10 +113,11 @@ class AwsTarget:
     endpoint: str
     region: str = DEFAULT_REGION
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for `service` at the moto endpoint."""
+    def client(self, service: str, *, validate: bool = True) -> Any:
+        """A boto3 client for `service` at the moto endpoint (``validate=False``: no client-side checks)."""
         make_client: Any = boto3.client  # any service name: the stubs' overloads want literals
-        return make_client(service, endpoint_url=self.endpoint, region_name=self.region)
+        config = Config(parameter_validation=validate)
+        return make_client(service, endpoint_url=self.endpoint, region_name=self.region, config=config)
 
 
 def reset_moto(endpoint: str) -> None:

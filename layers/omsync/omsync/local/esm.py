@@ -28,6 +28,8 @@ from omsync.local.aws import AwsTarget, LocalResources
 from omsync.local.lambdas import FunctionRunner, FunctionSpec
 
 DEFAULT_POLLERS = 2
+LONG_POLL_SECONDS = 1
+"""How long an idle poller waits in one ReceiveMessage call (Lambda's wait 20 s; 1 s keeps `stop` quick)."""
 
 # Not omsync.observability: its Powertools objects must be built after the functions' environment is set.
 logger = logging.getLogger(__name__)
@@ -168,26 +170,32 @@ class EsmEmulator:
         return all(_depth(sqs, url) == 0 for url in {m.queue_url for m in self.mappings})
 
     def _poll(self, mapping: SqsMapping) -> None:
-        sqs = self.target.client("sqs")
+        # The poller's own requests are Lambda's, built by this code: botocore need not re-check them.
+        sqs = self.target.client("sqs", validate=False)
         while not self._stop.is_set():
-            with self._lock:
-                self._busy += 1
             try:
-                delivered = self._one_batch(sqs, mapping)
+                messages = self._receive(sqs, mapping)
+                if not messages:
+                    continue
+                # Received messages are in flight (counted by the queue) until deleted; `_busy` also covers
+                # the moments after the deletes, until the batch's bookkeeping is done.
+                with self._lock:
+                    self._busy += 1
+                try:
+                    self._one_batch(sqs, mapping, messages)
+                finally:
+                    with self._lock:
+                        self._busy -= 1
             except Exception:
                 logger.exception("local SQS poller failed", extra={"mapping": mapping.key})
-                delivered = 0
-            finally:
-                with self._lock:
-                    self._busy -= 1
-            if not delivered:
                 self._stop.wait(self.idle_wait_seconds)
 
     def _receive(self, sqs: Any, mapping: SqsMapping) -> list[dict[str, Any]]:
+        """A batch: long-poll for the first messages, then gather more until the batching window closes."""
         window = mapping.batching_window_seconds
         if self.max_batching_window_seconds is not None:
             window = min(window, self.max_batching_window_seconds)
-        deadline = time.monotonic() + window
+        deadline = 0.0
         messages: list[dict[str, Any]] = []
         while True:
             received = sqs.receive_message(
@@ -195,20 +203,19 @@ class EsmEmulator:
                 MaxNumberOfMessages=min(10, mapping.batch_size - len(messages)),
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
-                WaitTimeSeconds=0,
+                WaitTimeSeconds=0 if messages else LONG_POLL_SECONDS,
             ).get("Messages", [])
+            if not messages:
+                if not received:
+                    return messages
+                deadline = time.monotonic() + window  # the window opens with the first message, as Lambda's
             messages.extend(received)
             if len(messages) >= mapping.batch_size or time.monotonic() >= deadline or self._stop.is_set():
                 return messages
             if not received:
-                if not messages:
-                    return messages
                 time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
-    def _one_batch(self, sqs: Any, mapping: SqsMapping) -> int:
-        messages = self._receive(sqs, mapping)
-        if not messages:
-            return 0
+    def _one_batch(self, sqs: Any, mapping: SqsMapping, messages: list[dict[str, Any]]) -> None:
         event = {"Records": [lambda_record(m, mapping.queue_arn, self.target.region) for m in messages]}
         failed = self._invoke(mapping, event, [m["MessageId"] for m in messages])
         for message in messages:  # receive order, so retries keep the original order
@@ -237,7 +244,6 @@ class EsmEmulator:
             stats.invocations += 1
             stats.records += len(messages)
             stats.failed_records += len(failed)
-        return len(messages)
 
     def _invoke(self, mapping: SqsMapping, event: dict[str, Any], ids: list[str]) -> set[str]:
         try:
