@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Final
 
 import boto3
-from botocore.config import Config
 import requests
+from botocore.config import Config
 
 from omsync.local.template import ACCOUNT_ID, LocalResource, Resolver, TemplateError, Unresolved, load_template
 
