@@ -119,32 +119,25 @@ class MappingRepository:
     @staticmethod
     def current_version(connection_id: str) -> int:
         """The latest version number, 0 before the first apply (one Query that reads only the sort key)."""
-        items = (
-            ledger_table()
-            .query(
-                KeyConditionExpression=Key("pk").eq(f"CONN#{connection_id}") & Key("sk").begins_with(MAPPING_SK_PREFIX),
-                ScanIndexForward=False,
-                Limit=1,
-                ConsistentRead=True,
-                ProjectionExpression="sk",
-            )
-            .get("Items", [])
-        )
+        items = _newest(connection_id, ProjectionExpression="sk")
         return version_from_sort_key(str(items[0]["sk"])) if items else 0
 
     @staticmethod
     def _latest(connection_id: str) -> MappingVersion | None:
-        items = (
-            ledger_table()
-            .query(
-                KeyConditionExpression=Key("pk").eq(f"CONN#{connection_id}") & Key("sk").begins_with(MAPPING_SK_PREFIX),
-                ScanIndexForward=False,
-                Limit=1,
-                ConsistentRead=True,
-            )
-            .get("Items", [])
-        )
+        items = _newest(connection_id)
         return _version(items[0]) if items else None
+
+
+def _newest(connection_id: str, **options: Any) -> list[dict[str, Any]]:
+    """The newest mapping version's item (a list of at most one), with the Query's extra ``options``."""
+    answer = ledger_table().query(
+        KeyConditionExpression=Key("pk").eq(f"CONN#{connection_id}") & Key("sk").begins_with(MAPPING_SK_PREFIX),
+        ScanIndexForward=False,
+        Limit=1,
+        ConsistentRead=True,
+        **options,
+    )
+    return list(answer.get("Items", []))
 
 
 def _version(item: dict[str, Any]) -> MappingVersion:

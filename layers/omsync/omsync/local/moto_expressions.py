@@ -23,6 +23,7 @@ same validation errors it always did. The result for the subset is the same as m
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -246,43 +247,24 @@ def install(models: Any) -> None:
                 pass
         return original_filter(expr, names, values)
 
-    def update_item(
-        backend: Any,
-        table_name: str,
-        key: dict[str, Any],
-        update_expression: str,
-        expression_attribute_names: dict[str, Any],
-        expression_attribute_values: dict[str, Any],
-        attribute_updates: dict[str, Any] | None = None,
-        expected: dict[str, Any] | None = None,
-        condition_expression: str | None = None,
-        return_values_on_condition_check_failure: str | None = None,
-    ) -> Any:
+    signature = inspect.signature(original_update)
+
+    def update_item(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        call = signature.bind(backend, *args, **kwargs).arguments
         fast = _fast_update(
             backend,
-            table_name,
-            key,
-            update_expression,
-            expression_attribute_names,
-            expression_attribute_values,
-            condition_expression,
-            return_values_on_condition_check_failure,
-            has_legacy=bool(attribute_updates or expected),
+            call["table_name"],
+            call["key"],
+            call["update_expression"],
+            call["expression_attribute_names"],
+            call["expression_attribute_values"],
+            call.get("condition_expression"),
+            call.get("return_values_on_condition_check_failure"),
+            has_legacy=bool(call.get("attribute_updates") or call.get("expected")),
         )
         if fast is not None:
             return fast
-        return original_update(
-            backend,
-            table_name,
-            key,
-            update_expression,
-            expression_attribute_names,
-            expression_attribute_values,
-            attribute_updates,
-            expected,
-            condition_expression,
-            return_values_on_condition_check_failure,
-        )
+        return original_update(backend, *args, **kwargs)
 
     models.get_filter_expression = get_filter_expression
     models.DynamoDBBackend.update_item = update_item
