@@ -178,6 +178,17 @@ def build_condition(recipe: ConditionRecipe, names: dict[str, str] | None, value
     return tree
 
 
+def compiled_condition(expression: str | None, names: Any, values: Any) -> Any:
+    """moto's operator tree for a condition in the subset, or None when moto's own parser must decide."""
+    recipe = compile_condition(expression) if expression and Switch.enabled else None
+    if recipe is None:
+        return None
+    try:
+        return build_condition(recipe, names, values)
+    except _Unsupported:
+        return None
+
+
 class _CompiledParser:
     """Stands in for moto's ``ConditionExpressionParser`` where the request layer only validates."""
 
@@ -190,14 +201,14 @@ class _CompiledParser:
         self.expr_attr_values_found = [token for token in tokens if token.startswith(":")]
 
     def parse(self) -> Any:
-        try:
-            return build_condition(self._recipe, self._arguments[1], self._arguments[2])
-        except _Unsupported:
-            parser = self._original(*self._arguments)
-            parsed = parser.parse()
-            self.expr_attr_names_found = parser.expr_attr_names_found
-            self.expr_attr_values_found = parser.expr_attr_values_found
-            return parsed
+        compiled = compiled_condition(*self._arguments)
+        if compiled is not None:
+            return compiled
+        parser = self._original(*self._arguments)
+        parsed = parser.parse()
+        self.expr_attr_names_found = parser.expr_attr_names_found
+        self.expr_attr_values_found = parser.expr_attr_values_found
+        return parsed
 
 
 def _terms(recipe: ConditionRecipe) -> list[Term]:
@@ -239,13 +250,8 @@ def install(models: Any) -> None:
     original_update = models.DynamoDBBackend.update_item
 
     def get_filter_expression(expr: str | None, names: Any, values: Any) -> Any:
-        recipe = compile_condition(expr) if expr and Switch.enabled else None
-        if recipe is not None:
-            try:
-                return build_condition(recipe, names, values)
-            except _Unsupported:
-                pass
-        return original_filter(expr, names, values)
+        compiled = compiled_condition(expr, names, values)
+        return compiled if compiled is not None else original_filter(expr, names, values)
 
     signature = inspect.signature(original_update)
 
@@ -322,15 +328,9 @@ def _fast_update(
         for (_, placeholder), name in zip(recipe.assignments, targets, strict=False)
     ):
         return None
-    condition = None
-    if condition_expression:
-        condition_recipe = compile_condition(condition_expression)
-        if condition_recipe is None:
-            return None
-        try:
-            condition = build_condition(condition_recipe, names, values)
-        except _Unsupported:
-            return None
+    condition = compiled_condition(condition_expression, names, values)
+    if condition_expression and condition is None:
+        return None
 
     hash_value = DynamoType(key[table.hash_key_attr])
     range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr in key else None
