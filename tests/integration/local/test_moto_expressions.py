@@ -1,7 +1,8 @@
-"""The compiled update and condition expressions give exactly moto's own answers.
+"""The compiled update and condition expressions, and the JSON parsing of request bodies, give exactly
+moto's own answers.
 
 Each case runs twice over HTTP against the session's moto server, on two fresh tables holding the same
-starting item: once with the compiled path, once with moto's own parser (the switch off). The item
+starting item: once with the compiled paths, once with moto's own parsers (the switch off). The item
 afterwards and the error (code and message), if any, must be the same.
 """
 
@@ -39,8 +40,40 @@ class Case:
     all_old: bool = False
 
 
+BIG = {**KEY, "big": {"S": "x" * 300_000}}
+
 CASES = [
+    Case("a reserved word as a plain name (left to moto, which refuses it)", "SET other = :o", {":o": {"N": "1"}}),
+    Case("past the item size limit", "SET more = :m", {":m": {"S": "y" * 150_000}}, start=BIG),
+    Case(
+        "a large attribute replaced by a small one",
+        "SET big = :s, note_b = :o",
+        {":s": {"S": "s"}, ":o": {"N": "1"}},
+        start=BIG,
+    ),
+    Case(
+        "a large attribute replaced by another (moto counts the old value too)",
+        "SET big = :b",
+        {":b": {"S": "z" * 200_000}},
+        start=BIG,
+    ),
     Case("creates the item", "SET a = :a, b = :b", {":a": {"S": "x"}, ":b": {"N": "2"}}),
+    Case(
+        "lists, maps, booleans and nulls",
+        "SET l = :l, m = :m, t = :t, z = :z",
+        {
+            ":l": {"L": [{"S": "a"}, {"N": "1.50"}, {"SS": ["p", "q"]}]},
+            ":m": {"M": {"x": {"BOOL": False}, "y": {"NS": ["1", "2"]}}},
+            ":t": {"BOOL": True},
+            ":z": {"NULL": True},
+        },
+    ),
+    Case(
+        "binary values (left to moto's parser)",
+        "SET b = :b, bs = :bs",
+        {":b": {"B": b"\x00\xff"}, ":bs": {"BS": [b"a", b"b"]}},
+        "attribute_not_exists(b)",
+    ),
     Case(
         "lease on a new item",
         "SET lease_owner = :me, lease_until = :until",

@@ -18,8 +18,14 @@ def test_the_child_serves_moto_over_http_and_goes_when_stopped() -> None:
         sqs.send_message(QueueUrl=url, MessageBody="two")
         bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]]
         assert bodies == ["one", "two"]
+        moto.freeze_heap()  # answers, and the child keeps serving
+        assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])[
+            "Attributes"
+        ] == {"ApproximateNumberOfMessagesNotVisible": "2"}
     finally:
         moto.stop()
     assert child is not None and child.poll() is not None
     with pytest.raises(requests.ConnectionError):
         requests.get(moto.endpoint, timeout=2)
+    with pytest.raises(RuntimeError, match="not running"):
+        moto.freeze_heap()

@@ -113,10 +113,14 @@ class AwsTarget:
     endpoint: str
     region: str = DEFAULT_REGION
 
-    def client(self, service: str, *, validate: bool = True) -> Any:
-        """A boto3 client for `service` at the moto endpoint (``validate=False``: no client-side checks)."""
+    def client(self, service: str, *, validate: bool = True, connections: int = 10) -> Any:
+        """A boto3 client for `service` at the moto endpoint.
+
+        ``validate=False``: no client-side checks; ``connections``: how many threads may share the client
+        without waiting for or reopening a connection (botocore's pool; clients are thread-safe).
+        """
         make_client: Any = boto3.client  # any service name: the stubs' overloads want literals
-        config = Config(parameter_validation=validate)
+        config = Config(parameter_validation=validate, max_pool_connections=connections)
         return make_client(service, endpoint_url=self.endpoint, region_name=self.region, config=config)
 
 

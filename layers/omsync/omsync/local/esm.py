@@ -1,15 +1,20 @@
 """What Lambda's SQS event source mapping does, for every `Type: SQS` event in the template.
 
-Per mapping, `MaximumConcurrency` pollers (threads; 2 when unset) receive up to `BatchSize` messages,
-waiting up to `MaximumBatchingWindowInSeconds` to fill a batch, and invoke the function with an
-`aws:sqs` event. Success deletes the batch. With `ReportBatchItemFailures` only the reported
+Per mapping, poller threads receive up to `BatchSize` messages, waiting up to
+`MaximumBatchingWindowInSeconds` to fill a batch, and invoke the function with an `aws:sqs` event;
+at most `MaximumConcurrency` invocations (2 when unset) run at once. As with Lambda, the pollers are
+not the function: receiving and deleting do not hold one of the function's concurrent invocations, so
+there are up to twice as many pollers as invocations and a received batch waits for the next free one.
+Pollers scale as Lambda's do: one polls an idle queue; each batch received wakes one more, up to the
+limit; a poller whose receive finds nothing rests again, with every poller above it (the first never
+rests). Success deletes the batch. With `ReportBatchItemFailures` only the reported
 messages fail; a raised exception (or an invalid report) fails the whole batch. Failed messages are
 made visible again at once, in the order they were received, so their `ApproximateReceiveCount`
 grows and moto's redrive policy moves them to the DLQ after `maxReceiveCount` receives.
 
 Differences from AWS, on purpose: failed messages come back immediately instead of after the
-queue's VisibilityTimeout (tests and the demo would otherwise wait minutes); pollers do not scale
-with the backlog; the function's Timeout is not enforced.
+queue's VisibilityTimeout (tests and the demo would otherwise wait minutes); pollers scale up at once,
+not over minutes; the function's Timeout is not enforced.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from botocore.exceptions import ClientError
 from omsync.local.aws import AwsTarget, LocalResources
 from omsync.local.lambdas import FunctionRunner, FunctionSpec
 
-DEFAULT_POLLERS = 2
+DEFAULT_CONCURRENCY = 2
+POLLERS_PER_INVOCATION = 2
 LONG_POLL_SECONDS = 1
 """How long an idle poller waits in one ReceiveMessage call (Lambda's wait 20 s; 1 s keeps `stop` quick)."""
 
@@ -47,7 +53,12 @@ class SqsMapping:
     batch_size: int
     batching_window_seconds: float
     report_batch_item_failures: bool
-    pollers: int
+    concurrency: int
+
+    @property
+    def pollers(self) -> int:
+        """Poller threads: enough that a batch is ready whenever an invocation ends."""
+        return POLLERS_PER_INVOCATION * self.concurrency
 
     @property
     def key(self) -> str:
@@ -78,10 +89,43 @@ def sqs_mappings(specs: Iterable[FunctionSpec], resources: LocalResources) -> li
                     batching_window_seconds=float(properties.get("MaximumBatchingWindowInSeconds", 0)),
                     report_batch_item_failures="ReportBatchItemFailures"
                     in (properties.get("FunctionResponseTypes") or []),
-                    pollers=int(scaling.get("MaximumConcurrency", DEFAULT_POLLERS)),
+                    concurrency=int(scaling.get("MaximumConcurrency", DEFAULT_CONCURRENCY)),
                 )
             )
     return mappings
+
+
+class PollerScale:
+    """How many of one mapping's pollers poll: poller ``i`` polls while ``i < active``."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.active = 1
+        self._changed = threading.Condition()
+
+    def wait_turn(self, index: int, stop: threading.Event) -> bool:
+        """Block while poller ``index`` rests; False once the emulator stops."""
+        with self._changed:
+            while index >= self.active and not stop.is_set():
+                self._changed.wait(LONG_POLL_SECONDS)
+        return not stop.is_set()
+
+    def found_messages(self) -> None:
+        """A receive found work: wake one more poller."""
+        with self._changed:
+            if self.active < self.total:
+                self.active += 1
+                self._changed.notify_all()
+
+    def found_nothing(self, index: int) -> None:
+        """Poller ``index`` found the queue empty: it rests, with every poller above it (never the first)."""
+        with self._changed:
+            self.active = max(1, min(self.active, index))
+
+    def wake_all(self) -> None:
+        """Let resting pollers see that the emulator stops."""
+        with self._changed:
+            self._changed.notify_all()
 
 
 @dataclass
@@ -121,14 +165,20 @@ class EsmEmulator:
         self._lock = threading.Lock()
         self._busy = 0
         self._threads: list[threading.Thread] = []
+        self._invocations = {m.key: threading.BoundedSemaphore(m.concurrency) for m in mappings}
+        self._scales = {m.key: PollerScale(m.pollers) for m in mappings}
 
     def start(self) -> None:
         """Start every mapping's pollers."""
         self._stop.clear()
         for mapping in self.mappings:
+            # One client per mapping, shared by its pollers: building a botocore client costs more CPU
+            # than a hundred requests. The poller's requests are Lambda's, built by this code: botocore
+            # need not re-check them.
+            sqs = self.target.client("sqs", validate=False, connections=mapping.pollers)
             for number in range(mapping.pollers):
                 thread = threading.Thread(
-                    target=self._poll, args=(mapping,), name=f"esm-{mapping.key}-{number}", daemon=True
+                    target=self._poll, args=(mapping, sqs, number), name=f"esm-{mapping.key}-{number}", daemon=True
                 )
                 thread.start()
                 self._threads.append(thread)
@@ -136,6 +186,8 @@ class EsmEmulator:
     def stop(self) -> None:
         """Stop polling (a batch being processed finishes first)."""
         self._stop.set()
+        for scale in self._scales.values():
+            scale.wake_all()
         for thread in self._threads:
             thread.join()
         self._threads.clear()
@@ -158,6 +210,10 @@ class EsmEmulator:
                 settled_checks = 0
             time.sleep(0.05)
 
+    def active_pollers(self) -> dict[str, int]:
+        """Pollers currently polling, per mapping key."""
+        return {key: scale.active for key, scale in self._scales.items()}
+
     def backlog(self) -> dict[str, int]:
         """Messages waiting or in flight per mapped queue (logical id)."""
         sqs = self.target.client("sqs")
@@ -169,14 +225,15 @@ class EsmEmulator:
                 return False
         return all(_depth(sqs, url) == 0 for url in {m.queue_url for m in self.mappings})
 
-    def _poll(self, mapping: SqsMapping) -> None:
-        # The poller's own requests are Lambda's, built by this code: botocore need not re-check them.
-        sqs = self.target.client("sqs", validate=False)
-        while not self._stop.is_set():
+    def _poll(self, mapping: SqsMapping, sqs: Any, index: int) -> None:
+        scale = self._scales[mapping.key]
+        while scale.wait_turn(index, self._stop):
             try:
                 messages = self._receive(sqs, mapping)
                 if not messages:
+                    scale.found_nothing(index)
                     continue
+                scale.found_messages()
                 # Received messages are in flight (counted by the queue) until deleted; `_busy` also covers
                 # the moments after the deletes, until the batch's bookkeeping is done.
                 with self._lock:
@@ -217,7 +274,8 @@ class EsmEmulator:
 
     def _one_batch(self, sqs: Any, mapping: SqsMapping, messages: list[dict[str, Any]]) -> None:
         event = {"Records": [lambda_record(m, mapping.queue_arn, self.target.region) for m in messages]}
-        failed = self._invoke(mapping, event, [m["MessageId"] for m in messages])
+        with self._invocations[mapping.key]:
+            failed = self._invoke(mapping, event, [m["MessageId"] for m in messages])
         for message in messages:  # receive order, so retries keep the original order
             if message["MessageId"] in failed:
                 try:

@@ -9,7 +9,7 @@ condition operators (``OpEqual``, ``OpOr``, ``FuncAttrExists``…) from it, or a
 assignments to the item directly. It handles only this subset, which is all the Ledger and the
 governor use:
 
-- updates: ``SET a = :v, #b = :w`` and ``REMOVE c, #d`` clauses (plain top-level attribute names);
+- updates: ``SET a = :v, #b = :w`` and ``REMOVE c, #d`` clauses (top-level attribute names, none a reserved word);
 - conditions: ``attribute_exists(a)``, ``attribute_not_exists(a)`` and ``a <op> :v`` / ``:v <op> a``
   (``= <> < <= > >=``) joined by ``AND`` / ``OR`` with the usual precedence, without parentheses.
 
@@ -40,7 +40,8 @@ _RESERVED_OPERAND = re.compile(r"^(AND|OR|NOT|BETWEEN|IN|SET|REMOVE|ADD|DELETE)$
 
 
 class Switch:
-    """Whether the compiled path is used (the differential test turns it off to get moto's own answers)."""
+    """Whether the compiled paths (these expressions, and the speed-ups' parsing of DynamoDB request bodies)
+    are used: the differential test turns them off to get moto's own answers."""
 
     enabled = True
 
@@ -81,12 +82,12 @@ def compile_update(expression: str) -> UpdateRecipe | None:
         for piece in body.split(","):
             if keyword == "SET":
                 matched = _SET_ITEM.match(piece)
-                if matched is None or _RESERVED_OPERAND.match(matched.group(1)):
+                if matched is None or _reserved(matched.group(1)):
                     return None
                 assignments.append((matched.group(1), matched.group(2)))
             else:
                 matched = _REMOVE_ITEM.match(piece)
-                if matched is None or _RESERVED_OPERAND.match(matched.group(1)):
+                if matched is None or _reserved(matched.group(1)):
                     return None
                 removals.append(matched.group(1))
     return UpdateRecipe(tuple(assignments), tuple(removals))
@@ -123,9 +124,23 @@ def _term(text: str) -> Term | None:
     if comparison is None:
         return None
     left, operator, right = comparison.groups()
-    if _RESERVED_OPERAND.match(left) or _RESERVED_OPERAND.match(right):
+    if _reserved(left) or _reserved(right):
         return None
     return (operator, left, right)
+
+
+def _reserved(token: str) -> bool:
+    """A plain attribute name DynamoDB reserves (``other``, ``status`` …): moto's parser must refuse it."""
+    if token.startswith(("#", ":")):
+        return False
+    return bool(_RESERVED_OPERAND.match(token)) or token.upper() in _reserved_keywords()
+
+
+@functools.cache
+def _reserved_keywords() -> frozenset[str]:
+    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+
+    return frozenset(word.upper() for word in ReservedKeywords.get_reserved_keywords())
 
 
 def _resolve_name(token: str, names: dict[str, str] | None) -> str | None:
@@ -302,7 +317,7 @@ def _fast_update(
 ) -> Any:
     """The updated item, or None when moto's own update_item must handle the call."""
     from moto.dynamodb.exceptions import ConditionalCheckFailed, ItemSizeTooLarge, ItemSizeToUpdateTooLarge
-    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 
     if has_legacy or not update_expression or not Switch.enabled:
         return None
@@ -346,11 +361,45 @@ def _fast_update(
         table.put_item(data)
         item = table.get_item(hash_value, range_value)
     assert isinstance(item, Item)
-    try:
-        for (_, placeholder), name in zip(recipe.assignments, targets, strict=False):
-            item.attrs[name] = DynamoType(values[placeholder])  # type: ignore[index]
-    except ItemSizeTooLarge as error:
-        raise ItemSizeToUpdateTooLarge() from error
+    assignments = [
+        (str(name), DynamoType(values[placeholder]))  # type: ignore[index]
+        for (_, placeholder), name in zip(recipe.assignments, targets, strict=False)
+    ]
+    if isinstance(item.attrs, LimitedSizeDict):
+        _assign_within_size_limit(item.attrs, assignments)
+    else:
+        try:
+            for name, value in assignments:
+                item.attrs[name] = value
+        except ItemSizeTooLarge as error:
+            raise ItemSizeToUpdateTooLarge() from error
     for name in targets[len(recipe.assignments) :]:
         item.attrs.pop(str(name), None)
     return item
+
+
+# moto's item size limit (`LimitedSizeDict`): between DynamoDB's documented 400 KB and the observed 410 KB.
+_ITEM_SIZE_LIMIT = 405_000
+
+
+def _assign_within_size_limit(attrs: Any, assignments: list[tuple[str, Any]]) -> None:
+    """Set the attributes with moto's size check, counted once instead of once per attribute.
+
+    moto's `LimitedSizeDict` sums the sizes of every key and value on each assignment and refuses one
+    that would take the sum past the limit; this keeps the same running sum and the same refusal.
+    """
+    from moto.dynamodb.exceptions import ItemSizeToUpdateTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.utilities import bytesize
+
+    def size_of(part: Any) -> int:
+        return int(part.size()) if type(part) is DynamoType else bytesize(str(part))
+
+    total = sum(size_of(key) + size_of(value) for key, value in attrs.items())
+    for name, value in assignments:
+        value_size = size_of(value)
+        if total + bytesize(name) + value_size > _ITEM_SIZE_LIMIT:
+            raise ItemSizeToUpdateTooLarge()
+        old = attrs.get(name)
+        total += value_size - size_of(old) if name in attrs else bytesize(name) + value_size
+        dict.__setitem__(attrs, name, value)
