@@ -6,7 +6,8 @@ counted from when the previous request on that slot was really sent.
 So at most 8 requests are ever in flight (one per slot), and any 9 starts inside one second would need
 one slot twice inside a second: impossible. This holds for a sliding window, not only calendar seconds.
 
-Taking a slot is one conditional write; giving it back is another. With the DynamoDB store the slots are
+Taking a slot is one conditional write; giving it back is another. A waiting caller takes the slot a
+moment before it frees, recording the planned start, so the write's round trip is not added to the spacing. With the DynamoDB store the slots are
 items of the Ledger table (pk ``GOVERNOR#{token_fingerprint}``, sk ``SLOT#0`` … ``SLOT#7``), so the limit
 holds across Lambdas. A holder that crashes keeps its slot only until its lease expires. Each governor
 remembers when each slot will be free (learned from the failed condition's old item), so under contention
@@ -30,6 +31,8 @@ SLOTS = 8
 # 1 s plus a margin for what happens between sending and Accurate counting (network, server queues).
 SPACING_SECONDS = 1.15
 LEASE_SECONDS = 60.0
+# How long before a slot frees a waiting caller takes it (covers the store's round trip under load).
+RESERVE_AHEAD_SECONDS = 0.1
 # How soon to look again at a slot another process holds (its holder usually returns it within a request).
 BUSY_RECHECK_SECONDS = 0.05
 # Idle governor items disappear through the table's TTL a day after their last use.
@@ -47,8 +50,9 @@ class Taken:
 class SlotStore(Protocol):
     """Where the slots live. ``take`` and ``give_back`` must each be one atomic conditional write."""
 
-    def take(self, slot: int, holder: str, now: float, spacing: float, lease: float) -> Taken:
-        """Take ``slot`` if it started nothing since ``now - spacing`` and nobody holds it (or the lease lapsed)."""
+    def take(self, slot: int, holder: str, start: float, spacing: float, lease: float) -> Taken:
+        """Take ``slot`` for a request starting at ``start`` (now or a moment ahead): only if the slot started
+        nothing since ``start - spacing`` and nobody holds it (or the holder's lease lapsed)."""
         ...
 
     def give_back(self, slot: int, holder: str, sent_at: float) -> None:
@@ -65,17 +69,17 @@ class MemorySlots:
         self._holder: list[str | None] = [None] * slots
         self._lease_until = [0.0] * slots
 
-    def take(self, slot: int, holder: str, now: float, spacing: float, lease: float) -> Taken:
+    def take(self, slot: int, holder: str, start: float, spacing: float, lease: float) -> Taken:
         with self._lock:
-            held = self._holder[slot] is not None and self._lease_until[slot] > now
-            if self._started[slot] <= now - spacing and not held:
-                self._started[slot] = now
+            held = self._holder[slot] is not None and self._lease_until[slot] > start
+            if self._started[slot] <= start - spacing and not held:
+                self._started[slot] = start
                 self._holder[slot] = holder
-                self._lease_until[slot] = now + lease
+                self._lease_until[slot] = start + lease
                 return Taken(True)
             free_at = self._started[slot] + spacing
             if held:
-                free_at = max(free_at, now + BUSY_RECHECK_SECONDS)
+                free_at = max(free_at, start + BUSY_RECHECK_SECONDS)
             return Taken(False, free_at)
 
     def give_back(self, slot: int, holder: str, sent_at: float) -> None:
@@ -115,23 +119,23 @@ class DynamoSlots:
     def _key(self, slot: int) -> dict[str, dict[str, str]]:
         return {"pk": {"S": self._pk}, "sk": {"S": f"SLOT#{slot}"}}
 
-    def take(self, slot: int, holder: str, now: float, spacing: float, lease: float) -> Taken:
+    def take(self, slot: int, holder: str, start: float, spacing: float, lease: float) -> Taken:
         try:
             with self._lock:
                 self._ddb.update_item(
                     TableName=self._table,
                     Key=self._key(slot),
-                    UpdateExpression="SET started = :now, holder = :me, lease_until = :lease, expires_at = :ttl",
+                    UpdateExpression="SET started = :start, holder = :me, lease_until = :lease, expires_at = :ttl",
                     ConditionExpression=(
                         "(attribute_not_exists(started) OR started <= :cut)"
-                        " AND (attribute_not_exists(holder) OR lease_until < :now)"
+                        " AND (attribute_not_exists(holder) OR lease_until < :start)"
                     ),
                     ExpressionAttributeValues={
-                        ":now": {"N": repr(now)},
-                        ":cut": {"N": repr(now - spacing)},
+                        ":start": {"N": repr(start)},
+                        ":cut": {"N": repr(start - spacing)},
                         ":me": {"S": holder},
-                        ":lease": {"N": repr(now + lease)},
-                        ":ttl": {"N": str(int(now) + IDLE_TTL_SECONDS)},
+                        ":lease": {"N": repr(start + lease)},
+                        ":ttl": {"N": str(int(start) + IDLE_TTL_SECONDS)},
                     },
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
@@ -139,8 +143,8 @@ class DynamoSlots:
             old = failed.response.get("Item", {})
             started = float(old.get("started", {}).get("N", "0"))
             free_at = started + spacing
-            if "holder" in old and float(old.get("lease_until", {}).get("N", "0")) >= now:
-                free_at = max(free_at, now + BUSY_RECHECK_SECONDS)
+            if "holder" in old and float(old.get("lease_until", {}).get("N", "0")) >= start:
+                free_at = max(free_at, start + BUSY_RECHECK_SECONDS)
             return Taken(False, free_at)
         return Taken(True)
 
@@ -184,19 +188,26 @@ class Governor:
             return random.choice(choices)
 
     def acquire(self) -> tuple[int, str]:
-        """Wait for a slot and take it; returns the slot and the holder id needed to give it back."""
+        """Wait for a slot and take it; returns the slot and the holder id needed to give it back.
+
+        The slot is taken ``RESERVE_AHEAD_SECONDS`` before it frees, for the moment it frees (the store
+        records that planned start), and the caller is held until then: the store's round trip happens
+        while waiting, so a busy slot starts its next request one ``spacing`` after the last, not later.
+        """
         holder = uuid.uuid4().hex
         while True:
             slot = self._candidate()
-            wait = self._free_at[slot] - self._clock()
+            start_at = max(self._clock(), self._free_at[slot])
+            wait = start_at - RESERVE_AHEAD_SECONDS - self._clock()
             if wait > 0:
                 self._sleep(wait)
-            taken = self._store.take(slot, holder, self._clock(), self._spacing, self._lease)
+            taken = self._store.take(slot, holder, start_at, self._spacing, self._lease)
             with self._lock:
-                if taken.ok:
-                    self._free_at[slot] = self._clock() + self._spacing
-                    return slot, holder
-                self._free_at[slot] = taken.free_at
+                self._free_at[slot] = start_at + self._spacing if taken.ok else taken.free_at
+            if taken.ok:
+                while (early := start_at - self._clock()) > 0:
+                    self._sleep(early)
+                return slot, holder
 
     def release(self, slot: int, holder: str, sent_at: float) -> None:
         """Give a slot back once its request has been answered (or failed).
