@@ -35,9 +35,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """A moto server on a free loopback port; AWS_ENDPOINT_URL points every boto3 client at it."""
-    from moto.server import ThreadedMotoServer
+    """A moto server on a free loopback port; AWS_ENDPOINT_URL points every boto3 client at it.
 
+    With omsync's speed-ups, as the local stack runs it: among them, each DynamoDB call is atomic.
+    """
+    from moto.server import ThreadedMotoServer
+    from omsync.local.moto_speedups import install
+
+    install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -89,21 +89,11 @@ class MemorySlots:
                 self._started[slot] = max(self._started[slot], sent_at)
 
 
-_PROCESS_LOCKS: dict[str, threading.Lock] = {}
-_PROCESS_LOCKS_GUARD = threading.Lock()
-
-
-def _process_lock(name: str) -> threading.Lock:
-    with _PROCESS_LOCKS_GUARD:
-        return _PROCESS_LOCKS.setdefault(name, threading.Lock())
-
-
 class DynamoSlots:
-    """Slots as items of the Ledger table, shared by every process using the same token.
+    """Slots as items of the Ledger table, shared by every thread and process using the same token.
 
-    Across processes, DynamoDB's conditional writes are atomic and decide. Within one process the writes
-    on one token's slots are also serialised by a lock: threads would only collide on the same items, and
-    moto's server (used by the tests and the local stack) does not make concurrent conditional writes atomic.
+    DynamoDB's conditional writes are atomic and decide who holds a slot (the local stack's moto is made
+    atomic per call by `omsync.local.moto_speedups`).
     """
 
     def __init__(self, table_name: str, token_fingerprint: str, dynamodb_client: Any = None) -> None:
@@ -114,31 +104,29 @@ class DynamoSlots:
         self._ddb = dynamodb_client
         self._table = table_name
         self._pk = f"GOVERNOR#{token_fingerprint}"
-        self._lock = _process_lock(f"{table_name}/{self._pk}")
 
     def _key(self, slot: int) -> dict[str, dict[str, str]]:
         return {"pk": {"S": self._pk}, "sk": {"S": f"SLOT#{slot}"}}
 
     def take(self, slot: int, holder: str, start: float, spacing: float, lease: float) -> Taken:
         try:
-            with self._lock:
-                self._ddb.update_item(
-                    TableName=self._table,
-                    Key=self._key(slot),
-                    UpdateExpression="SET started = :start, holder = :me, lease_until = :lease, expires_at = :ttl",
-                    ConditionExpression=(
-                        "(attribute_not_exists(started) OR started <= :cut)"
-                        " AND (attribute_not_exists(holder) OR lease_until < :start)"
-                    ),
-                    ExpressionAttributeValues={
-                        ":start": {"N": repr(start)},
-                        ":cut": {"N": repr(start - spacing)},
-                        ":me": {"S": holder},
-                        ":lease": {"N": repr(start + lease)},
-                        ":ttl": {"N": str(int(start) + IDLE_TTL_SECONDS)},
-                    },
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=self._key(slot),
+                UpdateExpression="SET started = :start, holder = :me, lease_until = :lease, expires_at = :ttl",
+                ConditionExpression=(
+                    "(attribute_not_exists(started) OR started <= :cut)"
+                    " AND (attribute_not_exists(holder) OR lease_until < :start)"
+                ),
+                ExpressionAttributeValues={
+                    ":start": {"N": repr(start)},
+                    ":cut": {"N": repr(start - spacing)},
+                    ":me": {"S": holder},
+                    ":lease": {"N": repr(start + lease)},
+                    ":ttl": {"N": str(int(start) + IDLE_TTL_SECONDS)},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
         except self._ddb.exceptions.ConditionalCheckFailedException as failed:
             old = failed.response.get("Item", {})
             started = float(old.get("started", {}).get("N", "0"))
@@ -150,7 +138,7 @@ class DynamoSlots:
 
     def give_back(self, slot: int, holder: str, sent_at: float) -> None:
         # If the lease lapsed and someone else took the slot, there is nothing of ours to give back.
-        with self._lock, suppress(self._ddb.exceptions.ConditionalCheckFailedException):
+        with suppress(self._ddb.exceptions.ConditionalCheckFailedException):
             self._ddb.update_item(
                 TableName=self._table,
                 Key=self._key(slot),

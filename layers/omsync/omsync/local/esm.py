@@ -5,9 +5,9 @@ Per mapping, poller threads receive up to `BatchSize` messages, waiting up to
 at most `MaximumConcurrency` invocations (2 when unset) run at once. As with Lambda, the pollers are
 not the function: receiving and deleting do not hold one of the function's concurrent invocations, so
 there are up to twice as many pollers as invocations and a received batch waits for the next free one.
-Pollers scale as Lambda's do: one polls an idle queue; each batch received wakes one more, up to the
-limit; a poller whose receive finds nothing rests again, with every poller above it (the first never
-rests). Success deletes the batch. With `ReportBatchItemFailures` only the reported
+Pollers scale as Lambda's do: one polls an idle queue; a poller that finds messages wakes one more,
+up to the limit; a poller whose receive finds nothing rests again, with every poller above it (the
+first never rests). Success deletes the batch. With `ReportBatchItemFailures` only the reported
 messages fail; a raised exception (or an invalid report) fails the whole batch. Failed messages are
 made visible again at once, in the order they were received, so their `ApproximateReceiveCount`
 grows and moto's redrive policy moves them to the DLQ after `maxReceiveCount` receives.
@@ -23,7 +23,7 @@ import base64
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,11 +229,10 @@ class EsmEmulator:
         scale = self._scales[mapping.key]
         while scale.wait_turn(index, self._stop):
             try:
-                messages = self._receive(sqs, mapping)
+                messages = self._receive(sqs, mapping, scale.found_messages)
                 if not messages:
                     scale.found_nothing(index)
                     continue
-                scale.found_messages()
                 # Received messages are in flight (counted by the queue) until deleted; `_busy` also covers
                 # the moments after the deletes, until the batch's bookkeeping is done.
                 with self._lock:
@@ -247,8 +246,11 @@ class EsmEmulator:
                 logger.exception("local SQS poller failed", extra={"mapping": mapping.key})
                 self._stop.wait(self.idle_wait_seconds)
 
-    def _receive(self, sqs: Any, mapping: SqsMapping) -> list[dict[str, Any]]:
-        """A batch: long-poll for the first messages, then gather more until the batching window closes."""
+    def _receive(self, sqs: Any, mapping: SqsMapping, found: Callable[[], None]) -> list[dict[str, Any]]:
+        """A batch: long-poll for the first messages, then gather more until the batching window closes.
+
+        ``found`` is called as soon as the first messages arrive (another poller may start gathering too).
+        """
         window = mapping.batching_window_seconds
         if self.max_batching_window_seconds is not None:
             window = min(window, self.max_batching_window_seconds)
@@ -266,6 +268,7 @@ class EsmEmulator:
                 if not received:
                     return messages
                 deadline = time.monotonic() + window  # the window opens with the first message, as Lambda's
+                found()
             messages.extend(received)
             if len(messages) >= mapping.batch_size or time.monotonic() >= deadline or self._stop.is_set():
                 return messages
