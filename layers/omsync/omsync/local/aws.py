@@ -20,7 +20,6 @@ from typing import Any, Final
 
 import boto3
 import requests
-from botocore.config import Config
 
 from omsync.local.template import ACCOUNT_ID, LocalResource, Resolver, TemplateError, Unresolved, load_template
 
@@ -113,15 +112,10 @@ class AwsTarget:
     endpoint: str
     region: str = DEFAULT_REGION
 
-    def client(self, service: str, *, validate: bool = True, connections: int = 10) -> Any:
-        """A boto3 client for `service` at the moto endpoint.
-
-        ``validate=False``: no client-side checks; ``connections``: how many threads may share the client
-        without waiting for or reopening a connection (botocore's pool; clients are thread-safe).
-        """
+    def client(self, service: str) -> Any:
+        """A boto3 client for `service` at the moto endpoint."""
         make_client: Any = boto3.client  # any service name: the stubs' overloads want literals
-        config = Config(parameter_validation=validate, max_pool_connections=connections)
-        return make_client(service, endpoint_url=self.endpoint, region_name=self.region, config=config)
+        return make_client(service, endpoint_url=self.endpoint, region_name=self.region)
 
 
 def reset_moto(endpoint: str) -> None:

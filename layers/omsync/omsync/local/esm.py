@@ -31,6 +31,7 @@ from botocore.exceptions import ClientError
 
 from omsync.local.aws import AwsTarget, LocalResources
 from omsync.local.lambdas import FunctionRunner, FunctionSpec
+from omsync.local.sqs_wire import SqsWire
 
 DEFAULT_CONCURRENCY = 2
 POLLERS_PER_INVOCATION = 2
@@ -172,10 +173,8 @@ class EsmEmulator:
         """Start every mapping's pollers."""
         self._stop.clear()
         for mapping in self.mappings:
-            # One client per mapping, shared by its pollers: building a botocore client costs more CPU
-            # than a hundred requests. The poller's requests are Lambda's, built by this code: botocore
-            # need not re-check them.
-            sqs = self.target.client("sqs", validate=False, connections=mapping.pollers)
+            # Lambda's pollers are AWS's code: they speak SQS's JSON protocol without botocore (`sqs_wire`).
+            sqs = SqsWire(self.target.endpoint, self.target.region)
             for number in range(mapping.pollers):
                 thread = threading.Thread(
                     target=self._poll, args=(mapping, sqs, number), name=f"esm-{mapping.key}-{number}", daemon=True
@@ -343,9 +342,9 @@ def lambda_record(message: Mapping[str, Any], queue_arn: str, region: str) -> di
         binary = value.get("BinaryValue")
         message_attributes[name] = {
             "stringValue": value.get("StringValue"),
-            "binaryValue": base64.b64encode(binary).decode("ascii") if binary is not None else None,
+            "binaryValue": _base64(binary) if binary is not None else None,
             "stringListValues": list(value.get("StringListValues") or []),
-            "binaryListValues": [base64.b64encode(b).decode("ascii") for b in value.get("BinaryListValues") or []],
+            "binaryListValues": [_base64(b) for b in value.get("BinaryListValues") or []],
             "dataType": value.get("DataType"),
         }
     return {
@@ -359,6 +358,11 @@ def lambda_record(message: Mapping[str, Any], queue_arn: str, region: str) -> di
         "eventSourceARN": queue_arn,
         "awsRegion": region,
     }
+
+
+def _base64(value: bytes | str) -> str:
+    """A binary attribute as Lambda's records carry it: base64 text (SQS's JSON answers already are)."""
+    return value if isinstance(value, str) else base64.b64encode(value).decode("ascii")
 
 
 def _depth(sqs: Any, queue_url: str) -> int:

@@ -6,15 +6,14 @@ with the workers for one interpreter lock. `MotoProcess` starts ``python -m omsy
 the child installs omsync's moto speed-ups, starts `ThreadedMotoServer` on 127.0.0.1 on a free port,
 prints its endpoint on stdout, and serves until its stdin closes (the parent stopped, or died).
 
-One command travels on stdin: ``freeze`` makes the child collect its garbage and exclude every object it
-holds from later full collections (`gc.freeze`), answering ``frozen``. A bench calls it once the world
-is loaded, so that tens of thousands of stored messages and items are not rescanned, with every request
-waiting, while the drain is timed.
+One command travels on stdin: ``freeze`` quiets the child's garbage collector for a timed run
+(`omsync.local.heap.quiet`: collect, freeze what is alive, collect less often), answering ``frozen``. A
+bench sends it once the world is loaded, so that tens of thousands of stored messages and items are not
+rescanned, with every request waiting, while the drain is timed.
 """
 
 from __future__ import annotations
 
-import gc
 import os
 import subprocess
 import sys
@@ -95,6 +94,7 @@ def serve() -> None:
     """The child: serve moto until stdin closes."""
     from moto.server import ThreadedMotoServer
 
+    from omsync.local import heap
     from omsync.local.aws import quiet_moto_logs
     from omsync.local.moto_speedups import install
 
@@ -107,8 +107,7 @@ def serve() -> None:
     try:
         for line in sys.stdin:
             if line.strip() == "freeze":
-                gc.collect()
-                gc.freeze()
+                heap.quiet()
                 print("frozen", flush=True)
     finally:
         server.stop()

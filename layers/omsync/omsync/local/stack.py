@@ -13,7 +13,6 @@ stopping restores the environment. Tests pass `endpoint=` to reuse one moto serv
 
 from __future__ import annotations
 
-import gc
 import os
 import secrets
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from omsync.local import heap
 from omsync.local.apigw import ApiFront, http_api_routes
 from omsync.local.aws import (
     DEFAULT_REGION,
@@ -120,7 +120,7 @@ class LocalStack:
         self._moto: MotoProcess | None = None
         self._saved_environment: dict[str, str | None] = {}
         self._started = False
-        self._frozen = False
+        self._gc_thresholds: tuple[int, int, int] | None = None
         self.endpoint = ""
         self.resources = LocalResources({})
         self.functions: dict[str, FunctionSpec] = {}
@@ -197,22 +197,20 @@ class LocalStack:
             self.scheduler.start(self.schedule_interval_seconds)
 
     def freeze_heaps(self) -> None:
-        """Keep what this process and moto's process hold now out of their later full garbage collections.
+        """Quiet the garbage collector here and in moto's process for a timed run (`omsync.local.heap`).
 
-        For timed runs: a loaded world is tens of thousands of long-lived objects that each full collection
-        would otherwise rescan while every thread waits. Garbage is collected first; `stop` unfreezes.
+        Garbage is collected first; `stop` restores this process's collector.
         """
-        gc.collect()
-        gc.freeze()
-        self._frozen = True
+        if self._gc_thresholds is None:
+            self._gc_thresholds = heap.quiet()
         if self._moto is not None:
             self._moto.freeze_heap()
 
     def stop(self) -> None:
         """Stop everything started and restore the process environment."""
-        if self._frozen:
-            gc.unfreeze()
-            self._frozen = False
+        if self._gc_thresholds is not None:
+            heap.restore(self._gc_thresholds)
+            self._gc_thresholds = None
         if not self._started:
             return
         self._started = False
