@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import boto3
 import pytest
@@ -11,7 +12,7 @@ from omsync.local.esm import lambda_record
 from omsync.local.sqs_wire import SqsWire
 
 REGION = "ap-southeast-1"
-ATTRIBUTES = {
+ATTRIBUTES: dict[str, Any] = {
     "kind": {"DataType": "String", "StringValue": "order"},
     "blob": {"DataType": "Binary", "BinaryValue": b"\x00\xffomsync"},
 }
@@ -22,7 +23,7 @@ def test_received_messages_make_the_same_lambda_records_as_botocores(moto_endpoi
     urls = [sqs.create_queue(QueueName=f"wire-{uuid.uuid4().hex[:8]}")["QueueUrl"] for _ in range(2)]
     for url in urls:
         sqs.send_message(QueueUrl=url, MessageBody='{"orderId": "1"}', MessageAttributes=ATTRIBUTES)
-    options = {"MaxNumberOfMessages": 10, "AttributeNames": ["All"], "MessageAttributeNames": ["All"]}
+    options: dict[str, Any] = {"MaxNumberOfMessages": 10, "AttributeNames": ["All"], "MessageAttributeNames": ["All"]}
 
     [by_wire] = SqsWire(moto_endpoint, REGION).receive_message(QueueUrl=urls[0], **options)["Messages"]
     [by_boto] = sqs.receive_message(QueueUrl=urls[1], **options)["Messages"]
