@@ -7,11 +7,12 @@ So at most 8 requests are ever in flight (one per slot), and any 9 starts inside
 one slot twice inside a second: impossible. This holds for a sliding window, not only calendar seconds.
 
 Taking a slot is one conditional write; giving it back is another. A waiting caller takes the slot a
-moment before it frees, recording the planned start, so the write's round trip is not added to the spacing. With the DynamoDB store the slots are
-items of the Ledger table (pk ``GOVERNOR#{token_fingerprint}``, sk ``SLOT#0`` … ``SLOT#7``), so the limit
-holds across Lambdas. A holder that crashes keeps its slot only until its lease expires. Each governor
-remembers when each slot will be free (learned from the failed condition's old item), so under contention
-it sleeps until the earliest free slot instead of polling.
+moment before it frees, recording the planned start, so the write's round trip is not added to the
+spacing. With the DynamoDB store the slots are items of the Ledger table (pk
+``GOVERNOR#{token_fingerprint}``, sk ``SLOT#0`` … ``SLOT#7``), so the limit holds across Lambdas. A
+holder that crashes keeps its slot only until its lease expires. Each governor remembers when each slot
+will be free (learned from the failed condition's old item), so under contention it sleeps until the
+earliest free slot instead of polling.
 
 `MemorySlots` holds the same slots in-process, for tools and single-process runs.
 """

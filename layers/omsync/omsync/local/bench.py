@@ -197,8 +197,8 @@ def run_bench(
         world.announce_orders(order_ids)
         load_seconds = time.monotonic() - started
 
-        # The loaded world (Ginee's orders, moto's messages) is long-lived: keep Python's full garbage
-        # collections from rescanning it, pausing every thread, during the timed drain.
+        # The loaded world (Ginee's orders, moto's messages) is long-lived: keep Python's garbage collector
+        # from rescanning it, pausing every thread, during the timed drain (`omsync.local.heap`).
         world.stack.freeze_heaps()
         clock = _BusyClock()
         requests_before = world.accurate.request_count

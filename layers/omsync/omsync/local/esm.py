@@ -224,7 +224,7 @@ class EsmEmulator:
                 return False
         return all(_depth(sqs, url) == 0 for url in {m.queue_url for m in self.mappings})
 
-    def _poll(self, mapping: SqsMapping, sqs: Any, index: int) -> None:
+    def _poll(self, mapping: SqsMapping, sqs: SqsWire, index: int) -> None:
         scale = self._scales[mapping.key]
         while scale.wait_turn(index, self._stop):
             try:
@@ -245,7 +245,7 @@ class EsmEmulator:
                 logger.exception("local SQS poller failed", extra={"mapping": mapping.key})
                 self._stop.wait(self.idle_wait_seconds)
 
-    def _receive(self, sqs: Any, mapping: SqsMapping, found: Callable[[], None]) -> list[dict[str, Any]]:
+    def _receive(self, sqs: SqsWire, mapping: SqsMapping, found: Callable[[], None]) -> list[dict[str, Any]]:
         """A batch: long-poll for the first messages, then gather more until the batching window closes.
 
         ``found`` is called as soon as the first messages arrive (another poller may start gathering too).
@@ -274,7 +274,7 @@ class EsmEmulator:
             if not received:
                 time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
-    def _one_batch(self, sqs: Any, mapping: SqsMapping, messages: list[dict[str, Any]]) -> None:
+    def _one_batch(self, sqs: SqsWire, mapping: SqsMapping, messages: list[dict[str, Any]]) -> None:
         event = {"Records": [lambda_record(m, mapping.queue_arn, self.target.region) for m in messages]}
         with self._invocations[mapping.key]:
             failed = self._invoke(mapping, event, [m["MessageId"] for m in messages])

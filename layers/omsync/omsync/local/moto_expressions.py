@@ -316,8 +316,8 @@ def _fast_update(
     has_legacy: bool,
 ) -> Any:
     """The updated item, or None when moto's own update_item must handle the call."""
-    from moto.dynamodb.exceptions import ConditionalCheckFailed, ItemSizeTooLarge, ItemSizeToUpdateTooLarge
-    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.exceptions import ConditionalCheckFailed
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
     if has_legacy or not update_expression or not Switch.enabled:
         return None
@@ -335,11 +335,12 @@ def _fast_update(
         return None
     if {table.hash_key_attr, table.range_key_attr} & set(targets):
         return None
-    if any(values is None or placeholder not in values for _, placeholder in recipe.assignments):
+    given = values or {}
+    if any(placeholder not in given for _, placeholder in recipe.assignments):
         return None
     index_keys = _index_keys(table)
     if any(
-        name in index_keys and _empty(values[placeholder])  # type: ignore[index]
+        name in index_keys and _empty(given[placeholder])
         for (_, placeholder), name in zip(recipe.assignments, targets, strict=False)
     ):
         return None
@@ -362,17 +363,10 @@ def _fast_update(
         item = table.get_item(hash_value, range_value)
     assert isinstance(item, Item)
     assignments = [
-        (str(name), DynamoType(values[placeholder]))  # type: ignore[index]
+        (str(name), DynamoType(given[placeholder]))
         for (_, placeholder), name in zip(recipe.assignments, targets, strict=False)
     ]
-    if isinstance(item.attrs, LimitedSizeDict):
-        _assign_within_size_limit(item.attrs, assignments)
-    else:
-        try:
-            for name, value in assignments:
-                item.attrs[name] = value
-        except ItemSizeTooLarge as error:
-            raise ItemSizeToUpdateTooLarge() from error
+    _assign_within_size_limit(item.attrs, assignments)
     for name in targets[len(recipe.assignments) :]:
         item.attrs.pop(str(name), None)
     return item
@@ -383,9 +377,10 @@ _ITEM_SIZE_LIMIT = 405_000
 
 
 def _assign_within_size_limit(attrs: Any, assignments: list[tuple[str, Any]]) -> None:
-    """Set the attributes with moto's size check, counted once instead of once per attribute.
+    """Set the attributes of an item (moto's `LimitedSizeDict`) with its size check, counted once instead
+    of once per attribute.
 
-    moto's `LimitedSizeDict` sums the sizes of every key and value on each assignment and refuses one
+    `LimitedSizeDict` sums the sizes of every key and value on each assignment and refuses one
     that would take the sum past the limit; this keeps the same running sum and the same refusal.
     """
     from moto.dynamodb.exceptions import ItemSizeToUpdateTooLarge
@@ -400,6 +395,8 @@ def _assign_within_size_limit(attrs: Any, assignments: list[tuple[str, Any]]) ->
         value_size = size_of(value)
         if total + bytesize(name) + value_size > _ITEM_SIZE_LIMIT:
             raise ItemSizeToUpdateTooLarge()
-        old = attrs.get(name)
-        total += value_size - size_of(old) if name in attrs else bytesize(name) + value_size
+        if name in attrs:
+            total += value_size - size_of(attrs[name])
+        else:
+            total += bytesize(name) + value_size
         dict.__setitem__(attrs, name, value)

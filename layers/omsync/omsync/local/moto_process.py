@@ -48,7 +48,7 @@ class MotoProcess:
         return self
 
     def freeze_heap(self) -> None:
-        """Collect the child's garbage and keep what it holds now out of its later full collections."""
+        """Quiet the child's garbage collector for a timed run (`omsync.local.heap.quiet`)."""
         child = self._child
         if child is None or child.stdin is None:
             raise RuntimeError("moto's process is not running")
