@@ -16,10 +16,13 @@ export AWS_DEFAULT_REGION ?= ap-southeast-1
 
 .PHONY: venv lock lint fmt cfn infra unit integration test demo local bench build deploy e2e clean
 
-$(STAMP): requirements-dev.txt layers/omsync/requirements.txt pyproject.toml
+# The three distributions, editable: the runtime (the layer), the operator CLI and the workshop.
+DISTRIBUTIONS := layers/omsync tools/ops tools/workshop
+
+$(STAMP): requirements-dev.txt layers/omsync/requirements.txt $(addsuffix /pyproject.toml,$(DISTRIBUTIONS))
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
-	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps $(addprefix -e ,$(DISTRIBUTIONS))
 	touch $@
 
 venv: $(STAMP)
@@ -34,7 +37,8 @@ fmt: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy --strict layers/omsync/omsync functions
+	$(BIN)/lint-imports
+	$(BIN)/mypy --strict layers/omsync/omsync tools/ops/omsync_ops tools/workshop/omsync_workshop functions
 	MYPYPATH="$(TEST_HELPER_PATH)" $(BIN)/mypy tests --exclude '$(CONFTEST_EXCLUDE)'
 	for dir in $(CONFTEST_DIRS); do MYPYPATH="$(TEST_HELPER_PATH)" $(BIN)/mypy $$dir || exit 1; done
 

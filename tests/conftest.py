@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from omsync.local.aws import LocalResources
-    from omsync.local.stack import LocalStack
+    from omsync_workshop.aws import LocalResources
+    from omsync_workshop.stack import LocalStack
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -40,7 +40,8 @@ def moto_endpoint() -> Iterator[str]:
     With omsync's speed-ups, as the local stack runs it: among them, each DynamoDB call is atomic.
     """
     from moto.server import ThreadedMotoServer
-    from omsync.local.moto_speedups import install
+
+    from omsync_workshop.moto_speedups import install
 
     install()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -69,7 +70,7 @@ def aws(moto_endpoint: str) -> Iterator[LocalResources]:
 
     For tests of code that uses the tables and queues directly (no API front, no SQS pollers).
     """
-    from omsync.local.stack import LocalStack
+    from omsync_workshop.stack import LocalStack
 
     with LocalStack(TEMPLATE, endpoint=moto_endpoint, serve_api=False, run_event_sources=False) as stack:
         yield stack.resources
@@ -81,7 +82,7 @@ def local_stack(moto_endpoint: str) -> Iterator[LocalStack]:
 
     Cached boto3 handles, settings and Powertools caches are dropped on start and stop.
     """
-    from omsync.local.stack import LocalStack
+    from omsync_workshop.stack import LocalStack
 
     with LocalStack(TEMPLATE, endpoint=moto_endpoint) as stack:
         yield stack

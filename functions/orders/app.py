@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from omsync.config.settings import settings
 from omsync.observability import logger, metrics, tracer
 from omsync.sync.batch import handle_batch

@@ -8,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from omsync.config.settings import settings
 from omsync.observability import logger, metrics, tracer
 from omsync.receive import receive_webhook, register_lambda_context

@@ -11,6 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from omsync.config.settings import settings
 from omsync.observability import logger, metrics, tracer
 from omsync.sync.holds import release_all_holds

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from omsync.local.aws import LocalResources
 from samtranslator.yaml_helper import yaml_parse
+
+from omsync_workshop.aws import LocalResources
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 STACK = "omsync-local"

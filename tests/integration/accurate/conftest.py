@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from omsync.accurate.auth import ApiTokenAuth
 from omsync.accurate.client import AccurateClient
-from omsync.local.accurate.server import AccurateSandbox
+from omsync_workshop.accurate.server import AccurateSandbox
 
 API_TOKEN = "aat.sandbox.token"
 SIGNATURE_SECRET = "rahasia"

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from omsync.accurate.client import AccurateClient
 from omsync.accurate.documents import (
     Customer,
@@ -28,7 +29,7 @@ from omsync.accurate.documents import (
     Vendor,
 )
 from omsync.accurate.errors import DuplicateNumber, MasterNotFound, Rejected
-from omsync.local.accurate.server import AccurateSandbox
+from omsync_workshop.accurate.server import AccurateSandbox
 
 DAY = date(2026, 3, 1)
 BRANCH = "Kantor Pusat"

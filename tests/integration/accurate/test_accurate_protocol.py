@@ -12,12 +12,13 @@ import boto3
 import pytest
 import requests
 from conftest import API_TOKEN, CLIENT_ID, CLIENT_SECRET, SIGNATURE_SECRET
+
 from omsync.accurate.auth import ApiTokenAuth, OAuthAuth, OAuthTokens, authorize_url, exchange_code
 from omsync.accurate.client import AccurateClient
 from omsync.accurate.documents import SalesInvoice, SalesInvoiceItem
 from omsync.accurate.errors import MasterNotFound, Transient
 from omsync.accurate.governor import dynamodb_governor
-from omsync.local.accurate.server import AccurateSandbox
+from omsync_workshop.accurate.server import AccurateSandbox
 
 REDIRECT = "http://127.0.0.1:1/callback"
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 from flow_world import OpenWorld
-from omsync.local.scenarios import Scenario
-from omsync.local.world import LocalWorld
+
+from omsync_workshop.scenarios import Scenario
+from omsync_workshop.world import LocalWorld
 
 
 @pytest.fixture

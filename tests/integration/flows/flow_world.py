@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from omsync.config.mapping import load_mapping
 from omsync.ledger.orders import OrderLedger, SyncRecord
-from omsync.local.ginee.models import parse_time
-from omsync.local.oracle import ExpectedBooks, expected_books
-from omsync.local.scenarios import OrderFacts, Scenario, ScenarioPlayer, apply_event, load_scenario
-from omsync.local.world import LocalWorld, default_mapping_path, seed_company
-from omsync.ops.cli import main
+from omsync_ops.cli import main
+from omsync_workshop.ginee.models import parse_time
+from omsync_workshop.oracle import ExpectedBooks, expected_books
+from omsync_workshop.scenarios import OrderFacts, Scenario, ScenarioPlayer, apply_event, load_scenario
+from omsync_workshop.world import LocalWorld, default_mapping_path, seed_company
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 SHOPEE = "SH64AAV776CFF47E0001SHOPEE"

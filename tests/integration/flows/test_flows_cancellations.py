@@ -33,11 +33,12 @@ from flow_world import (
     redeliver,
     settle,
 )
+
 from omsync.accurate.documents import SalesInvoice
 from omsync.ledger.orders import OrderLedger
-from omsync.local.ginee.webhooks import DeliveryOptions
-from omsync.local.scenarios import LineFacts
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID
+from omsync_workshop.ginee.webhooks import DeliveryOptions
+from omsync_workshop.scenarios import LineFacts
 
 RECEIVABLE = "1201"  # Piutang Usaha in the seed company
 

@@ -2,7 +2,7 @@
 
 Each test plays a small scenario (`scenarios/flows-small.json`: 20 orders over the demo's three
 stores, every order path) through the whole local stack and reads the books back from the Accurate
-sandbox; the oracle (`omsync.local.oracle`) says from the scenario's facts alone what they must be.
+sandbox; the oracle (`omsync_workshop.oracle`) says from the scenario's facts alone what they must be.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ from flow_world import (
     redeliver,
     settle,
 )
-from omsync.local.ginee.webhooks import DeliveryOptions
-from omsync.local.world import LocalWorld, WorldReport
+
+from omsync_workshop.ginee.webhooks import DeliveryOptions
+from omsync_workshop.world import LocalWorld, WorldReport
 
 
 @dataclass(frozen=True)

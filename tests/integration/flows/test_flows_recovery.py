@@ -34,14 +34,15 @@ from flow_world import (
     settle,
     started_player,
 )
+
 from omsync.accurate.documents import Item
 from omsync.ledger.orders import LEASE_SECONDS, OrderLedger
-from omsync.local.oracle import compare
-from omsync.local.scenarios import ProductFacts
-from omsync.local.scenarios.generator import product_json
-from omsync.local.world import LocalWorld
 from omsync.posting.invoice import plan_sales_invoice
 from omsync.sync.context import context_for
+from omsync_workshop.oracle import compare
+from omsync_workshop.scenarios import ProductFacts
+from omsync_workshop.scenarios.generator import product_json
+from omsync_workshop.world import LocalWorld
 
 
 def test_a_crash_after_the_accurate_write_and_before_the_ledger_write_heals_without_a_duplicate(

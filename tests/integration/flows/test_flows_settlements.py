@@ -34,14 +34,15 @@ from flow_world import (
     redeliver,
     settle,
 )
+
 from omsync.ledger.payouts import PayoutLedger
-from omsync.local.ginee.webhooks import DeliveryOptions
-from omsync.local.scenarios import OrderFacts
-from omsync.local.scenarios.statements import write_payouts, write_statement
-from omsync.local.world import LocalWorld
 from omsync.payouts.files import read_payouts, shopee_payout_id
 from omsync.payouts.model import Payout, PayoutLine
 from omsync.posting.numbers import jakarta_date
+from omsync_workshop.ginee.webhooks import DeliveryOptions
+from omsync_workshop.scenarios import OrderFacts
+from omsync_workshop.scenarios.statements import write_payouts, write_statement
+from omsync_workshop.world import LocalWorld
 
 SALDO_SHOPEE = "1103"
 SALDO_LAZADA = "1105"

@@ -7,11 +7,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from omsync.ginee.webhook import WebhookEnvelope, route
-from omsync.local.ginee.server import GineeSandbox
-from omsync.local.ginee.webhooks import DeliveryOptions
-from omsync.local.scenarios import ScenarioPlayer, load_scenario
-from omsync.local.stack import LocalStack
+from omsync_workshop.ginee.server import GineeSandbox
+from omsync_workshop.ginee.webhooks import DeliveryOptions
+from omsync_workshop.scenarios import ScenarioPlayer, load_scenario
+from omsync_workshop.stack import LocalStack
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "template.yaml"
 

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 import requests
+
 from omsync.ginee.client import GineeClient
 from omsync.ginee.errors import ParameterError, ServiceBusy, SignatureRejected
-from omsync.local.ginee.server import GineeSandbox
-from omsync.local.ginee.webhooks import DeliveryOptions
+from omsync_workshop.ginee.server import GineeSandbox
+from omsync_workshop.ginee.webhooks import DeliveryOptions
 
 NOW = datetime(2025, 9, 30, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ there); the timings of a shared test machine mean nothing.
 
 from __future__ import annotations
 
-from omsync.local.bench import render, run_bench
+from omsync_workshop.bench import render, run_bench
 
 
 def test_a_small_flash_sale_drains_with_every_paid_order_invoiced_once_and_no_violation(moto_endpoint: str) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from omsync.local.demo import run_demo
-from omsync.local.stack import LocalStack
-from omsync.ops.cli import main
+
+from omsync_ops.cli import main
+from omsync_workshop.demo import run_demo
+from omsync_workshop.stack import LocalStack
 
 
 def test_the_demo_gets_every_promised_status_and_leaves_unconsumed_work_queued(local_stack: LocalStack) -> None:

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from omsync.local.stack import LocalStack
+
+from omsync_workshop.stack import LocalStack
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 import requests
-from omsync.local.stack import LocalStack, RegisteredConnection
+
+from omsync_workshop.stack import LocalStack, RegisteredConnection
 
 ROOT = Path(__file__).resolve().parents[3]
 SAMPLES = ROOT / "events" / "webhooks"

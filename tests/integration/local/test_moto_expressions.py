@@ -16,8 +16,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from omsync.local.moto_expressions import Switch, compile_condition, compile_update
-from omsync.local.moto_speedups import install
+
+from omsync_workshop.moto_expressions import Switch, compile_condition, compile_update
+from omsync_workshop.moto_speedups import install
 
 KEY = {"pk": {"S": "CONN#1"}, "sk": {"S": "ORDER#7"}}
 LEASED = {

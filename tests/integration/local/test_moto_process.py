@@ -5,7 +5,8 @@ from __future__ import annotations
 import boto3
 import pytest
 import requests
-from omsync.local.moto_process import MotoProcess
+
+from omsync_workshop.moto_process import MotoProcess
 
 
 def test_the_child_serves_moto_over_http_and_goes_when_stopped() -> None:

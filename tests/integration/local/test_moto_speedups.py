@@ -15,7 +15,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from omsync.local.moto_speedups import install
+
+from omsync_workshop.moto_speedups import install
 
 
 @pytest.fixture(name="dynamodb")

@@ -8,8 +8,9 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from omsync.local.esm import lambda_record
-from omsync.local.sqs_wire import SqsWire
+
+from omsync_workshop.esm import lambda_record
+from omsync_workshop.sqs_wire import SqsWire
 
 REGION = "ap-southeast-1"
 ATTRIBUTES: dict[str, Any] = {

@@ -1,6 +1,6 @@
 """Specification: `omsync connection …` against the local stack (moto over HTTP) and the Accurate sandbox.
 
-The commands run in-process through `omsync.ops.cli.main`; every boundary they cross is a real server.
+The commands run in-process through `omsync_ops.cli.main`; every boundary they cross is a real server.
 """
 
 from __future__ import annotations
@@ -16,15 +16,16 @@ from typing import Any
 
 import pytest
 import requests
+
 from omsync.accurate.auth import OAuthAuth
 from omsync.ledger import credentials
 from omsync.ledger.connections import ConnectionRepository, hash_token
 from omsync.ledger.credentials import AccurateApiToken, AccurateOAuth, CredentialStore
 from omsync.ledger.tables import ledger_table
-from omsync.local.accurate.server import AccurateSandbox
-from omsync.local.stack import LocalStack
-from omsync.ops.cli import main
-from omsync.ops.connections import connection_client
+from omsync_ops.cli import main
+from omsync_ops.connections import connection_client
+from omsync_workshop.accurate.server import AccurateSandbox
+from omsync_workshop.stack import LocalStack
 
 SAMPLES = Path(__file__).resolve().parents[3] / "events" / "webhooks"
 URL = re.compile(r"https?://\S+")

@@ -12,12 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from omsync.config.mapping import load_mapping
 from omsync.ledger import credentials
 from omsync.ledger.mappings import MappingRepository, VersionTaken
-from omsync.local.accurate.server import AccurateSandbox
-from omsync.local.aws import LocalResources
-from omsync.ops.cli import main
+from omsync_ops.cli import main
+from omsync_workshop.accurate.server import AccurateSandbox
+from omsync_workshop.aws import LocalResources
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "events" / "mapping.example.yaml"
 

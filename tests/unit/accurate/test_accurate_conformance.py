@@ -1,7 +1,8 @@
 """Every request body the client can build matches Accurate's published request contract.
 
-The contract is the shared reference ``accurate-spec.json`` that sits beside the repository (``../shared``);
-Accurate silently ignores unknown fields, so this test is what catches a misspelt one.
+The contract is ``accurate_request_contract.json`` beside this test: the save.do request bodies of every
+module omsync posts to, as Accurate's published OpenAPI spec gives them (names, types, required flags,
+nesting, enum values). Accurate silently ignores unknown fields, so this test is what catches a misspelt one.
 """
 
 from __future__ import annotations
@@ -12,15 +13,14 @@ from typing import Any
 
 import pytest
 from accurate_examples import every_document, minimal_documents
+
 from omsync.accurate.documents import AccurateDocument
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "accurate-spec.json"
+SPEC_PATH = Path(__file__).with_name("accurate_request_contract.json")
 
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    if not SPEC_PATH.exists():
-        pytest.skip("the shared reference is not beside the repository")
     data: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
     return data
 

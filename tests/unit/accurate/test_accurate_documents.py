@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
+
 from omsync.accurate.documents import (
     ReceiptDiscount,
     ReceiptInvoice,
@@ -17,7 +19,6 @@ from omsync.accurate.documents import (
     from_json,
     to_json,
 )
-from pydantic import ValidationError
 
 
 def test_a_sales_invoice_body_uses_spec_names_and_dates() -> None:

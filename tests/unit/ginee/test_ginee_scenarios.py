@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
-from omsync.local.scenarios import OUTCOMES, load_scenario
-from omsync.local.scenarios.fees import FeeBase, FeeRules, order_fees
+from omsync_workshop.scenarios import OUTCOMES, load_scenario
+from omsync_workshop.scenarios.fees import FeeBase, FeeRules, order_fees
 
 
 def test_the_tokopedia_worked_example_yields_its_fees() -> None:

@@ -8,8 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from omsync.config.mapping import ConnectionMapping
-from omsync.local.scenarios.facts import LineFacts, OrderFacts, ProductFacts, Scenario, StoreFacts
-from omsync.local.scenarios.fees import FeeRules
+from omsync_workshop.scenarios.facts import LineFacts, OrderFacts, ProductFacts, Scenario, StoreFacts
+from omsync_workshop.scenarios.fees import FeeRules
 
 T0 = datetime(2026, 3, 15, 3, 0, tzinfo=UTC)
 KOMISI, PEMBAYARAN, PROSES_PESANAN, PEMBULATAN = "6101", "6103", "6104", "7101"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from omsync.local import heap
+from omsync_workshop import heap
 
 
 def test_quiet_freezes_the_living_and_raises_the_thresholds_and_restore_undoes_both() -> None:

@@ -6,13 +6,14 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-import omsync.local.accurate
-from omsync.config.mapping import load_mapping
-from omsync.local.oracle import SALES_INVOICE, SALES_RETURN, compare, expected_books
-from omsync.local.scenarios.facts import LineFacts
-from omsync.local.scenarios.generator import load_scenario
 from oracle_builders import T0, scenario, seed, worked_example
 from oracle_builders import tokopedia as mapping
+
+import omsync_workshop.accurate
+from omsync.config.mapping import load_mapping
+from omsync_workshop.oracle import SALES_INVOICE, SALES_RETURN, compare, expected_books
+from omsync_workshop.scenarios.facts import LineFacts
+from omsync_workshop.scenarios.generator import load_scenario
 
 SEED = seed(10)
 OPENING = Decimal(300000)
@@ -126,7 +127,7 @@ class TestTheDemoScenario:
     def test_its_expected_books_balance_and_cover_invoices_returns_and_cancellation_returns(self) -> None:
         root = Path(__file__).resolve().parents[3]
         example = load_mapping((root / "events" / "mapping.example.yaml").read_text()).mapping
-        seed = json.loads((Path(omsync.local.accurate.__path__[0]) / "seed_company.json").read_text())
+        seed = json.loads((Path(omsync_workshop.accurate.__path__[0]) / "seed_company.json").read_text())
 
         books = expected_books(load_scenario("demo"), example, seed)
 

@@ -15,13 +15,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import omsync.local.accurate
-from omsync.config.mapping import ConnectionMapping, load_mapping
-from omsync.local.oracle import JOURNAL_VOUCHER, SALES_INVOICE, SALES_RECEIPT, SALES_RETURN, expected_books
-from omsync.local.scenarios.facts import LateReturn, LineFacts, OrderFacts, Scenario
-from omsync.local.scenarios.generator import load_scenario
 from oracle_builders import KOMISI, PEMBAYARAN, PEMBULATAN, PROSES_PESANAN, T0, accounts, scenario, seed, tokopedia
 from oracle_builders import worked_example as base_example
+
+import omsync_workshop.accurate
+from omsync.config.mapping import ConnectionMapping, load_mapping
+from omsync_workshop.oracle import JOURNAL_VOUCHER, SALES_INVOICE, SALES_RECEIPT, SALES_RETURN, expected_books
+from omsync_workshop.scenarios.facts import LateReturn, LineFacts, OrderFacts, Scenario
+from omsync_workshop.scenarios.generator import load_scenario
 
 PIUTANG, SALDO_TOKOPEDIA, SALDO_LAZADA = "1201", "1104", "1105"
 PPN_MASUKAN, PPH22_DIMUKA = "1401", "1402"
@@ -371,7 +372,7 @@ class TestTheDemoScenario:
     def test_receipts_for_every_completed_order_and_payout_and_the_books_balance(self) -> None:
         root = Path(__file__).resolve().parents[3]
         example = load_mapping((root / "events" / "mapping.example.yaml").read_text()).mapping
-        seed = json.loads((Path(omsync.local.accurate.__path__[0]) / "seed_company.json").read_text())
+        seed = json.loads((Path(omsync_workshop.accurate.__path__[0]) / "seed_company.json").read_text())
         demo = load_scenario("demo")
 
         books = expected_books(demo, example, seed)

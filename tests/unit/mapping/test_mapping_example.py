@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import omsync.local.accurate
+import omsync_workshop.accurate
 from omsync.config.mapping import ReferenceKind, load_mapping
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "events" / "mapping.example.yaml"
-SEED = Path(omsync.local.accurate.__path__[0]) / "seed_company.json"
+SEED = Path(omsync_workshop.accurate.__path__[0]) / "seed_company.json"
 
 
 def seed_records(seed: dict[str, Any]) -> dict[ReferenceKind, set[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+
 from omsync.config.mapping import (
     CancellationRule,
     MappingError,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from omsync.accurate.client import Database
-from omsync.ops.connections import CommandError, pick_database, webhook_url
+from omsync_ops.connections import CommandError, pick_database, webhook_url
 
 DATABASES = [Database(1001, "PT Contoh Niaga Online"), Database(1002, "PT Contoh Grosir")]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from omsync.payouts.files import FORMATS, detect_format, read_payouts
 from omsync.payouts.model import SettlementFileError
 

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from omsync.payouts.files import read_payouts
 from omsync.payouts.model import SettlementFileError
 

@@ -11,11 +11,12 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from omsync.local.scenarios import Scenario, load_scenario
-from omsync.local.scenarios.statements import write_payouts, write_statement
+
 from omsync.payouts.files import FORMATS, detect_format, read_payouts
 from omsync.payouts.model import Payout, PayoutLine
 from omsync.posting.numbers import jakarta_date
+from omsync_workshop.scenarios import Scenario, load_scenario
+from omsync_workshop.scenarios.statements import write_payouts, write_statement
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "events" / "settlements"
 EXAMPLE_FILES = {"shopee": "shopee-income.csv", "tiktok": "tiktok-settlement.csv", "lazada": "lazada-statement.csv"}

@@ -5,11 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from posting_builders import order, rp, store, worked_example_order
+
 from omsync.ginee.models import Order
 from omsync.posting.amounts import document_amounts
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID, CancellationAction, plan_cancellation
 from omsync.posting.returns import PostedDocuments, PostedReturn
-from posting_builders import order, rp, store, worked_example_order
 
 PPN = Decimal("0.11")
 INVOICE_NO = "TP-INV/20260315/1001"

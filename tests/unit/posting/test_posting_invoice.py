@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from posting_builders import item, order, rp, store, worked_example_order
+
 from omsync.errors import OnHold, PermanentError
 from omsync.posting.amounts import document_amounts, split_inclusive
 from omsync.posting.invoice import plan_sales_invoice, split_proportionally
 from omsync.posting.numbers import MAX_NUMBER_LENGTH
-from posting_builders import item, order, rp, store, worked_example_order
 
 PPN = Decimal("0.11")
 

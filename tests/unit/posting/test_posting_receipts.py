@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from posting_builders import ACCOUNTS, item, order, rp, store, worked_example_order
+
 from omsync.accurate.documents import JournalVoucher, SalesReceipt
 from omsync.errors import OnHold
 from omsync.ginee.models import Order
@@ -26,7 +28,6 @@ from omsync.posting.receipts import (
     plan_payout,
     plan_refund_journal,
 )
-from posting_builders import ACCOUNTS, item, order, rp, store, worked_example_order
 
 PAYOUT_DAY = date(2026, 3, 20)
 ACCOUNTS_WITH_TAX = {**ACCOUNTS, "input_tax": "1-1401", "pph22_prepaid": "1-1402", "receivable": "1-1201"}

@@ -6,11 +6,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from posting_builders import item, order, rp, store, worked_example_order
+
 from omsync.ginee.models import Order
 from omsync.posting.amounts import document_amounts
 from omsync.posting.invoice import plan_sales_invoice
 from omsync.posting.returns import PostedDocuments, PostedReturn, plan_sales_returns
-from posting_builders import item, order, rp, store, worked_example_order
 
 PPN = Decimal("0.11")
 INVOICED = PostedDocuments(invoice_number="TP-INV/20260315/1001")

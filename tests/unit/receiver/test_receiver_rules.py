@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+
 from omsync.config.settings import Settings, WorkQueue
 from omsync.ginee.webhook import Route, WebhookAction, WebhookEnvelope, WrongShape, route
 from omsync.ledger.connections import Connection, hash_token, is_connection_id
 from omsync.queues import WorkMessage
 from omsync.receive import Outcome, Reply
-from pydantic import ValidationError
 
 
 def envelope(entity: str, payload: dict[str, Any], action: str = "UPDATE") -> WebhookEnvelope:

@@ -23,7 +23,7 @@ from omsync.errors import OnHold, PermanentError, RetryableError
 from omsync.observability import logger, metrics
 from omsync.queues import WorkMessage
 from omsync.sync.context import ConnectionContext, context_for
-from omsync.sync.orders import Outcome, Result
+from omsync.sync.steps import Outcome, Result
 
 UseCase = Callable[[ConnectionContext, Sequence[str], str], Mapping[str, Outcome]]
 

@@ -38,7 +38,7 @@ from omsync.posting.returns import (
     sales_return_number,
 )
 from omsync.sync.context import ConnectionContext
-from omsync.sync.orders import (
+from omsync.sync.steps import (
     Outcome,
     Result,
     hold_orders,

@@ -18,110 +18,24 @@ connection this re-reads the Ledger and Ginee, decides per order, and converges 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import StrEnum
-from typing import TypeVar
 
 from omsync import queues
-from omsync.accurate.documents import AccurateDocument, Item, SalesInvoice
-from omsync.accurate.errors import AccurateError, MasterNotFound, Transient
+from omsync.accurate.documents import SalesInvoice
 from omsync.config.mapping import SettlementMode
 from omsync.config.settings import WorkQueue
 from omsync.errors import OnHold, PermanentError
 from omsync.ginee.models import Order, OrderStatus
-from omsync.ledger.orders import PostedDocument, SyncRecord
+from omsync.ledger.orders import SyncRecord
 from omsync.observability import logger
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID
 from omsync.posting.invoice import plan_sales_invoice
 from omsync.posting.lifecycle import is_cancelled, reached_trigger
 from omsync.queues import WorkMessage
 from omsync.sync.context import ConnectionContext
-from omsync.sync.documents import post_exactly_once
-
-CLOSED_PERIOD_MARKER = "tanggal kunci periode"
-INSUFFICIENT_STOCK_MARKER = "tidak mencukupi"
-
-
-class Result(StrEnum):
-    """What became of one order in one attempt."""
-
-    POSTED = "posted"
-    ALREADY_DONE = "already_done"
-    NOT_READY = "not_ready"
-    NOT_OURS = "not_ours"
-    UNKNOWN_ORDER = "unknown_order"
-    HELD = "held"
-    FORWARDED = "forwarded"
-    RETRY = "retry"
-    FAILED = "failed"
-
-    @property
-    def settled(self) -> bool:
-        """The message may leave the queue (anything but RETRY and FAILED)."""
-        return self not in (Result.RETRY, Result.FAILED)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    result: Result
-    detail: str = ""
-
-
-def closed_period_hold(error: AccurateError, when: str) -> OnHold:
-    """The hold for a document Accurate refuses because its date falls in a locked period."""
-    return OnHold(
-        "closed_period",
-        f"Accurate refuses {when}: {error}",
-        "Open the period in Accurate (Pengaturan > Tutup Buku) or move the lock date; the order is retried automatically.",
-    )
-
-
-def insufficient_stock_hold(error: AccurateError, number: str) -> OnHold:
-    """The hold for an invoice Accurate refuses because the item's stock would go below zero."""
-    return OnHold(
-        "insufficient_stock",
-        f"Accurate refuses invoice {number}: {error}",
-        "Record the goods' arrival in Accurate (a purchase or an opening balance for the item in that warehouse), "
-        "or allow negative stock; the order is retried automatically.",
-    )
-
-
-def missing_master_hold(error: MasterNotFound) -> OnHold:
-    """The hold for a document naming a master that is not in Accurate."""
-    if error.kind.lower().startswith(("barang", "item")):
-        return OnHold(
-            "missing_sku",
-            f"SKU {error.key} is not in Accurate",
-            f"Create item {error.key} in Accurate (Barang & Jasa), or set items.auto_create: true in the mapping "
-            "and apply it; the order is posted automatically once the item exists.",
-        )
-    return OnHold(
-        "missing_master",
-        f"{error.kind} {error.key} is not in Accurate",
-        f"Create {error.kind} {error.key} in Accurate or correct the mapping, then apply it.",
-    )
-
-
-def post_single(ctx: ConnectionContext, document: AccurateDocument, what: str) -> PostedDocument:
-    """Post one document exactly once; a refusal the seller must fix raises `OnHold`, others raise as they are.
-
-    ``what`` names the document in messages ("sales return", "journal voucher"…).
-    """
-    number = document.key or ""
-    result = post_exactly_once(ctx.accurate, [document])
-    if number in result.saved:
-        return result.saved[number]
-    if number in result.missing_master:
-        raise missing_master_hold(result.missing_master[number])
-    if number in result.refused:
-        refusal = result.refused[number]
-        if CLOSED_PERIOD_MARKER in str(refusal).lower():
-            raise closed_period_hold(refusal, f"{what} {number}")
-        raise refusal
-    raise Transient(f"{what} {number}: Accurate's answer stayed ambiguous")
+from omsync.sync.steps import Outcome, Result, decide_and_lease, post_invoices
 
 
 def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str) -> dict[str, Outcome]:
@@ -165,43 +79,6 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
         if _owes_estimate(ctx, orders[order_id]):
             _forward(ctx, orders[order_id], WorkQueue.SETTLEMENTS)
     return outcomes
-
-
-Plan = TypeVar("Plan")
-
-
-def decide_and_lease(
-    ctx: ConnectionContext,
-    order_ids: Sequence[str],
-    orders: Mapping[str, Order],
-    decide: Callable[[Order], Plan | OnHold | Outcome],
-    plan_type: type[Plan],
-    number_of: Callable[[Plan], str | None],
-    owner: str,
-    outcomes: dict[str, Outcome],
-) -> dict[str, Plan]:
-    """Decide each re-fetched order (a document to post, a hold, or an outcome), park the holds, and take the
-    lease of every order with a document (its number as intent); returns the leased orders' documents."""
-    plans: dict[str, Plan] = {}
-    holds: dict[str, OnHold] = {}
-    for order_id in order_ids:
-        order = orders.get(order_id)
-        if order is None:
-            # Ginee does not know it: a forged or mistyped notification. Nothing to converge.
-            outcomes[order_id] = Outcome(Result.UNKNOWN_ORDER)
-            continue
-        decision = decide(order)
-        if isinstance(decision, plan_type):
-            plans[order_id] = decision
-        elif isinstance(decision, OnHold):
-            holds[order_id] = decision
-        elif isinstance(decision, Outcome):
-            outcomes[order_id] = decision
-    hold_orders(ctx, holds, owner, outcomes)
-    leased = ctx.ledger.lease({oid: number_of(plan) for oid, plan in plans.items()}, owner)
-    for order_id in set(plans) - leased:
-        outcomes[order_id] = Outcome(Result.RETRY, "another worker holds this order")
-    return {oid: plan for oid, plan in plans.items() if oid in leased}
 
 
 def _after_sale(ctx: ConnectionContext, order: Order, record: SyncRecord) -> Outcome:
@@ -268,115 +145,3 @@ def _decide(ctx: ConnectionContext, order: Order, prices: dict[str, Decimal]) ->
     except PermanentError as error:
         logger.error("order cannot be invoiced", extra={"order_id": order.order_id, "error": str(error)})
         return Outcome(Result.FAILED, str(error))
-
-
-def hold_orders(
-    ctx: ConnectionContext,
-    holds: dict[str, OnHold],
-    owner: str,
-    outcomes: dict[str, Outcome],
-) -> None:
-    """Park orders on hold (each with its cause, reason and fix hint) and note the outcome."""
-    if not holds:
-        return
-    held = ctx.ledger.hold(holds, owner)
-    for order_id, hold in holds.items():
-        if order_id in held:
-            outcomes[order_id] = Outcome(Result.HELD, hold.cause)
-        else:
-            outcomes[order_id] = Outcome(Result.RETRY, "another worker holds this order")
-
-
-def post_invoices(
-    ctx: ConnectionContext,
-    plans: dict[str, SalesInvoice],
-    owner: str,
-    outcomes: dict[str, Outcome],
-) -> None:
-    """Post leased orders' invoices exactly once and record each outcome (posted, held, retry, failed).
-
-    Every order in ``plans`` must be leased by ``owner``; recording the outcome gives the lease back.
-    """
-    if not plans:
-        return
-    by_number = {plan.number: order_id for order_id, plan in plans.items() if plan.number}
-    result = post_exactly_once(ctx.accurate, list(plans.values()))
-    missing_skus = {
-        number: error
-        for number, error in result.missing_master.items()
-        if error.kind.lower().startswith(("barang", "item"))
-    }
-    if missing_skus and ctx.mapping is not None and ctx.mapping.items.auto_create:
-        created = _create_items(ctx, {error.key for error in missing_skus.values()})
-        retry = [plans[by_number[n]] for n, e in missing_skus.items() if e.key in created]
-        if retry:
-            again = post_exactly_once(ctx.accurate, retry)
-            for number in again.saved.keys() | again.missing_master.keys() | again.refused.keys() | again.unresolved:
-                result.missing_master.pop(number, None)
-            result.saved.update(again.saved)
-            result.missing_master.update(again.missing_master)
-            result.refused.update(again.refused)
-            result.unresolved.update(again.unresolved)
-
-    posted = {by_number[number]: doc for number, doc in result.saved.items()}
-    recorded = ctx.ledger.record_invoices(posted, owner)
-    for order_id in posted:
-        if order_id in recorded:
-            outcomes[order_id] = Outcome(Result.POSTED, posted[order_id].number)
-        else:
-            # The lease was lost meanwhile; the invoice exists, the next attempt records it by number.
-            outcomes[order_id] = Outcome(Result.RETRY, "lease lost before recording")
-
-    holds: dict[str, OnHold] = {}
-    for number, error in result.missing_master.items():
-        holds[by_number[number]] = missing_master_hold(error)
-    for number, refusal in result.refused.items():
-        order_id = by_number[number]
-        if CLOSED_PERIOD_MARKER in str(refusal).lower():
-            holds[order_id] = closed_period_hold(refusal, f"invoice {number}")
-        elif INSUFFICIENT_STOCK_MARKER in str(refusal).lower():
-            holds[order_id] = insufficient_stock_hold(refusal, number)
-        else:
-            logger.error(
-                "Accurate refused an invoice", extra={"order_id": order_id, "number": number, "error": str(refusal)}
-            )
-            outcomes[order_id] = Outcome(Result.FAILED, str(refusal))
-    hold_orders(ctx, holds, owner, outcomes)
-    failed = [by_number[n] for n in result.refused if by_number[n] not in holds]
-    unresolved = [by_number[n] for n in result.unresolved]
-    for order_id in unresolved:
-        outcomes[order_id] = Outcome(Result.RETRY, "Accurate's answer was ambiguous")
-    ctx.ledger.release([*failed, *unresolved], owner)
-
-
-def _create_items(ctx: ConnectionContext, skus: set[str]) -> set[str]:
-    """Create the items Ginee's catalogue knows (auto-create); returns the SKUs that now exist."""
-    catalogue = ctx.catalogue()
-    if ctx.mapping is None:
-        return set()
-    policy = ctx.mapping.items
-    documents: list[Item] = []
-    for sku in sorted(skus):
-        product = catalogue.get(sku)
-        if product is None:
-            continue
-        variation = next((v for v in product.variations or product.variation_briefs if v.sku == sku), None)
-        name = (variation.name if variation and variation.name else None) or product.name or sku
-        documents.append(
-            Item(
-                no=sku,
-                name=name,
-                item_type=policy.item_type,
-                unit1_name=policy.unit,
-                item_category_name=policy.category,
-                unit_price=variation.selling_price if variation else None,
-            )
-        )
-    if not documents:
-        return set()
-    created: set[str] = set()
-    for row in ctx.accurate.bulk_save(documents):
-        if row.ok or (row.error is not None and "Sudah ada" in str(row.error.messages)):
-            created.add(str(row.document.key))
-    logger.info("items created from Ginee's catalogue", extra={"count": len(created)})
-    return created

@@ -37,7 +37,7 @@ from omsync.posting.receipts import (
     plan_payout,
 )
 from omsync.sync.context import ConnectionContext
-from omsync.sync.orders import post_single
+from omsync.sync.steps import post_single
 
 
 @dataclass

@@ -22,7 +22,7 @@ from omsync.posting.lifecycle import is_cancelled
 from omsync.posting.receipts import ESTIMATE_SOURCE, PlannedReceipt, plan_estimate_receipt
 from omsync.sync.context import ConnectionContext
 from omsync.sync.documents import post_exactly_once
-from omsync.sync.orders import (
+from omsync.sync.steps import (
     CLOSED_PERIOD_MARKER,
     Outcome,
     Result,

@@ -1,0 +1,92 @@
+"""`omsync settlement import FILE --store SHOP --connection ID [--format F] [--dry-run] [--json]`.
+
+Reads a marketplace's settlement export (Shopee income report, TikTok Shop/Tokopedia settlement, Lazada
+account statement), and posts one Sales Receipt per payout — or, with ``--dry-run``, only says what it
+would post. Payouts that cannot be posted are held with every reason, and the exit status is 2 so a
+script notices; importing the same file again changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from omsync.accurate.errors import AccurateError
+from omsync.errors import OnHold, RetryableError
+from omsync.ledger.connections import ConnectionRepository
+from omsync.payouts.files import FORMATS, detect_format, read_payouts
+from omsync.payouts.model import SettlementFileError
+from omsync_ops.connections import CommandError, reporting_errors, require_environment
+
+if TYPE_CHECKING:
+    from omsync.sync.payouts import PayoutResult
+
+HELD_EXIT = 2
+
+
+def import_file(args: argparse.Namespace) -> int:
+    """Read the file, then post (or plan) each payout of the store."""
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise CommandError(f"cannot read {args.file}: {error.strerror}") from None
+    try:
+        fmt = args.format or detect_format(text)
+        payouts = read_payouts(text, fmt)
+    except SettlementFileError as error:
+        raise CommandError(f"{args.file}: {error}") from None
+    require_environment()
+    if ConnectionRepository().get(args.connection) is None:
+        raise CommandError(f"no connection {args.connection}")
+    # Imported here: the worker modules read the functions' environment once, checked just above.
+    from omsync.sync.context import context_for
+    from omsync.sync.payouts import import_payouts
+
+    ctx = context_for(args.connection)
+    if ctx.mapping is None or args.store not in ctx.mapping.stores:
+        raise CommandError(f"store {args.store} is not in connection {args.connection}'s mapping")
+    try:
+        results = import_payouts(ctx, args.store, payouts, dry_run=args.dry_run)
+    except (AccurateError, RetryableError, OnHold) as error:
+        raise CommandError(f"the import stopped: {error}; nothing is lost, import the file again") from None
+    if args.json:
+        print(json.dumps([_as_json(r) for r in results], indent=2, default=str))
+    else:
+        print(f"{args.file}: {fmt} format, {len(payouts)} payout(s) for store {args.store}")
+        for result in results:
+            documents = ", ".join(result.documents) or "-"
+            print(f"  {result.payout_id}: {result.orders} orders, {result.amount:,} -> {result.status} ({documents})")
+            for problem in result.problems:
+                where = f"line {problem.row}: " if problem.row else ""
+                print(f"      {problem.cause}: {where}{problem.message}")
+    return HELD_EXIT if any(r.status == "held" for r in results) else 0
+
+
+def _as_json(result: PayoutResult) -> dict[str, Any]:
+    return {
+        "payout_id": result.payout_id,
+        "amount": str(result.amount),
+        "orders": result.orders,
+        "status": result.status,
+        "receipt": result.receipt,
+        "journal": result.journal,
+        "problems": [
+            {"cause": p.cause, "line": p.row, "order": p.order_sn, "message": p.message} for p in result.problems
+        ],
+    }
+
+
+def register(subparsers: Any) -> None:
+    """Add ``omsync settlement …``."""
+    parser = subparsers.add_parser("settlement", help="import a marketplace settlement file as Sales Receipts")
+    commands = parser.add_subparsers(dest="settlement_command", metavar="ACTION", required=True)
+    load = commands.add_parser("import", help="post one Sales Receipt per payout of the file (exactly once)")
+    load.add_argument("file")
+    load.add_argument("--store", required=True, metavar="SHOP_ID", help="the Ginee shopId the file belongs to")
+    load.add_argument("--connection", required=True, metavar="ID")
+    load.add_argument("--format", choices=FORMATS, help="default: recognised from the header row")
+    load.add_argument("--dry-run", action="store_true", help="say what would be posted; post and record nothing")
+    load.add_argument("--json", action="store_true", help="one JSON list of payout results")
+    load.set_defaults(func=reporting_errors(import_file))

@@ -1,0 +1,123 @@
+"""`omsync local up` and `omsync demo`: the embedded stack from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+# The demo prints a report; the functions' JSON logs and EMF lines would drown it.
+_QUIET_FUNCTIONS = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
+
+
+def register(subparsers: Any) -> None:
+    """Add `local` and `demo` to the `omsync` command."""
+    local = subparsers.add_parser("local", help="run the embedded stack (moto, API front, SQS poller)")
+    local_commands = local.add_subparsers(dest="local_command", metavar="ACTION", required=True)
+    up = local_commands.add_parser("up", help="run until Ctrl-C and print the webhook URL base")
+    up.add_argument("--port", type=int, default=0, help="port of the local API front (default: any free one)")
+    up.add_argument(
+        "--schedule-every", type=float, default=None, metavar="SECONDS", help="fire every schedule this often"
+    )
+    up.set_defaults(func=run_up)
+
+    demo = subparsers.add_parser(
+        "demo", help="play a scenario end to end on loopback and check the books against the oracle"
+    )
+    demo.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    demo.add_argument("--scenario", default="demo", help="a scenario in events/scenarios/ (default: demo)")
+    demo.add_argument("--scenario-file", type=Path, default=None, help="play a scenario file of your own")
+    demo.add_argument(
+        "--mapping",
+        type=Path,
+        default=None,
+        help="mapping YAML (default: events/mapping.<scenario>.yaml if it exists, else events/mapping.example.yaml)",
+    )
+    demo.add_argument("--seed", type=int, default=None, help="override the scenario's seed")
+    demo.add_argument("--journal-out", type=Path, default=None, help="write every journal line to this CSV file")
+    demo.add_argument(
+        "--front-door",
+        action="store_true",
+        help="only post the sample webhooks in events/webhooks/ and report what the receiver accepted",
+    )
+    demo.set_defaults(func=run_demo_command)
+
+    bench = subparsers.add_parser(
+        "bench", help="time a flash sale's drain with Accurate at its limits (8 req/s, 8 in flight, 150 ms)"
+    )
+    bench.add_argument("--orders", type=int, default=None, help="only the first N orders (default: all 20,000)")
+    bench.add_argument("--latency-ms", type=int, default=150, help="latency the Accurate sandbox adds per call")
+    bench.add_argument("--out", type=Path, default=Path("bench.json"), help="where to write the figures")
+    bench.set_defaults(func=run_bench_command)
+
+
+def run_up(args: argparse.Namespace) -> int:
+    """Start the stack and keep it running until interrupted."""
+    from omsync_workshop.stack import LocalStack
+
+    with LocalStack(api_port=args.port, schedule_interval_seconds=args.schedule_every) as stack:
+        print(f"webhook URL base: {stack.webhook_base_url}/{{connectionId}}/{{token}}")
+        print(f"AWS (moto) endpoint: {stack.endpoint}")
+        print("Ctrl-C to stop.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("stopping")
+    return 0
+
+
+def run_demo_command(args: argparse.Namespace) -> int:
+    """Play the scenario end to end; exit 0 only when the books match the oracle."""
+    if args.front_door:
+        return run_front_door(args)
+    from omsync_workshop.scenario_demo import render, run_scenario_demo
+    from omsync_workshop.world import mapping_path_for
+
+    scenario_ref = str(args.scenario_file) if args.scenario_file else args.scenario
+    mapping_path = args.mapping or mapping_path_for(args.scenario)
+    with contextlib.redirect_stdout(sys.stderr):
+        demo = run_scenario_demo(
+            scenario_ref,
+            mapping_path.read_text(encoding="utf-8"),
+            seed=args.seed,
+            journal_out=args.journal_out,
+            environment_overrides=_QUIET_FUNCTIONS,
+        )
+    if args.json:
+        json.dump(demo.to_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(render(demo))
+    return 0 if demo.ok else 1
+
+
+def run_front_door(args: argparse.Namespace) -> int:
+    """Post the sample webhooks; exit 0 when every webhook got its promised status."""
+    from omsync_workshop.demo import render, run_demo
+    from omsync_workshop.stack import LocalStack
+
+    # Whatever the functions still print (the cold-start metric) goes to stderr: stdout is the report.
+    with contextlib.redirect_stdout(sys.stderr), LocalStack(environment_overrides=_QUIET_FUNCTIONS) as stack:
+        result = run_demo(stack)
+    if args.json:
+        json.dump(result.to_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(render(result))
+    return 0 if result.ok else 1
+
+
+def run_bench_command(args: argparse.Namespace) -> int:
+    """Run the benchmark, print its figures and write them to bench.json."""
+    from omsync_workshop.bench import render, run_bench, write
+
+    with contextlib.redirect_stdout(sys.stderr):
+        result = run_bench(args.orders, latency_ms=args.latency_ms)
+    print(render(result))
+    write(result, args.out)
+    print(f"figures written to {args.out}")
+    return 0 if result.invoices == result.paid_orders and result.rate_limit_violations == 0 else 1

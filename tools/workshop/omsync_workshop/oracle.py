@@ -1,0 +1,735 @@
+"""The oracle: what Accurate's books must say at the end of a scenario, worked out from the facts alone.
+
+It is the independent second opinion behind "the books match" (DESIGN invariant 3). On purpose it
+shares no code with `omsync.posting` nor with the Accurate sandbox's book-keeping: it reads the
+scenario's facts, the mapping and the seed company, and does the arithmetic an accountant would do by
+hand, following docs/POSTING.md. When the two disagree, one of them misreads the rules.
+
+Scope (what the orders, cancellations and settlements flows post):
+
+- an invoice for every order of a mapped store that reached the store's trigger status, unless it was
+  cancelled afterwards under the ``delete`` rule; orders cancelled before the trigger get nothing;
+- a Sales Return of everything for orders cancelled after invoicing under the ``sales_return`` rule
+  (assuming the invoice was posted before the cancellation arrived);
+- a Sales Return of the returned lines of returned orders (one return per order, ``-R1``), and one of
+  the unit returned after settlement (``-R1``, or ``-R2`` after an earlier return);
+- ``settlement: estimate`` stores (settlement rules §A): a Sales Receipt ``<invoice>-P`` per completed,
+  not cancelled order whose invoice still has something owing (invoice receivable less its return's),
+  each fee of the order a discount (PPN split to PPN Masukan when the marketplace invoices its fees),
+  PPh 22 withheld when the store says so;
+- a return after the estimated receipt (§F): a Journal Voucher ``<return>-J`` moves its receivable out
+  of the marketplace balance (Dr Piutang, Cr Saldo);
+- the statement the demo imports for ``settlement: file`` stores and for the stores the scenario lists
+  under ``settlementFiles``, written from the facts: every order with a payout id is a line (amount =
+  kept items at their actual price less the seller voucher, fees = what the file charges, net = the
+  released amount) and every return after settlement a refund line (amount − refund, fees − the fees
+  given back) in its refund payout. Shopee's report names no payout: its payouts are its release dates.
+  Per payout:
+  * orders without a receipt (§B): one Sales Receipt numbered prefix + payout id paying what each
+    invoice still owes (after every return), the difference to the line's amount on the rounding
+    account; a line paying for goods returned since (beyond the tolerance) leaves that part on the
+    customer's account in the payout's journal voucher (Cr Piutang);
+  * orders receipted by estimate (§C): the payout's journal voucher moves, account by account, what
+    the file's fees (PPN split per fee) and amount change against the estimate;
+  * refund lines (§D): Dr Piutang what was not moved out yet by §F, the fees given back credited;
+  * the journal voucher (prefix + payout id + ``-J``) balances on the marketplace balance; none when
+    nothing but that line would be on it;
+  * a payout is held (nothing posted, one count per payout) when an order in it has no invoice
+    (``unknown_order``), a fee kind has no account (``unmapped_fee``), a line's net is not its amount
+    less its fees (``payout_unbalanced``) or an amount is off beyond the tolerance (``amount_mismatch``);
+- NOT purchases or stock adjustments.
+
+Assumptions, stated so a mismatch can be traced:
+
+- the opening position is the seed company's plus the scenario's own stocked products at their cost
+  (a seller starts omsync with items and opening stock already in Accurate);
+- cost of goods = the item's opening unit cost in the seed company (no purchases in the scenario, so
+  Accurate's moving average stays at it); a SKU the seed does not know is costed at the scenario's
+  product cost;
+- an exploded bundle's price is split over its components by component price × quantity;
+- PPN is the effective 11% of the mapping, once per document, half up (docs/POSTING.md §3);
+- PPh 22 is the store's rate on what the receipt pays less the PPN in it (PPN taken out at the
+  effective rate, half up), so the same for prices with or without PPN;
+- the estimated receipt of an order is posted before its return after settlement (it pays the whole
+  invoice), and the settlement files are imported after the whole scenario was played.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from omsync.config.mapping import CancellationRule, ConnectionMapping, SettlementMode, ShippingRule, StoreMapping
+from omsync_workshop.scenarios.facts import LineFacts, OrderFacts, Scenario
+
+SALES_INVOICE = "sales_invoice"
+SALES_RETURN = "sales_return"
+SALES_RECEIPT = "sales_receipt"
+JOURNAL_VOUCHER = "journal_voucher"
+
+# Fee kinds as Ginee's paymentInfo reports them on an order, in the order a receipt lists them.
+_ORDER_FEE_KINDS = ("commission", "service", "payment", "order_processing", "affiliate", "shipping_difference")
+_PPH22 = "pph22"
+_JAKARTA = ZoneInfo("Asia/Jakarta")
+
+# Ginee statuses in the order an order passes through them; an order "reached" a status once its
+# timeline has the matching timestamp.
+_REACHED_AT = {
+    "PAID": "paid_at",
+    "READY_TO_SHIP": "paid_at",
+    "SHIPPING": "shipped_at",
+    "DELIVERED": "delivered_at",
+    "COMPLETED": "completed_at",
+}
+_STATUS_RANK = {"PENDING_PAYMENT": 0, "PARTIALLY_PAID": 0, "PAID": 1, "READY_TO_SHIP": 2, "SHIPPING": 3}
+_STATUS_RANK |= {"DELIVERED": 4, "COMPLETED": 5}
+
+
+def _rupiah(amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class ExpectedBooks:
+    """Documents per kind (number → total amount) and the trial balance (account → net debit)."""
+
+    documents: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    trial_balance: dict[str, Decimal] = field(default_factory=dict)
+    on_hold: dict[str, int] = field(default_factory=dict)
+    """Holds the oracle expects, by cause: orders of unmapped stores (``unmapped_store``) and payouts of
+    file stores that cannot be posted (one count per payout, settlement causes)."""
+
+    def post(self, account: str, debit: Decimal = Decimal(0), credit: Decimal = Decimal(0)) -> None:
+        balance = self.trial_balance.get(account, Decimal(0)) + debit - credit
+        self.trial_balance[account] = balance
+
+    def record(self, kind: str, number: str, total: Decimal) -> None:
+        self.documents.setdefault(kind, {})[number] = total
+
+    def hold(self, cause: str) -> None:
+        """Count one more expected hold of this cause."""
+        self.on_hold[cause] = self.on_hold.get(cause, 0) + 1
+
+
+@dataclass(frozen=True)
+class _Accounts:
+    receivable: str
+    sales: str
+    sales_return: str
+    output_tax: str
+    inventory: str
+    cogs: str
+    opening_equity: str
+
+
+def expected_books(
+    scenario: Scenario,
+    mapping: ConnectionMapping,
+    seed: Mapping[str, Any],
+    statements: Collection[str] | None = None,
+) -> ExpectedBooks:
+    """The documents and trial balance Accurate should hold after the scenario, opening balances included.
+
+    ``statements``: the store keys whose settlement files were imported after the play; by default every
+    store that settles from files and every store the scenario lists under ``settlementFiles``.
+    """
+    if statements is None:
+        statements = {
+            facts.key
+            for facts in scenario.stores
+            if (store := mapping.stores.get(facts.shop_id)) is not None and store.settlement is SettlementMode.FILE
+        } | set(scenario.settlement_files)
+    defaults = seed["defaults"]
+    accounts = _Accounts(
+        receivable=defaults["receivableAccountNo"],
+        sales=defaults["salesAccountNo"],
+        sales_return=defaults["salesReturnAccountNo"],
+        output_tax=defaults["outputTaxAccountNo"],
+        inventory=defaults["inventoryAccountNo"],
+        cogs=defaults["cogsAccountNo"],
+        opening_equity=defaults["openingEquityAccountNo"],
+    )
+    books = ExpectedBooks()
+    seed_cost: dict[str, Decimal] = {}
+    for item in seed.get("items", []):
+        for opening in item.get("openingStock", []):
+            quantity, cost = Decimal(opening["quantity"]), Decimal(opening["unitCost"])
+            seed_cost.setdefault(item["no"], cost)
+            books.post(accounts.inventory, debit=quantity * cost)
+            books.post(accounts.opening_equity, credit=quantity * cost)
+    # The seller's own opening stock of the scenario's products (what `LocalWorld.open_books` enters).
+    for product in scenario.products:
+        if product.sku not in seed_cost and product.opening_stock and not product.bundle:
+            books.post(accounts.inventory, debit=product.opening_stock * product.cost)
+            books.post(accounts.opening_equity, credit=product.opening_stock * product.cost)
+    cost_of = {product.sku: seed_cost.get(product.sku, product.cost) for product in scenario.products}
+    cost_of.update(seed_cost)
+    price_of = {product.sku: product.price for product in scenario.products}
+
+    invoiced: dict[str, _Invoiced] = {}
+    for order in scenario.orders:
+        store = mapping.stores.get(order.shop_id)
+        if store is None:
+            if _reached(order, "PAID"):
+                books.hold("unmapped_store")
+            continue
+        if not _reached(order, store.trigger_status):
+            continue
+        cancelled = order.cancelled_at is not None
+        if cancelled and store.cancellation is CancellationRule.DELETE:
+            continue
+        lines = _invoice_lines(order, store, price_of)
+        number = _invoice_number(store.number_prefix, order.external_order_sn)
+        receivable = _book_invoice(books, accounts, store, order, lines, number, cost_of)
+        owed = receivable
+        returns = 0
+        if cancelled:
+            everything = {line.key: line.quantity_units for line in lines}
+            owed -= _book_return(books, accounts, store, lines, everything, _suffixed(number, "-RC"), cost_of)
+        elif any(line.returned_quantity for line in order.lines):
+            returned = {line.key: line.returned_units for line in lines}
+            owed -= _book_return(books, accounts, store, lines, returned, _suffixed(number, "-R1"), cost_of)
+            returns = 1
+        late = Decimal(0)
+        late_number = ""
+        if order.late_return is not None and not cancelled:
+            late_number = _suffixed(number, f"-R{returns + 1}")
+            back = _late_units(order, lines)
+            late = _book_return(books, accounts, store, lines, back, late_number, cost_of)
+        invoiced[order.order_id] = _Invoiced(number, owed, receivable - owed, late, late_number)
+
+    _book_settlements(books, accounts.receivable, scenario, mapping, invoiced, set(statements))
+    books.trial_balance = {acct: amount for acct, amount in sorted(books.trial_balance.items()) if amount != 0}
+    return books
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One invoice line as the accountant writes it: SKU, units, gross and seller discount in rupiah."""
+
+    key: str
+    sku: str
+    quantity_units: int
+    returned_units: int
+    gross: Decimal
+    discount: Decimal
+
+
+def _reached(order: OrderFacts, status: str) -> bool:
+    stamp = _REACHED_AT.get(status)
+    if stamp is None or getattr(order, stamp) is None:
+        return False
+    if order.cancel_stage is None:
+        return True
+    # Cancelled orders keep earlier timestamps; they reached the status only if cancelled after it.
+    return _STATUS_RANK.get(order.cancel_stage, 0) >= _STATUS_RANK.get(status, 99)
+
+
+def _invoice_lines(order: OrderFacts, store: StoreMapping, price_of: Mapping[str, Decimal]) -> list[_Line]:
+    nets = [line.actual_total for line in order.lines]
+    vouchers = _split(order.voucher_seller, nets)
+    result: list[_Line] = []
+    for index, (line, voucher) in enumerate(zip(order.lines, vouchers, strict=True)):
+        gross = line.original_price * line.quantity
+        discount = line.seller_discount * line.quantity + voucher
+        if store.explode_bundles and line.bundle:
+            result.extend(_components(f"{index}", line, gross, discount, price_of))
+        else:
+            result.append(_Line(f"{index}", line.sku, line.quantity, line.returned_quantity, gross, discount))
+    return result
+
+
+def _components(
+    key: str, line: LineFacts, gross: Decimal, discount: Decimal, price_of: Mapping[str, Decimal]
+) -> list[_Line]:
+    weights = [price_of.get(sku, Decimal(1)) * per_bundle for sku, per_bundle in line.bundle]
+    grosses, discounts = _split(gross, weights), _split(discount, weights)
+    parts: list[_Line] = []
+    for (sku, per_bundle), share, disc in zip(line.bundle, grosses, discounts, strict=True):
+        units = per_bundle * line.quantity
+        unit_price = (share / units).to_integral_value(rounding=ROUND_CEILING)
+        parts.append(_Line(f"{key}.{sku}", sku, units, per_bundle * line.returned_quantity, unit_price * units, disc))
+    # Rounding component prices up leaves a few rupiah over the bundle's price: the last one's discount.
+    surplus = sum((part.gross for part in parts), Decimal(0)) - gross
+    last = parts[-1]
+    parts[-1] = _Line(last.key, last.sku, last.quantity_units, last.returned_units, last.gross, last.discount + surplus)
+    return parts
+
+
+def _split(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    whole = sum(weights, Decimal(0))
+    shares = [_rupiah(total * w / whole) if whole > 0 else Decimal(0) for w in weights[:-1]]
+    return [*shares, total - sum(shares, Decimal(0))]
+
+
+def _ppn_and_revenue(store: StoreMapping, amount: Decimal) -> tuple[Decimal, Decimal]:
+    rate = store.tax.effective_rate
+    if not store.tax.pkp:
+        return Decimal(0), amount
+    if store.tax.prices_include_ppn:
+        ppn = _rupiah(amount * rate / (1 + rate))
+        return ppn, amount - ppn
+    return _rupiah(amount * rate), amount
+
+
+def _book_invoice(
+    books: ExpectedBooks,
+    accounts: _Accounts,
+    store: StoreMapping,
+    order: OrderFacts,
+    lines: list[_Line],
+    number: str,
+    cost_of: Mapping[str, Decimal],
+) -> Decimal:
+    """Book the invoice; returns what it puts on Piutang."""
+    net = sum((line.gross - line.discount for line in lines), Decimal(0))
+    ppn, revenue = _ppn_and_revenue(store, net)
+    shipping = Decimal(0)
+    if store.shipping is ShippingRule.REVENUE_AND_EXPENSE and store.accounts.shipping_revenue is not None:
+        shipping = order.buyer_shipping if order.buyer_shipping > 0 else Decimal(0)
+        books.post(store.accounts.shipping_revenue, credit=shipping)
+    books.post(accounts.receivable, debit=revenue + ppn + shipping)
+    books.post(accounts.sales, credit=revenue)
+    books.post(accounts.output_tax, credit=ppn)
+    cost = sum((cost_of[line.sku] * line.quantity_units for line in lines), Decimal(0))
+    books.post(accounts.cogs, debit=cost)
+    books.post(accounts.inventory, credit=cost)
+    books.record(SALES_INVOICE, number, revenue + ppn + shipping)
+    return revenue + ppn + shipping
+
+
+def _book_return(
+    books: ExpectedBooks,
+    accounts: _Accounts,
+    store: StoreMapping,
+    lines: list[_Line],
+    units_back: Mapping[str, int],
+    number: str,
+    cost_of: Mapping[str, Decimal],
+) -> Decimal:
+    """Book the return (if anything comes back); returns what it takes off Piutang."""
+    net = Decimal(0)
+    cost = Decimal(0)
+    for line in lines:
+        back = units_back.get(line.key, 0)
+        if back <= 0:
+            continue
+        unit_price = line.gross / line.quantity_units
+        discount_back = (
+            line.discount if back == line.quantity_units else _rupiah(line.discount * back / line.quantity_units)
+        )
+        net += unit_price * back - discount_back
+        cost += cost_of[line.sku] * back
+    if net == 0 and cost == 0:
+        return Decimal(0)
+    ppn, revenue = _ppn_and_revenue(store, net)
+    books.post(accounts.sales_return, debit=revenue)
+    books.post(accounts.output_tax, debit=ppn)
+    books.post(accounts.receivable, credit=revenue + ppn)
+    books.post(accounts.inventory, debit=cost)
+    books.post(accounts.cogs, credit=cost)
+    books.record(SALES_RETURN, number, revenue + ppn)
+    return revenue + ppn
+
+
+# --- settlements: the money the marketplace releases -----------------------------------------------
+
+
+def _late_units(order: OrderFacts, lines: list[_Line]) -> dict[str, int]:
+    """Invoice line key → units of the return after settlement (a bundle's components their share)."""
+    late = order.late_return
+    if late is None:
+        return {}
+    index = next(i for i, line in enumerate(order.lines) if line.item_id == late.item_id)
+    sold = order.lines[index].quantity
+    return {
+        line.key: line.quantity_units // sold * late.quantity
+        for line in lines
+        if line.key == f"{index}" or line.key.startswith(f"{index}.")
+    }
+
+
+@dataclass(frozen=True)
+class _Invoiced:
+    """An order's standing invoice: what it owes after the returns before completion, what those took off
+    it, and the Sales Return of the unit returned after settlement (its number and receivable)."""
+
+    number: str
+    outstanding: Decimal
+    returned: Decimal = Decimal(0)
+    late_returned: Decimal = Decimal(0)
+    late_number: str = ""
+
+    @property
+    def owed_now(self) -> Decimal:
+        """What the invoice still owes once every return is posted."""
+        return self.outstanding - self.late_returned
+
+
+@dataclass(frozen=True)
+class _Estimate:
+    """What an order's estimated receipt did: paid, received (cheque) and debited per account."""
+
+    payment: Decimal
+    cheque: Decimal
+    lines: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
+class _StatementLine:
+    """One line of the settlement statement the demo imports: an order's settlement or a refund."""
+
+    order: OrderFacts
+    amount: Decimal
+    fees: dict[str, Decimal]
+    net: Decimal
+
+
+class _Held(Exception):
+    """A payout that cannot be posted, and why (a settlement hold cause)."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(cause)
+        self.cause = cause
+
+
+@dataclass
+class _Settled:
+    """What the settlements booked so far, per order id."""
+
+    estimates: dict[str, _Estimate] = field(default_factory=dict)
+    moved_out: dict[str, Decimal] = field(default_factory=dict)
+    """Refunds already taken out of the marketplace balance (§F)."""
+
+
+def _book_settlements(
+    books: ExpectedBooks,
+    receivable: str,
+    scenario: Scenario,
+    mapping: ConnectionMapping,
+    invoiced: Mapping[str, _Invoiced],
+    imported: set[str],
+) -> None:
+    settled = _Settled()
+    payouts: dict[str, dict[str, list[tuple[date, _StatementLine]]]] = {}
+    for order in scenario.orders:
+        store = mapping.stores.get(order.shop_id)
+        if store is None:
+            continue
+        invoice = invoiced.get(order.order_id)
+        if store.settlement is SettlementMode.ESTIMATE:
+            if order.completed_at is None or order.cancelled_at is not None or invoice is None:
+                continue
+            if invoice.outstanding > 0:
+                settled.estimates[order.order_id] = _book_estimate_receipt(books, receivable, store, order, invoice)
+                if invoice.late_returned > 0 and store.accounts.receivable is None:
+                    books.hold("unmapped_account")  # the return after the receipt waits for the account
+                elif invoice.late_returned > 0:
+                    _book_refund_journal(books, store, invoice)
+                    settled.moved_out[order.order_id] = invoice.late_returned
+        if order.store_key not in imported:
+            continue
+        rows = payouts.setdefault(order.shop_id, {})
+        if order.payout_id is not None:
+            # Handmade facts may name a payout without its time; only Shopee's payouts depend on the date.
+            released = order.settled_at or order.completed_at or order.created_at
+            rows.setdefault(order.payout_id, []).append((_jakarta(released), _statement_line(order)))
+        late = order.late_return
+        if late is not None:
+            rows.setdefault(late.refund_payout_id, []).append((_jakarta(late.refund_paid_at), _refund_line(order)))
+    for shop_id, by_id in payouts.items():
+        store = mapping.stores[shop_id]
+        for payout_id, lines in _payouts_as_read(store, by_id):
+            try:
+                _book_payout(books, receivable, store, payout_id, lines, invoiced, settled)
+            except _Held as held:
+                books.hold(held.cause)
+
+
+def _jakarta(moment: datetime) -> date:
+    return moment.astimezone(_JAKARTA).date()
+
+
+def _payouts_as_read(
+    store: StoreMapping, by_id: Mapping[str, list[tuple[date, _StatementLine]]]
+) -> list[tuple[str, list[_StatementLine]]]:
+    """The payouts as the import reads them from the statement, in date order: each payout is dated its
+    latest line; a Shopee income report names no payout, so there each date is one (``SHOPEE-YYYYMMDD``)."""
+    dated: dict[str, tuple[date, list[_StatementLine]]] = {}
+    for payout_id, rows in by_id.items():
+        paid_on = max(day for day, _ in rows)
+        key = f"SHOPEE-{paid_on:%Y%m%d}" if store.channel.upper().startswith("SHOPEE") else payout_id
+        dated.setdefault(key, (paid_on, []))[1].extend(line for _, line in rows)
+    return [(key, lines) for key, (_, lines) in sorted(dated.items(), key=lambda item: (item[1][0], item[0]))]
+
+
+def _statement_line(order: OrderFacts) -> _StatementLine:
+    amount = order.settled_amount
+    fees = dict(order.file_fees)
+    net = order.released_amount if order.released_amount is not None else amount - sum(fees.values(), Decimal(0))
+    return _StatementLine(order, amount, fees, net)
+
+
+def _refund_line(order: OrderFacts) -> _StatementLine:
+    late = order.late_return
+    if late is None:
+        raise ValueError(f"order {order.order_id} has no return after settlement")
+    fees = {kind: -amount for kind, amount in late.fees_back.items() if amount != 0}
+    return _StatementLine(order, -late.refund, fees, -late.refund - sum(fees.values(), Decimal(0)))
+
+
+def _book_estimate_receipt(
+    books: ExpectedBooks, receivable: str, store: StoreMapping, order: OrderFacts, invoice: _Invoiced
+) -> _Estimate:
+    """Settlement rules §A: the order's own fees, estimated from what Ginee reports on it."""
+    fees = {kind: order.fees[kind] for kind in _ORDER_FEE_KINDS if kind in order.fees}
+    discounts = _fee_discounts(store, fees)
+    if store.tax.pph22_withheld:
+        pph22 = _rupiah(store.tax.pph22_rate * _without_ppn(store, invoice.outstanding))
+        if pph22 != 0:
+            discounts.append((_required(store.accounts.pph22_prepaid, "pph22_prepaid"), pph22))
+    number = _suffixed(invoice.number, "-P")
+    cheque = _book_receipt(books, receivable, store, number, invoice.outstanding, discounts)
+    return _Estimate(invoice.outstanding, cheque, _by_account(discounts))
+
+
+def _book_refund_journal(books: ExpectedBooks, store: StoreMapping, invoice: _Invoiced) -> None:
+    """Settlement rules §F: the refund of a return after the receipt leaves the marketplace balance."""
+    refund = invoice.late_returned
+    books.post(_required(store.accounts.receivable, "receivable"), debit=refund)
+    books.post(store.accounts.marketplace_balance, credit=refund)
+    books.record(JOURNAL_VOUCHER, _suffixed(invoice.late_number, "-J"), refund)
+
+
+def _book_payout(
+    books: ExpectedBooks,
+    receivable: str,
+    store: StoreMapping,
+    payout_id: str,
+    lines: list[_StatementLine],
+    invoiced: Mapping[str, _Invoiced],
+    settled: _Settled,
+) -> None:
+    """Settlement rules §B–§D: one receipt paying the orders not receipted yet and one journal voucher for
+    differences, refunds and money paid for goods returned since — or a hold for the whole payout."""
+    for line in lines:
+        if line.net != line.amount - sum((_rupiah(fee) for fee in line.fees.values()), Decimal(0)):
+            raise _Held("payout_unbalanced")
+    tolerance = store.settlement_tolerance
+    paid = Decimal(0)
+    discounts: list[tuple[str, Decimal]] = []
+    journal: list[tuple[str, Decimal]] = []  # (account, signed debit), one entry per order and account
+    for line in lines:
+        invoice = invoiced.get(line.order.order_id)
+        if invoice is None:
+            raise _Held("unknown_order")
+        fees = _fee_discounts(store, line.fees)
+        if line.amount < 0:  # §D
+            back = -line.amount - settled.moved_out.get(line.order.order_id, Decimal(0))
+            if back != 0:
+                journal.append((_receivable(store), back))
+            journal.extend(fees)
+            continue
+        estimate = settled.estimates.get(line.order.order_id)
+        short = (estimate.payment if estimate is not None else invoice.owed_now) - line.amount
+        excess = Decimal(0)
+        returned = invoice.returned + invoice.late_returned
+        if estimate is None and short < -tolerance and returned > 0:
+            excess = min(-short, returned)
+            short += excess
+        if abs(short) > tolerance:
+            raise _Held("amount_mismatch")
+        if short != 0:
+            fees.append((store.accounts.rounding, short))
+        if estimate is not None:  # §C
+            exact = _by_account(fees)
+            for account in sorted(set(exact) | set(estimate.lines)):
+                journal.append((account, exact.get(account, Decimal(0)) - estimate.lines.get(account, Decimal(0))))
+            continue
+        if excess != 0:
+            journal.append((_receivable(store), -excess))
+        if invoice.owed_now <= 0:
+            journal.extend(fees)  # nothing left to pay: the fees join the journal voucher
+            continue
+        paid += invoice.owed_now
+        discounts.extend(fees)
+    receipt_number = _invoice_number(store.number_prefix, payout_id)
+    if paid != 0:
+        _book_receipt(books, receivable, store, receipt_number, paid, discounts)
+    _book_payout_journal(books, store, _suffixed(receipt_number, "-J"), journal)
+
+
+def _book_payout_journal(
+    books: ExpectedBooks, store: StoreMapping, number: str, journal: list[tuple[str, Decimal]]
+) -> None:
+    """The payout's journal voucher: its lines, balanced on the marketplace balance; total = Σ debits."""
+    entries = [(account, amount) for account, amount in journal if amount != 0]
+    if not entries:
+        return
+    balance = -sum((amount for _, amount in entries), Decimal(0))
+    entries.append((store.accounts.marketplace_balance, balance))
+    for account, amount in entries:
+        books.post(account, debit=amount)
+    books.record(JOURNAL_VOUCHER, number, sum((amount for _, amount in entries if amount > 0), Decimal(0)))
+
+
+def _receivable(store: StoreMapping) -> str:
+    if store.accounts.receivable is None:
+        raise _Held("unmapped_account")
+    return store.accounts.receivable
+
+
+def _by_account(lines: list[tuple[str, Decimal]]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for account, amount in lines:
+        totals[account] += amount
+    return dict(totals)
+
+
+def _fee_discounts(store: StoreMapping, fees: Mapping[str, Decimal]) -> list[tuple[str, Decimal]]:
+    """Discount lines (account, amount) of an order's fees: standard kinds first, then PPh 22, then the rest
+    alphabetically; each fee's PPN on PPN Masukan when the marketplace issues tax invoices for its fees."""
+    accounts = store.accounts.fee_accounts()
+    rate = store.tax.effective_rate
+    ranked = sorted(fees, key=_fee_rank)
+    result: list[tuple[str, Decimal]] = []
+    for kind in ranked:
+        fee = _rupiah(fees[kind])
+        if fee == 0:
+            continue
+        if kind == _PPH22:
+            result.append((_required(store.accounts.pph22_prepaid, "pph22_prepaid"), fee))
+            continue
+        if kind not in accounts:
+            raise _Held("unmapped_fee")
+        if not store.tax.fees_carry_ppn:
+            result.append((accounts[kind], fee))
+            continue
+        ppn = _rupiah(fee * rate / (1 + rate))
+        result.append((accounts[kind], fee - ppn))
+        if ppn != 0:
+            result.append((_required(store.accounts.input_tax, "input_tax"), ppn))
+    return result
+
+
+def _fee_rank(kind: str) -> tuple[int, int, str]:
+    if kind in _ORDER_FEE_KINDS:
+        return (0, _ORDER_FEE_KINDS.index(kind), "")
+    if kind == _PPH22:
+        return (1, 0, "")
+    return (2, 0, kind)
+
+
+def _without_ppn(store: StoreMapping, amount: Decimal) -> Decimal:
+    """The revenue in an amount a PKP store was paid (PPN included either way), the whole of it otherwise."""
+    if not store.tax.pkp:
+        return amount
+    rate = store.tax.effective_rate
+    return amount - _rupiah(amount * rate / (1 + rate))
+
+
+def _required(account: str | None, name: str) -> str:
+    # The mapping's validators guarantee these accounts whenever the setting that needs them is on.
+    if account is None:
+        raise ValueError(f"the store's mapping has no accounts.{name}")
+    return account
+
+
+def _book_receipt(
+    books: ExpectedBooks,
+    receivable: str,
+    store: StoreMapping,
+    number: str,
+    paid: Decimal,
+    discounts: list[tuple[str, Decimal]],
+) -> Decimal:
+    """Dr Saldo the cheque, Dr each discount line (a negative one is a credit), Cr Piutang what is paid."""
+    cheque = paid - sum((amount for _, amount in discounts), Decimal(0))
+    books.post(store.accounts.marketplace_balance, debit=cheque)
+    for account, amount in discounts:
+        books.post(account, debit=amount)
+    books.post(receivable, credit=paid)
+    books.record(SALES_RECEIPT, number, cheque)
+    return cheque
+
+
+def _invoice_number(prefix: str, order_number: str) -> str:
+    return _shorten(prefix + order_number, 30)
+
+
+def _suffixed(number: str, suffix: str) -> str:
+    return _shorten(number, 30 - len(suffix)) + suffix
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: limit - 9] + "-" + hashlib.sha256(text.encode()).hexdigest()[:8].upper()
+
+
+# --- comparing with what Accurate holds ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Where the books differ from the oracle; empty differences mean they match."""
+
+    account_differences: dict[str, tuple[Decimal, Decimal]]
+    """account → (expected net debit, actual net debit), only where they differ."""
+    document_differences: dict[str, dict[str, tuple[Decimal | None, Decimal | None]]]
+    """kind → number → (expected total, actual total); None where the document is missing on one side."""
+
+    @property
+    def matches(self) -> bool:
+        return not self.account_differences and not self.document_differences
+
+    @property
+    def trial_balance_difference(self) -> Decimal:
+        """Σ |expected − actual| over every account: 0 when the trial balances agree."""
+        return sum((abs(exp - act) for exp, act in self.account_differences.values()), Decimal(0))
+
+    def report(self) -> str:
+        """A readable diff, one line per difference."""
+        if self.matches:
+            return "books match the oracle"
+        out = []
+        for account, (exp, act) in self.account_differences.items():
+            out.append(f"account {account}: expected {exp:,} actual {act:,} (difference {act - exp:,})")
+        for kind, numbers in self.document_differences.items():
+            for number, (exp_total, act_total) in numbers.items():
+                if exp_total is None:
+                    out.append(f"{kind} {number}: not expected, Accurate holds it ({act_total:,})")
+                elif act_total is None:
+                    out.append(f"{kind} {number}: expected ({exp_total:,}), missing in Accurate")
+                else:
+                    out.append(f"{kind} {number}: expected total {exp_total:,}, actual {act_total:,}")
+        return "\n".join(out)
+
+
+def compare(
+    expected: ExpectedBooks,
+    actual_trial_balance: Mapping[str, Decimal],
+    actual_documents: Mapping[str, Mapping[str, Decimal]],
+) -> Comparison:
+    """Compare the oracle's books with Accurate's (trial balance as account → net debit)."""
+    accounts: dict[str, tuple[Decimal, Decimal]] = {}
+    for account in sorted(set(expected.trial_balance) | set(actual_trial_balance)):
+        exp = expected.trial_balance.get(account, Decimal(0))
+        act = Decimal(actual_trial_balance.get(account, Decimal(0)))
+        if exp != act:
+            accounts[account] = (exp, act)
+    documents: dict[str, dict[str, tuple[Decimal | None, Decimal | None]]] = defaultdict(dict)
+    for kind in sorted(set(expected.documents) | set(actual_documents)):
+        exp_docs = expected.documents.get(kind, {})
+        act_docs = actual_documents.get(kind, {})
+        for number in sorted(set(exp_docs) | set(act_docs)):
+            exp_total, act_total = exp_docs.get(number), act_docs.get(number)
+            if exp_total is None or act_total is None or Decimal(exp_total) != Decimal(act_total):
+                documents[kind][number] = (exp_total, act_total)
+    return Comparison(accounts, dict(documents))

@@ -1,0 +1,189 @@
+"""`omsync demo`: a scenario played end to end, and the books it leaves checked against the oracle.
+
+Ginee sandbox → webhooks → receiver → queues → workers → Accurate sandbox, all on loopback
+(`omsync_workshop.world.LocalWorld`). The report says what was posted per store, what is on hold and why,
+Accurate's trial balance, and whether the books equal the oracle's — the demo succeeds only if they do.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from omsync.config.mapping import ConnectionMapping
+from omsync_workshop.ginee.webhooks import DeliveryOptions
+from omsync_workshop.scenarios import load_scenario
+from omsync_workshop.world import LocalWorld, WorldReport
+
+if TYPE_CHECKING:
+    from omsync.sync.payouts import PayoutResult
+
+JOURNAL_COLUMNS = ("kind", "number", "transDate", "accountNo", "accountName", "debit", "credit")
+
+
+@dataclass
+class ScenarioDemo:
+    """The outcome of one demo run."""
+
+    report: WorldReport
+    per_store: dict[str, dict[str, int]]
+    account_names: dict[str, str]
+    webhooks: int
+    seconds: float
+    payouts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Store → each imported payout (id, orders, amount, status, documents, problems)."""
+    balances: dict[str, Decimal] = field(default_factory=dict)
+    """Store → its marketplace balance account in Accurate after the payouts."""
+
+    @property
+    def ok(self) -> bool:
+        return self.report.oracle_match
+
+    def to_dict(self) -> dict[str, Any]:
+        """The one JSON object `omsync demo --json` prints."""
+        report = self.report
+        return {
+            "scenario": report.scenario,
+            "orders": report.orders,
+            "documents": report.documents,
+            "on_hold": report.on_hold,
+            "oracle_match": report.oracle_match,
+            "trial_balance_difference": str(report.comparison.trial_balance_difference),
+            "per_store": self.per_store,
+            "marketplace_balances": {store: str(balance) for store, balance in self.balances.items()},
+            "payouts": self.payouts,
+            "webhooks": self.webhooks,
+            "seconds": round(self.seconds, 1),
+            "trial_balance": {account: str(balance) for account, balance in report.trial_balance.items() if balance},
+            "differences": report.comparison.report().splitlines() if not report.oracle_match else [],
+        }
+
+
+def run_scenario_demo(
+    scenario_ref: str,
+    mapping_yaml: str,
+    *,
+    seed: int | None = None,
+    journal_out: Path | None = None,
+    delivery: DeliveryOptions | None = None,
+    environment_overrides: dict[str, str] | None = None,
+) -> ScenarioDemo:
+    """Play a scenario (a name in events/scenarios/ or a file path) through the local world and report."""
+    started = time.monotonic()
+    scenario = load_scenario(scenario_ref, seed=seed)
+    with LocalWorld(scenario, mapping_yaml, delivery=delivery, environment_overrides=environment_overrides) as world:
+        world.play()
+        world.settle()
+        payouts = {
+            store: [_payout_summary(result) for result in results]
+            for store, results in world.import_settlement_files().items()
+        }
+        world.settle()
+        report = world.report()
+        balances = world.marketplace_balances()
+        webhooks = len(world.sender.emitted) if world.sender is not None else 0
+        journal = world.accurate.journal()
+        names = {row["accountNo"]: row["accountName"] for row in world.accurate.company.trial_balance()}
+    if journal_out is not None:
+        write_journal(journal, journal_out)
+    return ScenarioDemo(
+        report=report,
+        per_store=documents_per_store(report, world.loaded.mapping),
+        account_names=names,
+        webhooks=webhooks,
+        seconds=time.monotonic() - started,
+        payouts=payouts,
+        balances=balances,
+    )
+
+
+def _payout_summary(result: PayoutResult) -> dict[str, Any]:
+    return {
+        "payout_id": result.payout_id,
+        "orders": result.orders,
+        "amount": str(result.amount),
+        "status": result.status,
+        "documents": result.documents,
+        "problems": [f"{p.cause}: {p.message}" for p in result.problems],
+    }
+
+
+def documents_per_store(report: WorldReport, mapping: ConnectionMapping) -> dict[str, dict[str, int]]:
+    """Documents per store and kind, attributed by the store's number prefix."""
+    prefixes = sorted(((store.number_prefix, store.name) for store in mapping.stores.values()), reverse=True)
+    counts: dict[str, Counter[str]] = {name: Counter() for _, name in prefixes}
+    for kind, documents in report.totals.items():
+        for number in documents:
+            store = next((name for prefix, name in prefixes if number.startswith(prefix)), None)
+            if store is not None:
+                counts[store][kind] += 1
+    return {store: dict(kinds) for store, kinds in counts.items()}
+
+
+def write_journal(journal: list[dict[str, Any]], path: Path) -> None:
+    """Every journal line Accurate holds, as CSV, for an accountant to check line by line."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(("document_kind", "number", "date", "account_no", "account_name", "debit", "credit"))
+        for row in journal:
+            writer.writerow([row[column] for column in JOURNAL_COLUMNS])
+
+
+def render(demo: ScenarioDemo) -> str:
+    """The human report."""
+    report = demo.report
+    out = [
+        f"Scenario {report.scenario}: {report.orders} orders, {demo.webhooks} webhooks, {demo.seconds:.0f} s",
+        "",
+        "Posted to Accurate, per store:",
+    ]
+    for store, kinds in demo.per_store.items():
+        listed = ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in sorted(kinds.items())) or "nothing"
+        out.append(f"  {store:<28} {listed}")
+    out.append("")
+    if report.on_hold:
+        out.append("On hold, by cause:")
+        out.extend(f"  {cause:<20} {n}" for cause, n in sorted(report.on_hold.items()))
+    else:
+        out.append("On hold: none")
+    if demo.payouts:
+        out += ["", "Payouts imported from settlement files:"]
+        for store, payouts in demo.payouts.items():
+            for payout in payouts:
+                documents = ", ".join(payout["documents"]) or "-"
+                out.append(
+                    f"  {store:<24} {payout['payout_id']:<28} {payout['orders']:>3} "
+                    f"{'order ' if payout['orders'] == 1 else 'orders'} "
+                    f"{_money(Decimal(payout['amount'])):>14}  {payout['status']} ({documents})"
+                )
+                out.extend(f"      {problem}" for problem in payout["problems"])
+    if demo.balances:
+        out += ["", "Marketplace balances after the payouts:"]
+        out.extend(f"  {store:<28}{_money(balance) or '0':>18}" for store, balance in demo.balances.items())
+    out += ["", "Trial balance (Accurate sandbox):", f"  {'account':<36}{'debit':>18}{'credit':>18}"]
+    debit_total = credit_total = Decimal(0)
+    for account, balance in sorted(report.trial_balance.items()):
+        if not balance:
+            continue
+        name = f"{account} {demo.account_names.get(account, '')}"
+        debit, credit = (balance, Decimal(0)) if balance > 0 else (Decimal(0), -balance)
+        debit_total += debit
+        credit_total += credit
+        out.append(f"  {name:<36}{_money(debit):>18}{_money(credit):>18}")
+    out.append(f"  {'total':<36}{_money(debit_total):>18}{_money(credit_total):>18}")
+    out.append("")
+    if report.oracle_match:
+        out.append("Books match the oracle: every document and every account, to the rupiah.")
+    else:
+        out.append("Books DO NOT match the oracle:")
+        out.extend(f"  {line}" for line in report.comparison.report().splitlines())
+    return "\n".join(out)
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:,.0f}" if amount else ""

@@ -1,0 +1,301 @@
+"""Settlement exports written from a scenario's facts, in the formats `omsync.payouts.files` reads.
+
+`write_statement` writes what a marketplace would export for one store: every order of the store
+that was settled (has a ``payout_id``), its kept items at their list price less seller discounts and
+voucher, the fees the marketplace charged (``settled_fees`` when the file's differ from Ginee's) and the
+released amount; and every return after settlement as a refund row in its refund payout (amount − the
+refund, the fees given back negative, net − refund + fees given back). Lines read back from it carry
+exactly those amounts, fees and nets. TikTok and Lazada files name the payout by the facts' payout id;
+a Shopee income report names none, so read back its payouts are keyed by release date
+(``SHOPEE-YYYYMMDD``).
+
+`write_payouts` writes any list of `Payout`s, so tests can build a file with a changed fee, a refund
+or a wrong total. For a well-formed list, ``read_payouts(write_payouts(payouts, fmt), fmt)`` gives the
+same payouts back apart from ``source_row`` (the line in the new file): sorted by date and id, no zero
+fee, one line per order in a Lazada statement, and what the format can state — Shopee payout ids are
+``SHOPEE-YYYYMMDD`` of their date and Shopee and TikTok totals are the sum of their lines (only a Lazada
+statement states its total apart). A payout the format cannot express raises ValueError.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from omsync.money import ZERO
+from omsync.payouts import files
+from omsync.payouts.model import PPH22, Payout
+from omsync.posting.numbers import jakarta_date
+from omsync_workshop.scenarios.facts import OrderFacts, Scenario
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One order item's credit: list price × quantity, and the seller's discount on it."""
+
+    item_no: str
+    price: Decimal
+    discount: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class _Order:
+    """One order's share of a statement, as detailed as the facts allow."""
+
+    order_sn: str
+    items: tuple[_Item, ...]
+    fees: Mapping[str, Decimal]
+    net: Decimal
+    voucher: Decimal = ZERO
+    platform_voucher: Decimal = ZERO
+    coin: Decimal = ZERO
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((item.price - item.discount for item in self.items), ZERO) - self.voucher
+
+
+@dataclass(frozen=True)
+class _Statement:
+    payout_id: str
+    paid_on: date
+    orders: tuple[_Order, ...]
+    amount: Decimal | None = None
+    """The stated total when the format states one apart from its lines (Lazada); else Σ nets."""
+
+    @property
+    def total(self) -> Decimal:
+        return sum((order.net for order in self.orders), ZERO) if self.amount is None else self.amount
+
+
+def write_statement(scenario: Scenario, store_key: str, fmt: str) -> str:
+    """The settlement export of a scenario store (key or Ginee shop id) in format ``fmt`` of `files.FORMATS`."""
+    store = scenario.store(store_key)
+    by_payout: dict[str, list[tuple[date, _Order]]] = {}
+    for order in scenario.orders:
+        if order.store_key == store.key and order.payout_id is not None:
+            by_payout.setdefault(order.payout_id, []).append((_settled_on(order), _order(order)))
+    for order in scenario.orders:
+        late = order.late_return
+        if order.store_key == store.key and late is not None:
+            by_payout.setdefault(late.refund_payout_id, []).append((jakarta_date(late.refund_paid_at), _refund(order)))
+    statements = [
+        _Statement(payout_id, max(paid_on for paid_on, _ in rows), tuple(row for _, row in rows))
+        for payout_id, rows in by_payout.items()
+    ]
+    return _write(sorted(statements, key=lambda s: (s.paid_on, s.payout_id)), fmt)
+
+
+def write_payouts(payouts: Sequence[Payout], fmt: str) -> str:
+    """Any payouts written as a ``fmt`` export (see the module docstring for what reads back equal)."""
+    statements: list[_Statement] = []
+    for payout in payouts:
+        if fmt == "shopee" and payout.payout_id != files.shopee_payout_id(payout.paid_on):
+            raise ValueError(f"a Shopee income report keys payouts by date: {payout.payout_id} cannot be written")
+        if fmt != "lazada" and payout.amount != payout.lines_total:
+            raise ValueError(f"a {fmt} export states no payout total apart from its lines: {payout.payout_id}")
+        orders = tuple(
+            _Order(line.order_sn, (_Item(f"{line.order_sn}-1", line.amount),), line.fees, line.net)
+            for line in payout.lines
+        )
+        statements.append(_Statement(payout.payout_id, payout.paid_on, orders, payout.amount))
+    return _write(statements, fmt)
+
+
+def _settled_on(order: OrderFacts) -> date:
+    if order.settled_at is None:
+        raise ValueError(f"order {order.order_id} has a payout but no settlement time")
+    return jakarta_date(order.settled_at)
+
+
+def _order(order: OrderFacts) -> _Order:
+    if order.released_amount is None:
+        raise ValueError(f"order {order.order_id} has a payout but no released amount")
+    items = tuple(
+        _Item(line.item_id, line.original_price * line.kept_quantity, line.seller_discount * line.kept_quantity)
+        for line in order.lines
+        if line.kept_quantity
+    )
+    return _Order(
+        order_sn=order.external_order_sn,
+        items=items,
+        fees={kind: value for kind, value in order.file_fees.items() if value != 0},
+        net=order.released_amount,
+        voucher=order.voucher_seller - order.returned_voucher_share,
+        platform_voucher=order.voucher_platform,
+        coin=order.coin,
+    )
+
+
+def _refund(order: OrderFacts) -> _Order:
+    """A return after settlement: the refund taken back from the seller, the fees on it given back."""
+    late = order.late_return
+    if late is None:
+        raise ValueError(f"order {order.order_id} has no return after settlement")
+    fees_back = {kind: -value for kind, value in late.fees_back.items() if value != 0}
+    return _Order(
+        order_sn=order.external_order_sn,
+        items=(_Item(late.item_id, -late.refund),),
+        fees=fees_back,
+        net=-late.refund - sum(fees_back.values(), ZERO),
+    )
+
+
+def _write(statements: Sequence[_Statement], fmt: str) -> str:
+    writers: dict[str, Callable[[Sequence[_Statement]], list[list[str]]]] = {
+        "shopee": _shopee_rows,
+        "tiktok": _tiktok_rows,
+        "lazada": _lazada_rows,
+    }
+    if fmt not in writers:
+        raise ValueError(f"unknown settlement format {fmt!r}; expected one of {', '.join(files.FORMATS)}")
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(writers[fmt](statements))
+    return out.getvalue()
+
+
+def _money(value: Decimal) -> str:
+    return f"{value + ZERO:f}"
+
+
+def _by_column(fees: Mapping[str, Decimal], columns: Mapping[str, str], fmt: str) -> dict[str, Decimal]:
+    """Each fee in the first column of its kind; a kind the format has no column for is refused."""
+    placed: dict[str, Decimal] = {}
+    for kind, value in fees.items():
+        column = next((name for name, column_kind in columns.items() if column_kind == kind), None)
+        if column is None:
+            raise ValueError(f"a {fmt} export has no column for fee kind {kind!r}")
+        placed[column] = value
+    return placed
+
+
+def _shopee_rows(statements: Sequence[_Statement]) -> list[list[str]]:
+    header = [*files.SHOPEE_COLUMNS[:-1], *files.SHOPEE_PLATFORM_COLUMNS, files.SHOPEE_RELEASED]
+    rows = [header]
+    for statement in statements:
+        for order in statement.orders:
+            fees = _by_column(order.fees, files.SHOPEE_FEE_COLUMNS, "shopee")
+            rows.append(
+                [
+                    order.order_sn,
+                    statement.paid_on.isoformat(),
+                    _money(sum((item.price for item in order.items), ZERO)),
+                    _money(sum((item.discount for item in order.items), ZERO)),
+                    _money(order.voucher),
+                    *(_money(fees.get(column, ZERO)) for column in files.SHOPEE_FEE_COLUMNS),
+                    _money(order.platform_voucher),
+                    _money(order.coin),
+                    _money(order.net),
+                ]
+            )
+    return rows
+
+
+def _tiktok_rows(statements: Sequence[_Statement]) -> list[list[str]]:
+    rows = [list(files.TIKTOK_COLUMNS)]
+    for statement in statements:
+        for order in statement.orders:
+            fees = _by_column(order.fees, files.TIKTOK_FEE_COLUMNS, "tiktok")
+            rows.append(
+                [
+                    order.order_sn,
+                    files.TIKTOK_REFUND_TYPE if order.amount < 0 else files.TIKTOK_ORDER_TYPE,
+                    statement.payout_id,
+                    f"{statement.paid_on:%Y/%m/%d}",
+                    _money(order.amount),
+                    # Deductions are negative in the export.
+                    *(_money(-fees.get(column, ZERO)) for column in files.TIKTOK_FEE_COLUMNS),
+                    _money(order.net),
+                ]
+            )
+    return rows
+
+
+_LAZADA_NAMES = {
+    "commission": "Commission",
+    "service": "Service Fee",
+    "payment": "Payment Fee",
+    "order_processing": "Order Processing Fee",
+    "affiliate": "Affiliate Commission",
+    "shipping_difference": "Shipping Fee Paid by Seller",
+}
+
+
+def _lazada_fee_name(kind: str) -> str:
+    name = _LAZADA_NAMES.get(kind) or kind.replace("_", " ").title()
+    if files.lazada_fee_kind(name) != kind:
+        raise ValueError(f"fee kind {kind!r} has no Lazada fee name that reads back as itself")
+    return name
+
+
+@dataclass
+class _LazadaWriter:
+    """The rows of one Lazada statement: credits are positive and charges negative; a row against its
+    usual sign (an item price taken back, a fee given back) is a ``Reversal …`` row."""
+
+    statement: _Statement
+    rows: list[list[str]] = field(default_factory=list)
+
+    def credit(self, order: _Order, item: _Item, withheld: Decimal) -> None:
+        if item.price >= 0:
+            self._add("Orders-Sales", "Item Price Credit", item.price, order.order_sn, item.item_no, withheld)
+        else:
+            name = files.LAZADA_REVERSAL + "Item Price"
+            self._add("Refunds-Sales", name, item.price, order.order_sn, item.item_no, withheld)
+
+    def charge(self, kind: str, name: str, amount: Decimal, order: _Order, item_no: str = "") -> None:
+        if amount > 0:
+            kind, name = kind.replace("Orders-", "Refunds-"), files.LAZADA_REVERSAL + name
+        self._add(kind, name, amount, order.order_sn, item_no)
+
+    def payout(self) -> None:
+        total = self.statement.total
+        self._add(files.LAZADA_PAYOUT_TYPE, files.LAZADA_PAYOUT_FEE_NAME, -total, "")
+
+    def _add(
+        self, kind: str, name: str, amount: Decimal, order_sn: str, item_no: str = "", wht: Decimal = ZERO
+    ) -> None:
+        self.rows.append(
+            [
+                f"{self.statement.paid_on:%d %b %Y}",
+                kind,
+                name,
+                f"{self.statement.payout_id}-{len(self.rows) + 1:04d}",
+                _money(amount),
+                "0",
+                _money(wht),
+                "No",
+                self.statement.payout_id,
+                "Paid",
+                order_sn,
+                item_no,
+                f"Order {order_sn}" if order_sn else "Transfer to seller bank account",
+            ]
+        )
+
+
+def _lazada_rows(statements: Sequence[_Statement]) -> list[list[str]]:
+    header = [*files.LAZADA_COLUMNS[:7], files.LAZADA_WHT_INCLUDED, *files.LAZADA_COLUMNS[7:]]
+    rows = [header]
+    for statement in statements:
+        out = _LazadaWriter(statement)
+        for order in statement.orders:
+            withheld = order.fees.get(PPH22, ZERO)
+            if withheld and not order.items:
+                raise ValueError(f"order {order.order_sn}: withholding tax needs an item row to stand on")
+            for position, item in enumerate(order.items):
+                out.credit(order, item, withheld if position == 0 else ZERO)
+                if item.discount:
+                    out.charge("Orders-Sales", "Seller Discount", -item.discount, order, item.item_no)
+            if order.voucher:
+                out.charge("Orders-Sales", "Promotional Charges Vouchers", -order.voucher, order)
+            for kind, value in order.fees.items():
+                if kind != PPH22:
+                    out.charge("Orders-Lazada Fees", _lazada_fee_name(kind), -value, order)
+        out.payout()
+        rows.extend(out.rows)
+    return rows

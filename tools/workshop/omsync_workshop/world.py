@@ -1,0 +1,356 @@
+"""The whole flow on one machine: Ginee sandbox → webhooks → receiver → queues → workers → Accurate sandbox.
+
+`LocalWorld` starts the embedded stack (moto + API front + SQS emulator running the template's worker
+functions), a Ginee sandbox and an Accurate sandbox on loopback, registers one connection whose
+credentials point at the two sandboxes, applies a mapping, and then plays a scenario's timeline: each
+change in the Ginee sandbox is announced by webhook, exactly as Ginee would. What ends up in Accurate is
+read back over HTTP and compared with the oracle. The demo, the benchmark and the end-to-end tests all
+stand on it, so they exercise one and the same path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from omsync.accurate.auth import ApiTokenAuth
+from omsync.accurate.client import AccurateClient
+from omsync.accurate.documents import Item, ItemOpeningBalance
+from omsync.accurate.governor import in_process_governor
+from omsync.config.mapping import LoadedMapping, SettlementMode, load_mapping
+from omsync.ledger.mappings import MappingRepository
+from omsync.ledger.orders import OrderLedger
+from omsync.payouts.files import read_payouts
+from omsync_workshop.accurate.server import AccurateSandbox
+from omsync_workshop.ginee.server import GineeSandbox
+from omsync_workshop.ginee.webhooks import DeliveryOptions, WebhookSender
+from omsync_workshop.oracle import Comparison, compare, expected_books
+from omsync_workshop.scenarios import ScenarioPlayer
+from omsync_workshop.scenarios.facts import Scenario
+from omsync_workshop.scenarios.statements import write_statement
+from omsync_workshop.stack import LocalStack, RegisteredConnection, project_root
+
+if TYPE_CHECKING:
+    from omsync.sync.payouts import PayoutResult
+
+API_TOKEN = "aat.local-world-token"
+SIGNATURE_SECRET = "local-world-signature-secret"
+GINEE_ACCESS_KEY = "local-world-access-key"
+GINEE_SECRET_KEY = "local-world-secret-key"
+
+COMPARED_KINDS = ("sales_invoice", "sales_return", "sales_receipt", "journal_voucher")
+"""The document kinds the oracle predicts one by one (the others only through the trial balance)."""
+
+DOCUMENT_MODULES = {
+    "sales_invoice": "sales-invoice",
+    "sales_return": "sales-return",
+    "sales_receipt": "sales-receipt",
+    "purchase_invoice": "purchase-invoice",
+    "item_adjustment": "item-adjustment",
+    "journal_voucher": "journal-voucher",
+}
+
+
+def seed_company() -> dict[str, Any]:
+    """The Accurate sandbox's seed company (chart of accounts, masters, opening stock)."""
+    path = Path(__file__).parent / "accurate" / "seed_company.json"
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def default_mapping_path() -> Path:
+    """The commented example mapping of the demo's three stores."""
+    return project_root() / "events" / "mapping.example.yaml"
+
+
+def mapping_path_for(scenario_name: str) -> Path:
+    """The mapping a scenario is played with: ``events/mapping.<name>.yaml``, else the example."""
+    own = project_root() / "events" / f"mapping.{scenario_name}.yaml"
+    return own if own.exists() else default_mapping_path()
+
+
+def statement_format(channel: str) -> str:
+    """The settlement export format of a Ginee channel (SHOPEE_ID → shopee, TOKOPEDIA_ID/TIKTOK_ID → tiktok…)."""
+    upper = channel.upper()
+    if upper.startswith("SHOPEE"):
+        return "shopee"
+    if upper.startswith("LAZADA"):
+        return "lazada"
+    if upper.startswith(("TOKOPEDIA", "TIKTOK")):
+        return "tiktok"
+    raise ValueError(f"no settlement file format is known for channel {channel}")
+
+
+@dataclass
+class WorldReport:
+    """What the books say after a scenario was played, and whether they match the oracle."""
+
+    scenario: str
+    orders: int
+    documents: dict[str, int]
+    on_hold: dict[str, int]
+    comparison: Comparison
+    trial_balance: dict[str, Decimal]
+    totals: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+
+    @property
+    def oracle_match(self) -> bool:
+        return self.comparison.matches
+
+
+class LocalWorld:
+    """Everything of omsync running locally around one connection; use as a context manager."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        mapping_yaml: str,
+        *,
+        endpoint: str | None = None,
+        accurate_faults: Mapping[str, Any] | None = None,
+        delivery: DeliveryOptions | None = None,
+        stack_parameters: Mapping[str, str] | None = None,
+        environment_overrides: Mapping[str, str] | None = None,
+        apply_mapping: bool = True,
+        start_workers: bool = True,
+    ) -> None:
+        self.scenario = scenario
+        self.mapping_yaml = mapping_yaml
+        self.loaded: LoadedMapping = load_mapping(mapping_yaml)
+        self.stack = LocalStack(
+            endpoint=endpoint,
+            parameters=stack_parameters,
+            environment_overrides=environment_overrides,
+            run_event_sources=start_workers,
+        )
+        self.accurate = AccurateSandbox(
+            seed=scenario.seed,
+            faults=dict(accurate_faults or {}),
+            api_token=API_TOKEN,
+            signature_secret=SIGNATURE_SECRET,
+        )
+        self.ginee = GineeSandbox(seed=scenario.seed, access_key=GINEE_ACCESS_KEY, secret_key=GINEE_SECRET_KEY)
+        self.delivery = delivery or DeliveryOptions()
+        self.apply_mapping_at_start = apply_mapping
+        self.connection: RegisteredConnection | None = None
+        self.sender: WebhookSender | None = None
+        self.player: ScenarioPlayer | None = None
+        self.imported_statements: set[str] = set()
+        """Store keys whose settlement files were imported (the oracle expects their payouts)."""
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> Self:
+        self.accurate.start()
+        self.ginee.start()
+        self.stack.start()
+        self.connection = self.stack.register_connection(
+            "local-world",
+            ginee_credentials={
+                "base_url": self.ginee.base_url,
+                "access_key": GINEE_ACCESS_KEY,
+                "secret_key": GINEE_SECRET_KEY,
+            },
+            accurate_credentials={
+                "kind": "api_token",
+                "api_token": API_TOKEN,
+                "signature_secret": SIGNATURE_SECRET,
+                "account_url": self.accurate.base_url,
+            },
+        )
+        self.open_books()
+        if self.apply_mapping_at_start:
+            self.apply_mapping()
+        self.sender = self.ginee.send_webhooks_to(self.connection.webhook_url, options=self.delivery)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if self.sender is not None:
+            self.sender.close()
+        self.stack.stop()
+        self.ginee.stop()
+        self.accurate.stop()
+
+    @property
+    def connection_id(self) -> str:
+        if self.connection is None:
+            raise RuntimeError("the local world is not started")
+        return self.connection.connection_id
+
+    # ------------------------------------------------------------------ acting
+    def open_books(self) -> None:
+        """The seller's books before omsync starts: every stocked scenario product is an Accurate item with
+        its opening stock at cost, in the Accurate warehouse the mapping gives the scenario's warehouse.
+
+        Bundles are not stocked items (their stock lives in their components), so they are left out.
+        """
+        seeded = {item["no"] for item in seed_company().get("items", [])}
+        warehouse = self._opening_warehouse()
+        as_of = (self.scenario.start - timedelta(days=1)).date()
+        items = [
+            Item(
+                no=product.sku,
+                name=product.name,
+                item_type="INVENTORY",
+                unit1_name=self.loaded.mapping.items.unit,
+                unit_price=product.price,
+                detail_open_balance=[
+                    ItemOpeningBalance(
+                        quantity=Decimal(product.opening_stock),
+                        unit_cost=product.cost,
+                        warehouse_name=warehouse,
+                        as_of=as_of,
+                    )
+                ]
+                if product.opening_stock
+                else None,
+            )
+            for product in self.scenario.products
+            if not product.is_bundle and product.sku not in seeded
+        ]
+        for row in self.accurate_client().bulk_save(items):
+            if not row.ok:
+                raise RuntimeError(f"could not open the books for item {row.document.key}: {row.error}")
+
+    def _opening_warehouse(self) -> str:
+        ginee_ids = [str(w["id"]) for w in self.scenario.warehouses]
+        for store in self.loaded.mapping.stores.values():
+            for ginee_id in ginee_ids:
+                if ginee_id in store.warehouses:
+                    return store.warehouses[ginee_id]
+        raise RuntimeError("the mapping names none of the scenario's warehouses")
+
+    def apply_mapping(self, yaml_text: str | None = None) -> int:
+        """Store a mapping version for the connection (as `omsync mapping apply` does, without the checks)."""
+        text = yaml_text or self.mapping_yaml
+        applied = MappingRepository().apply(self.connection_id, load_mapping(text).mapping, text)
+        return applied.version
+
+    def play(self, limit: int | None = None) -> int:
+        """Apply the scenario's next changes in the Ginee sandbox (each announced by webhook)."""
+        if self.sender is None:
+            raise RuntimeError("the local world is not started")
+        if self.player is None:
+            self.player = ScenarioPlayer(self.ginee.state, self.scenario)
+        late = {order.order_id for order in self.scenario.orders if order.late_return is not None}
+        applied = 0
+        while not self.player.done and (limit is None or applied < limit):
+            upcoming = self.scenario.events[self.player.position]
+            if late and upcoming.action == "return" and upcoming.target in late and self.stack.run_event_sources:
+                # Days pass before a return after settlement: what omsync does meanwhile (the receipt) is
+                # done before it, as it would be; the timeline is otherwise played as fast as it goes.
+                self.sender.flush()
+                self.settle()
+            self.player.step()
+            applied += 1
+        self.sender.flush()
+        return applied
+
+    def import_settlement_files(self) -> dict[str, list[PayoutResult]]:
+        """Import the statement the marketplace would export for the scenario's payouts (written from the facts,
+        in the store's channel's format) of every store that settles from files and of every store the scenario
+        lists under ``settlementFiles`` (estimate stores: the file then books the differences). Store name →
+        results."""
+        from omsync.sync.context import context_for
+        from omsync.sync.payouts import import_payouts
+
+        results: dict[str, list[PayoutResult]] = {}
+        listed = set(self.scenario.settlement_files)
+        for facts in self.scenario.stores:
+            store = self.loaded.mapping.stores.get(facts.shop_id)
+            if store is None or (store.settlement is not SettlementMode.FILE and facts.key not in listed):
+                continue
+            fmt = statement_format(facts.channel)
+            payouts = read_payouts(write_statement(self.scenario, facts.key, fmt), fmt)
+            results[store.name] = import_payouts(context_for(self.connection_id), facts.shop_id, payouts)
+            self.imported_statements.add(facts.key)
+        return results
+
+    def marketplace_balances(self) -> dict[str, Decimal]:
+        """Each store's marketplace balance account (Saldo Shopee…) in Accurate: store name → balance."""
+        balances = self.accurate.trial_balance()
+        return {
+            store.name: Decimal(balances.get(store.accounts.marketplace_balance, Decimal(0)))
+            for store in self.loaded.mapping.stores.values()
+        }
+
+    def announce_orders(self, order_ids: list[str]) -> None:
+        """Post one order webhook per order, as Ginee does when an order changes (its current status)."""
+        if self.sender is None:
+            raise RuntimeError("the local world is not started")
+        for order_id in order_ids:
+            order = self.ginee.state.get_order(order_id)
+            payload = {key: order.get(key) for key in ("orderId", "channel", "shopId", "orderStatus", "payAt")}
+            self.sender("order", "UPDATE", payload, datetime.now(UTC))
+        self.sender.flush()
+
+    def start_workers(self) -> None:
+        """Start the SQS emulator's pollers (when the world was started without them)."""
+        self.stack.esm.start()
+
+    def worker_busy_seconds(self) -> float:
+        """Seconds the worker functions spent in their handlers, summed over concurrent invocations."""
+        return sum(
+            stats.seconds for logical_id, stats in self.stack.runner.stats.items() if logical_id != "ReceiverFunction"
+        )
+
+    def worker_counters(self) -> dict[str, int]:
+        """Ginee calls and Ledger item writes made by the workers' cached connection contexts."""
+        from omsync.sync.context import cached_contexts
+
+        contexts = cached_contexts()
+        return {
+            "ginee_calls": sum(ctx.ginee.calls for ctx in contexts),
+            "ledger_writes": sum(ctx.ledger.writes for ctx in contexts),
+        }
+
+    def settle(self, timeout: float = 300.0) -> None:
+        """Wait until every queue is empty and no worker is busy."""
+        self.stack.esm.drain_until_idle(timeout)
+
+    # ------------------------------------------------------------------ reading the books
+    def accurate_client(self) -> AccurateClient:
+        """A client of the Accurate sandbox with the connection's token (for reading the books back)."""
+        return AccurateClient(
+            ApiTokenAuth(API_TOKEN, SIGNATURE_SECRET),
+            account_url=self.accurate.base_url,
+            governor=in_process_governor(),
+        )
+
+    def document_totals(self) -> dict[str, dict[str, Decimal]]:
+        """Every document Accurate holds, per kind: number → total amount, read through ``list.do``."""
+        client = self.accurate_client()
+        totals: dict[str, dict[str, Decimal]] = {}
+        for kind, module in DOCUMENT_MODULES.items():
+            rows = client.list(module, fields=("id", "number", "totalAmount"))
+            totals[kind] = {str(row["number"]): Decimal(str(row["totalAmount"])) for row in rows}
+        return totals
+
+    def on_hold(self) -> dict[str, int]:
+        """Orders on hold, counted by cause."""
+        return dict(Counter(record.hold.cause for record in OrderLedger(self.connection_id).held() if record.hold))
+
+    def report(self) -> WorldReport:
+        """The books after the play, compared with the oracle."""
+        totals = self.document_totals()
+        trial_balance = self.accurate.trial_balance()
+        expected = expected_books(self.scenario, self.loaded.mapping, seed_company(), self.imported_statements)
+        actual_documents = {kind: docs for kind, docs in totals.items() if kind in COMPARED_KINDS}
+        comparison = compare(expected, trial_balance, actual_documents)
+        return WorldReport(
+            scenario=self.scenario.name,
+            orders=len(self.scenario.orders),
+            documents={kind: len(docs) for kind, docs in totals.items()},
+            on_hold=self.on_hold(),
+            comparison=comparison,
+            trial_balance=trial_balance,
+            totals=totals,
+        )
