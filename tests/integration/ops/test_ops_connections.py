@@ -134,7 +134,7 @@ def test_a_second_connection_with_the_same_id_is_refused(stack: LocalStack) -> N
         "--ginee-secret-key", "k", "--webhook-base", stack.api_base_url,
     )  # fmt: skip
 
-    assert status == 1
+    assert status == 2
     assert "exists already" in output
 
 

@@ -99,13 +99,20 @@ def test_versions_of_one_connection_are_not_another_ones(ledger: LocalResources)
     assert MappingRepository().current_version("toko-b") == 0
 
 
-def test_validate_reports_errors_with_their_line_and_exits_1(tmp_path: Path) -> None:
+def test_validate_of_a_missing_file_says_so_in_one_line_and_exits_2(tmp_path: Path) -> None:
+    status, output = run("mapping", "validate", str(tmp_path / "nosuch.yaml"))
+
+    assert status == 2
+    assert output == f"error: cannot read {tmp_path / 'nosuch.yaml'}: No such file or directory\n"
+
+
+def test_validate_reports_errors_with_their_line_and_exits_2(tmp_path: Path) -> None:
     broken = tmp_path / "mapping.yaml"
     broken.write_text(example().replace('      commission: "6101"            # Beban Komisi Marketplace\n', ""))
 
     status, output = run("mapping", "validate", str(broken))
 
-    assert status == 1
+    assert status == 2
     assert "line 24: stores.SH64AAV776CFF47E0001SHOPEE.accounts.commission: field required" in output
 
 
@@ -162,7 +169,7 @@ def test_apply_refuses_a_mapping_naming_an_account_accurate_lacks(
 
     status, output = run("mapping", "apply", str(wrong), "--connection", connection_id)
 
-    assert status == 1
+    assert status == 2
     assert "line 30: stores.SH64AAV776CFF47E0001SHOPEE.accounts.affiliate: GL account 6199 is not in Accurate" in output
     assert MappingRepository().current(connection_id) is None
 
@@ -175,5 +182,5 @@ def test_apply_refuses_when_accurate_cannot_be_asked_and_stores_nothing(
 
     status, output = run("mapping", "apply", str(EXAMPLE), "--connection", connection_id)
 
-    assert status == 1
+    assert status == 2
     assert MappingRepository().current(connection_id) is None

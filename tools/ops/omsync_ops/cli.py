@@ -12,8 +12,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
+from importlib.util import find_spec
+
+from omsync_ops.errors import CommandError, report
 
 COMMAND_GROUP = "omsync.commands"
+# The workshop's commands, named here only to say where they come from when it is not installed.
+WORKSHOP_COMMANDS = frozenset({"demo", "local", "bench", "scenario", "sandbox"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,9 +34,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the command line and run the chosen command; its return value is the exit status."""
-    args = build_parser().parse_args(argv)
-    result = args.func(args)
+    """Parse the command line and run the chosen command; its return value is the exit status.
+
+    A `CommandError` (bad input the operator must fix) is one line on stderr and exit status 2.
+    """
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words and words[0] in WORKSHOP_COMMANDS and find_spec("omsync_workshop") is None:
+        print(
+            f"omsync: error: `omsync {words[0]}` comes with the omsync-workshop package: "
+            "pip install ./tools/workshop, or run `make venv` in a checkout",
+            file=sys.stderr,
+        )
+        return 2
+    args = build_parser().parse_args(words)
+    try:
+        result = args.func(args)
+    except CommandError as error:
+        return report(error)
     return int(result or 0)
 
 

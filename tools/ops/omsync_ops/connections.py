@@ -10,7 +10,6 @@ import argparse
 import http.server
 import os
 import secrets
-import sys
 import threading
 import webbrowser
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from omsync.ledger.credentials import (
     accurate_client,
     secret_name,
 )
+from omsync_ops.errors import CommandError, reporting_errors
 
 # Every scope omsync uses, asked for at once: a second consent replaces the first one's scopes.
 OAUTH_SCOPE = " ".join(
@@ -46,10 +46,6 @@ OAUTH_SCOPE = " ".join(
     )
 )
 CALLBACK_WAIT_SECONDS = 600.0
-
-
-class CommandError(Exception):
-    """A problem the operator must fix; printed without a traceback, exit status 1."""
 
 
 def require_environment() -> None:
@@ -299,20 +295,6 @@ def _accurate_credentials(store: CredentialStore, connection: Connection) -> Acc
 
 
 # --- wiring -----------------------------------------------------------------------------------------------
-
-
-def reporting_errors(command: Any) -> Any:
-    """Wrap a command so a `CommandError` becomes a one-line message on stderr and exit status 1."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            result: int = command(args)
-            return result
-        except CommandError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 1
-
-    return run
 
 
 def _webhook_options(parser: argparse.ArgumentParser) -> None:

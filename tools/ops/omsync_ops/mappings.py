@@ -17,7 +17,8 @@ from omsync.config.mapping import LoadedMapping, MappingError, load_mapping
 from omsync.ledger.connections import ConnectionRepository
 from omsync.ledger.mappings import MappingRepository
 from omsync.sync.references import check_references
-from omsync_ops.connections import CommandError, connection_client, reporting_errors, require_environment
+from omsync_ops.connections import connection_client, require_environment
+from omsync_ops.errors import CommandError, reporting_errors
 
 
 def _load(path: str) -> tuple[str, LoadedMapping]:

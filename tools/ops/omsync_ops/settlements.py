@@ -18,7 +18,8 @@ from omsync.errors import OnHold, RetryableError
 from omsync.ledger.connections import ConnectionRepository
 from omsync.payouts.files import FORMATS, detect_format, read_payouts
 from omsync.payouts.model import SettlementFileError
-from omsync_ops.connections import CommandError, reporting_errors, require_environment
+from omsync_ops.connections import require_environment
+from omsync_ops.errors import CommandError, reporting_errors
 
 if TYPE_CHECKING:
     from omsync.sync.payouts import PayoutResult
