@@ -143,7 +143,11 @@ def receive_webhook(
     connections: ConnectionRepository | None = None,
     now: datetime | None = None,
 ) -> Reply:
-    """Handle one webhook POSTed to /webhooks/ginee/{connection_id}/{token} with raw `body`."""
+    """Handle one webhook POSTed to /webhooks/ginee/{connection_id}/{token} with raw `body`.
+
+    `now` (aware; default the current time) decides whether a rotated-out token is still in its grace
+    period, and stamps the work message's `received_at`.
+    """
     reply, envelope = _receive(connection_id, token, body, connections or ConnectionRepository(), now)
     metrics.add_metric(name=reply.outcome.metric_name, unit=MetricUnit.Count, value=1)
     log = {
@@ -175,7 +179,8 @@ def _receive(
     connection = connections.get(connection_id)
     if connection is None or connection.status is not ConnectionStatus.ACTIVE:
         return Reply(Outcome.UNKNOWN_CONNECTION), None
-    if not connection.accepts_token(token):
+    now = now or datetime.now(UTC)
+    if not connection.accepts_token(token, now):
         return Reply(Outcome.UNAUTHORIZED), None
     try:
         envelope = WebhookEnvelope.model_validate_json(body)
@@ -195,7 +200,7 @@ def _receive(
         entity_id=destination.entity_id,
         envelope_id=envelope.id,
         status_hint=destination.status_hint,
-        received_at=now or datetime.now(UTC),
+        received_at=now,
     )
     try:
         result = _enqueue_once()(message=message.model_dump(mode="json", by_alias=True), queue=destination.queue.value)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -145,6 +145,51 @@ class TestConnectionToken:
                 accurate_secret="a",
                 created_at=datetime(2026, 1, 1),  # noqa: DTZ001 - the point of the test
             )
+
+
+class TestTokenRotation:
+    """Given a connection rotated at noon with a 24-hour grace period, both URLs work until noon next day."""
+
+    ROTATED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    GRACE = timedelta(hours=24)
+
+    def rotated(self, grace: timedelta = GRACE) -> Connection:
+        before = Connection(
+            id="conn-1", name="Toko", token_sha256=hash_token("old-token"), ginee_secret="g", accurate_secret="a"
+        )
+        return before.with_new_token(hash_token("new-token"), grace=grace, now=self.ROTATED)
+
+    def test_both_tokens_are_accepted_during_the_grace_period(self) -> None:
+        connection = self.rotated()
+        just_before = self.ROTATED + self.GRACE - timedelta(seconds=1)
+        assert connection.accepts_token("new-token", just_before)
+        assert connection.accepts_token("old-token", just_before)
+        assert connection.previous_token_expires_at == self.ROTATED + self.GRACE
+
+    def test_the_old_token_is_refused_once_the_grace_period_ends(self) -> None:
+        connection = self.rotated()
+        at_expiry = self.ROTATED + self.GRACE
+        assert not connection.accepts_token("old-token", at_expiry)
+        assert connection.accepts_token("new-token", at_expiry + timedelta(days=365))
+
+    def test_no_grace_refuses_the_old_token_at_once(self) -> None:
+        connection = self.rotated(timedelta(0))
+        assert not connection.accepts_token("old-token", self.ROTATED)
+        assert connection.previous_token_sha256 is None
+
+    def test_a_second_rotation_drops_the_token_before_the_last(self) -> None:
+        twice = self.rotated().with_new_token(hash_token("newest"), grace=self.GRACE, now=self.ROTATED)
+        assert twice.accepts_token("new-token", self.ROTATED)
+        assert not twice.accepts_token("old-token", self.ROTATED)
+
+    def test_a_negative_grace_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="negative"):
+            self.rotated(timedelta(hours=-1))
+
+    def test_a_record_without_a_previous_token_still_reads(self) -> None:
+        stored = self.rotated(timedelta(0)).model_dump(mode="json", exclude_none=True)
+        assert "previous_token_sha256" not in stored
+        assert Connection.model_validate(stored).accepts_token("new-token")
 
 
 class TestOutcomes:

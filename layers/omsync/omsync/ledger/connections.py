@@ -1,7 +1,9 @@
 """Connections: one Ginee account linked to one Accurate database, stored at pk=CONN#{id}, sk=META.
 
 The connection holds no credentials, only where they are (Secrets Manager ARNs or names), and the
-SHA-256 of its webhook token: the token itself exists only in the URL given to Ginee.
+SHA-256 of its webhook token: the token itself exists only in the URL given to Ginee. After a rotation
+the previous token's SHA-256 is kept with an expiry, so the old URL keeps working until the operator has
+given Ginee the new one (a grace period, as Stripe and GitHub rotate webhook secrets).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -50,10 +52,46 @@ class Connection(BaseModel):
     accurate_secret: str = Field(min_length=1, description="Secrets Manager ARN or name of the Accurate credentials")
     created_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
     status: ConnectionStatus = ConnectionStatus.ACTIVE
+    previous_token_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    """The token before the last rotation, accepted until `previous_token_expires_at`."""
+    previous_token_expires_at: AwareDatetime | None = None
 
-    def accepts_token(self, token: str) -> bool:
-        """Whether `token` is this connection's webhook token (constant-time comparison of SHA-256 digests)."""
-        return hmac.compare_digest(hash_token(token), self.token_sha256)
+    def accepts_token(self, token: str, now: datetime | None = None) -> bool:
+        """Whether `token` is this connection's webhook token, or its previous one before that one expires.
+
+        Both SHA-256 digests are compared in constant time, and both always are, so the answer's timing
+        does not tell which token matched. `now` (default: the current time) must be timezone-aware.
+        """
+        digest = hash_token(token)
+        current = hmac.compare_digest(digest, self.token_sha256)
+        previous = hmac.compare_digest(digest, self.previous_token_sha256 or "")
+        return current or (previous and self.previous_token_valid(now))
+
+    def previous_token_valid(self, now: datetime | None = None) -> bool:
+        """Whether the previous token is still accepted at `now` (default: the current time)."""
+        if self.previous_token_sha256 is None or self.previous_token_expires_at is None:
+            return False
+        return (now or datetime.now(UTC)) < self.previous_token_expires_at
+
+    def with_new_token(self, token_sha256: str, *, grace: timedelta, now: datetime | None = None) -> Connection:
+        """This connection with a new token; the current one stays accepted for `grace` (zero: refused at once).
+
+        A previous token still in its grace period is dropped: only the last two tokens are ever accepted.
+        Raises ValueError for a negative `grace`.
+        """
+        if grace < timedelta(0):
+            raise ValueError("the grace period cannot be negative")
+        if grace == timedelta(0):
+            return self.model_copy(
+                update={"token_sha256": token_sha256, "previous_token_sha256": None, "previous_token_expires_at": None}
+            )
+        return self.model_copy(
+            update={
+                "token_sha256": token_sha256,
+                "previous_token_sha256": self.token_sha256,
+                "previous_token_expires_at": (now or datetime.now(UTC)) + grace,
+            }
+        )
 
 
 def hash_token(token: str) -> str:
@@ -93,7 +131,8 @@ class ConnectionRepository:
             # Listed under one GSI partition so the reconciler can visit every connection without a scan.
             "gsi1pk": CONNECTIONS_INDEX,
             "gsi1sk": connection.id,
-            **connection.model_dump(mode="json"),
+            # No attribute for an absent previous token (records from before rotations had grace periods match).
+            **connection.model_dump(mode="json", exclude_none=True),
         }
         ledger_table().put_item(Item=item)
 
