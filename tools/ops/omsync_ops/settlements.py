@@ -1,9 +1,11 @@
 """`omsync settlement import FILE --store SHOP --connection ID [--format F] [--dry-run] [--json]`.
 
 Reads a marketplace's settlement export (Shopee income report, TikTok Shop/Tokopedia settlement, Lazada
-account statement), and posts one Sales Receipt per payout — or, with ``--dry-run``, only says what it
-would post. Payouts that cannot be posted are held with every reason, and the exit status is 2 so a
-script notices; importing the same file again changes nothing.
+account statement) as the marketplace or Windows Excel saved it (UTF-8, UTF-16, cp1252; comma, semicolon
+or tab separated), refuses a file of another marketplace than the store's, and posts one Sales Receipt
+per payout — or, with ``--dry-run``, only says what it would post. Payouts that cannot be posted are
+held with every reason, and the exit status is 2 so a script notices; importing the same file again
+changes nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from omsync.accurate.errors import AccurateError
 from omsync.errors import OnHold, RetryableError
 from omsync.ledger.connections import ConnectionRepository
-from omsync.payouts.files import FORMATS, detect_format, read_payouts
+from omsync.payouts.files import FORMATS, decode_export, detect_format, format_for_channel, read_payouts
 from omsync.payouts.model import SettlementFileError
 from omsync_ops.connections import require_environment
 from omsync_ops.errors import CommandError, reporting_errors
@@ -30,10 +32,11 @@ HELD_EXIT = 2
 def import_file(args: argparse.Namespace) -> int:
     """Read the file, then post (or plan) each payout of the store."""
     try:
-        text = Path(args.file).read_text(encoding="utf-8-sig")
+        data = Path(args.file).read_bytes()
     except OSError as error:
         raise CommandError(f"cannot read {args.file}: {error.strerror}") from None
     try:
+        text = decode_export(data)
         fmt = args.format or detect_format(text)
         payouts = read_payouts(text, fmt)
     except SettlementFileError as error:
@@ -48,6 +51,16 @@ def import_file(args: argparse.Namespace) -> int:
     ctx = context_for(args.connection)
     if ctx.mapping is None or args.store not in ctx.mapping.stores:
         raise CommandError(f"store {args.store} is not in connection {args.connection}'s mapping")
+    store = ctx.mapping.stores[args.store]
+    try:
+        expected = format_for_channel(store.channel)
+    except SettlementFileError as error:
+        raise CommandError(f"store {args.store}: {error}") from None
+    if fmt != expected:
+        raise CommandError(
+            f"{args.file} is a {fmt} settlement export, but store {args.store} ({store.name}) sells on "
+            f"{store.channel}, whose export is {expected}: import it for the {fmt} store"
+        )
     try:
         results = import_payouts(ctx, args.store, payouts, dry_run=args.dry_run)
     except (AccurateError, RetryableError, OnHold) as error:

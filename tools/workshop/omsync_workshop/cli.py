@@ -8,10 +8,13 @@ import json
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-# The demo prints a report; the functions' JSON logs and EMF lines would drown it.
-_QUIET_FUNCTIONS = {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
+from omsync.config.mapping import MappingError, load_mapping
+from omsync_ops.errors import CommandError
+
+if TYPE_CHECKING:
+    from omsync_workshop.scenarios import Scenario
 
 
 def register(subparsers: Any) -> None:
@@ -71,43 +74,90 @@ def run_up(args: argparse.Namespace) -> int:
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
-    """Play the scenario end to end; exit 0 only when the books match the oracle."""
+    """Play the scenario end to end; exit 0 only when the books match the oracle.
+
+    The scenario and the mapping are checked before anything starts: a problem is one line, exit 2.
+    While it plays, the terminal shows one progress line; the functions' logs, metrics and warnings go to
+    a log file whose path the report names.
+    """
     if args.front_door:
         return run_front_door(args)
     from omsync_workshop.scenario_demo import render, run_scenario_demo
+    from omsync_workshop.terminal import Progress, functions_output_to, new_log_path
     from omsync_workshop.world import mapping_path_for
 
-    scenario_ref = str(args.scenario_file) if args.scenario_file else args.scenario
+    scenario = _scenario(args)
     mapping_path = args.mapping or mapping_path_for(args.scenario)
-    with contextlib.redirect_stdout(sys.stderr):
+    mapping_yaml = _mapping(mapping_path, scenario)
+    log_path = new_log_path("demo")
+    with functions_output_to(log_path) as terminal, Progress(terminal) as progress:
         demo = run_scenario_demo(
-            scenario_ref,
-            mapping_path.read_text(encoding="utf-8"),
-            seed=args.seed,
+            scenario,
+            mapping_yaml,
             journal_out=args.journal_out,
-            environment_overrides=_QUIET_FUNCTIONS,
+            progress=progress,
         )
     if args.json:
-        json.dump(demo.to_dict(), sys.stdout, indent=2)
+        json.dump({**demo.to_dict(), "log": str(log_path)}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print(render(demo))
+        print(f"\nThe functions' logs and metrics: {log_path}")
     return 0 if demo.ok else 1
+
+
+def _scenario(args: argparse.Namespace) -> Scenario:
+    from omsync_workshop.scenarios.generator import load_scenario
+    from omsync_workshop.scenarios.spec import ScenarioError
+
+    try:
+        return load_scenario(args.scenario_file or args.scenario, seed=args.seed)
+    except ScenarioError as error:
+        raise CommandError(str(error)) from None
+
+
+def _mapping(path: Path, scenario: Scenario) -> str:
+    """The mapping's text, once it is valid and maps at least one of the scenario's warehouses."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{path} is not UTF-8 text: save the mapping as UTF-8 YAML") from None
+    try:
+        mapping = load_mapping(text).mapping
+    except MappingError as error:
+        more = f" (and {len(error.problems) - 1} more)" if len(error.problems) > 1 else ""
+        raise CommandError(
+            f"{path} is not a valid mapping: {error.problems[0]}{more}\n"
+            f"  omsync mapping validate {path} lists every problem with its line"
+        ) from None
+    warehouses = [str(warehouse["id"]) for warehouse in scenario.warehouses]
+    if not any(ginee_id in store.warehouses for store in mapping.stores.values() for ginee_id in warehouses):
+        raise CommandError(
+            f"{path} maps none of the scenario's warehouses ({', '.join(warehouses)}): "
+            "add one under a store's warehouses"
+        )
+    return text
 
 
 def run_front_door(args: argparse.Namespace) -> int:
     """Post the sample webhooks; exit 0 when every webhook got its promised status."""
     from omsync_workshop.demo import render, run_demo
     from omsync_workshop.stack import LocalStack
+    from omsync_workshop.terminal import Progress, functions_output_to, new_log_path
 
-    # Whatever the functions still print (the cold-start metric) goes to stderr: stdout is the report.
-    with contextlib.redirect_stdout(sys.stderr), LocalStack(environment_overrides=_QUIET_FUNCTIONS) as stack:
-        result = run_demo(stack)
+    log_path = new_log_path("demo-front-door")
+    with functions_output_to(log_path) as terminal, Progress(terminal) as progress:
+        progress.phase("posting the sample webhooks to the local stack")
+        with LocalStack() as stack:
+            result = run_demo(stack)
     if args.json:
-        json.dump(result.to_dict(), sys.stdout, indent=2)
+        json.dump({**result.to_dict(), "log": str(log_path)}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         print(render(result))
+        print(f"\nThe functions' logs and metrics: {log_path}")
     return 0 if result.ok else 1
 
 

@@ -17,11 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from omsync.config.mapping import ConnectionMapping
 from omsync_workshop.ginee.webhooks import DeliveryOptions
-from omsync_workshop.scenarios import load_scenario
+from omsync_workshop.scenarios import Scenario, load_scenario
 from omsync_workshop.world import LocalWorld, WorldReport
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from omsync.sync.payouts import PayoutResult
+    from omsync_workshop.terminal import Progress
 
 JOURNAL_COLUMNS = ("kind", "number", "transDate", "accountNo", "accountName", "debit", "credit")
 
@@ -65,25 +68,40 @@ class ScenarioDemo:
 
 
 def run_scenario_demo(
-    scenario_ref: str,
+    scenario_ref: Scenario | str,
     mapping_yaml: str,
     *,
     seed: int | None = None,
     journal_out: Path | None = None,
     delivery: DeliveryOptions | None = None,
     environment_overrides: dict[str, str] | None = None,
+    progress: Progress | None = None,
 ) -> ScenarioDemo:
-    """Play a scenario (a name in events/scenarios/ or a file path) through the local world and report."""
+    """Play a scenario (loaded, or a name in events/scenarios/ or a file path) through the local world and report.
+
+    ``progress``, when given, is told each phase, and how many of the scenario's changes were played.
+    """
     started = time.monotonic()
-    scenario = load_scenario(scenario_ref, seed=seed)
+    scenario = scenario_ref if isinstance(scenario_ref, Scenario) else load_scenario(scenario_ref, seed=seed)
+
+    def phase(name: str, count: Callable[[], str] | None = None) -> None:
+        if progress is not None:
+            progress.phase(name, count)
+
+    phase("starting moto, the Ginee and Accurate sandboxes")
     with LocalWorld(scenario, mapping_yaml, delivery=delivery, environment_overrides=environment_overrides) as world:
+        total = len(scenario.events)
+        phase("playing", lambda: f"{world.player.position if world.player else 0}/{total} changes")
         world.play()
+        phase("waiting for the workers to post everything")
         world.settle()
+        phase("importing settlement files")
         payouts = {
             store: [_payout_summary(result) for result in results]
             for store, results in world.import_settlement_files().items()
         }
         world.settle()
+        phase("comparing the books with the oracle")
         report = world.report()
         balances = world.marketplace_balances()
         webhooks = len(world.sender.emitted) if world.sender is not None else 0

@@ -3,11 +3,16 @@ settlement export and Lazada's account statement.
 
 Pure: the caller reads the file and passes its text; nothing here touches a disk, a network or a clock.
 The marketplaces offer these exports as XLSX or CSV; omsync reads CSV only (the stdlib ``csv`` module),
-so a spreadsheet is saved as CSV (UTF-8, comma-separated) before it is imported. The header is the first
-non-blank row; column names match ignoring case and repeated spaces; unknown columns are ignored.
+so a spreadsheet is saved as CSV before it is imported. `decode_export` reads the bytes as Windows Excel
+saves them: UTF-8 with or without a BOM ("CSV UTF-8"), UTF-16 with its BOM ("Unicode Text", tab-separated)
+and the Windows code page cp1252 ("CSV" in Western and Indonesian Windows). The separator is the one the
+header row uses: comma, semicolon (Excel where the decimal separator is a comma, as in Indonesian
+settings) or tab. The header is the first non-blank row; column names match ignoring case and repeated
+spaces; unknown columns are ignored.
 
 Money cells are whole rupiah: ``12345``, ``12,345``, ``12345.00``, ``-1,250``; an empty cell is 0. A
-fraction (``12.345`` — an Indonesian thousands dot, most likely) is refused rather than guessed at.
+fraction (``12.345`` — an Indonesian thousands dot, most likely) is refused rather than guessed at. In a
+semicolon-separated file the roles swap, as Excel wrote them: ``12.345`` and ``12345,00`` are 12,345.
 
 Every format ends in the same model (see `omsync.payouts.model`): per order, the settled item value
 (``amount``), the fees the marketplace kept (positive) or gave back (negative), and the net it paid.
@@ -29,6 +34,7 @@ Every format ends in the same model (see `omsync.payouts.model`): per order, the
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -163,9 +169,56 @@ _SIGNATURES: Final[Mapping[str, tuple[str, ...]]] = {
     "lazada": (LAZADA_FEE_NAME, LAZADA_STATEMENT, LAZADA_TYPE),
 }
 _MONEY: Final = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+_MONEY_DECIMAL_COMMA: Final = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?")
+_SEPARATORS: Final = (",", ";", "\t")
+# Byte order marks, longest first: UTF-32's LE mark begins with UTF-16's.
+_BOMS: Final = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 _ISO_DATE: Final = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T].*)?")
 _NAMED_MONTH_DATE: Final = re.compile(r"(\d{1,2}) ([A-Za-z]{3})[a-z]* (\d{4})(?: .*)?")
 _SLUG: Final = re.compile(r"[^a-z0-9]+")
+
+
+def decode_export(data: bytes) -> str:
+    """The text of an export file as Windows Excel or the marketplace saved it.
+
+    A byte order mark names the encoding (UTF-8, UTF-16, UTF-32); without one, the bytes are UTF-8 when
+    they decode as UTF-8, else cp1252, the code page Excel's "CSV" uses on Western and Indonesian Windows
+    (it decodes any byte but five; those are refused).
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as error:
+                raise SettlementFileError(f"not readable as {encoding}: byte {error.start} is broken") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as error:
+        raise SettlementFileError(
+            f"not a text file in UTF-8, UTF-16 or cp1252 (byte {error.start}): save it from Excel as CSV UTF-8"
+        ) from None
+
+
+def format_for_channel(channel: str) -> str:
+    """The settlement export format of a Ginee channel: SHOPEE_ID → shopee, TOKOPEDIA_ID/TIKTOK_ID → tiktok…"""
+    upper = channel.upper()
+    if upper.startswith("SHOPEE"):
+        return "shopee"
+    if upper.startswith("LAZADA"):
+        return "lazada"
+    if upper.startswith(("TOKOPEDIA", "TIKTOK")):
+        return "tiktok"
+    raise SettlementFileError(f"no settlement file format is known for channel {channel}")
 
 
 def read_payouts(text: str, fmt: str) -> list[Payout]:
@@ -358,6 +411,15 @@ def _fees(pairs: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
     return {kind: value for kind, value in totals.items() if value != 0}
 
 
+def _separator(text: str) -> str:
+    """The separator the header row (the first non-blank line) uses most, outside quotes; comma by default."""
+    header = next((line for line in text.splitlines() if line.strip(" ,;\t")), "")
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {separator: unquoted.count(separator) for separator in _SEPARATORS}
+    best = max(_SEPARATORS, key=lambda separator: counts[separator])
+    return best if counts[best] else ","
+
+
 def _sorted(payouts: list[Payout]) -> list[Payout]:
     return sorted(payouts, key=lambda payout: (payout.paid_on, payout.payout_id))
 
@@ -371,7 +433,10 @@ class _Table:
 
     @classmethod
     def parse(cls, text: str) -> _Table:
-        reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")), strict=True)
+        text = text.removeprefix("\ufeff")
+        separator = _separator(text)
+        reader = csv.reader(io.StringIO(text), delimiter=separator, strict=True)
+        decimal_comma = separator == ";"
         names: tuple[str, ...] | None = None
         header_line = 0
         index: dict[str, int] = {}
@@ -387,7 +452,7 @@ class _Table:
                     for position, name in enumerate(names):
                         index.setdefault(_key(name), position)
                 else:
-                    rows.append(_Row(index, line, tuple(cells)))
+                    rows.append(_Row(index, line, tuple(cells), decimal_comma))
         except csv.Error as error:
             raise SettlementFileError(f"line {reader.line_num}: not readable as CSV ({error})") from error
         if names is None:
@@ -408,6 +473,8 @@ class _Row:
     index: Mapping[str, int]
     line: int
     cells: tuple[str, ...]
+    decimal_comma: bool = False
+    """Excel's semicolon files write 12.345 and 12345,00 (the decimal separator is a comma)."""
 
     def text(self, column: str, *, required: bool = False) -> str:
         position = self.index.get(_key(column))
@@ -420,7 +487,11 @@ class _Row:
         raw = self.text(column)
         if not raw:
             return ZERO
-        if not _MONEY.fullmatch(raw):
+        if self.decimal_comma:
+            if not _MONEY_DECIMAL_COMMA.fullmatch(raw):
+                raise self.error(column, f"not an amount: {raw!r}")
+            raw = raw.replace(".", "").replace(",", ".")
+        elif not _MONEY.fullmatch(raw):
             raise self.error(column, f"not an amount: {raw!r}")
         value = Decimal(raw.replace(",", ""))
         if value != value.to_integral_value():

@@ -15,12 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from omsync.money import ZERO
+from omsync_ops.errors import CommandError
 from omsync_workshop.ginee.server import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, GineeSandbox
 from omsync_workshop.ginee.webhooks import DeliveryOptions
 from omsync_workshop.scenarios.facts import Scenario
 from omsync_workshop.scenarios.fees import FEE_KINDS
 from omsync_workshop.scenarios.generator import load_scenario, scenario_names
 from omsync_workshop.scenarios.player import ScenarioPlayer
+from omsync_workshop.scenarios.spec import ScenarioError
 
 
 def register(subparsers: Any) -> None:
@@ -109,9 +111,17 @@ def render_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def loaded(name: str, seed: int | None) -> Scenario:
+    """`load_scenario`, with its problem (unknown name, bad file) as the command's one-line answer."""
+    try:
+        return load_scenario(name, seed=seed)
+    except ScenarioError as error:
+        raise CommandError(str(error)) from None
+
+
 def run_show(args: argparse.Namespace) -> int:
     """Print the scenario's totals per store."""
-    scenario = load_scenario(args.name, seed=args.seed)
+    scenario = loaded(args.name, args.seed)
     print(f"{scenario.name} (seed {scenario.seed}): {len(scenario.orders)} orders, {len(scenario.events)} changes")
     print(render_table(store_totals(scenario)))
     return 0
@@ -119,7 +129,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_play(args: argparse.Namespace) -> int:
     """Play the scenario into ``--to`` and keep the sandbox serving until Ctrl-C (or ``--exit``)."""
-    scenario = load_scenario(args.name, seed=args.seed)
+    scenario = loaded(args.name, args.seed)
     sandbox = GineeSandbox(
         port=args.ginee_port, seed=scenario.seed, access_key=args.access_key, secret_key=args.secret_key
     ).start()

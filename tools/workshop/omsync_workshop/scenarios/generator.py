@@ -4,7 +4,8 @@ purchase inbounds and stock adjustments. Same file + same seed → the same scen
 A scenario file (JSON, in ``events/scenarios/``) names warehouses, products (price, cost, category,
 opening stock, bundles), stores (channel, tax setting, fee schedule, order mix), the weights of each
 order outcome, and dated product changes, inbounds and adjustments (hours after ``start``). The format
-is documented field by field in docs/ARCHITECTURE.md §5.
+is documented with a minimal example in ``events/scenarios/README.md`` and checked, field by field, by
+`omsync_workshop.scenarios.spec` before anything is generated.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from omsync_workshop.scenarios.facts import (
     TimelineEvent,
 )
 from omsync_workshop.scenarios.fees import FEE_FIELDS, FEE_KINDS, FeeBase, FeeRules, order_fees
+from omsync_workshop.scenarios.spec import ScenarioError, validate_scenario
 
 # Every path an order can take; a file weighs them, ``coverAllPaths`` makes the first orders take each once.
 OUTCOMES: Final = (
@@ -83,12 +85,39 @@ def scenario_names() -> list[str]:
     return sorted(path.stem for path in scenarios_dir().glob("*.json"))
 
 
-def load_scenario(name_or_path: str | Path, seed: int | None = None) -> Scenario:
-    """Generate a scenario from its name (``demo``) or a file path; ``seed`` defaults to the file's own."""
+def scenario_path(name_or_path: str | Path) -> Path:
+    """The file of a scenario: a path as given (anything with a folder or ending in ``.json``), or the
+    file of that name in the scenarios directory. Raises `ScenarioError` for an unknown name."""
+    text = str(name_or_path)
     path = Path(name_or_path)
-    if not path.is_file():
-        path = scenarios_dir() / f"{name_or_path}.json"
-    spec = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+    if isinstance(name_or_path, Path) or path.suffix == ".json" or "/" in text or os.sep in text or path.is_file():
+        return path
+    named = scenarios_dir() / f"{text}.json"
+    if not named.is_file():
+        raise ScenarioError(
+            f"no scenario {text!r}; known: {', '.join(scenario_names())} (or give a scenario file's path)"
+        )
+    return named
+
+
+def load_scenario(name_or_path: str | Path, seed: int | None = None) -> Scenario:
+    """Generate a scenario from its name (``demo``) or a file path; ``seed`` defaults to the file's own.
+
+    Raises `ScenarioError` (one line naming the file and the problem) when the name is unknown or the
+    file is unreadable, not JSON, or not the format of `omsync_workshop.scenarios.spec`.
+    """
+    path = scenario_path(name_or_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScenarioError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path} is not UTF-8 text: save the scenario as UTF-8 JSON") from None
+    try:
+        spec = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        raise ScenarioError(f"{path} is not JSON: line {error.lineno}, column {error.colno}: {error.msg}") from None
+    validate_scenario(spec, source=str(path))
     return generate(spec, seed=spec.get("seed", 0) if seed is None else seed)
 
 
