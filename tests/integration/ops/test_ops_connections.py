@@ -114,10 +114,12 @@ def test_show_prints_no_secret(stack: LocalStack) -> None:
         assert secret not in output
 
 
-def test_a_rotated_out_token_is_refused_and_the_new_one_accepted(stack: LocalStack) -> None:
+def test_a_token_rotated_out_without_grace_is_refused_at_once_and_the_new_one_accepted(stack: LocalStack) -> None:
     connection_id, old_url = create(stack)
 
-    status, output = run("connection", "rotate-token", connection_id, "--webhook-base", stack.api_base_url)
+    status, output = run(
+        "connection", "rotate-token", connection_id, "--grace-hours", "0", "--webhook-base", stack.api_base_url
+    )
 
     assert status == 0
     new_url = URL.findall(output)[-1]

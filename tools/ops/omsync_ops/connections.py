@@ -1,29 +1,29 @@
 """`omsync connection create|rotate-token|authorize|show`: link a Ginee account to an Accurate database.
 
 Secrets go to Secrets Manager, the connection (with only the SHA-256 of its webhook token) to the Ledger.
-The webhook URL with its token is printed once and never stored.
+The webhook URL with its token is printed once and never stored. Each command names its stack with
+``--env``/``--stack`` (`omsync_ops.stacks`). A rotation builds the new URL from the stack before it
+stores anything, and keeps the old token working for a grace period.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.server
-import os
+import math
 import secrets
 import threading
 import webbrowser
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 from botocore.exceptions import ClientError
-from pydantic import ValidationError
 
 from omsync.accurate.auth import ACCOUNT_URL, OAuthTokens, authorize_url, exchange_code
 from omsync.accurate.client import AccurateClient, Database
 from omsync.accurate.errors import AccurateError
-from omsync.config.settings import settings
 from omsync.ledger.connections import Connection, ConnectionRepository, hash_token, is_connection_id
 from omsync.ledger.credentials import (
     AccurateApiToken,
@@ -34,6 +34,7 @@ from omsync.ledger.credentials import (
     secret_name,
 )
 from omsync_ops.errors import CommandError, reporting_errors
+from omsync_ops.stacks import DeployedStack, add_stack_options, use_stack
 
 # Every scope omsync uses, asked for at once: a second consent replaces the first one's scopes.
 OAUTH_SCOPE = " ".join(
@@ -46,18 +47,8 @@ OAUTH_SCOPE = " ".join(
     )
 )
 CALLBACK_WAIT_SECONDS = 600.0
-
-
-def require_environment() -> None:
-    """Fail with a clear message unless the Ledger table (and the rest of the functions' settings) are known."""
-    missing = [name for name in ("LEDGER_TABLE",) if not os.environ.get(name)]
-    if missing:
-        raise CommandError(f"set {', '.join(missing)} (the Ledger table of the stack) first; STAGE defaults to dev")
-    try:
-        settings()
-    except ValidationError as error:
-        names = ", ".join(str(e["loc"][0]) for e in error.errors())
-        raise CommandError(f"the environment is incomplete: set {names} (the stack's outputs)") from None
+DEFAULT_GRACE_HOURS = 24.0
+MAX_GRACE_HOURS = 30 * 24.0
 
 
 def webhook_url(base: str, connection_id: str, token: str) -> str:
@@ -68,21 +59,13 @@ def webhook_url(base: str, connection_id: str, token: str) -> str:
     return f"{base}/{connection_id}/{token}"
 
 
-def stack_webhook_base(stack_name: str) -> str:
-    """The ``WebhookUrlBase`` output of the deployed CloudFormation stack."""
-    try:
-        stacks = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
-    except Exception as error:
-        raise CommandError(f"give --webhook-base: stack {stack_name} could not be read ({error})") from None
-    for output in stacks[0].get("Outputs", []):
-        if output.get("OutputKey") == "WebhookUrlBase":
-            return str(output["OutputValue"])
-    raise CommandError(f"give --webhook-base: stack {stack_name} has no WebhookUrlBase output")
-
-
-def _webhook_base(args: argparse.Namespace) -> str:
+def _webhook_base(args: argparse.Namespace, stack: DeployedStack | None) -> str:
     base: str | None = args.webhook_base
-    return base if base else stack_webhook_base(args.stack_name)
+    if base:
+        return base
+    if stack is None:
+        raise CommandError("give --webhook-base, or name the stack (--env or --stack) whose WebhookUrlBase to use")
+    return stack.webhook_base
 
 
 def _existing(connection_id: str) -> Connection:
@@ -97,7 +80,7 @@ def _existing(connection_id: str) -> Connection:
 
 def create(args: argparse.Namespace) -> int:
     """Store the Ginee keys and (when given) the Accurate API token, the connection, and print its webhook URL."""
-    require_environment()
+    stack = use_stack(args)
     connection_id: str = args.id or "conn-" + secrets.token_hex(6)
     if not is_connection_id(connection_id):
         raise CommandError(f"{connection_id!r} is not a valid connection id (letters, digits, - and _)")
@@ -105,7 +88,7 @@ def create(args: argparse.Namespace) -> int:
         raise CommandError(f"connection {connection_id} exists already")
     if (args.accurate_api_token is None) != (args.accurate_signature_secret is None):
         raise CommandError("give --accurate-api-token and --accurate-signature-secret together")
-    base = _webhook_base(args)
+    base = _webhook_base(args, stack)
     store = CredentialStore()
     ginee_secret = store.put_ginee(
         connection_id,
@@ -141,18 +124,37 @@ def create(args: argparse.Namespace) -> int:
 
 
 def rotate_token(args: argparse.Namespace) -> int:
-    """Give the connection a new webhook token; the old one stops working at once."""
-    require_environment()
+    """Give the connection a new webhook token; the old one keeps working for ``--grace-hours`` (default 24).
+
+    The new URL is built first (the stack's WebhookUrlBase read): when it cannot be, nothing is stored
+    and the old URL keeps working. A rotation during another's grace period drops the token before the
+    current one. ``--grace-hours 0`` refuses the old token at once (for a URL that leaked).
+    """
+    grace_hours: float = args.grace_hours
+    if not (math.isfinite(grace_hours) and 0 <= grace_hours <= MAX_GRACE_HOURS):
+        raise CommandError(f"--grace-hours must be between 0 and {MAX_GRACE_HOURS:g}")
+    stack = use_stack(args)
+    base = _webhook_base(args, stack)
     connection = _existing(args.connection_id)
     token = secrets.token_urlsafe(32)
-    ConnectionRepository().put(connection.model_copy(update={"token_sha256": hash_token(token)}))
-    print(f"new webhook URL (the old one no longer works): {webhook_url(_webhook_base(args), connection.id, token)}")
+    url = webhook_url(base, connection.id, token)
+    now = datetime.now(UTC)
+    rotated = connection.with_new_token(hash_token(token), grace=timedelta(hours=grace_hours), now=now)
+    ConnectionRepository().put(rotated)
+    print(f"new webhook URL (give it to Ginee; it is shown only now): {url}")
+    if rotated.previous_token_expires_at is not None:
+        until = rotated.previous_token_expires_at.isoformat(timespec="seconds")
+        print(f"the old URL keeps working until {until} ({grace_hours:g} h); give Ginee the new one before then")
+    else:
+        print("the old URL no longer works")
+    if connection.previous_token_valid(now):
+        print("the URL before the old one (from the rotation before this one) no longer works")
     return 0
 
 
 def show(args: argparse.Namespace) -> int:
     """Print the connection and what kind of credentials it has (never the secrets themselves)."""
-    require_environment()
+    use_stack(args)
     connection = _existing(args.connection_id)
     store = CredentialStore()
     accurate = _accurate_credentials(store, connection)
@@ -163,6 +165,9 @@ def show(args: argparse.Namespace) -> int:
     print(f"name:           {connection.name}")
     print(f"status:         {connection.status.value}")
     print(f"created:        {connection.created_at.isoformat()}")
+    if connection.previous_token_valid() and connection.previous_token_expires_at is not None:
+        until = connection.previous_token_expires_at.isoformat(timespec="seconds")
+        print(f"webhook token:  rotated; the previous URL is accepted until {until}")
     print(f"ginee:          {ginee.base_url} (country {ginee.country})")
     print(f"accurate:       {accurate_kind}" + (f", database {database}" if database is not None else ""))
     print(f"ginee secret:   {connection.ginee_secret}")
@@ -227,7 +232,7 @@ def _names(databases: list[Database]) -> str:
 
 def authorize(args: argparse.Namespace) -> int:
     """Run the OAuth authorization-code flow and store the tokens with the chosen database."""
-    require_environment()
+    use_stack(args)
     connection = _existing(args.connection_id)
     account_url: str = args.account_url.rstrip("/")
     callback = _Callback(state=secrets.token_urlsafe(16))
@@ -298,10 +303,8 @@ def _accurate_credentials(store: CredentialStore, connection: Connection) -> Acc
 
 
 def _webhook_options(parser: argparse.ArgumentParser) -> None:
+    add_stack_options(parser)
     parser.add_argument("--webhook-base", help="the API's base URL (default: the stack's WebhookUrlBase output)")
-    parser.add_argument(
-        "--stack-name", default=os.environ.get("STACK_NAME", "omsync"), help="stack to read WebhookUrlBase from"
-    )
 
 
 def register(subparsers: Any) -> None:
@@ -321,8 +324,17 @@ def register(subparsers: Any) -> None:
     _webhook_options(make)
     make.set_defaults(func=reporting_errors(create))
 
-    rotate = commands.add_parser("rotate-token", help="new webhook token; the old URL stops working")
+    rotate = commands.add_parser(
+        "rotate-token", help="new webhook token; the old URL keeps working for a grace period, then stops"
+    )
     rotate.add_argument("connection_id", metavar="ID")
+    rotate.add_argument(
+        "--grace-hours",
+        type=float,
+        default=DEFAULT_GRACE_HOURS,
+        metavar="HOURS",
+        help=f"how long the old URL keeps working (default {DEFAULT_GRACE_HOURS:g}; 0: stop it now, for a leaked URL)",
+    )
     _webhook_options(rotate)
     rotate.set_defaults(func=reporting_errors(rotate_token))
 
@@ -334,8 +346,10 @@ def register(subparsers: Any) -> None:
     auth.add_argument("--database", help="database id or name (default: the only one)")
     auth.add_argument("--open-browser", action="store_true", help="open the authorize URL in a browser")
     auth.add_argument("--wait-seconds", type=float, default=CALLBACK_WAIT_SECONDS, help=argparse.SUPPRESS)
+    add_stack_options(auth)
     auth.set_defaults(func=reporting_errors(authorize))
 
     view = commands.add_parser("show", help="the connection, without its secrets")
     view.add_argument("connection_id", metavar="ID")
+    add_stack_options(view)
     view.set_defaults(func=reporting_errors(show))

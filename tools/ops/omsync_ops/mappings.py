@@ -17,8 +17,9 @@ from omsync.config.mapping import LoadedMapping, MappingError, load_mapping
 from omsync.ledger.connections import ConnectionRepository
 from omsync.ledger.mappings import MappingRepository
 from omsync.sync.references import check_references
-from omsync_ops.connections import connection_client, require_environment
+from omsync_ops.connections import connection_client
 from omsync_ops.errors import CommandError, reporting_errors
+from omsync_ops.stacks import add_stack_options, use_stack
 
 
 def _load(path: str) -> tuple[str, LoadedMapping]:
@@ -45,7 +46,7 @@ def validate(args: argparse.Namespace) -> int:
 def apply(args: argparse.Namespace) -> int:
     """Validate, check every reference against the connection's Accurate database, then store a new version."""
     text, loaded = _load(args.file)
-    require_environment()
+    use_stack(args)
     connection = ConnectionRepository().get(args.connection)
     if connection is None:
         raise CommandError(f"no connection {args.connection}")
@@ -77,7 +78,7 @@ def apply(args: argparse.Namespace) -> int:
 
 def show(args: argparse.Namespace) -> int:
     """Print a stored version (default: the current one) as YAML, with its version and hash."""
-    require_environment()
+    use_stack(args)
     repository = MappingRepository()
     stored = (
         repository.latest(args.connection) if args.version is None else repository.get(args.connection, args.version)
@@ -103,9 +104,11 @@ def register(subparsers: Any) -> None:
     store = commands.add_parser("apply", help="check every reference against Accurate, store a new version")
     store.add_argument("file")
     store.add_argument("--connection", required=True, metavar="ID")
+    add_stack_options(store)
     store.set_defaults(func=reporting_errors(apply))
 
     view = commands.add_parser("show", help="print the current (or a given) version as YAML")
     view.add_argument("--connection", required=True, metavar="ID")
     view.add_argument("--version", type=int)
+    add_stack_options(view)
     view.set_defaults(func=reporting_errors(show))

@@ -20,8 +20,8 @@ from omsync.errors import OnHold, RetryableError
 from omsync.ledger.connections import ConnectionRepository
 from omsync.payouts.files import FORMATS, decode_export, detect_format, format_for_channel, read_payouts
 from omsync.payouts.model import SettlementFileError
-from omsync_ops.connections import require_environment
 from omsync_ops.errors import CommandError, reporting_errors
+from omsync_ops.stacks import add_stack_options, use_stack
 
 if TYPE_CHECKING:
     from omsync.sync.payouts import PayoutResult
@@ -41,7 +41,7 @@ def import_file(args: argparse.Namespace) -> int:
         payouts = read_payouts(text, fmt)
     except SettlementFileError as error:
         raise CommandError(f"{args.file}: {error}") from None
-    require_environment()
+    use_stack(args)
     if ConnectionRepository().get(args.connection) is None:
         raise CommandError(f"no connection {args.connection}")
     # Imported here: the worker modules read the functions' environment once, checked just above.
@@ -103,4 +103,5 @@ def register(subparsers: Any) -> None:
     load.add_argument("--format", choices=FORMATS, help="default: recognised from the header row")
     load.add_argument("--dry-run", action="store_true", help="say what would be posted; post and record nothing")
     load.add_argument("--json", action="store_true", help="one JSON list of payout results")
+    add_stack_options(load)
     load.set_defaults(func=reporting_errors(import_file))

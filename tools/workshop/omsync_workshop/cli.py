@@ -21,7 +21,9 @@ def register(subparsers: Any) -> None:
     """Add `local` and `demo` to the `omsync` command."""
     local = subparsers.add_parser("local", help="run the embedded stack (moto, API front, SQS poller)")
     local_commands = local.add_subparsers(dest="local_command", metavar="ACTION", required=True)
-    up = local_commands.add_parser("up", help="run until Ctrl-C and print the webhook URL base")
+    up = local_commands.add_parser(
+        "up", help="run until Ctrl-C; print the webhook URL base and the line that points another shell at it"
+    )
     up.add_argument("--port", type=int, default=0, help="port of the local API front (default: any free one)")
     up.add_argument(
         "--schedule-every", type=float, default=None, metavar="SECONDS", help="fire every schedule this often"
@@ -62,9 +64,13 @@ def run_up(args: argparse.Namespace) -> int:
     """Start the stack and keep it running until interrupted."""
     from omsync_workshop.stack import LocalStack
 
-    with LocalStack(api_port=args.port, schedule_interval_seconds=args.schedule_every) as stack:
+    with LocalStack(
+        api_port=args.port, schedule_interval_seconds=args.schedule_every, describe_as_deployed=True
+    ) as stack:
         print(f"webhook URL base: {stack.webhook_base_url}/{{connectionId}}/{{token}}")
         print(f"AWS (moto) endpoint: {stack.endpoint}")
+        print("in another terminal, point `omsync connection|mapping|settlement …` at this stack with:")
+        print(f"  {stack.operator_command()}")
         print("Ctrl-C to stop.", flush=True)
         try:
             threading.Event().wait()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from omsync_workshop.aws import (
     quiet_moto_logs,
     reset_moto,
 )
+from omsync_workshop.cloudformation import WEBHOOK_OUTPUT, register_stack
 from omsync_workshop.esm import EsmEmulator, sqs_mappings
 from omsync_workshop.lambdas import FunctionRunner, FunctionSpec, function_specs, merged_environment
 from omsync_workshop.moto_process import MotoProcess
@@ -48,7 +50,7 @@ def project_root() -> Path:
     for folder in (Path.cwd(), *Path.cwd().parents):
         if (folder / "template.yaml").is_file() and (folder / "layers" / "omsync").is_dir():
             return folder
-    return Path(__file__).resolve().parents[4]
+    return Path(__file__).resolve().parents[3]
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class LocalStack:
         schedule_interval_seconds: float | None = None,
         max_batching_window_seconds: float | None = None,
         environment_overrides: Mapping[str, str] | None = None,
+        describe_as_deployed: bool = False,
     ) -> None:
         self.template_path = template_path or project_root() / "template.yaml"
         self.code_root = code_root or self.template_path.parent
@@ -115,6 +118,9 @@ class LocalStack:
         self.schedule_interval_seconds = schedule_interval_seconds
         self.max_batching_window_seconds = max_batching_window_seconds
         self.environment_overrides = dict(environment_overrides or {})
+        self.describe_as_deployed = describe_as_deployed
+        """Register the stack in moto's CloudFormation and Lambda as a deployed one, so the operator CLI
+        finds it by name (`omsync_workshop.cloudformation`); needs `serve_api`."""
         """Variables set after the functions' own (e.g. quieter logs for the demo)."""
         self._given_endpoint = endpoint
         self._moto: MotoProcess | None = None
@@ -184,6 +190,8 @@ class LocalStack:
         if self.serve_api:
             self.api = ApiFront(http_api_routes(self.functions.values()), self.runner, port=self.api_port)
             self.api.start()
+        if self.describe_as_deployed:
+            register_stack(target, self.stack_name, self.functions, self._outputs(template, resolver))
         self.esm = EsmEmulator(
             sqs_mappings(self.functions.values(), self.resources),
             self.runner,
@@ -309,6 +317,29 @@ class LocalStack:
     def fire_schedules(self, *, include_disabled: bool = True) -> list[FiredSchedule]:
         """Invoke every scheduled function once, now."""
         return self.scheduler.fire(include_disabled=include_disabled)
+
+    def _outputs(self, template: Mapping[str, Any], resolver: Resolver) -> dict[str, str]:
+        outputs = {
+            str(key): str(resolver.resolve(spec["Value"]))
+            for key, spec in (template.get("Outputs") or {}).items()
+            if resolver.is_active(spec) and key != WEBHOOK_OUTPUT
+        }
+        outputs[WEBHOOK_OUTPUT] = self.webhook_base_url
+        return outputs
+
+    def operator_environment(self) -> dict[str, str]:
+        """The variables that point another shell's `omsync` command at this stack (moto's fake credentials)."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "OMSYNC_STACK": self.stack_name,
+        }
+
+    def operator_command(self) -> str:
+        """One shell line (``export …``) after which `omsync connection …` in that shell works on this stack."""
+        return "export " + " ".join(f"{key}={shlex.quote(value)}" for key, value in self.operator_environment().items())
 
     def queue_depths(self) -> dict[str, int]:
         """Messages in every queue (visible + in flight + delayed), by logical id, read from moto."""
