@@ -107,3 +107,12 @@ def test_each_channel_has_its_export_format(channel: str, fmt: str) -> None:
 def test_a_channel_without_a_known_export_is_named() -> None:
     with pytest.raises(SettlementFileError, match="no settlement file format is known for channel BLIBLI_ID"):
         format_for_channel("BLIBLI_ID")
+
+
+def test_a_date_excel_rewrote_in_its_own_style_is_refused_with_the_fix() -> None:
+    row = "A1;9/8/2025;166.500;0;0;12.071;6.660;0;1.250;0;0;0;146.519\r\n"
+
+    with pytest.raises(
+        SettlementFileError, match="line 2, column 'Payout Completed Date'.*format the column as yyyy-mm-dd"
+    ):
+        read_payouts(decode_export((HEADER + "\r\n" + row).encode("cp1252")), "shopee")

@@ -507,7 +507,11 @@ class _Row:
                 return datetime.strptime(f"{match[1]} {match[2]} {match[3]}", "%d %b %Y").date()
         except ValueError:
             pass
-        raise self.error(column, f"not a date: {raw!r} (expected YYYY-MM-DD, YYYY/MM/DD or DD Mon YYYY)")
+        raise self.error(
+            column,
+            f"not a date: {raw!r} (expected YYYY-MM-DD, YYYY/MM/DD or DD Mon YYYY; "
+            "where Excel rewrote the dates, format the column as yyyy-mm-dd and save again)",
+        )
 
     def error(self, column: str, problem: str) -> SettlementFileError:
         return SettlementFileError(f"line {self.line}, column {column!r}: {problem}")
