@@ -31,6 +31,9 @@ def pytest_configure(config: pytest.Config) -> None:
         POWERTOOLS_METRICS_NAMESPACE="omsync-test",
         POWERTOOLS_DEV="false",
     )
+    # A stack named in the developer's shell (for the operator CLI) must not reach the tests' commands.
+    for name in ("OMSYNC_STACK", "OMSYNC_ENV"):
+        os.environ.pop(name, None)
 
 
 @pytest.fixture(scope="session")
