@@ -52,6 +52,18 @@ foreign = sorted(
 print(json.dumps({"callable": callable(handler), "foreign": foreign, "path": sys.path}))
 """
 
+# Run as `python -I -S -c EVERY_MODULE <layer> <boto3>`: imports every module of the omsync package, so
+# an import inside a function body (run only on some invocations) cannot hide a missing dependency.
+EVERY_MODULE = """
+import importlib, pkgutil, sys
+sys.path[:] = sys.argv[1:2] + [p for p in sys.path if p] + sys.argv[2:]
+import omsync
+names = [info.name for info in pkgutil.walk_packages(omsync.__path__, "omsync.")]
+for name in names:
+    importlib.import_module(name)
+print(len(names))
+"""
+
 
 @dataclass(frozen=True)
 class Function:
@@ -220,6 +232,21 @@ def test_each_handler_imports_from_its_code_the_layer_and_boto3_alone(function: 
     *allowed, last = report["path"]
     assert allowed[:2] == [str(function.code), str(runtime.layer)] and last == str(runtime.boto3)
     assert all(entry.startswith(sys.base_prefix) for entry in allowed[2:])  # the standard library
+
+
+def test_every_module_of_the_layer_imports_with_the_layer_and_boto3_alone(runtime: Runtime) -> None:
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", EVERY_MODULE, str(runtime.layer), str(runtime.boto3)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=dict(FUNCTIONS[0].environment),
+        timeout=60,
+    )
+
+    assert done.returncode == 0, "\n".join(done.stderr.splitlines()[-FAILURE_TAIL_LINES:])
+    # Every .py file is a module (an __init__.py its package) but the top package, imported first.
+    assert int(done.stdout) == len(list((runtime.layer / "omsync").rglob("*.py"))) - 1
 
 
 def test_a_handler_importing_what_the_layer_lacks_fails(tmp_path: Path, runtime: Runtime) -> None:
