@@ -119,3 +119,18 @@ def test_an_invalid_mapping_names_its_first_problem_by_line_and_the_command_that
 def test_a_mapping_that_maps_none_of_the_scenarios_warehouses_says_where_to_add_one() -> None:
     err = answer("demo", "--mapping", str(EVENTS / "mapping.flash-sale.yaml"))
     assert "maps none of the scenario's warehouses (WW64AAV776CFF47E0001DEMO01)" in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("sandbox", "accurate", "--port", "99999"),
+        ("local", "up", "--port", "x"),
+        ("bench", "--orders", "0"),
+        ("scenario", "play", "demo", "--to", "http://127.0.0.1:9", "--ginee-port", "70000"),
+    ],
+)
+def test_a_port_or_count_out_of_range_is_a_usage_error(command: tuple[str, ...]) -> None:
+    with pytest.raises(SystemExit) as exit_status:
+        run(*command)
+    assert exit_status.value.code == 2

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from omsync.config.mapping import MappingError, load_mapping
 from omsync_ops.errors import CommandError
+from omsync_workshop.arguments import port_number, positive_int
 
 if TYPE_CHECKING:
     from omsync_workshop.scenarios import Scenario
@@ -24,7 +25,7 @@ def register(subparsers: Any) -> None:
     up = local_commands.add_parser(
         "up", help="run until Ctrl-C; print the webhook URL base and the line that points another shell at it"
     )
-    up.add_argument("--port", type=int, default=0, help="port of the local API front (default: any free one)")
+    up.add_argument("--port", type=port_number, default=0, help="port of the local API front (default: any free one)")
     up.add_argument(
         "--schedule-every", type=float, default=None, metavar="SECONDS", help="fire every schedule this often"
     )
@@ -54,7 +55,9 @@ def register(subparsers: Any) -> None:
     bench = subparsers.add_parser(
         "bench", help="time a flash sale's drain with Accurate at its limits (8 req/s, 8 in flight, 150 ms)"
     )
-    bench.add_argument("--orders", type=int, default=None, help="only the first N orders (default: all 20,000)")
+    bench.add_argument(
+        "--orders", type=positive_int, default=None, help="only the first N orders (default: all 20,000)"
+    )
     bench.add_argument("--latency-ms", type=int, default=150, help="latency the Accurate sandbox adds per call")
     bench.add_argument("--out", type=Path, default=Path("bench.json"), help="where to write the figures")
     bench.set_defaults(func=run_bench_command)

@@ -7,12 +7,13 @@ import contextlib
 from typing import Any
 
 from omsync_workshop.accurate.server import AccurateSandbox
+from omsync_workshop.arguments import port_number
 
 
 def register(subparsers: Any) -> None:
     """Add the ``accurate`` sandbox command."""
     parser: argparse.ArgumentParser = subparsers.add_parser("accurate", help="Accurate Online sandbox with real books")
-    parser.add_argument("--port", type=int, default=8686)
+    parser.add_argument("--port", type=port_number, default=8686)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--seed", type=int, default=0, help="seed of the fault dice")
     parser.add_argument("--faults", help="JSON file: latency_ms, error_rate, timeout_after_commit_rate, …")

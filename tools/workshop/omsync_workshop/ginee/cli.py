@@ -6,13 +6,14 @@ import argparse
 import threading
 from typing import Any
 
+from omsync_workshop.arguments import port_number
 from omsync_workshop.ginee.server import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, GineeSandbox
 
 
 def register(subparsers: Any) -> None:
     """Add ``ginee`` to ``omsync sandbox``."""
     parser: argparse.ArgumentParser = subparsers.add_parser("ginee", help="Ginee OMS Open API sandbox")
-    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: a free one)")
+    parser.add_argument("--port", type=port_number, default=0, help="port on 127.0.0.1 (0: a free one)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--access-key", default=DEFAULT_ACCESS_KEY)
     parser.add_argument("--secret-key", default=DEFAULT_SECRET_KEY)

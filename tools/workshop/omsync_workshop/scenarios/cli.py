@@ -16,6 +16,7 @@ from typing import Any
 
 from omsync.money import ZERO
 from omsync_ops.errors import CommandError
+from omsync_workshop.arguments import port_number
 from omsync_workshop.ginee.server import DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, GineeSandbox
 from omsync_workshop.ginee.webhooks import DeliveryOptions
 from omsync_workshop.scenarios.facts import Scenario
@@ -37,7 +38,7 @@ def register(subparsers: Any) -> None:
     play.add_argument("name")
     play.add_argument("--to", required=True, help="webhook URL")
     play.add_argument("--seed", type=int)
-    play.add_argument("--ginee-port", type=int, default=0)
+    play.add_argument("--ginee-port", type=port_number, default=0)
     play.add_argument("--access-key", default=DEFAULT_ACCESS_KEY)
     play.add_argument("--secret-key", default=DEFAULT_SECRET_KEY)
     play.add_argument("--duplicate-rate", type=float, default=0.0)
