@@ -40,13 +40,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def moto_endpoint() -> Iterator[str]:
     """A moto server on a free loopback port; AWS_ENDPOINT_URL points every boto3 client at it.
 
-    With omsync's speed-ups, as the local stack runs it: among them, each DynamoDB call is atomic.
+    Patched as the demo's is (`omsync_workshop.moto_patches`): the fidelity patches only (each SQS queue
+    operation and each DynamoDB request atomic, as in AWS), unless ``OMSYNC_MOTO_PATCHES`` says otherwise.
     """
     from moto.server import ThreadedMotoServer
 
-    from omsync_workshop.moto_speedups import install
+    from omsync_workshop import moto_patches
 
-    install()
+    moto_patches.install(moto_patches.level_from_environment())
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -61,6 +62,28 @@ def moto_endpoint() -> Iterator[str]:
             os.environ.pop("AWS_ENDPOINT_URL", None)
         else:
             os.environ["AWS_ENDPOINT_URL"] = previous
+
+
+@pytest.fixture(scope="session")
+def moto_as_released() -> Iterator[str]:
+    """The endpoint of a moto server with no patch at all, in a process of its own: the differential
+    tests' reference."""
+    from omsync_workshop.moto_patches import PatchLevel
+    from omsync_workshop.moto_process import MotoProcess
+
+    with MotoProcess(PatchLevel.NONE) as moto:
+        yield moto.endpoint
+
+
+@pytest.fixture(scope="session")
+def moto_with_bench_patches() -> Iterator[str]:
+    """The endpoint of a moto server patched as `omsync bench` patches it (fidelity and speed-only), in a
+    process of its own: only the tests of the speed-only patches use it."""
+    from omsync_workshop.moto_patches import PatchLevel
+    from omsync_workshop.moto_process import MotoProcess
+
+    with MotoProcess(PatchLevel.BENCH) as moto:
+        yield moto.endpoint
 
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

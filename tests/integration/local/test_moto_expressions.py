@@ -1,9 +1,9 @@
-"""The compiled update and condition expressions, and the JSON parsing of request bodies, give exactly
-moto's own answers.
+"""The compiled update and condition expressions, and the JSON parsing of request bodies (speed-only
+patches, `omsync bench` only), give exactly moto's own answers.
 
-Each case runs twice over HTTP against the session's moto server, on two fresh tables holding the same
-starting item: once with the compiled paths, once with moto's own parsers (the switch off). The item
-afterwards and the error (code and message), if any, must be the same.
+Differential: each case runs over HTTP on a fresh table holding the same starting item, once on a moto
+server patched as the bench patches it and once on moto as released, each in a process of its own. The
+item afterwards, the error (code and message) if any, and what the index finds must be the same.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from omsync_workshop.moto_expressions import Switch, compile_condition, compile_update
-from omsync_workshop.moto_speedups import install
+from omsync_workshop.moto_expressions import compile_condition, compile_update
 
 KEY = {"pk": {"S": "CONN#1"}, "sk": {"S": "ORDER#7"}}
 LEASED = {
@@ -162,35 +161,38 @@ CASES = [
 ]
 
 
+def new_table(client: Any) -> str:
+    name = f"expressions-{uuid.uuid4().hex[:12]}"
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "gsi1pk", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "gsi1",
+                "KeySchema": [{"AttributeName": "gsi1pk", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name
+
+
 @pytest.fixture(name="tables")
-def fixture_tables(moto_endpoint: str) -> Iterator[tuple[Any, list[str]]]:
-    install()
-    client = boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="ap-southeast-1")
-    names = []
-    for _ in range(2):
-        name = f"expressions-{uuid.uuid4().hex[:12]}"
-        client.create_table(
-            TableName=name,
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-                {"AttributeName": "gsi1pk", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "gsi1",
-                    "KeySchema": [{"AttributeName": "gsi1pk", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        names.append(name)
-    yield client, names
-    for name in names:
+def fixture_tables(moto_with_bench_patches: str, moto_as_released: str) -> Iterator[list[tuple[Any, str]]]:
+    """(client, table) on the bench's moto, then on moto as released."""
+    pairs = []
+    for endpoint in (moto_with_bench_patches, moto_as_released):
+        client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="ap-southeast-1")
+        pairs.append((client, new_table(client)))
+    yield pairs
+    for client, name in pairs:
         client.delete_table(TableName=name)
-    Switch.enabled = True
 
 
 def _run(client: Any, table: str, case: Case, *, transaction: bool) -> tuple[Any, Any, Any]:
@@ -226,13 +228,12 @@ def _run(client: Any, table: str, case: Case, *, transaction: bool) -> tuple[Any
 
 @pytest.mark.parametrize("transaction", [False, True], ids=["update_item", "transaction"])
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_compiled_path_answers_as_moto_does(tables: tuple[Any, list[str]], case: Case, transaction: bool) -> None:
-    client, (fast_table, moto_table) = tables
-    Switch.enabled = True
-    fast = _run(client, fast_table, case, transaction=transaction)
-    Switch.enabled = False
-    reference = _run(client, moto_table, case, transaction=transaction)
-    Switch.enabled = True
+def test_compiled_path_answers_as_moto_does(tables: list[tuple[Any, str]], case: Case, transaction: bool) -> None:
+    (fast_client, fast_table), (moto_client, moto_table) = tables
+
+    fast = _run(fast_client, fast_table, case, transaction=transaction)
+    reference = _run(moto_client, moto_table, case, transaction=transaction)
+
     assert fast == reference
 
 

@@ -60,6 +60,12 @@ def register(subparsers: Any) -> None:
     )
     bench.add_argument("--latency-ms", type=int, default=150, help="latency the Accurate sandbox adds per call")
     bench.add_argument("--out", type=Path, default=Path("bench.json"), help="where to write the figures")
+    bench.add_argument(
+        "--moto-patches",
+        choices=("bench", "fidelity"),
+        default="bench",
+        help="moto's patches: bench (the default: with the speed-only ones) or fidelity (to measure without them)",
+    )
     bench.set_defaults(func=run_bench_command)
 
 
@@ -173,9 +179,10 @@ def run_front_door(args: argparse.Namespace) -> int:
 def run_bench_command(args: argparse.Namespace) -> int:
     """Run the benchmark, print its figures and write them to bench.json."""
     from omsync_workshop.bench import render, run_bench, write
+    from omsync_workshop.moto_patches import PatchLevel
 
     with contextlib.redirect_stdout(sys.stderr):
-        result = run_bench(args.orders, latency_ms=args.latency_ms)
+        result = run_bench(args.orders, latency_ms=args.latency_ms, moto_patches=PatchLevel(args.moto_patches))
     print(render(result))
     write(result, args.out)
     print(f"figures written to {args.out}")

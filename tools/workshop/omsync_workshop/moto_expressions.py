@@ -1,5 +1,8 @@
 """DynamoDB's simple update and condition expressions in moto without re-parsing them on every call.
 
+A speed-only patch of moto 5.2.5's internals (``dynamodb_compiled_expressions``), for `omsync bench` alone:
+see `omsync_workshop.moto_patches`.
+
 moto tokenizes and parses every UpdateExpression and ConditionExpression on every call, deep-copies the
 parsed tree, and walks it several times to resolve names and values: about 5 ms per conditional update,
 which made the Ledger's 100-item transactions the largest cost of a local flash-sale drain.
@@ -17,7 +20,8 @@ Anything else — functions, arithmetic, nested paths, ``NOT``, parentheses, an 
 attribute named twice, a key attribute assigned, an index key assigned an empty value, a table with a stream, the legacy
 ``Expected``/``AttributeUpdates`` parameters — goes to moto's own code unchanged, so moto raises the
 same validation errors it always did. The result for the subset is the same as moto's, which
-``tests/integration/local/test_moto_expressions.py`` checks item by item against moto's own path.
+``tests/integration/local/test_moto_expressions.py`` checks item by item, over HTTP, against a moto server
+as released.
 """
 
 from __future__ import annotations
@@ -37,13 +41,6 @@ _COMPARISON = re.compile(rf"^\s*({_NAME}|{_PLACEHOLDER})\s*(<>|<=|>=|=|<|>)\s*({
 _FUNCTION = re.compile(rf"^\s*(attribute_exists|attribute_not_exists)\s*\(\s*({_NAME})\s*\)\s*$")
 _CONNECTIVE = re.compile(r"\s+(AND|OR)\s+", re.IGNORECASE)
 _RESERVED_OPERAND = re.compile(r"^(AND|OR|NOT|BETWEEN|IN|SET|REMOVE|ADD|DELETE)$", re.IGNORECASE)
-
-
-class Switch:
-    """Whether the compiled paths (these expressions, and the speed-ups' parsing of DynamoDB request bodies)
-    are used: the differential test turns them off to get moto's own answers."""
-
-    enabled = True
 
 
 @dataclass(frozen=True)
@@ -195,7 +192,7 @@ def build_condition(recipe: ConditionRecipe, names: dict[str, str] | None, value
 
 def compiled_condition(expression: str | None, names: Any, values: Any) -> Any:
     """moto's operator tree for a condition in the subset, or None when moto's own parser must decide."""
-    recipe = compile_condition(expression) if expression and Switch.enabled else None
+    recipe = compile_condition(expression) if expression else None
     if recipe is None:
         return None
     try:
@@ -230,13 +227,18 @@ def _terms(recipe: ConditionRecipe) -> list[Term]:
     return [term for conjunction in recipe.disjuncts for term in conjunction]
 
 
-def install(models: Any) -> None:
+def install() -> None:
     """Route moto's DynamoDB condition and update evaluation through the compiled recipes.
 
     Also parses each UpdateExpression text once: moto's parsed tree is only read (the request layer
     looks for names in it) or deep-copied before use (the validator), so one tree can serve every call.
     """
     import importlib
+
+    from omsync_workshop.moto_patches import require_moto_version
+
+    require_moto_version("dynamodb_compiled_expressions")
+    models: Any = importlib.import_module("moto.dynamodb.models")
 
     responses: Any = importlib.import_module("moto.dynamodb.responses")
     UpdateExpressionParser: Any = importlib.import_module("moto.dynamodb.parsing.expressions").UpdateExpressionParser  # noqa: N806
@@ -249,12 +251,12 @@ def install(models: Any) -> None:
         return original_make(UpdateExpressionParser, expression)
 
     def make(cls: Any, expression: str) -> Any:
-        if Switch.enabled and cls is UpdateExpressionParser:
+        if cls is UpdateExpressionParser:
             return cached_make(expression)
         return original_make(cls, expression)
 
     def create_condition_expression_parser(expr: str | None, names: Any, values: Any) -> Any:
-        recipe = compile_condition(expr) if expr and Switch.enabled else None
+        recipe = compile_condition(expr) if expr else None
         if recipe is None:
             return original_parser(expr, names, values)
         return _CompiledParser(original_parser, recipe, expr or "", names, values)
@@ -319,7 +321,7 @@ def _fast_update(
     from moto.dynamodb.exceptions import ConditionalCheckFailed
     from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
-    if has_legacy or not update_expression or not Switch.enabled:
+    if has_legacy or not update_expression:
         return None
     recipe = compile_update(update_expression)
     if recipe is None:

@@ -2,18 +2,21 @@
 
 In AWS, SQS and DynamoDB run on other machines than the Lambda functions; locally they are emulated by
 moto, which is CPU-bound Python. Run in the same process as the functions, every moto request competes
-with the workers for one interpreter lock. `MotoProcess` starts ``python -m omsync_workshop.moto_process``:
-the child installs omsync's moto speed-ups, starts `ThreadedMotoServer` on 127.0.0.1 on a free port,
-prints its endpoint on stdout, and serves until its stdin closes (the parent stopped, or died).
+with the workers for one interpreter lock. `MotoProcess` starts
+``python -m omsync_workshop.moto_process --patches LEVEL``: the child patches its moto to that level
+(`omsync_workshop.moto_patches`: ``fidelity`` by default, ``bench`` for `omsync bench` only, ``none`` for
+moto as released), starts `ThreadedMotoServer` on 127.0.0.1 on a free port, prints its endpoint on stdout,
+and serves until its stdin closes (the parent stopped, or died).
 
 One command travels on stdin: ``freeze`` quiets the child's garbage collector for a timed run
-(`omsync_workshop.heap.quiet`: collect, freeze what is alive, collect less often), answering ``frozen``. A
+(`omsync_workshop.gc_tuning.quiet`: collect, freeze what is alive, collect less often), answering ``frozen``. A
 bench sends it once the world is loaded, so that tens of thousands of stored messages and items are not
 rescanned, with every request waiting, while the drain is timed.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -21,19 +24,25 @@ import threading
 from types import TracebackType
 from typing import IO, Self
 
+from omsync_workshop.moto_patches import PatchLevel, level_from_environment
+
 START_TIMEOUT_SECONDS = 60.0
 
 
 class MotoProcess:
-    """A moto server in a child process; `endpoint` once started."""
+    """A moto server in a child process; `endpoint` once started.
 
-    def __init__(self) -> None:
+    ``patches`` defaults to ``OMSYNC_MOTO_PATCHES``, else ``fidelity``.
+    """
+
+    def __init__(self, patches: PatchLevel | None = None) -> None:
+        self.patches = patches if patches is not None else level_from_environment()
         self.endpoint = ""
         self._child: subprocess.Popen[str] | None = None
 
     def start(self) -> Self:
         child = subprocess.Popen(
-            [sys.executable, "-m", "omsync_workshop.moto_process"],
+            [sys.executable, "-m", "omsync_workshop.moto_process", "--patches", self.patches.value],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -48,7 +57,7 @@ class MotoProcess:
         return self
 
     def freeze_heap(self) -> None:
-        """Quiet the child's garbage collector for a timed run (`omsync_workshop.heap.quiet`)."""
+        """Quiet the child's garbage collector for a timed run (`omsync_workshop.gc_tuning.quiet`)."""
         child = self._child
         if child is None or child.stdin is None:
             raise RuntimeError("moto's process is not running")
@@ -90,16 +99,15 @@ def _read_line(stream: IO[str] | None, timeout: float) -> str:
     return lines[0] if lines else ""
 
 
-def serve() -> None:
-    """The child: serve moto until stdin closes."""
+def serve(patches: PatchLevel) -> None:
+    """The child: serve moto, patched to ``patches``, until stdin closes."""
     from moto.server import ThreadedMotoServer
 
-    from omsync_workshop import heap
+    from omsync_workshop import gc_tuning, moto_patches
     from omsync_workshop.aws import quiet_moto_logs
-    from omsync_workshop.moto_speedups import install
 
     quiet_moto_logs()
-    install()
+    moto_patches.install(patches)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -107,11 +115,13 @@ def serve() -> None:
     try:
         for line in sys.stdin:
             if line.strip() == "freeze":
-                heap.quiet()
+                gc_tuning.quiet()
                 print("frozen", flush=True)
     finally:
         server.stop()
 
 
 if __name__ == "__main__":
-    serve()
+    parser = argparse.ArgumentParser(prog="python -m omsync_workshop.moto_process")
+    parser.add_argument("--patches", type=PatchLevel, choices=list(PatchLevel), default=PatchLevel.FIDELITY)
+    serve(parser.parse_args().patches)

@@ -1,47 +1,41 @@
-"""Standard SQS queues in moto that stay fast with tens of thousands of messages, and safe across threads.
+"""Speed-only patches of moto 5.2.5's internals, for `omsync bench` alone (never the tests or the demo).
 
-moto keeps a queue's messages in one list and answers every SQS call by scanning it: each send reads
-the queue's attributes, which count the visible messages by asking every message for the time (a
-datetime computation each); each receive scans and deep-copies; each delete scans the list twice. A
-flash sale of 20,000 webhooks makes that hours of CPU, and the scans race with concurrent requests
-(moto's server answers each request on its own thread).
+They change how fast moto answers, not what it answers: each keeps moto's own answers, which
+``tests/integration/local/test_moto_speedups.py`` and ``test_moto_expressions.py`` check over HTTP against
+moto as released. Installed by `omsync_workshop.moto_patches.install` at the ``bench`` level only, under the
+fidelity patches (`omsync_workshop.moto_fidelity`), which make each operation atomic. Each names the moto
+behaviour it works around (found in moto 5.2.5's source; upstream has no fix in that version) and refuses
+any other moto version.
 
-`install()` replaces, for standard (non-FIFO) queues only, how a queue stores its messages:
-
-- live messages by id, receipt handles (current and past, as moto accepts both) indexed to messages;
-- visible messages in a heap ordered by send sequence (so redelivered messages come first, as in moto);
-- in-flight and delayed messages in a heap ordered by when they become visible;
-- counters per state, so the ApproximateNumberOf* attributes are O(1);
-- the queue's own lock (moto's condition variable) around every operation;
-- the epoch clock from ``time.time`` instead of a datetime subtraction;
-- a shallow copy of the received message (the stored one is never mutated under a copy's feet).
-
-Kept as moto does it: visibility timeouts and ChangeMessageVisibility, ApproximateReceiveCount and the
-first-receive timestamp, redrive to the dead-letter queue once a message's receive count reached
-``maxReceiveCount``, delays, long polling, batch send/receive/delete, purge, deleting twice with the
-same handle. FIFO queues keep moto's own code untouched. One difference: a message past the queue's
-retention period is dropped when a receive reaches it (moto skips it and stops the receive).
-
-DynamoDB's TransactWriteItems in moto deep-copies every table it touches, once per item of the
-transaction, so that it can roll back: with a Ledger of 20,000 orders a 100-item lease is 100 copies of
-20,000 items, and the copy races with writes on other threads. The speed-up keeps moto's transaction
-code (conditions, updates, cancellation reasons) but makes the table copy a no-op and instead saves
-and restores only the items the transaction names. Every DynamoDB backend call also takes one
-process-wide lock, so a transaction is atomic with respect to other requests, as DynamoDB's are.
-
-A Query on the table's key (not an index) makes moto list and sort every item of the table, then keep
-those of the partition: with 20,000 orders each worker's mapping lookup did that. The speed-up hands
-moto's query that one partition instead (moto sorts it by range key); index queries are unchanged.
-
-moto's server parses every DynamoDB request body with botocore's shape-driven parser, walking each
-attribute value of a 100-item transaction against the model: a quarter of its CPU in a drain. For the
-item operations, a body without binary values parses to the same dict with `json.loads`; the speed-up
-uses that, and leaves bodies with ``B``/``BS`` values (which the parser base64-decodes) and every other
-operation to moto's parser.
-
-moto's server finds the service of every request by listing its own package folder (a stat per
-service) and trying every service's URL patterns, under one lock. The speed-up remembers the answer
-per host name: the folder and the patterns do not change while the process runs.
+- ``sqs_indexed_queues``. moto keeps a queue's messages in one list and answers every SQS call by
+  scanning it (``moto/sqs/models.py``): each send reads the queue's attributes, which count the visible
+  messages by asking every message for the time (a datetime computation each); each receive scans and
+  deep-copies; each delete scans the list twice. A flash sale of 20,000 webhooks makes that hours of CPU.
+  For standard (non-FIFO) queues only, the patch stores live messages by id and receipt handle (current
+  and past, as moto accepts both), the visible ones in a heap by send sequence (redelivered messages come
+  first, as in moto), in-flight and delayed ones in a heap by when they become visible, with counters per
+  state (the ApproximateNumberOf* attributes in O(1)), the epoch clock from ``time.time``, and a shallow
+  copy of a received message. Kept as moto does it: visibility timeouts and ChangeMessageVisibility,
+  ApproximateReceiveCount and the first-receive timestamp, redrive to the dead-letter queue once the
+  receive count reached ``maxReceiveCount``, delays, long polling, batch calls, purge, deleting twice.
+  FIFO queues keep moto's code. One difference: a message past the queue's retention period is dropped
+  when a receive reaches it (moto skips it and stops the receive).
+- ``dynamodb_transaction_rollback``. moto's ``transact_write_items`` deep-copies every table it names, once
+  per item, to roll back: a 100-item lease on a Ledger of 20,000 orders is 100 copies of 20,000 items
+  (moto PR #9670 speeds up item deep copies, after 5.2.5). The patch makes the table copy a no-op inside a
+  transaction and saves and restores only the items the transaction names; moto's transaction code
+  (conditions, updates, cancellation reasons) is kept.
+- ``dynamodb_partition_query``. A Query on the table's key makes moto list and sort every item of the
+  table, then keep those of the partition (``Table.query`` → ``all_items``); the patch hands moto's query
+  that one partition (moto sorts it by range key). Index queries are unchanged.
+- ``dynamodb_json_bodies``. moto's server parses every DynamoDB request body with botocore's shape-driven
+  parser, walking each attribute value of a 100-item transaction against the model: a quarter of its CPU
+  in a drain. For the item operations, a body without binary values parses to the same dict with
+  `json.loads`; bodies with ``B``/``BS`` values and every other operation keep moto's parser.
+- ``server_dispatch_cache``. moto's server finds the service of every request by listing its own package
+  folder (a stat per service) and trying every service's URL patterns, under one lock; the patch
+  remembers the answer per host name (neither changes while the process runs).
+- ``dynamodb_compiled_expressions``: `omsync_workshop.moto_expressions`.
 """
 
 from __future__ import annotations
@@ -56,11 +50,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from omsync_workshop.moto_expressions import Switch
-from omsync_workshop.moto_expressions import install as install_expressions
+from omsync_workshop.moto_patches import require_moto_version
 
-_INSTALLED = False
-_INSTALL_LOCK = threading.Lock()
 _STATE_ATTRIBUTE = "_omsync_fast_state"
 _SEQUENCE = itertools.count()
 
@@ -165,19 +156,15 @@ class FastQueueState:
 
 
 def install() -> None:
-    """Install both speed-ups in this process's moto (idempotent)."""
-    global _INSTALLED
-    with _INSTALL_LOCK:
-        if _INSTALLED:
-            return
-        from moto.dynamodb import models as dynamodb_models
-        from moto.sqs import models as sqs_models
+    """Install every speed-only patch in this process's moto (call through `moto_patches.install`)."""
+    from omsync_workshop import moto_expressions
 
-        _patch(sqs_models)
-        _patch_dynamodb(dynamodb_models)
-        _patch_dynamodb_request_parsing()
-        _patch_dispatch()
-        _INSTALLED = True
+    install_sqs_indexed_queues()
+    install_dynamodb_transaction_rollback()
+    install_dynamodb_partition_query()
+    install_dynamodb_json_bodies()
+    install_server_dispatch_cache()
+    moto_expressions.install()
 
 
 def _state(queue: Any) -> FastQueueState | None:
@@ -195,7 +182,13 @@ def _state(queue: Any) -> FastQueueState | None:
     return state
 
 
-def _patch(models: Any) -> None:
+def install_sqs_indexed_queues() -> None:
+    """Standard queues' messages indexed by state, id and receipt handle instead of one scanned list."""
+    require_moto_version("sqs_indexed_queues")
+    from moto.sqs import models as sqs_models
+
+    models: Any = sqs_models
+
     queue_class = models.Queue
     backend_class = models.SQSBackend
     models.unix_time = epoch_seconds
@@ -399,10 +392,8 @@ def _feed_moto_lambdas(models: Any, queue: Any) -> None:
                 backend.change_message_visibility(queue.name, message.receipt_handle, visibility_timeout=0)
 
 
-_DYNAMODB_LOCK = threading.RLock()
 _TRANSACTION = threading.local()
 _PARTITION = threading.local()
-_LOCKED_DYNAMODB_CALLS = ("put_item", "get_item", "update_item", "delete_item", "query", "scan")
 
 
 class _TableCopyShim:
@@ -422,40 +413,38 @@ class _TableCopyShim:
         return getattr(self._real, name)
 
 
-def _patch_dynamodb(models: Any) -> None:
+def install_dynamodb_transaction_rollback() -> None:
+    """A transaction saves and restores the items it names instead of deep-copying whole tables."""
+    require_moto_version("dynamodb_transaction_rollback")
+    from moto.dynamodb import models as dynamodb_models
+
+    models: Any = dynamodb_models
+
     backend_class = models.DynamoDBBackend
     models.copy = _TableCopyShim(copy, models.Table)
-    install_expressions(models)  # before the lock below wraps update_item
-
-    def locked(method: Any) -> Any:
-        def call(backend: Any, *args: Any, **kwargs: Any) -> Any:
-            with _DYNAMODB_LOCK:
-                return method(backend, *args, **kwargs)
-
-        return call
-
-    for name in _LOCKED_DYNAMODB_CALLS:
-        setattr(backend_class, name, locked(getattr(backend_class, name)))
     original_transact = backend_class.transact_write_items
 
     def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
-        with _DYNAMODB_LOCK:
-            saved = _items_before(backend, transact_items)
-            _TRANSACTION.active = True
-            try:
-                original_transact(backend, transact_items)
-            except Exception:
-                _restore(backend, saved)
-                raise
-            finally:
-                _TRANSACTION.active = False
+        # Atomic with other requests only under `moto_fidelity`'s request lock, installed around this.
+        saved = _items_before(backend, transact_items)
+        _TRANSACTION.active = True
+        try:
+            original_transact(backend, transact_items)
+        except Exception:
+            _restore(backend, saved)
+            raise
+        finally:
+            _TRANSACTION.active = False
 
     backend_class.transact_write_items = transact_write_items
-    _patch_partition_query(models.Table)
 
 
-def _patch_partition_query(table_class: Any) -> None:
+def install_dynamodb_partition_query() -> None:
     """A Query on the table's own key reads that partition only (moto lists and sorts the whole table)."""
+    require_moto_version("dynamodb_partition_query")
+    from moto.dynamodb.models.table import Table
+
+    table_class: Any = Table
     original_query = table_class.query
     original_all_items = table_class.all_items
 
@@ -538,13 +527,15 @@ _JSON_ONLY_DYNAMODB_ACTIONS = frozenset(
 _BINARY_VALUE = re.compile(rb'"BS?"\s*:')
 
 
-def _patch_dynamodb_request_parsing() -> None:
+def install_dynamodb_json_bodies() -> None:
+    """Item operations' bodies without binary values parsed with `json.loads` instead of botocore's parser."""
+    require_moto_version("dynamodb_json_bodies")
     from moto.dynamodb.responses import DynamoHandler
 
     original = DynamoHandler.parse_parameters
 
     def parse_parameters(handler: Any, request: Any) -> None:
-        if Switch.enabled and handler._get_action() in _JSON_ONLY_DYNAMODB_ACTIONS:
+        if handler._get_action() in _JSON_ONLY_DYNAMODB_ACTIONS:
             body = request.get_data()
             if not _BINARY_VALUE.search(body):
                 handler.params = json.loads(body) if body else {}
@@ -555,7 +546,9 @@ def _patch_dynamodb_request_parsing() -> None:
     handler_class.parse_parameters = parse_parameters
 
 
-def _patch_dispatch() -> None:
+def install_server_dispatch_cache() -> None:
+    """The server's service lookup remembered per host name."""
+    require_moto_version("server_dispatch_cache")
     from moto import backends
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 

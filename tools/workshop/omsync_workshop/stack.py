@@ -23,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from omsync_workshop import heap
+from omsync_workshop import gc_tuning
 from omsync_workshop.apigw import ApiFront, http_api_routes
 from omsync_workshop.aws import (
     DEFAULT_REGION,
@@ -37,8 +37,8 @@ from omsync_workshop.aws import (
 from omsync_workshop.cloudformation import WEBHOOK_OUTPUT, register_stack
 from omsync_workshop.esm import EsmEmulator, sqs_mappings
 from omsync_workshop.lambdas import FunctionRunner, FunctionSpec, function_specs, merged_environment
+from omsync_workshop.moto_patches import PatchLevel
 from omsync_workshop.moto_process import MotoProcess
-from omsync_workshop.moto_speedups import install as install_moto_speedups
 from omsync_workshop.schedules import FiredSchedule, Scheduler, schedule_specs
 from omsync_workshop.template import Resolver, TemplateError, load_template
 
@@ -106,6 +106,7 @@ class LocalStack:
         max_batching_window_seconds: float | None = None,
         environment_overrides: Mapping[str, str] | None = None,
         describe_as_deployed: bool = False,
+        moto_patches: PatchLevel | None = None,
     ) -> None:
         self.template_path = template_path or project_root() / "template.yaml"
         self.code_root = code_root or self.template_path.parent
@@ -123,6 +124,9 @@ class LocalStack:
         finds it by name (`omsync_workshop.cloudformation`); needs `serve_api`."""
         """Variables set after the functions' own (e.g. quieter logs for the demo)."""
         self._given_endpoint = endpoint
+        self.moto_patches = moto_patches
+        """Patches of the moto process this stack starts (`omsync_workshop.moto_patches`; None: its default).
+        A given ``endpoint`` is served as its owner patched it."""
         self._moto: MotoProcess | None = None
         self._saved_environment: dict[str, str | None] = {}
         self._started = False
@@ -140,12 +144,10 @@ class LocalStack:
         """Start moto (or reset the given one), create the resources and run the functions' front ends."""
         quiet_moto_logs()
         if self._given_endpoint is None:
-            # A process of its own (with the speed-ups installed there), as AWS runs on other machines.
-            self._moto = MotoProcess().start()
+            # A process of its own, as AWS runs on other machines.
+            self._moto = MotoProcess(self.moto_patches).start()
             self.endpoint = self._moto.endpoint
         else:
-            # The caller's server runs in this process: keep its SQS and DynamoDB fast under load.
-            install_moto_speedups()
             self.endpoint = self._given_endpoint
         # moto keeps its state per process, shared by every server in it: start from nothing.
         reset_moto(self.endpoint)
@@ -205,19 +207,19 @@ class LocalStack:
             self.scheduler.start(self.schedule_interval_seconds)
 
     def freeze_heaps(self) -> None:
-        """Quiet the garbage collector here and in moto's process for a timed run (`omsync_workshop.heap`).
+        """Quiet the garbage collector here and in moto's process for a timed run (`omsync_workshop.gc_tuning`).
 
         Garbage is collected first; `stop` restores this process's collector.
         """
         if self._gc_thresholds is None:
-            self._gc_thresholds = heap.quiet()
+            self._gc_thresholds = gc_tuning.quiet()
         if self._moto is not None:
             self._moto.freeze_heap()
 
     def stop(self) -> None:
         """Stop everything started and restore the process environment."""
         if self._gc_thresholds is not None:
-            heap.restore(self._gc_thresholds)
+            gc_tuning.restore(self._gc_thresholds)
             self._gc_thresholds = None
         if not self._started:
             return

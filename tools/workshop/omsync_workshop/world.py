@@ -31,6 +31,7 @@ from omsync.payouts.files import read_payouts
 from omsync_workshop.accurate.server import AccurateSandbox
 from omsync_workshop.ginee.server import GineeSandbox
 from omsync_workshop.ginee.webhooks import DeliveryOptions, WebhookSender
+from omsync_workshop.moto_patches import PatchLevel
 from omsync_workshop.oracle import Comparison, compare, expected_books
 from omsync_workshop.scenarios import ScenarioPlayer
 from omsync_workshop.scenarios.facts import Scenario
@@ -120,6 +121,7 @@ class LocalWorld:
         environment_overrides: Mapping[str, str] | None = None,
         apply_mapping: bool = True,
         start_workers: bool = True,
+        moto_patches: PatchLevel | None = None,
     ) -> None:
         self.scenario = scenario
         self.mapping_yaml = mapping_yaml
@@ -129,6 +131,7 @@ class LocalWorld:
             parameters=stack_parameters,
             environment_overrides=environment_overrides,
             run_event_sources=start_workers,
+            moto_patches=moto_patches,
         )
         self.accurate = AccurateSandbox(
             seed=scenario.seed,

@@ -94,7 +94,7 @@ class DynamoSlots:
     """Slots as items of the Ledger table, shared by every thread and process using the same token.
 
     DynamoDB's conditional writes are atomic and decide who holds a slot (the local stack's moto is made
-    atomic per call by `omsync_workshop.moto_speedups`).
+    atomic per request by `omsync_workshop.moto_fidelity`).
     """
 
     def __init__(self, table_name: str, token_fingerprint: str, dynamodb_client: Any = None) -> None:
