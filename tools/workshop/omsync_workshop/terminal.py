@@ -1,8 +1,8 @@
 """What a workshop command shows while it runs: its report and one progress line, nothing else.
 
 The local functions run in this process and write what Lambda would send to CloudWatch Logs: their JSON
-log lines and the EMF metric lines, on stdout; Powertools and the libraries add Python warnings.
-`functions_output_to(path)` sends all of it (stdout, stderr, warnings, for as long as the block runs) to
+log lines (and EMF metric lines where metrics are on), on stdout; Powertools and the libraries add
+Python warnings. `functions_output_to(path)` sends all of it (stdout, stderr, warnings, for as long as the block runs) to
 a log file and hands back the terminal's own stream, on which `Progress` keeps one line up to date:
 rewritten in place on a terminal, one plain line per phase otherwise (a pipe, a CI log).
 """
