@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -273,3 +274,60 @@ def test_the_layer_holds_the_runtime_package_and_nothing_of_the_tools_or_the_run
     assert package_files(runtime.layer / "omsync") == package_files(ROOT / "layers" / "omsync" / "omsync")
     unwanted = ("omsync_", "moto", "boto3", "botocore", "s3transfer")  # the tools; what Lambda provides
     assert [p.name for p in runtime.layer.iterdir() if p.name.startswith(unwanted)] == []
+
+
+# Run as `python -I -S -c OPERATOR_CLI <ops> <layer> <boto3> ARG...`: the `omsync` command as an operator
+# installs it (omsync-ops beside the runtime), with no moto and no workshop anywhere on the path.
+OPERATOR_CLI = """
+import sys
+sys.path[:] = sys.argv[1:4] + [p for p in sys.path if p]
+sys.argv[1:4] = []
+from omsync_ops.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.fixture(scope="module")
+def operator_cli(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """omsync-ops pip-installed (no dependencies) into a folder of its own, built from a copy of its source."""
+    source = tmp_path_factory.mktemp("ops-source") / "ops"
+    shutil.copytree(ROOT / "tools" / "ops", source, ignore=shutil.ignore_patterns("*.egg-info", "build", "__pycache__"))
+    target = tmp_path_factory.mktemp("ops")
+    pip = [
+        *(sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check", "install", "--no-compile"),
+        *("--no-deps", "--target", str(target), str(source)),
+    ]
+    finished(pip, start(pip, cwd=source.parent, env=dict(os.environ)))
+    return target
+
+
+def run_operator_cli(operator_cli: Path, runtime: Runtime, *args: str) -> subprocess.CompletedProcess[str]:
+    roots = [str(operator_cli), str(runtime.layer), str(runtime.boto3)]
+    return subprocess.run(
+        [sys.executable, "-I", "-S", "-c", OPERATOR_CLI, *roots, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": os.environ.get("PATH", ""), "AWS_DEFAULT_REGION": REGION},
+        timeout=60,
+    )
+
+
+def test_the_operator_cli_runs_without_moto_or_the_workshop(operator_cli: Path, runtime: Runtime) -> None:
+    """An operator installs the runtime and omsync-ops alone: their commands are there, the workshop's
+    are named with where they come from."""
+    listed = run_operator_cli(operator_cli, runtime, "--help")
+    assert listed.returncode == 0, listed.stderr
+    assert all(command in listed.stdout for command in ("connection", "mapping", "settlement"))
+
+    validated = run_operator_cli(
+        operator_cli, runtime, "mapping", "validate", str(ROOT / "events" / "mapping.example.yaml")
+    )
+    assert validated.returncode == 0, validated.stderr
+
+    demo = run_operator_cli(operator_cli, runtime, "demo")
+    assert demo.returncode == 2
+    assert demo.stderr.strip().splitlines() == [
+        "omsync: error: `omsync demo` comes with the omsync-workshop package: "
+        "pip install ./tools/workshop, or run `make venv` in a checkout"
+    ]
