@@ -76,13 +76,13 @@ def moto_as_released() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def moto_with_bench_patches() -> Iterator[str]:
-    """The endpoint of a moto server patched as `omsync bench` patches it (fidelity and speed-only), in a
-    process of its own: only the tests of the speed-only patches use it."""
+def moto_with_speed_patches() -> Iterator[str]:
+    """The endpoint of a moto server patched as `omsync bench` and `make demo` patch it (fidelity and
+    speed-only), in a process of its own: only the tests of the speed-only patches use it."""
     from omsync_workshop.moto_patches import PatchLevel
     from omsync_workshop.moto_process import MotoProcess
 
-    with MotoProcess(PatchLevel.BENCH) as moto:
+    with MotoProcess(PatchLevel.SPEED) as moto:
         yield moto.endpoint
 
 

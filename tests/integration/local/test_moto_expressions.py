@@ -2,7 +2,7 @@
 patches, `omsync bench` only), give exactly moto's own answers.
 
 Differential: each case runs over HTTP on a fresh table holding the same starting item, once on a moto
-server patched as the bench patches it and once on moto as released, each in a process of its own. The
+server patched to the speed level and once on moto as released, each in a process of its own. The
 item afterwards, the error (code and message) if any, and what the index finds must be the same.
 """
 
@@ -184,10 +184,10 @@ def new_table(client: Any) -> str:
 
 
 @pytest.fixture(name="tables")
-def fixture_tables(moto_with_bench_patches: str, moto_as_released: str) -> Iterator[list[tuple[Any, str]]]:
-    """(client, table) on the bench's moto, then on moto as released."""
+def fixture_tables(moto_with_speed_patches: str, moto_as_released: str) -> Iterator[list[tuple[Any, str]]]:
+    """(client, table) on the speed level's moto, then on moto as released."""
     pairs = []
-    for endpoint in (moto_with_bench_patches, moto_as_released):
+    for endpoint in (moto_with_speed_patches, moto_as_released):
         client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="ap-southeast-1")
         pairs.append((client, new_table(client)))
     yield pairs

@@ -1,4 +1,4 @@
-"""What AWS guarantees under concurrent requests holds on the tests' moto and the bench's.
+"""What AWS guarantees under concurrent requests holds on the tests' moto and on the speed level's.
 
 moto as released gives no such guarantee (`omsync_workshop.moto_fidelity`): these tests run against the
 servers that carry the fidelity patches, over HTTP, from many threads at once.
@@ -21,7 +21,7 @@ THREADS = 8
 CLIENT_CONFIG = Config(max_pool_connections=THREADS * 2, retries={"max_attempts": 1})
 
 
-@pytest.fixture(name="endpoint", params=["moto_endpoint", "moto_with_bench_patches"], ids=["fidelity", "bench"])
+@pytest.fixture(name="endpoint", params=["moto_endpoint", "moto_with_speed_patches"], ids=["fidelity", "speed"])
 def fixture_endpoint(request: pytest.FixtureRequest) -> str:
     endpoint: str = request.getfixturevalue(request.param)
     return endpoint

@@ -17,8 +17,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-SERVERS = ["moto_as_released", "moto_endpoint", "moto_with_bench_patches"]
-SERVER_IDS = ["as-released", "fidelity", "bench"]
+SERVERS = ["moto_as_released", "moto_endpoint", "moto_with_speed_patches"]
+SERVER_IDS = ["as-released", "fidelity", "speed"]
 
 
 @pytest.fixture(name="endpoint", params=SERVERS, ids=SERVER_IDS)
@@ -224,9 +224,9 @@ def test_fifo_queues_keep_motos_own_behaviour(sqs: Any) -> None:
     assert receive(sqs, url) == []  # the group is in flight
 
 
-def test_a_deep_queue_drains_whole_with_the_bench_patches(moto_with_bench_patches: str) -> None:
-    """Only on the bench's server (moto as released takes minutes); prints the time it took (pytest -s)."""
-    sqs = boto3.client("sqs", endpoint_url=moto_with_bench_patches, region_name="ap-southeast-1")
+def test_a_deep_queue_drains_whole_with_the_speed_patches(moto_with_speed_patches: str) -> None:
+    """Only on a speed-level server (moto as released takes minutes); prints the time it took (pytest -s)."""
+    sqs = boto3.client("sqs", endpoint_url=moto_with_speed_patches, region_name="ap-southeast-1")
     url = new_queue(sqs)
     started = time.perf_counter()
     send_batch(sqs, url, [f"order-{i}" for i in range(5_000)])

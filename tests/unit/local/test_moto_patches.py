@@ -95,21 +95,21 @@ def test_a_process_holds_one_level_of_patches() -> None:
         moto_patches.install(moto_patches.PatchLevel.FIDELITY)
         moto_patches.install(moto_patches.PatchLevel.FIDELITY)
         try:
-            moto_patches.install(moto_patches.PatchLevel.BENCH)
+            moto_patches.install(moto_patches.PatchLevel.SPEED)
         except RuntimeError as refused:
             print(refused)
         """
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "this process's moto is already patched to 'fidelity', not 'bench'"
+    assert result.stdout.strip() == "this process's moto is already patched to 'fidelity', not 'speed'"
 
 
 def test_the_level_comes_from_the_environment_else_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(LEVEL_VARIABLE, raising=False)
     assert level_from_environment() == PatchLevel.FIDELITY
-    monkeypatch.setenv(LEVEL_VARIABLE, "Bench")
-    assert level_from_environment() == PatchLevel.BENCH
+    monkeypatch.setenv(LEVEL_VARIABLE, "Speed")
+    assert level_from_environment() == PatchLevel.SPEED
     monkeypatch.setenv(LEVEL_VARIABLE, "fast")
     with pytest.raises(ValueError, match="OMSYNC_MOTO_PATCHES='fast' is not a moto patch level; use one of none"):
         level_from_environment()

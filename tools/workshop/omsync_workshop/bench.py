@@ -174,12 +174,12 @@ def run_bench(
     latency_ms: int = 150,
     scenario_name: str = "flash-sale",
     endpoint: str | None = None,
-    moto_patches: PatchLevel = PatchLevel.BENCH,
+    moto_patches: PatchLevel = PatchLevel.SPEED,
 ) -> BenchResult:
     """Load the flash sale's webhooks, then time the drain; ``orders`` keeps only the first N orders.
 
     ``endpoint`` reuses a running moto server (reset first, as its owner patched it), as the tests do; by
-    default one is started with ``moto_patches``: the speed-only patches, so that a 20,000-order drain
+    default one is started with ``moto_patches``: with the speed-only patches, so that a 20,000-order drain
     measures omsync rather than moto's scans and copies (`omsync_workshop.moto_patches`).
     """
     scenario = load_scenario(scenario_name)

@@ -1,4 +1,4 @@
-"""What AWS guarantees under concurrent requests and moto 5.2.5 does not: the tests', demo's and bench's moto.
+"""What AWS guarantees under concurrent requests and moto 5.2.5 does not: every patched moto (tests, demo, bench).
 
 moto's server (`ThreadedMotoServer`) answers each request on a thread of its own, but moto's models take
 no lock for most operations (moto issue #372, "Moto running into thread-safety issues"; #519, duplicate
@@ -19,7 +19,7 @@ receiver at once, so it meets both gaps:
   process-wide lock around ``DynamoHandler.call_action``; the request body is parsed before it, outside).
 
 Both only add locks around moto's own code: the answers are moto's. Installed by
-`omsync_workshop.moto_patches.install` for the ``fidelity`` and ``bench`` levels.
+`omsync_workshop.moto_patches.install` for the ``fidelity`` and ``speed`` levels.
 """
 
 from __future__ import annotations

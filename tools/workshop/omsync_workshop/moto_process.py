@@ -4,8 +4,8 @@ In AWS, SQS and DynamoDB run on other machines than the Lambda functions; locall
 moto, which is CPU-bound Python. Run in the same process as the functions, every moto request competes
 with the workers for one interpreter lock. `MotoProcess` starts
 ``python -m omsync_workshop.moto_process --patches LEVEL``: the child patches its moto to that level
-(`omsync_workshop.moto_patches`: ``fidelity`` by default, ``bench`` for `omsync bench` only, ``none`` for
-moto as released), starts `ThreadedMotoServer` on 127.0.0.1 on a free port, prints its endpoint on stdout,
+(`omsync_workshop.moto_patches`: ``fidelity`` by default, ``speed`` for `omsync bench` and `make demo`,
+``none`` for moto as released), starts `ThreadedMotoServer` on 127.0.0.1 on a free port, prints its endpoint on stdout,
 and serves until its stdin closes (the parent stopped, or died).
 
 One command travels on stdin: ``freeze`` quiets the child's garbage collector for a timed run

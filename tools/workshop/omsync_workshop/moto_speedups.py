@@ -1,8 +1,8 @@
-"""Speed-only patches of moto 5.2.5's internals, for `omsync bench` alone (never the tests or the demo).
+"""Speed-only patches of moto 5.2.5's internals, for `omsync bench` and `make demo` (not the tests' server).
 
 They change how fast moto answers, not what it answers: each keeps moto's own answers, which
 ``tests/integration/local/test_moto_speedups.py`` and ``test_moto_expressions.py`` check over HTTP against
-moto as released. Installed by `omsync_workshop.moto_patches.install` at the ``bench`` level only, under the
+moto as released. Installed by `omsync_workshop.moto_patches.install` at the ``speed`` level only, under the
 fidelity patches (`omsync_workshop.moto_fidelity`), which make each operation atomic. Each names the moto
 behaviour it works around (found in moto 5.2.5's source; upstream has no fix in that version) and refuses
 any other moto version.

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from omsync.config.mapping import ConnectionMapping
 from omsync_workshop.ginee.webhooks import DeliveryOptions
+from omsync_workshop.moto_patches import PatchLevel
 from omsync_workshop.scenarios import Scenario, load_scenario
 from omsync_workshop.world import LocalWorld, WorldReport
 
@@ -76,10 +77,12 @@ def run_scenario_demo(
     delivery: DeliveryOptions | None = None,
     environment_overrides: dict[str, str] | None = None,
     progress: Progress | None = None,
+    moto_patches: PatchLevel | None = None,
 ) -> ScenarioDemo:
     """Play a scenario (loaded, or a name in events/scenarios/ or a file path) through the local world and report.
 
     ``progress``, when given, is told each phase, and how many of the scenario's changes were played.
+    ``moto_patches``: the level of moto's patches (`omsync_workshop.moto_patches`; None: its default).
     """
     started = time.monotonic()
     scenario = scenario_ref if isinstance(scenario_ref, Scenario) else load_scenario(scenario_ref, seed=seed)
@@ -89,7 +92,13 @@ def run_scenario_demo(
             progress.phase(name, count)
 
     phase("starting moto, the Ginee and Accurate sandboxes")
-    with LocalWorld(scenario, mapping_yaml, delivery=delivery, environment_overrides=environment_overrides) as world:
+    with LocalWorld(
+        scenario,
+        mapping_yaml,
+        delivery=delivery,
+        environment_overrides=environment_overrides,
+        moto_patches=moto_patches,
+    ) as world:
         total = len(scenario.events)
         phase("playing", lambda: f"{world.player.position if world.player else 0}/{total} changes")
         world.play()
