@@ -7,6 +7,7 @@ sandbox; the oracle (`omsync_workshop.oracle`) says from the scenario's facts al
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,6 +28,7 @@ from flow_world import (
     settle,
 )
 
+from omsync.observability import logger
 from omsync_workshop.ginee.webhooks import DeliveryOptions
 from omsync_workshop.world import LocalWorld, WorldReport
 
@@ -117,6 +119,8 @@ def test_accurate_timing_out_after_commit_on_a_tenth_of_writes_leaves_no_duplica
     scenario = flow_scenario("flows-small")
     world = open_world(scenario, mapping_yaml())
     world.accurate.faults.timeout_after_commit_rate = 0.1
+    # (the functions' logger keeps the level of its first import, which an earlier quiet run may have set)
+    caplog.set_level(logging.WARNING, logger=logger.name)
 
     # When the scenario plays
     world.play()
