@@ -56,8 +56,11 @@ integration: venv
 	$(BIN)/pytest -q tests/integration $(PYTEST_ARGS)
 
 # tests/e2e needs a deployed stack: `make e2e`, never part of `make test`.
+# Two pytest workers (one per core here), each with its own moto server; a test file stays on one
+# worker (--dist loadfile), so module fixtures such as the built layer are made once.
+TEST_WORKERS ?= 2
 test: lint cfn
-	$(BIN)/pytest -q tests --ignore=tests/e2e $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile tests --ignore=tests/e2e $(PYTEST_ARGS)
 
 demo: venv
 	$(BIN)/omsync demo

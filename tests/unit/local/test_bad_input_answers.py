@@ -134,3 +134,13 @@ def test_a_port_or_count_out_of_range_is_a_usage_error(command: tuple[str, ...])
     with pytest.raises(SystemExit) as exit_status:
         run(*command)
     assert exit_status.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("target", "says"),
+    [("nofolder/journal.csv", "folder nofolder does not exist"), (".", "is a folder: name a CSV file")],
+)
+def test_a_journal_path_that_could_not_be_written_is_refused_before_the_play(target: str, says: str) -> None:
+    """Given --journal-out in a missing folder or naming a folder, the demo refuses at once, not after minutes."""
+    err = answer("demo", "--journal-out", target)
+    assert says in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import threading
 from pathlib import Path
@@ -75,21 +76,39 @@ def register(subparsers: Any) -> None:
 
 
 def run_up(args: argparse.Namespace) -> int:
-    """Start the stack and keep it running until interrupted."""
-    from omsync_workshop.stack import LocalStack
+    """Start the stack and keep it running until interrupted (Ctrl-C: one line, exit 0).
 
-    with LocalStack(
-        api_port=args.port, schedule_interval_seconds=args.schedule_every, describe_as_deployed=True
-    ) as stack:
-        print(f"webhook URL base: {stack.webhook_base_url}/{{connectionId}}/{{token}}")
-        print(f"AWS (moto) endpoint: {stack.endpoint}")
-        print("in another terminal, point `omsync connection|mapping|settlement …` at this stack with:")
-        print(f"  {stack.operator_command()}")
-        print("Ctrl-C to stop.", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("stopping")
+    The terminal shows what the operator needs; the functions' logs and warnings go to a log file, as
+    the demo's do, and metrics stay off for the same reason (`SHARED_PROCESS_METRICS_OFF`).
+    """
+    from omsync_workshop.stack import LocalStack
+    from omsync_workshop.terminal import functions_output_to, new_log_path
+
+    out = sys.stdout  # the operator's lines stay on stdout; the block below sends stdout to the log
+    log_path = new_log_path("local")
+    try:
+        with (
+            functions_output_to(log_path),
+            LocalStack(
+                api_port=args.port,
+                schedule_interval_seconds=args.schedule_every,
+                describe_as_deployed=True,
+                environment_overrides=SHARED_PROCESS_METRICS_OFF,
+            ) as stack,
+        ):
+            print(f"webhook URL base: {stack.webhook_base_url}/{{connectionId}}/{{token}}", file=out)
+            print(f"AWS (moto) endpoint: {stack.endpoint}", file=out)
+            print("in another terminal, point `omsync connection|mapping|settlement …` at this stack with:", file=out)
+            print(f"  {stack.operator_command()}", file=out)
+            print(f"the functions' logs: {log_path}", file=out)
+            print("Ctrl-C to stop.", file=out, flush=True)
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                # Said before the stack stops (pollers first, then moto), which takes a second or two.
+                print("stopping", file=out, flush=True)
+    except KeyboardInterrupt:
+        print("stopping", file=out, flush=True)  # Ctrl-C while the stack was still starting
     return 0
 
 
@@ -110,6 +129,8 @@ def run_demo_command(args: argparse.Namespace) -> int:
     scenario = _scenario(args)
     mapping_path = args.mapping or mapping_path_for(args.scenario)
     mapping_yaml = _mapping(mapping_path, scenario)
+    if args.journal_out is not None:
+        _check_journal_target(args.journal_out)
     log_path = new_log_path("demo")
     with functions_output_to(log_path) as terminal, Progress(terminal) as progress:
         demo = run_scenario_demo(
@@ -138,6 +159,17 @@ def _scenario(args: argparse.Namespace) -> Scenario:
         return load_scenario(args.scenario_file or args.scenario, seed=args.seed)
     except ScenarioError as error:
         raise CommandError(str(error)) from None
+
+
+def _check_journal_target(path: Path) -> None:
+    """Refuse, before minutes of play, a journal path that could not be written at the end."""
+    folder = path.parent
+    if path.is_dir():
+        raise CommandError(f"--journal-out {path} is a folder: name a CSV file, e.g. {path / 'journal.csv'}")
+    if not folder.is_dir():
+        raise CommandError(f"--journal-out {path}: folder {folder} does not exist; create it or name another")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise CommandError(f"--journal-out {path} cannot be written here: name a file in a folder you may write to")
 
 
 def _mapping(path: Path, scenario: Scenario) -> str:
