@@ -27,7 +27,7 @@ from omsync.accurate.governor import in_process_governor
 from omsync.config.mapping import LoadedMapping, SettlementMode, load_mapping
 from omsync.ledger.mappings import MappingRepository
 from omsync.ledger.orders import OrderLedger
-from omsync.payouts.files import read_payouts
+from omsync.payouts.files import format_for_channel, read_payouts
 from omsync_workshop.accurate.server import AccurateSandbox
 from omsync_workshop.ginee.server import GineeSandbox
 from omsync_workshop.ginee.webhooks import DeliveryOptions, WebhookSender
@@ -75,18 +75,6 @@ def mapping_path_for(scenario_name: str) -> Path:
     """The mapping a scenario is played with: ``events/mapping.<name>.yaml``, else the example."""
     own = project_root() / "events" / f"mapping.{scenario_name}.yaml"
     return own if own.exists() else default_mapping_path()
-
-
-def statement_format(channel: str) -> str:
-    """The settlement export format of a Ginee channel (SHOPEE_ID → shopee, TOKOPEDIA_ID/TIKTOK_ID → tiktok…)."""
-    upper = channel.upper()
-    if upper.startswith("SHOPEE"):
-        return "shopee"
-    if upper.startswith("LAZADA"):
-        return "lazada"
-    if upper.startswith(("TOKOPEDIA", "TIKTOK")):
-        return "tiktok"
-    raise ValueError(f"no settlement file format is known for channel {channel}")
 
 
 @dataclass
@@ -271,7 +259,7 @@ class LocalWorld:
             store = self.loaded.mapping.stores.get(facts.shop_id)
             if store is None or (store.settlement is not SettlementMode.FILE and facts.key not in listed):
                 continue
-            fmt = statement_format(facts.channel)
+            fmt = format_for_channel(facts.channel)
             payouts = read_payouts(write_statement(self.scenario, facts.key, fmt), fmt)
             results[store.name] = import_payouts(context_for(self.connection_id), facts.shop_id, payouts)
             self.imported_statements.add(facts.key)

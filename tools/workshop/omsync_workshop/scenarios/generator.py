@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, get_args
 
 from omsync.ginee.models import OrderStatus, format_timestamp
 from omsync.money import ZERO, round_rupiah, to_decimal
@@ -34,22 +34,10 @@ from omsync_workshop.scenarios.facts import (
     TimelineEvent,
 )
 from omsync_workshop.scenarios.fees import FEE_FIELDS, FEE_KINDS, FeeBase, FeeRules, order_fees
-from omsync_workshop.scenarios.spec import ScenarioError, validate_scenario
+from omsync_workshop.scenarios.spec import OutcomeName, ScenarioError, validate_scenario
 
 # Every path an order can take; a file weighs them, ``coverAllPaths`` makes the first orders take each once.
-OUTCOMES: Final = (
-    "completed",
-    "cancelled_unpaid",
-    "cancelled_paid",
-    "cancelled_ready",
-    "cancelled_shipping",
-    "returned_full",
-    "returned_partial",
-    "open_paid",
-    "open_shipping",
-    "open_delivered",
-    "returned_after_settlement",
-)
+OUTCOMES: Final[tuple[str, ...]] = get_args(OutcomeName)
 RETURNED_AFTER_SETTLEMENT: Final = "returned_after_settlement"
 """Completed, settled, then one unit of a voucher-free, non-bundle line comes back (a late return)."""
 SETTLED_OUTCOMES: Final = frozenset({"completed", "returned_partial", RETURNED_AFTER_SETTLEMENT})
