@@ -183,4 +183,55 @@ def test_apply_refuses_when_accurate_cannot_be_asked_and_stores_nothing(
     status, output = run("mapping", "apply", str(EXAMPLE), "--connection", connection_id)
 
     assert status == 2
+    assert output == (
+        "error: Accurate (127.0.0.1) refused connection toko-rapi's token: authorize it again "
+        "(omsync connection authorize toko-rapi) or give it a new API token; nothing was stored\n"
+    )
+    assert MappingRepository().current(connection_id) is None
+
+
+def test_apply_when_accurate_is_unreachable_is_one_line_naming_the_host(
+    ledger: LocalResources, sandbox: AccurateSandbox
+) -> None:
+    connection_id = connect(sandbox)
+    sandbox.stop()  # nothing listens on its port any more
+
+    status, output = run("mapping", "apply", str(EXAMPLE), "--connection", connection_id)
+
+    assert status == 2
+    assert output == (
+        "error: cannot reach Accurate (127.0.0.1) for connection toko-rapi: check the network and the "
+        "connection's Accurate account URL, then retry; nothing was stored\n"
+    )
+    assert MappingRepository().current(connection_id) is None
+
+
+NOT_UTF8 = {
+    "cp1252": "name: café\n".encode("cp1252"),
+    "utf-16": "name: café\n".encode("utf-16"),
+    "binary": bytes(range(256)),
+}
+
+
+@pytest.mark.parametrize("encoding", sorted(NOT_UTF8))
+def test_validate_of_a_file_that_is_not_utf8_says_to_save_it_as_utf8(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "mapping.yaml"
+    path.write_bytes(NOT_UTF8[encoding])
+
+    assert run("mapping", "validate", str(path)) == (
+        2,
+        f"error: {path} is not UTF-8 text: save the mapping as UTF-8 YAML\n",
+    )
+
+
+def test_apply_of_a_file_that_is_not_utf8_stores_nothing(
+    ledger: LocalResources, sandbox: AccurateSandbox, tmp_path: Path
+) -> None:
+    connection_id = connect(sandbox)
+    path = tmp_path / "mapping.yaml"
+    path.write_bytes(example().replace("Beban", "Bébàn").encode("cp1252"))
+
+    status, output = run("mapping", "apply", str(path), "--connection", connection_id)
+
+    assert (status, output) == (2, f"error: {path} is not UTF-8 text: save the mapping as UTF-8 YAML\n")
     assert MappingRepository().current(connection_id) is None

@@ -122,3 +122,36 @@ def test_a_grace_period_out_of_range_is_refused_before_anything_is_read(old_url:
     assert (status, err) == (2, "error: --grace-hours must be between 0 and 720\n")
     assert stored("toko-rapi") == before
     assert post(old_url) == 200
+
+
+@pytest.mark.parametrize("base", ["notaurl", "ftp://host/prod", "https://"])
+def test_a_webhook_base_that_is_not_a_url_is_refused_and_the_old_token_stays(old_url: str, base: str) -> None:
+    before = stored("toko-rapi")
+
+    status, out, err = run("connection", "rotate-token", "toko-rapi", "--stack", "omsync-local", "--webhook-base", base)
+
+    assert (status, out) == (2, "")
+    assert err == (
+        f"error: --webhook-base {base!r} is not a URL: give http:// or https:// and a host, e.g. https://host/path\n"
+    )
+    assert stored("toko-rapi") == before
+    assert post(old_url) == 200
+
+
+@pytest.mark.usefixtures("deployed_stack")
+@pytest.mark.parametrize("option", ["--ginee-url", "--webhook-base", "--accurate-account-url"])
+def test_create_refuses_an_option_that_is_not_a_url_and_stores_no_connection(option: str) -> None:
+    argv = [
+        "connection", "create", "Toko Rapi", "--id", "toko-baru", "--ginee-url", "https://api.ginee.com",
+        "--ginee-access-key", "a", "--ginee-secret-key", "k", "--stack", "omsync-local",
+    ]  # fmt: skip
+    if option == "--ginee-url":
+        argv[argv.index("--ginee-url") + 1] = "notaurl"
+    else:
+        argv += [option, "notaurl"]
+
+    status, out, err = run(*argv)
+
+    assert (status, out) == (2, "")
+    assert err.startswith(f"error: {option} 'notaurl' is not a URL")
+    assert ConnectionRepository().get("toko-baru") is None

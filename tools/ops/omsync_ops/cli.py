@@ -9,6 +9,7 @@ its own only where it is installed, so an operator's install needs neither moto 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
@@ -17,6 +18,8 @@ from importlib.util import find_spec
 from omsync_ops.errors import CommandError, report
 
 COMMAND_GROUP = "omsync.commands"
+# What a shell reports for a command ended by SIGPIPE (128 + 13), so `set -o pipefail` scripts see it.
+SIGPIPE_EXIT = 141
 # The workshop's commands, named here only to say where they come from when it is not installed.
 WORKSHOP_COMMANDS = frozenset({"demo", "local", "bench", "scenario", "sandbox"})
 
@@ -49,9 +52,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(words)
     try:
         result = args.func(args)
+        # Flushed here, not at exit, so a reader that went away (`| head`) is met inside this try.
+        sys.stdout.flush()
     except CommandError as error:
         return report(error)
+    except BrokenPipeError:
+        return _reader_gone()
     return int(result or 0)
+
+
+def _reader_gone() -> int:
+    """The reader of stdout closed the pipe: stop quietly, as `yes | head` does (Python's signal docs).
+
+    stdout is pointed at /dev/null so the interpreter's last flush at exit cannot raise again.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is no file (a test's StringIO)
+        pass
+    return SIGPIPE_EXIT
 
 
 if __name__ == "__main__":

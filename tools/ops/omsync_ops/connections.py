@@ -59,10 +59,25 @@ def webhook_url(base: str, connection_id: str, token: str) -> str:
     return f"{base}/{connection_id}/{token}"
 
 
+def checked_url(value: str, option: str) -> str:
+    """`value` when it is an http(s) URL with a host; else CommandError naming `option` (before anything is stored)."""
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # urlsplit refuses e.g. an unclosed [IPv6 bracket
+        host = None
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        raise CommandError(
+            f"{option} {value!r} is not a URL: give http:// or https:// and a host, e.g. https://host/path"
+        )
+    return value
+
+
 def _webhook_base(args: argparse.Namespace, stack: DeployedStack | None) -> str:
     base: str | None = args.webhook_base
     if base:
-        return base
+        return checked_url(base, "--webhook-base")
     if stack is None:
         raise CommandError("give --webhook-base, or name the stack (--env or --stack) whose WebhookUrlBase to use")
     return stack.webhook_base
@@ -80,6 +95,10 @@ def _existing(connection_id: str) -> Connection:
 
 def create(args: argparse.Namespace) -> int:
     """Store the Ginee keys and (when given) the Accurate API token, the connection, and print its webhook URL."""
+    checked_url(args.ginee_url, "--ginee-url")
+    checked_url(args.accurate_account_url, "--accurate-account-url")
+    if args.webhook_base:
+        checked_url(args.webhook_base, "--webhook-base")
     stack = use_stack(args)
     connection_id: str = args.id or "conn-" + secrets.token_hex(6)
     if not is_connection_id(connection_id):
@@ -133,6 +152,8 @@ def rotate_token(args: argparse.Namespace) -> int:
     grace_hours: float = args.grace_hours
     if not (math.isfinite(grace_hours) and 0 <= grace_hours <= MAX_GRACE_HOURS):
         raise CommandError(f"--grace-hours must be between 0 and {MAX_GRACE_HOURS:g}")
+    if args.webhook_base:
+        checked_url(args.webhook_base, "--webhook-base")
     stack = use_stack(args)
     base = _webhook_base(args, stack)
     connection = _existing(args.connection_id)
@@ -232,6 +253,7 @@ def _names(databases: list[Database]) -> str:
 
 def authorize(args: argparse.Namespace) -> int:
     """Run the OAuth authorization-code flow and store the tokens with the chosen database."""
+    checked_url(args.account_url, "--account-url")
     use_stack(args)
     connection = _existing(args.connection_id)
     account_url: str = args.account_url.rstrip("/")
@@ -279,14 +301,27 @@ def _oauth(args: argparse.Namespace, tokens: OAuthTokens, database_id: int, acco
     )
 
 
-def connection_client(connection: Connection, store: CredentialStore | None = None) -> AccurateClient:
-    """An Accurate client for a connection whose refreshed OAuth tokens are written back to its secret."""
-    store = store or CredentialStore()
+def required_credentials(store: CredentialStore, connection: Connection) -> AccurateApiToken | AccurateOAuth:
+    """The connection's Accurate credentials; CommandError when it has none yet."""
     creds = _accurate_credentials(store, connection)
     if creds is None:
         raise CommandError(
             f"connection {connection.id} has no Accurate credentials yet: run omsync connection authorize"
         )
+    return creds
+
+
+def connection_client(
+    connection: Connection,
+    store: CredentialStore | None = None,
+    creds: AccurateApiToken | AccurateOAuth | None = None,
+) -> AccurateClient:
+    """An Accurate client for a connection whose refreshed OAuth tokens are written back to its secret.
+
+    `creds` are the connection's credentials when the caller has read them already (else they are read).
+    """
+    store = store or CredentialStore()
+    creds = creds or required_credentials(store, connection)
     return accurate_client(creds, on_rotate=lambda tokens: store.save_oauth_tokens(connection.accurate_secret, tokens))
 
 

@@ -9,24 +9,37 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
-from omsync.accurate.errors import AccurateError
+from omsync.accurate.client import AccurateClient
+from omsync.accurate.errors import AccurateError, AuthenticationFailed, TokenExpired, Transient
 from omsync.config.mapping import LoadedMapping, MappingError, load_mapping
 from omsync.ledger.connections import ConnectionRepository
+from omsync.ledger.credentials import CredentialStore
 from omsync.ledger.mappings import MappingRepository
 from omsync.sync.references import check_references
-from omsync_ops.connections import connection_client
+from omsync_ops.connections import connection_client, required_credentials
 from omsync_ops.errors import CommandError, reporting_errors
 from omsync_ops.stacks import add_stack_options, use_stack
 
 
-def _load(path: str) -> tuple[str, LoadedMapping]:
+def read_mapping_text(path: str | Path) -> str:
+    """The mapping file's text; CommandError (one line) when it cannot be read or is not UTF-8.
+
+    Shared by `omsync mapping` and `omsync demo --mapping`, so both answer a bad file alike.
+    """
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise CommandError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{path} is not UTF-8 text: save the mapping as UTF-8 YAML") from None
+
+
+def _load(path: str) -> tuple[str, LoadedMapping]:
+    text = read_mapping_text(path)
     try:
         return text, load_mapping(text)
     except MappingError as error:
@@ -50,8 +63,14 @@ def apply(args: argparse.Namespace) -> int:
     connection = ConnectionRepository().get(args.connection)
     if connection is None:
         raise CommandError(f"no connection {args.connection}")
+    store = CredentialStore()
+    creds = required_credentials(store, connection)
+    client = connection_client(connection, store, creds)
+    # One call first, so an unreachable Accurate or a refused token is one answer, not the same failure
+    # repeated for every kind of record the check would then ask about.
+    _reach(client, connection.id, creds.account_url)
     try:
-        problems = check_references(loaded, connection_client(connection))
+        problems = check_references(loaded, client)
     except AccurateError as error:
         raise CommandError(f"Accurate could not be asked: {error}") from None
     if problems:
@@ -74,6 +93,29 @@ def apply(args: argparse.Namespace) -> int:
             f"unchanged: version {applied.version} of {connection.id} is this mapping (sha256 {applied.content_hash})"
         )
     return 0
+
+
+def _reach(client: AccurateClient, connection_id: str, account_url: str) -> None:
+    """Open the connection's Accurate database; CommandError in one line when Accurate is unreachable or refuses."""
+    host = urlsplit(account_url).hostname or account_url
+    try:
+        client.open_database()
+    except (AuthenticationFailed, TokenExpired):
+        raise CommandError(
+            f"Accurate ({host}) refused connection {connection_id}'s token: authorize it again "
+            f"(omsync connection authorize {connection_id}) or give it a new API token; nothing was stored"
+        ) from None
+    except Transient as error:
+        # The error's own text is long (the whole urllib3 chain); the host and what to do are what help.
+        status = f", {error}" if str(error).startswith("HTTP ") else ""
+        raise CommandError(
+            f"cannot reach Accurate ({host}{status}) for connection {connection_id}: check the network and the "
+            "connection's Accurate account URL, then retry; nothing was stored"
+        ) from None
+    except AccurateError as error:
+        raise CommandError(
+            f"Accurate ({host}) would not open connection {connection_id}'s database: {error}; nothing was stored"
+        ) from None
 
 
 def show(args: argparse.Namespace) -> int:

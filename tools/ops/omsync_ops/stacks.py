@@ -161,8 +161,16 @@ def read_stack(choice: StackChoice) -> DeployedStack:
     Raises StackError for missing credentials or region, an unreachable endpoint, an unknown stack, an
     AWS refusal, or a stack whose functions lack omsync's settings.
     """
+    where = f"stack {choice.name} ({choice.named_by})"
     try:
         session = boto3.session.Session(region_name=choice.region)
+        # An empty AWS_DEFAULT_REGION is not "no region" to botocore: it builds a host name without one
+        # and fails deep in the request signer, so it is refused here by name.
+        if session.region_name == "":
+            raise StackError(
+                f"the AWS region is empty (AWS_DEFAULT_REGION or AWS_REGION is set to ''), so {where} cannot be "
+                "read: set it to the stack's region (e.g. ap-southeast-1), or use --env (samconfig.toml names it)"
+            )
         cloudformation = session.client("cloudformation", config=_CLIENT_CONFIG)
         lambdas = session.client("lambda", config=_CLIENT_CONFIG)
         region = str(cloudformation.meta.region_name)
@@ -184,6 +192,22 @@ def read_stack(choice: StackChoice) -> DeployedStack:
                 break
     except (BotoCoreError, ClientError) as error:
         raise StackError(explain(error, choice)) from None
+    except ValueError as error:
+        # botocore raises a bare ValueError for an endpoint URL it cannot use (AWS_ENDPOINT_URL=notaurl).
+        if "endpoint" not in str(error).lower():
+            raise
+        raise StackError(
+            f"AWS's endpoint URL is not a URL ({os.environ.get('AWS_ENDPOINT_URL', 'its endpoint')!r}), so {where} "
+            "cannot be read: unset AWS_ENDPOINT_URL for AWS, or set it to http://127.0.0.1:PORT for the local stack"
+        ) from None
+    except RuntimeError as error:
+        # The CRT request signer (awscrt) refuses a configuration botocore let through, e.g. an unusable region.
+        if "AWS_AUTH_SIGNING" not in str(error):
+            raise
+        raise StackError(
+            f"AWS requests cannot be signed to read {where}: check AWS_DEFAULT_REGION (a region name such as "
+            "ap-southeast-1) and the AWS credentials, or use --env (samconfig.toml names the region)"
+        ) from None
     missing = [name for name in SETTINGS_VARIABLES if name not in environment]
     if missing:
         raise StackError(

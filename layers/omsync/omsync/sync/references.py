@@ -25,19 +25,20 @@ class Lookup:
     module: str
     key_field: str
     label: str
+    plural: str
     filtered: bool = False
     """True: filter on the wanted keys (``filter.no``); False: read the whole (small) table."""
 
 
 LOOKUPS: dict[ReferenceKind, Lookup] = {
-    ReferenceKind.ACCOUNT: Lookup("glaccount", "no", "GL account"),
-    ReferenceKind.BRANCH: Lookup("branch", "name", "branch"),
-    ReferenceKind.WAREHOUSE: Lookup("warehouse", "name", "warehouse"),
-    ReferenceKind.TAX: Lookup("tax", "taxCode", "tax"),
-    ReferenceKind.UNIT: Lookup("unit", "name", "unit"),
-    ReferenceKind.ITEM_CATEGORY: Lookup("item-category", "name", "item category"),
-    ReferenceKind.CUSTOMER: Lookup("customer", "customerNo", "customer", filtered=True),
-    ReferenceKind.VENDOR: Lookup("vendor", "vendorNo", "vendor", filtered=True),
+    ReferenceKind.ACCOUNT: Lookup("glaccount", "no", "GL account", "GL accounts"),
+    ReferenceKind.BRANCH: Lookup("branch", "name", "branch", "branches"),
+    ReferenceKind.WAREHOUSE: Lookup("warehouse", "name", "warehouse", "warehouses"),
+    ReferenceKind.TAX: Lookup("tax", "taxCode", "tax", "taxes"),
+    ReferenceKind.UNIT: Lookup("unit", "name", "unit", "units"),
+    ReferenceKind.ITEM_CATEGORY: Lookup("item-category", "name", "item category", "item categories"),
+    ReferenceKind.CUSTOMER: Lookup("customer", "customerNo", "customer", "customers", filtered=True),
+    ReferenceKind.VENDOR: Lookup("vendor", "vendorNo", "vendor", "vendors", filtered=True),
 }
 
 
@@ -55,7 +56,7 @@ def check_references(loaded: LoadedMapping, client: AccurateClient) -> list[str]
         try:
             present = _existing(client, lookup, sorted({r.value for r in references}))
         except AccurateError as error:
-            problems.append(f"could not read {lookup.label}s from Accurate ({lookup.module}/list.do): {error}")
+            problems.append(f"could not read {lookup.plural} from Accurate ({lookup.module}/list.do): {error}")
             continue
         problems.extend(
             f"{r.where}: {lookup.label} {r.value} is not in Accurate" for r in references if r.value not in present
