@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the chosen command; its return value is the exit status.
 
-    A `CommandError` (bad input the operator must fix) is one line on stderr and exit status 2.
+    A `CommandError` (bad input the operator must fix) is one line on stderr and exit status 2; Ctrl-C that
+    a command does not handle itself is one line, ``interrupted``, and exit status 130 (as a shell reports it).
     """
     words = list(sys.argv[1:] if argv is None else argv)
     if words and words[0] in WORKSHOP_COMMANDS and find_spec("omsync_workshop") is None:
@@ -58,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report(error)
     except BrokenPipeError:
         return _reader_gone()
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     return int(result or 0)
 
 

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -86,6 +87,7 @@ def run_up(args: argparse.Namespace) -> int:
 
     out = sys.stdout  # the operator's lines stay on stdout; the block below sends stdout to the log
     log_path = new_log_path("local")
+    interrupted = threading.Event()
     try:
         with (
             functions_output_to(log_path),
@@ -96,17 +98,24 @@ def run_up(args: argparse.Namespace) -> int:
                 environment_overrides=SHARED_PROCESS_METRICS_OFF,
             ) as stack,
         ):
-            print(f"webhook URL base: {stack.webhook_base_url}/{{connectionId}}/{{token}}", file=out)
-            print(f"AWS (moto) endpoint: {stack.endpoint}", file=out)
-            print("in another terminal, point `omsync connection|mapping|settlement …` at this stack with:", file=out)
-            print(f"  {stack.operator_command()}", file=out)
-            print(f"the functions' logs: {log_path}", file=out)
-            print("Ctrl-C to stop.", file=out, flush=True)
+            # Once the stack runs, Ctrl-C only sets an event: a KeyboardInterrupt raised mid-print (or again
+            # while the stack stops) would cut a line or skip a stop step.
+            previous = signal.signal(signal.SIGINT, lambda number, frame: interrupted.set())
             try:
-                threading.Event().wait()
-            except KeyboardInterrupt:
+                print(f"webhook URL base: {stack.webhook_base_url}/{{connectionId}}/{{token}}", file=out)
+                print(f"AWS (moto) endpoint: {stack.endpoint}", file=out)
+                print(
+                    "in another terminal, point `omsync connection|mapping|settlement …` at this stack with:", file=out
+                )
+                print(f"  {stack.operator_command()}", file=out)
+                print(f"the functions' logs: {log_path}", file=out)
+                print("Ctrl-C to stop.", file=out, flush=True)
+                while not interrupted.wait(0.5):
+                    pass
                 # Said before the stack stops (pollers first, then moto), which takes a second or two.
                 print("stopping", file=out, flush=True)
+            finally:
+                signal.signal(signal.SIGINT, previous)
     except KeyboardInterrupt:
         print("stopping", file=out, flush=True)  # Ctrl-C while the stack was still starting
     return 0

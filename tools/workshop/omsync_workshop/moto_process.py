@@ -6,7 +6,7 @@ with the workers for one interpreter lock. `MotoProcess` starts
 ``python -m omsync_workshop.moto_process --patches LEVEL``: the child patches its moto to that level
 (`omsync_workshop.moto_patches`: ``fidelity`` by default, ``speed`` for `omsync bench` and `make demo`,
 ``none`` for moto as released), starts `ThreadedMotoServer` on 127.0.0.1 on a free port, prints its endpoint on stdout,
-and serves until its stdin closes (the parent stopped, or died).
+and serves until its stdin closes (the parent stopped, or died); it ignores Ctrl-C, which is its parent's to handle.
 
 One command travels on stdin: ``freeze`` quiets the child's garbage collector for a timed run
 (`omsync_workshop.gc_tuning.quiet`: collect, freeze what is alive, collect less often), answering ``frozen``. A
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -122,6 +123,9 @@ def serve(patches: PatchLevel) -> None:
 
 
 if __name__ == "__main__":
+    # Ctrl-C in a terminal reaches the whole process group; the parent stops this server (by closing
+    # stdin) after the pollers that still call it, so the child must not stop first, nor print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parser = argparse.ArgumentParser(prog="python -m omsync_workshop.moto_process")
     parser.add_argument("--patches", type=PatchLevel, choices=list(PatchLevel), default=PatchLevel.FIDELITY)
     serve(parser.parse_args().patches)
