@@ -165,7 +165,7 @@ class LocalWorld:
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
         if self.sender is not None:
-            self.sender.close()
+            self.sender.close(discard=kind is not None)
         self.stack.stop()
         self.ginee.stop()
         self.accurate.stop()

@@ -52,6 +52,9 @@ class DeliveryLog:
 _STOP = object()
 
 
+FLUSH_POLL_SECONDS = 0.2
+
+
 class WebhookSender:
     """Posts envelopes to one URL. Use it as a sandbox listener: ``sender(entity, action, payload, at)``."""
 
@@ -103,10 +106,25 @@ class WebhookSender:
         """Send anything held back for reordering and wait until every queued envelope is settled."""
         with self._lock:
             self._release()
-        self._queue.join()
+        # Queue.join() would block in one lock acquire, which a Ctrl-C delivered to another thread never
+        # interrupts; a timed wait returns to the interpreter often enough for KeyboardInterrupt to land.
+        done = self._queue.all_tasks_done
+        with done:
+            while self._queue.unfinished_tasks:
+                done.wait(FLUSH_POLL_SECONDS)
 
-    def close(self) -> None:
-        """Flush, then stop the worker threads."""
+    def close(self, *, discard: bool = False) -> None:
+        """Flush (or, with ``discard``, drop what is not yet sent: the play was interrupted), then stop
+        the worker threads."""
+        if discard:
+            with self._lock:
+                self._buffer = []
+            while True:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                self._queue.task_done()
         self.flush()
         for _ in self._threads:
             self._queue.put(_STOP)
