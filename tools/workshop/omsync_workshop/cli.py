@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from omsync.config.mapping import MappingError, load_mapping
 from omsync_ops.errors import CommandError
+from omsync_ops.mappings import read_mapping_text
 from omsync_workshop.arguments import port_number, positive_int
 
 if TYPE_CHECKING:
@@ -183,12 +184,7 @@ def _check_journal_target(path: Path) -> None:
 
 def _mapping(path: Path, scenario: Scenario) -> str:
     """The mapping's text, once it is valid and maps at least one of the scenario's warehouses."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise CommandError(f"cannot read {path}: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"{path} is not UTF-8 text: save the mapping as UTF-8 YAML") from None
+    text = read_mapping_text(path)
     try:
         mapping = load_mapping(text).mapping
     except MappingError as error:
