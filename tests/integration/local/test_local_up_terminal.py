@@ -44,7 +44,9 @@ def test_local_up_keeps_the_terminal_quiet_and_stops_on_ctrl_c_with_one_line(tmp
 
         # When Ctrl-C reaches every process of the group
         os.killpg(up.pid, signal.SIGINT)
-        _, err = up.communicate(timeout=60)
+        # Not communicate(): it would read stdout too, racing the reader thread for the last lines.
+        up.wait(timeout=60)
+        err = up.stderr.read()
     finally:
         if up.poll() is None:
             os.killpg(up.pid, signal.SIGKILL)

@@ -132,7 +132,7 @@ def test_a_second_connection_with_the_same_id_is_refused(stack: LocalStack) -> N
     create(stack)
 
     status, output = run(
-        "connection", "create", "Lain", "--id", "toko-rapi", "--ginee-url", "u", "--ginee-access-key", "a",
+        "connection", "create", "Lain", "--id", "toko-rapi", "--ginee-url", "https://api.ginee.com", "--ginee-access-key", "a",
         "--ginee-secret-key", "k", "--webhook-base", stack.api_base_url,
     )  # fmt: skip
 
