@@ -77,7 +77,7 @@ class Function:
     environment: Mapping[str, str]
 
 
-def placeholder_resources(template: Mapping[str, Any]) -> dict[str, LocalResource]:
+def deployed_resources(template: Mapping[str, Any]) -> dict[str, LocalResource]:
     """Every resource with a plausible deployed name, ARN and (for queues) URL, so `Ref`/`GetAtt` resolve."""
     resources = {}
     for logical_id, resource in template["Resources"].items():
@@ -120,7 +120,7 @@ def lambda_environment(logical_id: str, memory: object) -> dict[str, str]:
 def template_functions() -> list[Function]:
     """Each function of template.yaml with its handler and its environment (Globals, then its own)."""
     template = load_template(TEMPLATE)
-    resolver = Resolver(template, stack_name=STACK, region=REGION, resources=placeholder_resources(template))
+    resolver = Resolver(template, stack_name=STACK, region=REGION, resources=deployed_resources(template))
     defaults = template.get("Globals", {}).get("Function", {})
     functions = []
     for logical_id, resource in template["Resources"].items():
