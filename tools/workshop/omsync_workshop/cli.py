@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -152,13 +153,18 @@ def run_demo_command(args: argparse.Namespace) -> int:
             # The speed-only patches save about 30% of the demo's time (README, "Benchmark").
             moto_patches=level_from_environment(PatchLevel.SPEED),
         )
-    if args.json:
-        json.dump({**demo.to_dict(), "log": str(log_path)}, sys.stdout, indent=2)
+    _report(demo.to_dict(), lambda: render(demo), log_path, as_json=args.json)
+    return 0 if demo.ok else 1
+
+
+def _report(figures: dict[str, Any], rendered: Callable[[], str], log_path: Path, *, as_json: bool) -> None:
+    """Print a demo's report (one JSON object, or the rendered text) naming the functions' log file."""
+    if as_json:
+        json.dump({**figures, "log": str(log_path)}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print(render(demo))
+        print(rendered())
         print(f"\nThe functions' logs: {log_path}")
-    return 0 if demo.ok else 1
 
 
 def _scenario(args: argparse.Namespace) -> Scenario:
@@ -213,12 +219,7 @@ def run_front_door(args: argparse.Namespace) -> int:
         progress.phase("posting the sample webhooks to the local stack")
         with LocalStack(environment_overrides=SHARED_PROCESS_METRICS_OFF) as stack:
             result = run_demo(stack)
-    if args.json:
-        json.dump({**result.to_dict(), "log": str(log_path)}, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        print(render(result))
-        print(f"\nThe functions' logs: {log_path}")
+    _report(result.to_dict(), lambda: render(result), log_path, as_json=args.json)
     return 0 if result.ok else 1
 
 
