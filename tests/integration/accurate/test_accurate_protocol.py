@@ -13,7 +13,7 @@ import pytest
 import requests
 from conftest import API_TOKEN, CLIENT_ID, CLIENT_SECRET, SIGNATURE_SECRET
 
-from omsync.accurate.auth import ApiTokenAuth, OAuthAuth, OAuthTokens, authorize_url, exchange_code
+from omsync.accurate.auth import ApiTokenAuth, CallbackKeeper, OAuthAuth, OAuthTokens, authorize_url, exchange_code
 from omsync.accurate.client import AccurateClient
 from omsync.accurate.documents import SalesInvoice, SalesInvoiceItem
 from omsync.accurate.errors import MasterNotFound, Transient
@@ -41,7 +41,7 @@ def oauth_client(sandbox: AccurateSandbox, rotated: list[OAuthTokens]) -> Accura
     callback = parse_qs(urlsplit(approve.headers["Location"]).query)
     assert callback["state"] == ["csrf-1"]
     tokens = exchange_code(callback["code"][0], REDIRECT, CLIENT_ID, CLIENT_SECRET, sandbox.base_url)
-    auth = OAuthAuth(tokens, CLIENT_ID, CLIENT_SECRET, rotated.append, sandbox.base_url)
+    auth = OAuthAuth(tokens, CLIENT_ID, CLIENT_SECRET, CallbackKeeper(rotated.append), sandbox.base_url)
     client = AccurateClient(auth, account_url=sandbox.base_url, database_id=1001)
     assert [db.id for db in client.list_databases()] == [1001]
     return client

@@ -22,6 +22,7 @@ from omsync.ledger import credentials
 from omsync.ledger.connections import ConnectionRepository, hash_token
 from omsync.ledger.credentials import AccurateApiToken, AccurateOAuth, CredentialStore
 from omsync.ledger.tables import ledger_table
+from omsync.sync.context import ConnectionContext, context_for, forget_contexts
 from omsync_ops.cli import main
 from omsync_ops.connections import connection_client
 from omsync_workshop.accurate.server import AccurateSandbox
@@ -216,5 +217,78 @@ def test_a_refresh_rotates_the_tokens_into_the_secret(stack: LocalStack, sandbox
     auth = client._auth
     assert isinstance(auth, OAuthAuth)
     assert auth.tokens.refresh_token == after.refresh_token
-    lock = ledger_table().get_item(Key={"pk": f"CONN#{connection_id}", "sk": credentials.TOKEN_LOCK_SK})
-    assert "Item" not in lock
+    lease = ledger_table().get_item(Key={"pk": f"CONN#{connection_id}", "sk": credentials.TOKEN_LOCK_SK})
+    assert lease["Item"]["expires_at"] == 0  # given back
+
+
+def _two_warm_workers(connection_id: str) -> tuple[ConnectionContext, ConnectionContext]:
+    """Two execution environments' contexts of one connection, built from the same stored pair."""
+    forget_contexts()
+    first = context_for(connection_id)
+    forget_contexts()
+    second = context_for(connection_id)
+    forget_contexts()
+    assert first.accurate is not second.accurate
+    return first, second
+
+
+def _stored_pair(connection_id: str) -> AccurateOAuth:
+    connection = ConnectionRepository().get(connection_id)
+    assert connection is not None
+    stored = CredentialStore().accurate(connection.accurate_secret)
+    assert isinstance(stored, AccurateOAuth)
+    return stored
+
+
+def _customers(ctx: ConnectionContext) -> set[str]:
+    return {str(c["customerNo"]) for c in ctx.accurate.list("customer", fields=("id", "customerNo"))}
+
+
+def test_a_worker_refused_after_another_refreshed_adopts_the_stored_pair(
+    stack: LocalStack, sandbox: AccurateSandbox
+) -> None:
+    connection_id, _ = create(stack)
+    authorize(stack, sandbox, connection_id)
+    first, second = _two_warm_workers(connection_id)
+    sandbox.expire_access_tokens()
+
+    # The first worker refreshes; the second still holds the pair whose refresh token is now dead.
+    assert "C-SHOPEE" in _customers(first)
+    assert "C-SHOPEE" in _customers(second)
+
+    stored = _stored_pair(connection_id)
+    for ctx in (first, second):
+        auth = ctx.accurate._auth
+        assert isinstance(auth, OAuthAuth)
+        assert auth.tokens.refresh_token == stored.refresh_token
+
+
+def test_two_workers_refused_together_refresh_once_and_both_go_on(stack: LocalStack, sandbox: AccurateSandbox) -> None:
+    connection_id, _ = create(stack)
+    authorize(stack, sandbox, connection_id)
+    workers = _two_warm_workers(connection_id)
+    before = _stored_pair(connection_id)
+    sandbox.expire_access_tokens()
+    start = threading.Barrier(len(workers))
+    seen: list[set[str]] = []
+    failed: list[BaseException] = []
+
+    def work(ctx: ConnectionContext) -> None:
+        start.wait()
+        try:
+            seen.append(_customers(ctx))
+        except BaseException as error:  # noqa: BLE001 - the test reports whatever a worker met
+            failed.append(error)
+
+    threads = [threading.Thread(target=work, args=(ctx,)) for ctx in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert failed == []
+    assert all("C-SHOPEE" in customers for customers in seen)
+    after = _stored_pair(connection_id)
+    assert after.refresh_token != before.refresh_token
+    # Exactly one refresh: both workers run on the stored pair, and it is the one Accurate still accepts.
+    assert {ctx.accurate._auth.tokens.access_token for ctx in workers} == {after.access_token}  # type: ignore[attr-defined]

@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from botocore.exceptions import ClientError
 
-from omsync.accurate.auth import ACCOUNT_URL, OAuthTokens, authorize_url, exchange_code
+from omsync.accurate.auth import ACCOUNT_URL, CallbackKeeper, OAuthTokens, authorize_url, exchange_code
 from omsync.accurate.client import AccurateClient, Database
 from omsync.accurate.errors import AccurateError
 from omsync.ledger.connections import Connection, ConnectionRepository, hash_token, is_connection_id
@@ -30,6 +30,7 @@ from omsync.ledger.credentials import (
     AccurateOAuth,
     CredentialStore,
     GineeCredentials,
+    SecretTokenKeeper,
     accurate_client,
     secret_name,
 )
@@ -275,13 +276,14 @@ def authorize(args: argparse.Namespace) -> int:
     if callback.error is not None or callback.code is None:
         raise CommandError(callback.error or "no code received")
     try:
-        tokens = exchange_code(callback.code, redirect_uri, args.client_id, args.client_secret, account_url)
-        # Listing databases needs no database; the client is only used on the account host here.
-        lister = accurate_client(_oauth(args, tokens, 0, account_url), on_rotate=lambda _: None)
+        issued = [exchange_code(callback.code, redirect_uri, args.client_id, args.client_secret, account_url)]
+        # Listing databases needs no database; the client is only used on the account host here. A pair
+        # renewed meanwhile is the one to store: the first refresh token is dead once traded in.
+        lister = accurate_client(_oauth(args, issued[0], 0, account_url), keeper=CallbackKeeper(issued.append))
         database = pick_database(lister.list_databases(), args.database)
     except AccurateError as error:
         raise CommandError(f"Accurate refused: {error}") from None
-    creds = _oauth(args, tokens, database.id, account_url)
+    creds = _oauth(args, issued[-1], database.id, account_url)
     secret = CredentialStore().put_accurate(connection.id, creds)
     if secret != connection.accurate_secret:
         ConnectionRepository().put(connection.model_copy(update={"accurate_secret": secret}))
@@ -316,13 +318,13 @@ def connection_client(
     store: CredentialStore | None = None,
     creds: AccurateApiToken | AccurateOAuth | None = None,
 ) -> AccurateClient:
-    """An Accurate client for a connection whose refreshed OAuth tokens are written back to its secret.
+    """An Accurate client for a connection whose OAuth pair is renewed and kept as the workers do it.
 
     `creds` are the connection's credentials when the caller has read them already (else they are read).
     """
     store = store or CredentialStore()
     creds = creds or required_credentials(store, connection)
-    return accurate_client(creds, on_rotate=lambda tokens: store.save_oauth_tokens(connection.accurate_secret, tokens))
+    return accurate_client(creds, keeper=SecretTokenKeeper(connection.id, connection.accurate_secret, store))
 
 
 def _accurate_credentials(store: CredentialStore, connection: Connection) -> AccurateApiToken | AccurateOAuth | None:

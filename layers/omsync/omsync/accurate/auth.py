@@ -150,22 +150,48 @@ def exchange_code(
     )
 
 
+class TokenKeeper(Protocol):
+    """Where a connection's OAuth pair lives, and who may refresh it.
+
+    Accurate's refresh token works once, so of several processes holding the same stale pair only one may
+    trade it in; the others must adopt the pair it stored. ``renew`` runs under the keeper's lease.
+    """
+
+    def renew(self, stale: OAuthTokens, refresh: Callable[[str], OAuthTokens]) -> OAuthTokens:
+        """A pair newer than ``stale``: the stored one when another process already refreshed, otherwise
+        ``refresh(stored_refresh_token)``, stored before it is returned. Raises `AuthenticationFailed`
+        when Accurate refuses the stored refresh token (the seller must authorise omsync again)."""
+        ...
+
+
+@dataclass(frozen=True)
+class CallbackKeeper:
+    """A keeper for one process (tools, tests): refreshes every time and hands each new pair to ``on_refresh``."""
+
+    on_refresh: Callable[[OAuthTokens], None]
+
+    def renew(self, stale: OAuthTokens, refresh: Callable[[str], OAuthTokens]) -> OAuthTokens:
+        new = refresh(stale.refresh_token)
+        self.on_refresh(new)
+        return new
+
+
 class OAuthAuth:
-    """OAuth2 bearer auth that refreshes itself and hands every new token pair to ``on_refresh``."""
+    """OAuth2 bearer auth that renews its pair through a `TokenKeeper` when Accurate says ``invalid_token``."""
 
     def __init__(
         self,
         tokens: OAuthTokens,
         client_id: str,
         client_secret: str,
-        on_refresh: Callable[[OAuthTokens], None],
+        keeper: TokenKeeper,
         account_url: str = ACCOUNT_URL,
         http: requests.Session | None = None,
     ) -> None:
         self._tokens = tokens
         self._client_id = client_id
         self._client_secret = client_secret
-        self._on_refresh = on_refresh
+        self._keeper = keeper
         self._account_url = account_url
         self._http = http or requests.Session()
         self._lock = threading.Lock()
@@ -188,14 +214,16 @@ class OAuthAuth:
         return {"Authorization": f"Bearer {self._tokens.access_token}"}
 
     def refresh(self) -> None:
-        """Trade the refresh token for a new pair; the old refresh token is dead afterwards."""
+        """Replace the refused pair with a newer one: adopted from the keeper, or traded in and stored by it."""
         with self._lock:
-            new = _token_request(
-                self._http,
-                self._account_url,
-                self._client_id,
-                self._client_secret,
-                {"grant_type": "refresh_token", "refresh_token": self._tokens.refresh_token},
-            )
-            self._tokens = new
-            self._on_refresh(new)
+            self._tokens = self._keeper.renew(self._tokens, self._refresh_with)
+
+    def _refresh_with(self, refresh_token: str) -> OAuthTokens:
+        """Trade a refresh token for a new pair (the old refresh token is dead afterwards)."""
+        return _token_request(
+            self._http,
+            self._account_url,
+            self._client_id,
+            self._client_secret,
+            {"grant_type": "refresh_token", "refresh_token": refresh_token},
+        )

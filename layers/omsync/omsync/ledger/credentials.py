@@ -1,9 +1,10 @@
 """A connection's credentials in Secrets Manager: the Ginee keys and the Accurate API token or OAuth tokens.
 
 Secrets are named ``omsync/{stage}/{connection_id}/ginee`` and ``…/accurate``; the connection record in
-the Ledger keeps only their ARNs. Accurate's OAuth refresh token works once, so every refreshed pair is
-written back at once, under a lock item in the Ledger (pk ``CONN#{id}``, sk ``LOCK#accurate-tokens``) so
-two Lambdas refreshing together never overwrite the newer pair with the older one.
+the Ledger keeps only their ARNs. Accurate's OAuth refresh token works once, so the refresh itself (not
+only the write-back) happens under a lease item in the Ledger (pk ``CONN#{id}``, sk
+``LOCK#accurate-tokens``): one worker trades the token in and stores the new pair, the others adopt it
+(`SecretTokenKeeper`). Workers only read the Ginee secret and read and write the Accurate one.
 """
 
 from __future__ import annotations
@@ -12,23 +13,26 @@ import functools
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import boto3
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from omsync.accurate.auth import ACCOUNT_URL, ApiTokenAuth, OAuthAuth, OAuthTokens
+from omsync.accurate.auth import ACCOUNT_URL, ApiTokenAuth, OAuthAuth, OAuthTokens, TokenKeeper
 from omsync.accurate.client import AccurateClient
 from omsync.accurate.governor import Governor
+from omsync.errors import RetryableError
 from omsync.ledger.tables import ledger_table
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
 TOKEN_LOCK_SK = "LOCK#accurate-tokens"
-LOCK_SECONDS = 30
+# Longer than one token request may take (5 s to connect, 30 s to answer), so a live holder keeps it.
+LOCK_SECONDS = 60
 LOCK_WAIT_SECONDS = 20.0
 
 
@@ -98,15 +102,12 @@ def reset() -> None:
     secretsmanager.cache_clear()
 
 
-class TokenLockBusy(RuntimeError):
+class TokenLockBusy(RetryableError):
     """Another process held the token lock for longer than we were willing to wait."""
 
 
 class CredentialStore:
     """Reads and writes a connection's credentials in Secrets Manager."""
-
-    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._sleep = sleep
 
     def put_ginee(self, connection_id: str, creds: GineeCredentials) -> str:
         """Store (or replace) the Ginee keys; returns the secret's ARN."""
@@ -124,30 +125,23 @@ class CredentialStore:
         """The Accurate credentials in a secret (ARN or name)."""
         return _ACCURATE.validate_json(self._get(secret_id))
 
-    def save_oauth_tokens(self, secret_id: str, tokens: OAuthTokens) -> None:
-        """Write a refreshed token pair back, under the connection's token lock.
+    def put_accurate_tokens(self, secret_id: str, tokens: OAuthTokens) -> None:
+        """Replace the token pair in an OAuth secret, keeping its client and database.
 
-        A pair older than the stored one is not written: another process refreshed later, and its
-        refresh token is the only one Accurate still accepts.
+        Call it only under the connection's token lease (`TokenLease`): the pair written must be the
+        newest. Raises `ValueError` when the secret holds an API token.
         """
-        connection_id = self._connection_of(secret_id)
-        holder = self._lock(connection_id)
-        try:
-            stored = self.accurate(secret_id)
-            if not isinstance(stored, AccurateOAuth):
-                raise ValueError(f"secret {secret_id} holds an API token, not OAuth tokens")
-            if tokens.expires_at < stored.expires_at:
-                return
-            updated = stored.model_copy(
-                update={
-                    "access_token": tokens.access_token,
-                    "refresh_token": tokens.refresh_token,
-                    "expires_at": tokens.expires_at,
-                }
-            )
-            secretsmanager().put_secret_value(SecretId=secret_id, SecretString=updated.model_dump_json())
-        finally:
-            self._unlock(connection_id, holder)
+        stored = self.accurate(secret_id)
+        if not isinstance(stored, AccurateOAuth):
+            raise ValueError("the connection's Accurate secret holds an API token, not OAuth tokens")
+        updated = stored.model_copy(
+            update={
+                "access_token": tokens.access_token,
+                "refresh_token": tokens.refresh_token,
+                "expires_at": tokens.expires_at,
+            }
+        )
+        secretsmanager().put_secret_value(SecretId=secret_id, SecretString=updated.model_dump_json())
 
     # --- Secrets Manager --------------------------------------------------------------------------------
 
@@ -165,30 +159,39 @@ class CredentialStore:
     def _get(secret_id: str) -> str:
         return secretsmanager().get_secret_value(SecretId=secret_id)["SecretString"]
 
-    @staticmethod
-    def _connection_of(secret_id: str) -> str:
-        name = secretsmanager().describe_secret(SecretId=secret_id)["Name"]
-        parts = name.split("/")
-        if len(parts) != 4 or parts[0] != "omsync":
-            raise ValueError(f"secret {name} is not named omsync/{{stage}}/{{connection_id}}/{{kind}}")
-        return parts[2]
 
-    # --- the token lock -----------------------------------------------------------------------------------
+class TokenLease:
+    """The lease on a connection's Accurate token pair: an item of the Ledger (pk ``CONN#{id}``, sk
+    ``LOCK#accurate-tokens``) taken and given back with conditional writes.
 
-    def _lock(self, connection_id: str) -> str:
+    Whoever holds it may trade the refresh token in and store the new pair; a holder that dies keeps it
+    only ``LOCK_SECONDS``. Giving it back is an update (expiry set to 0), not a delete, so the workers'
+    policies need no ``dynamodb:DeleteItem``.
+    """
+
+    def __init__(self, connection_id: str, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._key = {"pk": f"CONN#{connection_id}", "sk": TOKEN_LOCK_SK}
+        self._connection_id = connection_id
+        self._sleep = sleep
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the lease for the block; raises `TokenLockBusy` after ``LOCK_WAIT_SECONDS`` of waiting."""
+        holder = self._take()
+        try:
+            yield
+        finally:
+            self._give_back(holder)
+
+    def _take(self) -> str:
         holder = uuid.uuid4().hex
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         while True:
             now = int(time.time())
             try:
                 ledger_table().put_item(
-                    Item={
-                        "pk": f"CONN#{connection_id}",
-                        "sk": TOKEN_LOCK_SK,
-                        "holder": holder,
-                        "expires_at": now + LOCK_SECONDS,
-                    },
-                    # Free, or left behind by a holder that died (its expiry passed).
+                    Item={**self._key, "holder": holder, "expires_at": now + LOCK_SECONDS},
+                    # Free, given back, or left behind by a holder that died (its expiry passed).
                     ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
                     ExpressionAttributeValues={":now": now},
                 )
@@ -197,37 +200,62 @@ class CredentialStore:
                 if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                     raise
             if time.monotonic() > deadline:
-                raise TokenLockBusy(f"the Accurate token lock of {connection_id} stayed taken")
+                raise TokenLockBusy(f"the Accurate token lease of connection {self._connection_id} stayed taken")
             self._sleep(0.1)
 
-    @staticmethod
-    def _unlock(connection_id: str, holder: str) -> None:
+    def _give_back(self, holder: str) -> None:
         try:
-            ledger_table().delete_item(
-                Key={"pk": f"CONN#{connection_id}", "sk": TOKEN_LOCK_SK},
+            ledger_table().update_item(
+                Key=self._key,
+                UpdateExpression="SET expires_at = :zero",
                 ConditionExpression="holder = :me",
-                ExpressionAttributeValues={":me": holder},
+                ExpressionAttributeValues={":me": holder, ":zero": 0},
             )
         except ClientError as error:
-            # Our lease lapsed and someone else holds the lock now: theirs to release.
+            # Our lease lapsed and someone else holds it now: theirs to give back.
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
+
+
+class SecretTokenKeeper:
+    """The `TokenKeeper` of a connection on AWS: its pair in Secrets Manager, renewed under its `TokenLease`.
+
+    Of several warm workers refused with the same stale pair, the first to take the lease refreshes and
+    stores the new pair; each later one finds a stored pair other than its own and adopts it, without
+    spending a refresh token that is already dead (Accurate would answer ``invalid_grant``).
+    """
+
+    def __init__(self, connection_id: str, secret_id: str, store: CredentialStore | None = None) -> None:
+        self._secret_id = secret_id
+        self._store = store or CredentialStore()
+        self._lease = TokenLease(connection_id)
+
+    def renew(self, stale: OAuthTokens, refresh: Callable[[str], OAuthTokens]) -> OAuthTokens:
+        with self._lease.held():
+            stored = self._store.accurate(self._secret_id)
+            if not isinstance(stored, AccurateOAuth):
+                raise ValueError("the connection's Accurate secret holds an API token, not OAuth tokens")
+            if stored.access_token != stale.access_token:
+                return stored.tokens  # another worker renewed meanwhile: its pair is the live one
+            new = refresh(stored.refresh_token)
+            self._store.put_accurate_tokens(self._secret_id, new)
+            return new
 
 
 def accurate_client(
     creds: AccurateApiToken | AccurateOAuth,
     governor: Governor | None = None,
-    on_rotate: Callable[[OAuthTokens], None] | None = None,
+    keeper: TokenKeeper | None = None,
 ) -> AccurateClient:
     """An `AccurateClient` with the auth the credentials call for.
 
-    ``on_rotate`` receives every refreshed OAuth pair; pass
-    ``lambda tokens: store.save_oauth_tokens(secret_id, tokens)`` so the new refresh token is kept.
+    OAuth credentials need the ``keeper`` that renews and keeps their pair: a `SecretTokenKeeper` for a
+    stored connection; raises `ValueError` without one.
     """
     if isinstance(creds, AccurateApiToken):
         auth: ApiTokenAuth | OAuthAuth = ApiTokenAuth(creds.api_token, creds.signature_secret)
     else:
-        if on_rotate is None:
-            raise ValueError("OAuth credentials need on_rotate: a refreshed refresh token must be stored")
-        auth = OAuthAuth(creds.tokens, creds.client_id, creds.client_secret, on_rotate, account_url=creds.account_url)
+        if keeper is None:
+            raise ValueError("OAuth credentials need a token keeper: a refreshed refresh token must be stored")
+        auth = OAuthAuth(creds.tokens, creds.client_id, creds.client_secret, keeper, account_url=creds.account_url)
     return AccurateClient(auth, account_url=creds.account_url, database_id=creds.database_id, governor=governor)

@@ -19,7 +19,7 @@ from omsync.errors import OnHold, PermanentError
 from omsync.ginee.client import GineeClient
 from omsync.ginee.models import MasterProduct
 from omsync.ledger.connections import ConnectionRepository, ConnectionStatus
-from omsync.ledger.credentials import AccurateApiToken, CredentialStore, accurate_client
+from omsync.ledger.credentials import AccurateApiToken, CredentialStore, SecretTokenKeeper, accurate_client
 from omsync.ledger.mappings import MappingRepository
 from omsync.ledger.orders import OrderLedger
 
@@ -124,11 +124,7 @@ def _build(
     accurate_creds = store.accurate(accurate_secret)
     token = accurate_creds.api_token if isinstance(accurate_creds, AccurateApiToken) else accurate_creds.client_id
     governor = dynamodb_governor(settings().ledger_table, fingerprint(token))
-    accurate = accurate_client(
-        accurate_creds,
-        governor,
-        on_rotate=lambda tokens: store.save_oauth_tokens(accurate_secret, tokens),
-    )
+    accurate = accurate_client(accurate_creds, governor, SecretTokenKeeper(connection_id, accurate_secret, store))
     ginee = GineeClient(
         ginee_creds.base_url, ginee_creds.access_key, ginee_creds.secret_key, country=ginee_creds.country
     )
