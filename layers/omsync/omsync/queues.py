@@ -7,30 +7,49 @@ a webhook's content, so the body stays small and stable whatever Ginee adds to i
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Annotated, Final
 
 import boto3
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from omsync.config.settings import WorkQueue, settings
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
-__all__ = ["WorkMessage", "WorkQueue", "reset", "send", "sqs"]
+__all__ = ["SqsText", "WorkMessage", "WorkQueue", "reset", "send", "sqs"]
+
+# SendMessage refuses a body holding any character outside #x9 | #xA | #xD | #x20-#xD7FF |
+# #xE000-#xFFFD | #x10000-#x10FFFF (InvalidMessageContents; moto does not check it).
+_REFUSED_BY_SQS: Final = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _accepted_by_sqs(value: str) -> str:
+    if _REFUSED_BY_SQS.search(value):
+        raise ValueError("holds a character SQS refuses in a message body")
+    return value
+
+
+SqsText = Annotated[str, AfterValidator(_accepted_by_sqs)]
 
 
 class WorkMessage(BaseModel):
-    """The body of every work-queue message (JSON, camelCase like Ginee)."""
+    """The body of every work-queue message (JSON, camelCase like Ginee).
+
+    Every text field holds only characters SQS accepts (pydantic's `ValidationError` otherwise), so
+    no message that `send` could put on a queue is refused for its content; the JSON form escapes the
+    control characters SQS would also take.
+    """
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
-    connection_id: str = Field(alias="connectionId")
-    entity: str
-    action: str
-    entity_id: str = Field(alias="entityId")
-    envelope_id: str | None = Field(default=None, alias="envelopeId")
-    status_hint: str | None = Field(default=None, alias="statusHint")
+    connection_id: SqsText = Field(alias="connectionId")
+    entity: SqsText
+    action: SqsText
+    entity_id: SqsText = Field(alias="entityId")
+    envelope_id: SqsText | None = Field(default=None, alias="envelopeId")
+    status_hint: SqsText | None = Field(default=None, alias="statusHint")
     received_at: AwareDatetime = Field(alias="receivedAt")
 
     def to_json(self) -> str:

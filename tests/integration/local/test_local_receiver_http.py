@@ -198,3 +198,44 @@ def test_a_rejected_envelope_is_not_remembered_as_seen(local_stack: LocalStack, 
 
 def test_routes_the_template_does_not_declare_are_404(local_stack: LocalStack) -> None:
     assert requests.get(local_stack.webhook_base_url, timeout=10).status_code == 404
+
+
+def _with(body: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    changed = json.loads(json.dumps(body))
+    target = changed
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("payload", "orderId"), int("9" * 4001)),  # its Ledger key would break DynamoDB's key-size limit
+        (("payload", "orderId"), "SO\uffff1"),
+        (("payload", "orderStatus"), "PAID\uffff"),
+        (("id",), "GENIE\ufffe1"),
+        (("action",), "UPDATE\uffff"),
+        (("entity",), "order\uffff"),
+        (("id",), "G" * 4001),
+    ],
+    ids=[
+        "integer-order-id-4001-digits",
+        "order-id-u+ffff",
+        "status-u+ffff",
+        "id-u+fffe",
+        "action-u+ffff",
+        "entity-u+ffff",
+        "id-4001-chars",
+    ],
+)
+def test_a_string_sqs_or_the_ledger_cannot_keep_is_400_and_nothing_enqueued(
+    local_stack: LocalStack, store: RegisteredConnection, path: tuple[str, ...], value: Any
+) -> None:
+    body = _with(sample("order-paid.json"), path, value)
+
+    response = requests.post(store.webhook_url, data=json.dumps(body), timeout=10)
+
+    assert (response.status_code, response.headers["X-Omsync-Outcome"]) == (400, "malformed")
+    assert nothing_enqueued(local_stack)

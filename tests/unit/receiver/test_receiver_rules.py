@@ -111,6 +111,99 @@ class TestRouting:
         assert routed.entity_id == "12345"
 
 
+# Characters SQS refuses in a message body (#x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF
+# are the ones it accepts), and control characters, which no Ginee id carries.
+REFUSED_CHARACTERS = ["\ufffe", "\uffff", "\ud800", "\udfff", "\x00", "\x08", "\x1f", "\t", "\x7f", "\x85"]
+
+
+class TestWhatTheReceiverKeeps:
+    """Every string the receiver keeps ends up in an SQS body and in Ledger keys: it must fit both."""
+
+    def test_an_integer_order_id_longer_than_128_digits_is_a_wrong_shape(self) -> None:
+        with pytest.raises(WrongShape):
+            route(envelope("order", {"orderId": int("9" * 4001)}))
+
+    def test_an_integer_order_id_of_128_digits_is_its_decimal_string(self) -> None:
+        routed = route(envelope("order", {"orderId": int("9" * 128)}))
+        assert routed is not None
+        assert routed.entity_id == "9" * 128
+
+    def test_a_text_order_id_longer_than_128_characters_is_a_wrong_shape(self) -> None:
+        with pytest.raises(WrongShape):
+            route(envelope("order", {"orderId": "S" * 129}))
+
+    @pytest.mark.parametrize("character", REFUSED_CHARACTERS)
+    @pytest.mark.parametrize(
+        ("entity", "field"),
+        [
+            ("order", "orderId"),
+            ("master_product", "masterProductId"),
+            ("inbound_order", "inboundOrderId"),
+            ("outbound", "outboundId"),
+        ],
+    )
+    def test_an_entity_id_with_a_refused_character_is_a_wrong_shape(
+        self, entity: str, field: str, character: str
+    ) -> None:
+        with pytest.raises(WrongShape):
+            route(envelope(entity, {field: f"ID{character}1"}))
+
+    def test_a_present_but_unusable_id_is_not_passed_over_for_the_next_field(self) -> None:
+        with pytest.raises(WrongShape):
+            route(envelope("inbound_order", {"inboundOrderId": "IB\uffff", "id": "IB2"}))
+
+    @pytest.mark.parametrize("character", REFUSED_CHARACTERS)
+    @pytest.mark.parametrize(
+        ("entity", "field", "id_field"), [("order", "orderStatus", "orderId"), ("inbound", "status", "inboundId")]
+    )
+    def test_a_status_hint_with_a_refused_character_is_a_wrong_shape(
+        self, entity: str, field: str, id_field: str, character: str
+    ) -> None:
+        with pytest.raises(WrongShape):
+            route(envelope(entity, {id_field: "X1", field: f"PA{character}ID"}))
+
+    @pytest.mark.parametrize("status", ["P" * 129, 7, ["PAID"], {"s": "PAID"}])
+    def test_a_status_hint_too_long_or_not_text_is_a_wrong_shape(self, status: object) -> None:
+        with pytest.raises(WrongShape):
+            route(envelope("order", {"orderId": "SO1", "orderStatus": status}))
+
+    @pytest.mark.parametrize("status", [None, "", "  "])
+    def test_an_absent_status_is_no_hint(self, status: object) -> None:
+        assert route(envelope("order", {"orderId": "SO1", "orderStatus": status})) == Route(
+            WorkQueue.ORDERS, "SO1", None
+        )
+
+    @pytest.mark.parametrize("character", REFUSED_CHARACTERS)
+    @pytest.mark.parametrize("field", ["id", "entity", "action"])
+    def test_an_envelope_field_with_a_refused_character_is_rejected(self, field: str, character: str) -> None:
+        fields = {"id": "GENIE1", "entity": "order", "action": "UPDATE", "payload": {"orderId": "SO1"}}
+        fields[field] = f"X{character}Y"
+        with pytest.raises(ValidationError):
+            WebhookEnvelope.model_validate(fields)
+
+    @pytest.mark.parametrize("field", ["id", "entity", "action"])
+    def test_an_envelope_field_longer_than_128_characters_is_rejected(self, field: str) -> None:
+        fields = {"id": "GENIE1", "entity": "order", "action": "UPDATE", "payload": {}}
+        fields[field] = "X" * 129
+        with pytest.raises(ValidationError):
+            WebhookEnvelope.model_validate(fields)
+
+    @pytest.mark.parametrize("field", ["connection_id", "entity", "action", "entity_id", "envelope_id", "status_hint"])
+    def test_no_work_message_holds_a_character_sqs_refuses(self, field: str) -> None:
+        fields: dict[str, Any] = {
+            "connection_id": "conn-1",
+            "entity": "order",
+            "action": "UPDATE",
+            "entity_id": "SO1",
+            "envelope_id": "GENIE1",
+            "status_hint": "PAID",
+            "received_at": datetime(2026, 11, 2, tzinfo=UTC),
+        }
+        fields[field] = "PAID\uffff"
+        with pytest.raises(ValidationError):
+            WorkMessage(**fields)
+
+
 class TestConnectionToken:
     def connection(self, token: str) -> Connection:
         return Connection(
