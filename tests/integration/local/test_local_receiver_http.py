@@ -6,6 +6,7 @@ Each test starts from a reset moto holding template.yaml's resources; messages a
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 
+from omsync.observability import logger
 from omsync_workshop.stack import LocalStack, RegisteredConnection
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -239,3 +241,41 @@ def test_a_string_sqs_or_the_ledger_cannot_keep_is_400_and_nothing_enqueued(
 
     assert (response.status_code, response.headers["X-Omsync-Outcome"]) == (400, "malformed")
     assert nothing_enqueued(local_stack)
+
+
+def test_a_replay_with_different_content_is_reported_and_enqueued_again(
+    local_stack: LocalStack, store: RegisteredConnection, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a paid order's webhook, then the same envelope id saying CANCELLED (twice), then PAID again
+    paid = _with(sample("order-paid.json"), ("payload", "buyerName"), "Siti Aminah")
+    cancelled = _with(paid, ("payload", "orderStatus"), "CANCELLED")
+    caplog.set_level(logging.INFO, logger=logger.name)
+
+    answers = [requests.post(store.webhook_url, json=body, timeout=10) for body in (paid, cancelled, cancelled, paid)]
+
+    # Then the change is reported, enqueued to where its content routes it, once per distinct content
+    assert [a.status_code for a in answers] == [200, 200, 200, 200]
+    assert [a.headers["X-Omsync-Outcome"] for a in answers] == ["accepted", "changed_replay", "duplicate", "duplicate"]
+    assert [m["statusHint"] for m in messages(local_stack, "CancellationsQueue")] == ["CANCELLED"]
+    assert local_stack.queue_depths()["OrdersQueue"] == 1
+    # And one warning names the ids, never the payload
+    [warning] = [r for r in caplog.records if r.getMessage().startswith("webhook replayed with different content")]
+    assert warning.levelno == logging.WARNING
+    assert (vars(warning)["envelope_id"], vars(warning)["entity_id"], vars(warning)["outcome"]) == (
+        paid["id"],
+        paid["payload"]["orderId"],
+        "changed_replay",
+    )
+    assert not any("Siti" in repr(vars(record)) for record in caplog.records)
+
+
+def test_a_replay_differing_only_in_fields_the_worker_never_reads_is_a_duplicate(
+    local_stack: LocalStack, store: RegisteredConnection
+) -> None:
+    paid = sample("order-paid.json")
+    later = _with(_with(paid, ("createAt",), "2026-11-02T03:09:00Z"), ("payload", "payAt"), "2026-11-02T03:08:00Z")
+
+    answers = [requests.post(store.webhook_url, json=body, timeout=10) for body in (paid, later)]
+
+    assert [a.headers["X-Omsync-Outcome"] for a in answers] == ["accepted", "duplicate"]
+    assert sum(local_stack.queue_depths().values()) == 1

@@ -291,6 +291,7 @@ class TestOutcomes:
         [
             (Outcome.ACCEPTED, 200),
             (Outcome.DUPLICATE, 200),
+            (Outcome.CHANGED_REPLAY, 200),
             (Outcome.UNROUTED, 200),
             (Outcome.UNAUTHORIZED, 401),
             (Outcome.UNKNOWN_CONNECTION, 404),
@@ -307,6 +308,7 @@ class TestOutcomes:
     def test_metric_names_are_stable(self) -> None:
         assert Outcome.UNKNOWN_CONNECTION.metric_name == "WebhookUnknownConnection"
         assert Outcome.ACCEPTED.metric_name == "WebhookAccepted"
+        assert Outcome.CHANGED_REPLAY.metric_name == "WebhookChangedReplay"
 
 
 class TestWorkMessage:
