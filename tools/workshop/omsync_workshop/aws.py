@@ -111,6 +111,8 @@ class AwsTarget:
 
     endpoint: str
     region: str = DEFAULT_REGION
+    signed: bool = False
+    """Sign the emulated services' own requests with the environment's credentials (moto enforcing IAM)."""
 
     def client(self, service: str) -> Any:
         """A boto3 client for `service` at the moto endpoint."""

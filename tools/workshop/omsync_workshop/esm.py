@@ -174,7 +174,7 @@ class EsmEmulator:
         self._stop.clear()
         for mapping in self.mappings:
             # Lambda's pollers are AWS's code: they speak SQS's JSON protocol without botocore (`sqs_wire`).
-            sqs = SqsWire(self.target.endpoint, self.target.region)
+            sqs = SqsWire(self.target.endpoint, self.target.region, signed=self.target.signed)
             for number in range(mapping.pollers):
                 thread = threading.Thread(
                     target=self._poll, args=(mapping, sqs, number), name=f"esm-{mapping.key}-{number}", daemon=True

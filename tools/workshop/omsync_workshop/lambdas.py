@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,11 +124,29 @@ class InvocationStats:
     """Wall time spent inside the handler, summed over invocations (concurrent ones add up)."""
 
 
-class FunctionRunner:
-    """Invokes the template's handlers in-process (imported on first use, like a cold start)."""
+@dataclass(frozen=True)
+class Identity:
+    """The AWS credentials a function runs with (its execution role's, on AWS)."""
 
-    def __init__(self, specs: Mapping[str, FunctionSpec]) -> None:
+    access_key_id: str
+    secret_access_key: str
+
+
+current_identity: ContextVar[Identity | None] = ContextVar("current_identity", default=None)
+"""The identity of the function running on this thread, if it has one of its own (see `FunctionRunner`)."""
+
+
+class FunctionRunner:
+    """Invokes the template's handlers in-process (imported on first use, like a cold start).
+
+    With ``identities`` (logical id → `Identity`) each of those functions runs with `current_identity` set
+    to its own for the invocation's thread; clients of an `omsync_workshop.moto_iam.identity_session`
+    sign each request with it.
+    """
+
+    def __init__(self, specs: Mapping[str, FunctionSpec], identities: Mapping[str, Identity] | None = None) -> None:
         self.specs = dict(specs)
+        self.identities = dict(identities or {})
         self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._lock = threading.Lock()
         self.stats: dict[str, InvocationStats] = {lid: InvocationStats() for lid in self.specs}
@@ -143,6 +162,13 @@ class FunctionRunner:
 
     def invoke(self, logical_id: str, event: Any) -> Any:
         """Run the function on `event` with a fresh context; exceptions propagate (an invocation error)."""
+        token = current_identity.set(self.identities.get(logical_id))
+        try:
+            return self._invoke(logical_id, event)
+        finally:
+            current_identity.reset(token)
+
+    def _invoke(self, logical_id: str, event: Any) -> Any:
         spec = self.specs[logical_id]
         handler = self.handler(logical_id)
         context = LambdaContext(spec.name, spec.memory_mb, spec.arn, spec.timeout_seconds)

@@ -17,7 +17,10 @@ import json
 import threading
 from typing import Any
 
+import boto3
 import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.exceptions import ClientError
 
 _TARGET_PREFIX = "AmazonSQS."
@@ -28,8 +31,11 @@ TIMEOUT_SECONDS = 30.0
 class SqsWire:
     """ReceiveMessage, ChangeMessageVisibility and DeleteMessageBatch against one SQS endpoint."""
 
-    def __init__(self, endpoint: str, region: str, access_key: str = "testing") -> None:
+    def __init__(self, endpoint: str, region: str, access_key: str = "testing", *, signed: bool = False) -> None:
         self._url = endpoint.rstrip("/") + "/"
+        self._region = region
+        # Signed only for a moto that enforces IAM: SigV4 costs a botocore request object per call.
+        self._credentials = boto3.Session().get_credentials() if signed else None
         self._authorization = (
             f"AWS4-HMAC-SHA256 Credential={access_key}/20000101/{region}/sqs/aws4_request, "
             "SignedHeaders=content-type;host;x-amz-target, Signature=unsigned"
@@ -45,16 +51,15 @@ class SqsWire:
 
     def call(self, action: str, **params: Any) -> dict[str, Any]:
         """One SQS action with botocore-style parameters; the answer's JSON object."""
-        response = self._session().post(
-            self._url,
-            data=json.dumps(params),
-            headers={
-                "Content-Type": _CONTENT_TYPE,
-                "X-Amz-Target": _TARGET_PREFIX + action,
-                "Authorization": self._authorization,
-            },
-            timeout=TIMEOUT_SECONDS,
-        )
+        body = json.dumps(params)
+        headers = {"Content-Type": _CONTENT_TYPE, "X-Amz-Target": _TARGET_PREFIX + action}
+        if self._credentials is None:
+            headers["Authorization"] = self._authorization
+        else:
+            request = AWSRequest(method="POST", url=self._url, data=body, headers=headers)
+            SigV4Auth(self._credentials, "sqs", self._region).add_auth(request)
+            headers = dict(request.headers.items())
+        response = self._session().post(self._url, data=body, headers=headers, timeout=TIMEOUT_SECONDS)
         answer: dict[str, Any] = response.json() if response.content else {}
         if response.status_code >= 300:
             code = str(answer.get("__type") or answer.get("code") or response.status_code).rsplit("#", 1)[-1]

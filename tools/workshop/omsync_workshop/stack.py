@@ -13,6 +13,7 @@ stopping restores the environment. Tests pass `endpoint=` to reuse one moto serv
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shlex
@@ -23,7 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from omsync_workshop import gc_tuning
+from omsync_workshop import gc_tuning, moto_iam
 from omsync_workshop.apigw import ApiFront, http_api_routes
 from omsync_workshop.aws import (
     DEFAULT_REGION,
@@ -36,7 +37,14 @@ from omsync_workshop.aws import (
 )
 from omsync_workshop.cloudformation import WEBHOOK_OUTPUT, register_stack
 from omsync_workshop.esm import EsmEmulator, sqs_mappings
-from omsync_workshop.lambdas import FunctionRunner, FunctionSpec, function_specs, merged_environment
+from omsync_workshop.lambdas import (
+    FunctionRunner,
+    FunctionSpec,
+    Identity,
+    current_identity,
+    function_specs,
+    merged_environment,
+)
 from omsync_workshop.moto_patches import PatchLevel
 from omsync_workshop.moto_process import MotoProcess
 from omsync_workshop.schedules import FiredSchedule, Scheduler, schedule_specs
@@ -107,6 +115,7 @@ class LocalStack:
         environment_overrides: Mapping[str, str] | None = None,
         describe_as_deployed: bool = False,
         moto_patches: PatchLevel | None = None,
+        enforce_iam: bool = False,
     ) -> None:
         self.template_path = template_path or project_root() / "template.yaml"
         self.code_root = code_root or self.template_path.parent
@@ -127,6 +136,11 @@ class LocalStack:
         self.moto_patches = moto_patches
         """Patches of the moto process this stack starts (`omsync_workshop.moto_patches`; None: its default).
         A given ``endpoint`` is served as its owner patched it."""
+        self.enforce_iam = enforce_iam
+        """Run every function under an IAM user holding only its template policy, with moto enforcing IAM
+        (`omsync_workshop.moto_iam`); the stack's own machinery and the caller act as an operator user.
+        Needs an ``endpoint`` served by a moto server in this process (moto's settings are per process)."""
+        self._iam_enforcement: contextlib.ExitStack | None = None
         self._moto: MotoProcess | None = None
         self._saved_environment: dict[str, str | None] = {}
         self._started = False
@@ -185,10 +199,11 @@ class LocalStack:
         self.functions = function_specs(resolver, self.template_path.parent, self.code_root)
         self._set_environment(merged_environment(self.functions))
         self._set_environment(self.environment_overrides)
+        identities = self._least_privilege(template, resolver) if self.enforce_iam else {}
         forget_cached_clients()
         if str(self.code_root) not in sys.path:
             sys.path.insert(0, str(self.code_root))
-        self.runner = FunctionRunner(self.functions)
+        self.runner = FunctionRunner(self.functions, identities)
         if self.serve_api:
             self.api = ApiFront(http_api_routes(self.functions.values()), self.runner, port=self.api_port)
             self.api.start()
@@ -197,7 +212,7 @@ class LocalStack:
         self.esm = EsmEmulator(
             sqs_mappings(self.functions.values(), self.resources),
             self.runner,
-            target,
+            AwsTarget(target.endpoint, target.region, signed=self.enforce_iam),
             max_batching_window_seconds=self.max_batching_window_seconds,
         )
         if self.run_event_sources:
@@ -205,6 +220,42 @@ class LocalStack:
         self.scheduler = Scheduler(schedule_specs(self.functions.values()), self.runner, self.region)
         if self.schedule_interval_seconds is not None:
             self.scheduler.start(self.schedule_interval_seconds)
+
+    def _least_privilege(self, template: Mapping[str, Any], resolver: Resolver) -> dict[str, Identity]:
+        """Create an operator user and one user per function with its template policy; enforce IAM from now.
+
+        A function's policy is the statements of its ``Policies`` property with intrinsics resolved: what
+        SAM puts inline in the function's execution role (SAM adds only managed policies for logs and
+        X-Ray, which omsync's code does not call).
+        """
+        if self._given_endpoint is None:
+            raise ValueError("enforce_iam needs an endpoint served by a moto server in this process")
+        moto_iam.install()
+        iam = self.target.client("iam")
+        operator_key = moto_iam.create_user(iam, "omsync-operator", {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}
+        ]})  # fmt: skip
+        identities: dict[str, Identity] = {}
+        for logical_id in self.functions:
+            properties = template["Resources"][logical_id].get("Properties") or {}
+            statements = [
+                statement
+                for policy in resolver.resolve(properties.get("Policies") or [])
+                if isinstance(policy, Mapping)
+                for statement in policy.get("Statement") or []
+            ]
+            policy = {"Version": "2012-10-17", "Statement": statements}
+            user = moto_iam.create_user(iam, f"omsync-{logical_id}", policy)
+            identities[logical_id] = Identity(user.access_key_id, user.secret_access_key)
+        operator = Identity(operator_key.access_key_id, operator_key.secret_access_key)
+        self._set_environment(
+            {"AWS_ACCESS_KEY_ID": operator.access_key_id, "AWS_SECRET_ACCESS_KEY": operator.secret_access_key}
+        )
+        self._saved_environment.setdefault("AWS_SESSION_TOKEN", os.environ.pop("AWS_SESSION_TOKEN", None))
+        self._iam_enforcement = contextlib.ExitStack()
+        self._iam_enforcement.enter_context(moto_iam.identity_session(operator, current_identity.get))
+        self._iam_enforcement.enter_context(moto_iam.enforced())
+        return identities
 
     def freeze_heaps(self) -> None:
         """Quiet the garbage collector here and in moto's process for a timed run (`omsync_workshop.gc_tuning`).
@@ -229,6 +280,9 @@ class LocalStack:
         if self.api is not None:
             self.api.stop()
             self.api = None
+        if self._iam_enforcement is not None:
+            self._iam_enforcement.close()
+            self._iam_enforcement = None
         for key, value in reversed(list(self._saved_environment.items())):
             if value is None:
                 os.environ.pop(key, None)

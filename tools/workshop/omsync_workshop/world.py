@@ -18,9 +18,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
+from urllib.parse import parse_qs, urlsplit
 
-from omsync.accurate.auth import ApiTokenAuth
+import requests
+
+from omsync.accurate.auth import ApiTokenAuth, authorize_url, exchange_code
 from omsync.accurate.client import AccurateClient
 from omsync.accurate.documents import Item, ItemOpeningBalance
 from omsync.accurate.governor import in_process_governor
@@ -43,6 +46,9 @@ if TYPE_CHECKING:
 
 API_TOKEN = "aat.local-world-token"
 SIGNATURE_SECRET = "local-world-signature-secret"
+OAUTH_CLIENT_ID = "local-world-app"
+OAUTH_CLIENT_SECRET = "local-world-app-secret"
+OAUTH_REDIRECT = "http://127.0.0.1:9/callback"
 GINEE_ACCESS_KEY = "local-world-access-key"
 GINEE_SECRET_KEY = "local-world-secret-key"
 
@@ -110,6 +116,8 @@ class LocalWorld:
         apply_mapping: bool = True,
         start_workers: bool = True,
         moto_patches: PatchLevel | None = None,
+        accurate_auth: Literal["api_token", "oauth"] = "api_token",
+        enforce_iam: bool = False,
     ) -> None:
         self.scenario = scenario
         self.mapping_yaml = mapping_yaml
@@ -120,12 +128,18 @@ class LocalWorld:
             environment_overrides=environment_overrides,
             run_event_sources=start_workers,
             moto_patches=moto_patches,
+            enforce_iam=enforce_iam,
         )
+        self.accurate_auth = accurate_auth
+        """How the connection's workers authenticate to Accurate: its API token, or OAuth (whose pair
+        Accurate rotates on every refresh, so the workers write it back to Secrets Manager)."""
         self.accurate = AccurateSandbox(
             seed=scenario.seed,
             faults=dict(accurate_faults or {}),
             api_token=API_TOKEN,
             signature_secret=SIGNATURE_SECRET,
+            client_id=OAUTH_CLIENT_ID,
+            client_secret=OAUTH_CLIENT_SECRET,
         )
         self.ginee = GineeSandbox(seed=scenario.seed, access_key=GINEE_ACCESS_KEY, secret_key=GINEE_SECRET_KEY)
         self.delivery = delivery or DeliveryOptions()
@@ -148,18 +162,40 @@ class LocalWorld:
                 "access_key": GINEE_ACCESS_KEY,
                 "secret_key": GINEE_SECRET_KEY,
             },
-            accurate_credentials={
-                "kind": "api_token",
-                "api_token": API_TOKEN,
-                "signature_secret": SIGNATURE_SECRET,
-                "account_url": self.accurate.base_url,
-            },
+            accurate_credentials=self._accurate_credentials(),
         )
         self.open_books()
         if self.apply_mapping_at_start:
             self.apply_mapping()
         self.sender = self.ginee.send_webhooks_to(self.connection.webhook_url, options=self.delivery)
         return self
+
+    def _accurate_credentials(self) -> dict[str, Any]:
+        if self.accurate_auth == "api_token":
+            return {
+                "kind": "api_token",
+                "api_token": API_TOKEN,
+                "signature_secret": SIGNATURE_SECRET,
+                "account_url": self.accurate.base_url,
+            }
+        # The seller's consent, as the sandbox gives it at once: the code from the redirect, exchanged.
+        approval = requests.get(
+            authorize_url(OAUTH_CLIENT_ID, OAUTH_REDIRECT, "sales_invoice_save", "world", self.accurate.base_url),
+            allow_redirects=False,
+            timeout=10,
+        )
+        code = parse_qs(urlsplit(approval.headers["Location"]).query)["code"][0]
+        tokens = exchange_code(code, OAUTH_REDIRECT, OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, self.accurate.base_url)
+        return {
+            "kind": "oauth",
+            "client_id": OAUTH_CLIENT_ID,
+            "client_secret": OAUTH_CLIENT_SECRET,
+            "access_token": tokens.access_token,
+            "refresh_token": tokens.refresh_token,
+            "expires_at": tokens.expires_at,
+            "database_id": self.accurate.company.database_id,
+            "account_url": self.accurate.base_url,
+        }
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
