@@ -41,6 +41,6 @@ def test_a_write_transaction_is_checked_part_by_part_with_each_parts_own_action(
 
 
 def test_a_batch_is_checked_on_every_table_it_names() -> None:
-    body = {"RequestItems": {"ledger": {}, "other": {}}}
+    body: dict[str, Any] = {"RequestItems": {"ledger": {}, "other": {}}}
     assert [table for _, table in pairs("BatchGetItem", body)] == [LEDGER, LEDGER.replace("ledger", "other")]
     assert {action for action, _ in pairs("BatchGetItem", body)} == {"BatchGetItem"}
