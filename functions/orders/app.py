@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from omsync import deadline
 from omsync.config.settings import settings
 from omsync.observability import logger, metrics, tracer
 from omsync.sync.batch import handle_batch
@@ -18,4 +19,5 @@ settings()  # a misconfigured deploy fails here, at cold start
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle_batch(event, converge_orders, flow="orders")
+    with deadline.invocation(context):  # every wait below ends before the timeout
+        return handle_batch(event, converge_orders, flow="orders")

@@ -12,6 +12,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from omsync import deadline
 from omsync.config.settings import settings
 from omsync.observability import logger, metrics, tracer
 from omsync.sync.holds import release_all_holds
@@ -23,7 +24,8 @@ settings()  # a misconfigured deploy fails here, at cold start
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    released = release_all_holds()
-    total = sum(sum(counts.values()) for counts in released.values())
-    metrics.add_metric(name="holds.released", unit=MetricUnit.Count, value=total)
-    return {"released": released}
+    with deadline.invocation(context):  # every wait below ends before the timeout
+        released = release_all_holds()
+        total = sum(sum(counts.values()) for counts in released.values())
+        metrics.add_metric(name="holds.released", unit=MetricUnit.Count, value=total)
+        return {"released": released}

@@ -83,12 +83,16 @@ def test_paging_1000_orders_across_several_15_day_windows_returns_each_exactly_o
 
 
 def test_the_sandbox_refuses_what_ginee_refuses(sandbox: GineeSandbox, client: GineeClient) -> None:
-    with pytest.raises(ParameterError, match="15 days"):
+    # Ginee's own words are kept on the error for code to read, never in its text (they may quote buyers).
+    with pytest.raises(ParameterError) as window:
         client.list_order_page({"createSince": NOW - timedelta(days=20), "createTo": NOW})
-    with pytest.raises(ParameterError, match="size"):
+    assert "15 days" in window.value.message
+    with pytest.raises(ParameterError) as size:
         client.list_order_page({"createSince": NOW - timedelta(days=2), "createTo": NOW, "size": 101})
-    with pytest.raises(ParameterError, match="3 months"):
+    assert "size" in size.value.message
+    with pytest.raises(ParameterError) as history:
         client.list_order_page({"createSince": NOW - timedelta(days=100), "createTo": NOW - timedelta(days=90)})
+    assert "3 months" in history.value.message
     with pytest.raises(ParameterError):
         client.call("POST", "/openapi/order/v1/batch-get", {"orderIds": [str(n) for n in range(101)]})
 

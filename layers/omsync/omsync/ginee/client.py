@@ -15,12 +15,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import requests
+from pydantic import BaseModel, ValidationError
 
+from omsync.deadline import Waits, parse_retry_after, request_timeout
 from omsync.ginee import signing
-from omsync.ginee.errors import GineeError, ServiceBusy, error_for_code
+from omsync.ginee.errors import MalformedAnswer, ServiceBusy, UnknownGineeError, describe_answer, error_for_code
 from omsync.ginee.models import (
     InboundOrder,
     InventoryRow,
@@ -38,6 +40,8 @@ MAX_PAGE_SIZE: Final = 100
 MAX_BATCH_IDS: Final = 100
 MAX_INVENTORY_PAGE_SIZE: Final = 50
 HISTORY_HORIZON: Final = timedelta(days=90)
+
+M = TypeVar("M", bound=BaseModel)
 
 LIST_ORDERS: Final = "/openapi/order/v2/list-order"
 BATCH_GET: Final = "/openapi/order/v1/batch-get"
@@ -116,7 +120,14 @@ class GineeClient:
     def call(
         self, method: str, path: str, body: dict[str, Any] | None = None, query: dict[str, str] | None = None
     ) -> Any:
-        """Send one signed request and return the envelope's ``data``, retrying what is retryable."""
+        """Send one signed request and return the envelope's ``data``, retrying what is retryable.
+
+        A `ServiceBusy` is retried up to ``max_retries`` times after a wait (seconds) of the larger of the
+        backoff (exponential, full jitter, capped at ``backoff_cap``) and Ginee's ``Retry-After``. A wait
+        that would pass the invocation's deadline (`omsync.deadline`) is not started. Raises `ServiceBusy`
+        (retryable) when retries or time run out, a `GineeError` (permanent) when Ginee refused.
+        """
+        waits = Waits(self._sleep)
         attempt = 0
         while True:
             try:
@@ -124,8 +135,14 @@ class GineeClient:
             except ServiceBusy as busy:
                 if attempt >= self.max_retries:
                     raise
+                delay = self._delay(attempt, busy.retry_after)
+                if not waits.sleep(delay):
+                    raise ServiceBusy(
+                        f"{busy}; not retried: a wait of {delay:.1f} s would pass the deadline",
+                        retry_after=busy.retry_after,
+                        status=busy.status,
+                    ) from busy
                 self.retries += 1
-                self._sleep(self._delay(attempt, busy.retry_after))
                 attempt += 1
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
@@ -141,38 +158,63 @@ class GineeClient:
         data = json.dumps(body, default=_json_default) if body is not None else None
         self.calls += 1
         try:
+            # Ginee documents no redirects; the signature covers the path, so one is not followed.
             response = self.session.request(
-                method, self.base_url + path, params=query, data=data, headers=headers, timeout=self.timeout
+                method,
+                self.base_url + path,
+                params=query,
+                data=data,
+                headers=headers,
+                timeout=request_timeout(self.timeout),
+                allow_redirects=False,
             )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise ServiceBusy(f"{path}: {type(exc).__name__}: {exc}") from exc
-        if response.status_code == 429 or response.status_code >= 500:
+        except requests.RequestException as exc:
+            # Sending, or reading the body (a connection cut mid-answer, a broken chunked encoding, a body
+            # that does not decompress): Ginee may answer the next try. The text names the kind, not the URL.
+            raise ServiceBusy(f"{path}: {type(exc).__name__}") from exc
+        status = response.status_code
+        if status == 429 or status >= 500:
             raise ServiceBusy(
-                f"{path}: HTTP {response.status_code}",
-                retry_after=_retry_after(response.headers.get("Retry-After")),
-                status=response.status_code,
+                f"{path}: HTTP {status}",
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                status=status,
             )
         try:
-            envelope = json.loads(response.text, parse_float=Decimal)
-        except ValueError as exc:
-            raise GineeError(f"HTTP_{response.status_code}", response.text[:200], path=path) from exc
+            envelope = json.loads(response.content, parse_float=Decimal)
+        except (ValueError, RecursionError):
+            envelope = None
         if not isinstance(envelope, dict) or "code" not in envelope:
-            raise GineeError(f"HTTP_{response.status_code}", "answer is not a Ginee envelope", path=path)
+            what = f"HTTP {status}: not a Ginee envelope ({describe_answer(response)})"
+            if 200 <= status < 300:
+                # An empty, truncated or foreign answer with a success status is a fault on the way.
+                raise ServiceBusy(f"{path}: {what}", status=status)
+            raise UnknownGineeError(f"HTTP_{status}", path=path, detail=describe_answer(response))
         code = str(envelope["code"])
         if code != "SUCCESS":
+            transaction_id = envelope.get("transactionId")
             raise error_for_code(
                 code,
                 str(envelope.get("message") or ""),
                 path=path,
-                transaction_id=envelope.get("transactionId"),
+                transaction_id=str(transaction_id) if transaction_id is not None else None,
             )
         return envelope.get("data")
+
+    def _model(self, model: type[M], data: Any, path: str) -> M:
+        """``data`` as ``model``; a shape other than documented raises `MalformedAnswer` naming no values."""
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            # pydantic's text quotes the offending input (buyer data): only the count is kept.
+            raise MalformedAnswer(
+                "MALFORMED_DATA", path=path, detail=f"{exc.error_count()} field(s) not as {model.__name__} expects"
+            ) from None
 
     # -- orders ------------------------------------------------------------------------------------
 
     def list_order_page(self, request: dict[str, Any]) -> OrderPage:
         """One raw ``list-order`` page for a request the caller built (window ≤ 15 days, size ≤ 100)."""
-        return OrderPage.model_validate(self.call("POST", LIST_ORDERS, request) or {})
+        return self._model(OrderPage, self.call("POST", LIST_ORDERS, request) or {}, LIST_ORDERS)
 
     def list_orders(
         self,
@@ -237,55 +279,61 @@ class GineeClient:
         page = 0
         while True:
             data = self.call("POST", path, {**body, "page": page, "size": size}) or {}
-            content = data.get("content") or []
+            content = (data.get("content") or []) if isinstance(data, dict) else None
+            total = data.get("total") if isinstance(data, dict) else None
+            if not isinstance(content, list) or not all(isinstance(row, dict) for row in content):
+                raise MalformedAnswer("MALFORMED_DATA", path=path, detail="not a page of records")
+            if total is not None and (isinstance(total, bool) or not isinstance(total, int | Decimal | str)):
+                raise MalformedAnswer("MALFORMED_DATA", path=path, detail="page total is not a number")
             yield from content
-            total = data.get("total")
-            if len(content) < size or (total is not None and (page + 1) * size >= int(total)):
+            try:
+                last = total is not None and (page + 1) * size >= int(total)
+            except ValueError:
+                raise MalformedAnswer("MALFORMED_DATA", path=path, detail="page total is not a number") from None
+            if len(content) < size or last:
                 return
             page += 1
 
     def list_shops(self) -> list[Shop]:
         """Every store connected to the Ginee account."""
-        return [Shop.model_validate(row) for row in self._pages(SHOP_LIST, {}, 200)]
+        return [self._model(Shop, row, SHOP_LIST) for row in self._pages(SHOP_LIST, {}, 200)]
 
     def list_master_products(self, *, size: int = 100) -> list[MasterProduct]:
         """Every master product (list rows: ``variationBriefs`` rather than full variations)."""
-        return [MasterProduct.model_validate(row) for row in self._pages(MASTER_PRODUCT_LIST, {}, size)]
+        rows = self._pages(MASTER_PRODUCT_LIST, {}, size)
+        return [self._model(MasterProduct, row, MASTER_PRODUCT_LIST) for row in rows]
 
     def get_master_product(self, product_id: str) -> MasterProduct:
         """One master product with its variations, prices, costs and bundle composition."""
-        return MasterProduct.model_validate(self.call("GET", MASTER_PRODUCT_GET, query={"productId": product_id}))
+        data = self.call("GET", MASTER_PRODUCT_GET, query={"productId": product_id})
+        return self._model(MasterProduct, data, MASTER_PRODUCT_GET)
 
     def search_warehouses(self, *, status: str | None = None) -> list[Warehouse]:
         """Every warehouse (optionally only those with ``warehouseStatus`` = status)."""
         body = {"warehouseStatus": status} if status else {}
-        return [Warehouse.model_validate(row) for row in self._pages(WAREHOUSE_SEARCH, body, 100)]
+        return [self._model(Warehouse, row, WAREHOUSE_SEARCH) for row in self._pages(WAREHOUSE_SEARCH, body, 100)]
 
     def list_inventory(self, warehouse_id: str, *, master_skus: Sequence[str] | None = None) -> list[InventoryRow]:
         """Stock of every SKU in one warehouse (50 per page, Ginee's limit for this list)."""
         body: dict[str, Any] = {"warehouseId": warehouse_id}
         if master_skus:
             body["masterSkuList"] = list(master_skus)
-        return [InventoryRow.model_validate(row) for row in self._pages(INVENTORY_LIST, body, MAX_INVENTORY_PAGE_SIZE)]
+        rows = self._pages(INVENTORY_LIST, body, MAX_INVENTORY_PAGE_SIZE)
+        return [self._model(InventoryRow, row, INVENTORY_LIST) for row in rows]
 
     def get_inbound(self, inbound_id: str) -> InboundOrder:
         """One purchase inbound with its received quantities and prices."""
-        return InboundOrder.model_validate(self.call("GET", INBOUND_GET, query={"inboundOrderId": inbound_id}))
+        data = self.call("GET", INBOUND_GET, query={"inboundOrderId": inbound_id})
+        return self._model(InboundOrder, data, INBOUND_GET)
 
     def get_outbound(self, outbound_id: str) -> SellOutbound:
         """A non-sale outbound (a stock adjustment out). The path mirrors the inbound one; see ARCHITECTURE §5."""
         data = self.call("GET", OUTBOUND_GET, query={"outboundOrderId": outbound_id}) or {}
-        return SellOutbound.model_validate({"orderId": "", **data})
+        if not isinstance(data, dict):
+            raise MalformedAnswer("MALFORMED_DATA", path=OUTBOUND_GET, detail="not a record")
+        return self._model(SellOutbound, {"orderId": "", **data}, OUTBOUND_GET)
 
     def get_sell_outbound(self, order_id: str) -> SellOutbound:
         """The sell-outbound of an order: SKUs out of the warehouse and their purchase cost."""
-        return SellOutbound.model_validate(self.call("GET", SELL_OUTBOUND_GET, query={"orderId": order_id}))
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        return None
+        data = self.call("GET", SELL_OUTBOUND_GET, query={"orderId": order_id})
+        return self._model(SellOutbound, data, SELL_OUTBOUND_GET)
