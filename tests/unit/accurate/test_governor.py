@@ -1,8 +1,13 @@
-"""The governor's slot rules on a fake clock: spacing per slot, and taking a busy slot ahead of time."""
+"""The governor's slot rules on a fake clock: spacing per slot, taking a busy slot ahead of time, bounded waits."""
 
 from __future__ import annotations
 
+import pytest
+
+from omsync import deadline
+from omsync.accurate.errors import Saturated
 from omsync.accurate.governor import RESERVE_AHEAD_SECONDS, SPACING_SECONDS, Governor, MemorySlots, Taken
+from omsync.errors import RetryableError
 
 
 class FakeClock:
@@ -77,3 +82,43 @@ def test_a_slot_held_by_another_holder_is_not_taken_until_released() -> None:
     mine.acquire()
 
     assert clock.now >= started + SPACING_SECONDS
+
+
+class SleepLog(FakeClock):
+    """A fake clock that also remembers each sleep asked for (seconds)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        super().sleep(seconds)
+
+
+def busy_for(clock: SleepLog, seconds: float) -> Governor:
+    """A one-slot governor whose slot just sent a request and may send the next in ``seconds``."""
+    gate = Governor(MemorySlots(1), slots=1, spacing=seconds, clock=clock.time, sleep=clock.sleep)
+    with gate.slot():
+        pass
+    clock.sleeps.clear()
+    return gate
+
+
+def test_outside_an_invocation_a_slot_ten_minutes_away_is_not_waited_for() -> None:
+    clock = SleepLog()
+    gate = busy_for(clock, 600)
+    with pytest.raises(RetryableError):
+        gate.acquire()
+    assert all(wait <= 60 for wait in clock.sleeps), clock.sleeps
+
+
+def test_inside_an_invocation_a_slot_past_the_deadline_is_not_waited_for_and_one_before_it_is() -> None:
+    clock = SleepLog()
+    gate = busy_for(clock, 10)
+    with deadline.within(5, clock=clock.time), pytest.raises(Saturated):
+        gate.acquire()
+    assert clock.sleeps == []
+    with deadline.within(20, clock=clock.time):
+        gate.acquire()
+    assert sum(clock.sleeps) == pytest.approx(10)  # the slot frees 10 s after its last request

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from urllib.parse import urlencode
 import requests
 
 from omsync.accurate.documents import from_json
-from omsync.accurate.errors import AuthenticationFailed, Transient
+from omsync.accurate.errors import AuthenticationFailed, Transient, describe_answer
 
 ACCOUNT_URL = "https://account.accurate.id"
 
@@ -110,6 +111,12 @@ def authorize_url(client_id: str, redirect_uri: str, scope: str, state: str, acc
 def _token_request(
     http: requests.Session, account_url: str, client_id: str, client_secret: str, form: dict[str, str]
 ) -> OAuthTokens:
+    """POST the token endpoint and read the new pair.
+
+    Classified like every Accurate answer, transport facts first: no answer, a body cut short, HTTP 429 or
+    5xx, or an HTTP 200 that is unreadable or lacks the pair → `Transient` (try again); a readable refusal
+    (4xx, ``{"error": …}``) → `AuthenticationFailed`. No text repeats the body, the form or a header.
+    """
     basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
     try:
         response = http.post(
@@ -117,19 +124,33 @@ def _token_request(
             data=form,
             headers={"Authorization": f"Basic {basic}"},
             timeout=(5, 30),
+            allow_redirects=False,  # the Basic credentials go to the configured account host only
         )
     except requests.RequestException as exc:
-        raise Transient(f"token endpoint unreachable: {exc}") from exc
-    if response.status_code >= 500:
-        raise Transient(f"token endpoint answered {response.status_code}")
-    body = from_json(response.content) if response.content else {}
-    if response.status_code != 200 or "access_token" not in body:
-        raise AuthenticationFailed(f"token request refused: {body.get('error', response.status_code)}")
-    return OAuthTokens(
-        access_token=str(body["access_token"]),
-        refresh_token=str(body["refresh_token"]),
-        expires_at=time.time() + float(body.get("expires_in", 0)),
-    )
+        raise Transient(f"token endpoint unreachable: {type(exc).__name__}") from exc
+    status = response.status_code
+    if status == 429 or status >= 500:
+        raise Transient(f"token endpoint answered HTTP {status} ({describe_answer(response)})")
+    try:
+        body = from_json(response.content)
+    except (ValueError, RecursionError):
+        body = None
+    if not isinstance(body, dict):
+        if status == 200:
+            raise Transient(f"token endpoint answered HTTP 200 without a token ({describe_answer(response)})")
+        raise AuthenticationFailed(f"token request refused: HTTP {status} ({describe_answer(response)})")
+    tokens = (body.get("access_token"), body.get("refresh_token"))
+    try:
+        lifetime = float(body.get("expires_in", 0))  # seconds: an int, a Decimal or a numeric string
+    except (TypeError, ValueError):
+        lifetime = math.nan
+    if status == 200 and all(isinstance(t, str) and t for t in tokens) and math.isfinite(lifetime):
+        return OAuthTokens(access_token=str(tokens[0]), refresh_token=str(tokens[1]), expires_at=time.time() + lifetime)
+    if status == 200 and "error" not in body:
+        raise Transient("token endpoint answered HTTP 200 without a readable token pair")
+    error = body.get("error")
+    code = error if isinstance(error, str) and error.replace("_", "").isalnum() and len(error) <= 40 else "refused"
+    raise AuthenticationFailed(f"token request refused: HTTP {status}: {code}")
 
 
 def exchange_code(

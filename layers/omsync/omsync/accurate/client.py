@@ -8,21 +8,28 @@ from ``open-db.do`` (OAuth) or ``api-token.do`` (API token). Data calls go to
 What the client heals by itself, invisibly to the caller:
 - "Data Session Key tidak tepat" → ``db-refresh-session.do`` (or ``open-db.do``) and the call again;
 - ``invalid_token`` → OAuth refresh (the new pair goes to the caller's callback) and the call again;
-- HTTP 308 (database moved) → the same method, body and Authorization to the new location, which becomes
-  the data host from then on;
-- a rate-limit answer → wait with exponential backoff and jitter and try again, within a budget.
+- HTTP 307/308 (database moved) → the same method, body and Authorization to the new location, which
+  becomes the data host from then on — only inside Accurate's hosts (`host_allowed`); a redirect
+  elsewhere raises `ForeignHost` and nothing is sent there;
+- a rate-limit answer (HTTP 429 whatever its body, or Accurate's text) → wait the larger of an
+  exponential backoff with jitter and ``Retry-After`` and try again, within a retry budget and only if
+  the wait ends before the invocation's deadline (`omsync.deadline`); otherwise `RateLimited` is raised.
 
-What it surfaces: `Transient` after a 5xx, a timeout or a dropped connection. A write may have taken
-effect anyway, so **the caller** must look the document up by number (`find_by_number`) before retrying:
-the client never retries a write blindly, and exactly-once is the caller's job. Other failures are the
-typed errors of `omsync.accurate.errors`.
+What it surfaces: `Transient` after a 5xx, a timeout, a dropped connection, or an answer that is cut
+short, unreadable or not shaped as documented. A write may have taken effect anyway, so **the caller**
+must look the document up by number (`find_by_number`) before retrying: the client never retries a write
+blindly, and exactly-once is the caller's job. Other failures are the typed errors of
+`omsync.accurate.errors`; no error text carries a URL's query, a header or an answer's body.
 
 Every request first takes a slot of the token's `Governor` (≤ 8 per second, ≤ 8 in flight).
 """
 
 from __future__ import annotations
 
+import decimal
+import ipaddress
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -40,6 +47,7 @@ from omsync.accurate.errors import (
     AccurateError,
     AuthenticationFailed,
     DuplicateNumber,
+    ForeignHost,
     InsufficientScope,
     NotFound,
     RateLimited,
@@ -48,11 +56,70 @@ from omsync.accurate.errors import (
     TokenExpired,
     Transient,
     classify,
+    describe_answer,
+    scope_name,
 )
 from omsync.accurate.governor import Governor, in_process_governor
+from omsync.deadline import Waits, parse_retry_after, request_timeout
 
 BULK_LIMIT = 100
 MAX_REDIRECTS = 3
+REDIRECT_STATUSES = frozenset({307, 308})
+ACCURATE_DOMAIN = "accurate.id"
+_HOST_NAME = re.compile(r"[A-Za-z0-9.:\[\]-]{1,253}")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_accurate(host: str) -> bool:
+    return host == ACCURATE_DOMAIN or host.endswith("." + ACCURATE_DOMAIN)
+
+
+def host_allowed(account_url: str, url: str) -> bool:
+    """Whether omsync may send its credentials to ``url``, for a client configured with ``account_url``.
+
+    The rule (docs/ARCHITECTURE.md, "Accurate hosts"): with Accurate's own account host, only https hosts
+    of ``accurate.id`` and its subdomains; with a loopback account host (the local sandbox), only loopback
+    hosts over the same scheme; with any other account host, only that host over the same scheme. A URL
+    carrying a user name or password never is.
+    """
+    try:
+        account, target = urlsplit(account_url), urlsplit(url)
+        account_host, host = (account.hostname or "").lower(), (target.hostname or "").lower()
+        credentials = target.username is not None or target.password is not None
+    except ValueError:
+        return False
+    if not host or credentials:
+        return False
+    if _is_accurate(account_host):
+        return target.scheme == "https" and _is_accurate(host)
+    if _is_loopback(account_host):
+        return target.scheme == account.scheme and _is_loopback(host)
+    return target.scheme == account.scheme and host == account_host
+
+
+def _host_of(url: str) -> str:
+    """The host name of ``url`` for an error text, or a placeholder when it is not a plain host name."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        host = ""
+    return host if _HOST_NAME.fullmatch(host) else "(unreadable host)"
+
+
+def _path_of(url: str) -> str:
+    """The path of ``url`` for an error text: never its query (which may carry numbers) or its host."""
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return "(unreadable path)"
 
 
 @dataclass(frozen=True)
@@ -100,9 +167,32 @@ def _module_of(module: str | type[AccurateDocument]) -> tuple[str, str]:
     return module.module, module.key_param
 
 
-def _saved(record: Mapping[str, Any]) -> SavedRecord:
+def _saved(record: object) -> SavedRecord:
+    """The saved record of an ``s:true`` answer; one without a usable ``id`` is ambiguous (`Transient`)."""
+    if not isinstance(record, Mapping):
+        raise Transient("saved, but the answer carries no record")
+    record_id = record.get("id")
+    if isinstance(record_id, bool) or not isinstance(record_id, int | str | Decimal):
+        raise Transient("saved, but the answer's record has no id")
+    try:
+        id_value = int(record_id)
+    except (ValueError, ArithmeticError):
+        raise Transient("saved, but the answer's record has no readable id") from None
     number = record.get("number") or record.get("no") or record.get("customerNo") or record.get("vendorNo")
-    return SavedRecord(id=int(record["id"]), number=str(number) if number is not None else None, record=record)
+    return SavedRecord(id=id_value, number=str(number) if number is not None else None, record=record)
+
+
+def _decimal(value: object, what: str) -> Decimal:
+    """A number of Accurate's answer as Decimal; anything else is a malformed answer (`Transient`)."""
+    if isinstance(value, bool) or not isinstance(value, int | str | Decimal | float):
+        raise Transient(f"{what}: the answer carries no number")
+    try:
+        number = Decimal(str(value))
+    except decimal.InvalidOperation:
+        raise Transient(f"{what}: the answer carries no number") from None
+    if not number.is_finite():
+        raise Transient(f"{what}: the answer carries no number")
+    return number
 
 
 class AccurateClient:
@@ -141,23 +231,44 @@ class AccurateClient:
     # --- account host ---------------------------------------------------------------------------------
 
     def list_databases(self) -> list[Database]:
-        """The databases this (OAuth) token may open: ``db-list.do``."""
+        """The databases this (OAuth) token may open: ``db-list.do``. Raises `Transient` on a malformed list."""
         body = self._account_call("GET", "/api/db-list.do")
-        return [Database(id=int(row["id"]), alias=str(row.get("alias", ""))) for row in body.get("d", [])]
+        rows = body.get("d", [])
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise Transient("db-list: the answer is not a list of databases")
+        return [Database(id=int(_decimal(row.get("id"), "db-list")), alias=str(row.get("alias", ""))) for row in rows]
 
     def open_database(self) -> str:
-        """Open the database (OAuth) or discover its host (API token); returns the data host."""
+        """Open the database (OAuth) or discover its host (API token); returns the data host.
+
+        Raises `Transient` when the answer lacks the session or host, `ForeignHost` when the announced
+        host is outside Accurate's hosts (`host_allowed`).
+        """
         if self._auth.uses_session:
             body = self._account_call("GET", "/api/open-db.do", {"id": str(self._database_id)})
             # open-db puts session and host beside `d`, not inside it.
-            self._session.session_id = str(body["session"])
-            self._session.host = str(body["host"]).rstrip("/")
+            session, host = body.get("session"), body.get("host")
+            if not isinstance(session, str | int) or not isinstance(host, str) or not session or not host:
+                raise Transient("open-db: the answer lacks the session or the host")
+            self._session.host = self._checked_host(host)
+            self._session.session_id = str(session)
         else:
             body = self._account_call("GET", "/api/api-token.do")
-            data = body.get("d", {})
-            database = data.get("database") or data.get("data usaha") or {}
-            self._session.host = str(database.get("host") or data.get("host")).rstrip("/")
+            data = body.get("d")
+            data = data if isinstance(data, dict) else {}
+            database = data.get("database") or data.get("data usaha")
+            database = database if isinstance(database, dict) else {}
+            host = database.get("host") or data.get("host")
+            if not isinstance(host, str) or not host:
+                raise Transient("api-token: the answer lacks the database host")
+            self._session.host = self._checked_host(host)
         return self._session.host
+
+    def _checked_host(self, host: str) -> str:
+        """A data host Accurate announced, if it is one of Accurate's hosts (else `ForeignHost`)."""
+        if not host_allowed(self._account_url, host):
+            raise ForeignHost(_host_of(host))
+        return host.rstrip("/")
 
     def _refresh_session(self) -> None:
         if not self._auth.uses_session or self._session.session_id is None:
@@ -170,24 +281,26 @@ class AccurateClient:
         except AccurateError:
             self.open_database()
             return
-        data = body.get("d", {})
+        data = body.get("d")
         # db-refresh-session nests session (and maybe host) inside `d`, unlike open-db.
-        self._session.session_id = str(data["session"])
+        if not isinstance(data, dict) or not isinstance(data.get("session"), str | int) or not data.get("session"):
+            self.open_database()
+            return
         if data.get("host"):
-            self._session.host = str(data["host"]).rstrip("/")
+            self._session.host = self._checked_host(str(data["host"]))
+        self._session.session_id = str(data["session"])
 
     def _account_call(self, method: str, path: str, params: Mapping[str, str] | None = None) -> dict[str, Any]:
         refreshed = False
         rate_limited = 0
+        waits = Waits(self._sleep)
         while True:
             response = self._send(method, self._account_url + path, params, None, self._auth.headers())
             try:
                 return self._envelope(response)
-            except RateLimited:
+            except RateLimited as limited:
                 rate_limited += 1
-                if rate_limited > self._rate_limit_retries:
-                    raise
-                self._sleep(self._backoff(rate_limited))
+                self._wait_out(limited, rate_limited, waits)
             except TokenExpired:
                 if refreshed:
                     raise
@@ -201,6 +314,7 @@ class AccurateClient:
     ) -> dict[str, Any]:
         healed: set[type[AccurateError]] = set()
         rate_limited = 0
+        waits = Waits(self._sleep)
         while True:
             with self._session.lock:
                 if self._session.host is None:
@@ -212,11 +326,9 @@ class AccurateClient:
             try:
                 response = self._send(method, url, params, body, headers)
                 return self._envelope(response, bulk=action == "bulk-save")
-            except RateLimited:
+            except RateLimited as limited:
                 rate_limited += 1
-                if rate_limited > self._rate_limit_retries:
-                    raise
-                self._sleep(self._backoff(rate_limited))
+                self._wait_out(limited, rate_limited, waits)
             except SessionExpired:
                 if SessionExpired in healed:
                     raise
@@ -229,9 +341,26 @@ class AccurateClient:
                 healed.add(TokenExpired)
                 self._auth.refresh()
 
-    def _backoff(self, attempt: int) -> float:
-        # Full jitter: spreads the callers that were refused together.
-        return random.uniform(0, self._backoff_base * 2 ** min(attempt, 5))
+    def _wait_out(self, limited: RateLimited, attempt: int, waits: Waits) -> None:
+        """Wait before the ``attempt``-th retry of a rate-limited request, or raise ``limited`` if not allowed.
+
+        The wait (seconds) is the larger of the backoff and Accurate's ``Retry-After``; it is not started
+        when retries are used up or it would pass the deadline (`Waits`).
+        """
+        if attempt > self._rate_limit_retries:
+            raise limited
+        delay = self._backoff(attempt, limited.retry_after)
+        if not waits.sleep(delay):
+            raise RateLimited(
+                f"{limited}; not retried: a wait of {delay:.1f} s would pass the deadline",
+                limited.messages,
+                retry_after=limited.retry_after,
+            ) from limited
+
+    def _backoff(self, attempt: int, retry_after: float | None = None) -> float:
+        # Full jitter: spreads the callers that were refused together; never sooner than Accurate asked.
+        jittered = random.uniform(0, self._backoff_base * 2 ** min(attempt, 5))
+        return max(jittered, retry_after) if retry_after is not None else jittered
 
     def _send(
         self, method: str, url: str, params: Mapping[str, str] | None, body: object, headers: dict[str, str]
@@ -241,6 +370,9 @@ class AccurateClient:
             data = to_json(body).encode()
             headers = {**headers, "Content-Type": "application/json"}
         for _ in range(MAX_REDIRECTS + 1):
+            if not host_allowed(self._account_url, url):
+                raise ForeignHost(_host_of(url))
+            connect, read = self._timeout
             try:
                 with self._governor.slot():
                     response = self._http.request(
@@ -249,35 +381,47 @@ class AccurateClient:
                         params=params,
                         data=data,
                         headers=headers,
-                        timeout=self._timeout,
+                        timeout=(request_timeout(connect), request_timeout(read)),
                         allow_redirects=False,
                     )
             except requests.RequestException as exc:
-                raise Transient(f"{method} {urlsplit(url).path}: {type(exc).__name__}: {exc}") from exc
-            if response.status_code != 308:
+                # Sending, or reading the body (cut mid-answer, broken chunked encoding, bad compression).
+                # The text names the kind and the path: a requests message repeats the URL with its query.
+                raise Transient(f"{method} {_path_of(url)}: {type(exc).__name__}") from exc
+            if response.status_code not in REDIRECT_STATUSES:
                 return response
-            # The database moved: same method, body and Authorization to the new place, and stay there.
-            url = response.headers["Location"]
+            # The database moved: same method, body and Authorization to the new place, and stay there —
+            # but only inside Accurate's hosts: anywhere else would receive the token and the signature.
+            location = response.headers.get("Location")
+            if not location:
+                raise Transient(f"{method} {_path_of(url)}: HTTP {response.status_code} without a Location")
+            url = urljoin(url, location)
+            if not host_allowed(self._account_url, url):
+                raise ForeignHost(_host_of(url))
             moved = urlsplit(url)
             if "/accurate/api/" in moved.path:
                 self._session.host = f"{moved.scheme}://{moved.netloc}"
-        raise Transient(f"too many redirects for {urlsplit(url).path}")
+        raise Transient(f"too many redirects for {_path_of(url)}")
 
     @staticmethod
     def _envelope(response: requests.Response, bulk: bool = False) -> dict[str, Any]:
+        """Classify an answer: transport facts first (status, readability), then Accurate's envelope."""
         status = response.status_code
-        if status == 403 and b"insufficient_scope" in response.content:
-            text = response.text
-            scope = text.split("<scope>", 1)[1].split("</scope>", 1)[0] if "<scope>" in text else ""
-            raise InsufficientScope(scope)
+        if status == 429:
+            raise RateLimited(
+                f"HTTP 429 ({describe_answer(response)})",
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
         if status >= 500:
-            raise Transient(f"HTTP {status}")
+            raise Transient(f"HTTP {status} ({describe_answer(response)})")
+        if status == 403 and b"insufficient_scope" in response.content:
+            raise InsufficientScope(scope_name(response.content.decode("utf-8", "replace")))
         try:
             body = from_json(response.content)
-        except ValueError as exc:
-            raise Transient(f"HTTP {status}: unreadable answer") from exc
+        except (ValueError, RecursionError):
+            body = None
         if not isinstance(body, dict):
-            raise Transient(f"HTTP {status}: unexpected answer")
+            raise Transient(f"HTTP {status}: not an Accurate envelope ({describe_answer(response)})")
         if "error" in body and "s" not in body:
             raise classify([str(body["error"]), str(body.get("error_description", ""))])
         if body.get("s") is True:
@@ -301,9 +445,9 @@ class AccurateClient:
         """Create (or, with ``id``, update) one record: ``save.do``. Returns Accurate's record (``r``)."""
         try:
             body = self._data_call("POST", document.module, "save", body=document.request_body())
+            return _saved(body.get("r"))
         except AccurateError as error:
             raise _with_number(error, document) from None
-        return _saved(body["r"])
 
     def bulk_save(self, documents: Sequence[AccurateDocument]) -> list[BulkRowResult]:
         """Save many records of one kind, ≤100 per request; one result per input row, in input order.
@@ -329,10 +473,11 @@ class AccurateClient:
             for offset, (document, row) in enumerate(zip(chunk, rows, strict=True)):
                 index = start + offset
                 if isinstance(row, dict) and row.get("s") is True:
-                    results.append(BulkRowResult(index, document, saved=_saved(row["r"])))
+                    results.append(BulkRowResult(index, document, saved=_saved(row.get("r"))))
                 else:
-                    messages = row.get("d", []) if isinstance(row, dict) else [str(row)]
-                    error = _with_number(classify([str(m) for m in messages]), document)
+                    messages = row.get("d", []) if isinstance(row, dict) else [row]
+                    texts = [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]
+                    error = _with_number(classify(texts), document)
                     results.append(BulkRowResult(index, document, error=error))
         return results
 
@@ -347,7 +492,7 @@ class AccurateClient:
         body = self._data_call("GET", name, "detail", params)
         record = body.get("d")
         if not isinstance(record, dict):
-            raise NotFound(f"{name} {id or number} not found")
+            raise NotFound(f"{name} {id if id is not None else number} not found")
         return record
 
     def find_by_number(self, module: str | type[AccurateDocument], number: str) -> dict[str, Any] | None:
@@ -381,9 +526,15 @@ class AccurateClient:
         page = 1
         while True:
             body = self._data_call("GET", name, "list", {**params, "sp.page": str(page)})
-            yield from body.get("d", [])
+            rows = body.get("d", [])
             paging = body.get("sp") or {}
-            if page >= int(paging.get("pageCount", 1)):
+            if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+                raise Transient(f"{name} list: the answer is not a list of records")
+            if not isinstance(paging, dict):
+                raise Transient(f"{name} list: the answer's paging is not readable")
+            page_count = _decimal(paging.get("pageCount", 1), f"{name} list page count")
+            yield from rows
+            if page >= page_count:
                 return
             page += 1
 
@@ -403,7 +554,7 @@ class AccurateClient:
         body = self._data_call("GET", "glaccount", "get-balance", params)
         data = body.get("d")
         value = data.get("balance") if isinstance(data, dict) else data
-        return Decimal(str(value))
+        return _decimal(value, "get-balance")
 
     def get_stock(self, item_no: str, warehouse_name: str | None = None) -> Decimal:
         """Available stock of an item, in one warehouse or all: ``item/get-stock.do``."""
@@ -411,7 +562,8 @@ class AccurateClient:
         if warehouse_name is not None:
             params["warehouseName"] = warehouse_name
         body = self._data_call("GET", "item", "get-stock", params)
-        return Decimal(str(body["d"]["availableStock"]))
+        data = body.get("d")
+        return _decimal(data.get("availableStock") if isinstance(data, dict) else None, "get-stock")
 
 
 def _with_number(error: AccurateError, document: AccurateDocument) -> AccurateError:

@@ -1,21 +1,33 @@
 """Typed failures of Accurate Online calls, each retryable or permanent.
 
-Accurate answers most failures with HTTP 200 and ``{"s": false, "d": ["<Indonesian message>"]}``; the
-message text, not the status, says what went wrong. `classify` turns an answer into one of these errors;
-it is pure, so its rules are tested without a server.
+Transport facts decide first (in the client): HTTP 429 is `RateLimited` whatever the body (honouring
+``Retry-After`` within the deadline), 5xx, a dropped connection, a body cut short, unreadable or not an
+envelope are `Transient`. Then the envelope: Accurate answers most failures with HTTP 200 and
+``{"s": false, "d": ["<Indonesian message>"]}``; the message text, not the status, says what went wrong.
+`classify` turns those messages into one of these errors; it is pure, so its rules are tested without a
+server.
 
-Retryable: `RateLimited` (the client retries it itself with backoff), `SessionExpired` and `TokenExpired`
+Error texts: Accurate's messages quote the values they are about (``Kuantitas Barang "SKU-A" …``), and
+a value may be data. An error's text keeps Accurate's prose (what the callers' rules read, e.g. "tanggal
+kunci periode") with every quoted value shown as ``"…"`` and every long run of digits as ``#`` (`redact`);
+the raw texts stay in ``messages`` for code, never for logs. The values an error needs are fields of
+their own: a duplicate's ``number``, a missing master's ``kind`` and ``key``. No text carries a URL's
+query string or a header.
+
+Retryable: `RateLimited` (the client retries it itself with backoff), `Saturated` (no governor slot before
+the deadline), `SessionExpired` and `TokenExpired`
 (the client heals them itself, these surface only if healing failed), `Transient` (5xx, timeout,
 connection). `Transient` is surfaced on purpose: after an ambiguous failure of a write the document may
 exist, so the caller must look it up by number before trying again (exactly-once is the caller's job).
 Permanent: `DuplicateNumber`, `MasterNotFound`, `Rejected`, `NotFound`, `InsufficientScope`,
-`AuthenticationFailed`.
+`AuthenticationFailed`, `ForeignHost`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from omsync.errors import OmsyncError, PermanentError, RetryableError
 
@@ -35,7 +47,18 @@ class AccurateError(OmsyncError):
 
 
 class RateLimited(AccurateError, RetryableError):
-    """More than 8 requests per second or 8 in flight on one token."""
+    """More than 8 requests per second or 8 in flight on one token (HTTP 429, or Accurate's text).
+
+    ``retry_after`` is the seconds Accurate asked to wait (HTTP ``Retry-After``), None if it did not say.
+    """
+
+    def __init__(self, message: str, messages: Sequence[str] = (), *, retry_after: float | None = None) -> None:
+        super().__init__(message, messages)
+        self.retry_after = retry_after
+
+
+class Saturated(AccurateError, RetryableError):
+    """The token's governor has no slot free before the invocation's deadline: nothing was sent."""
 
 
 class SessionExpired(AccurateError, RetryableError):
@@ -60,6 +83,17 @@ class InsufficientScope(AccurateError, PermanentError):
     def __init__(self, scope: str) -> None:
         super().__init__(f"insufficient_scope: {scope}")
         self.scope = scope
+
+
+class ForeignHost(AccurateError, PermanentError):
+    """A redirect (or an announced data host) outside Accurate's hosts: nothing was sent there.
+
+    ``host`` is the refused host name (never the URL: its query or the credentials are not repeated).
+    """
+
+    def __init__(self, host: str) -> None:
+        super().__init__(f"refused to follow Accurate to a foreign host: {host}")
+        self.host = host
 
 
 class DuplicateNumber(AccurateError, PermanentError):
@@ -88,6 +122,44 @@ class Rejected(AccurateError, PermanentError):
 
 
 _QUOTED = re.compile(r"[\"“]([^\"”]+)[\"”]")
+_ANY_QUOTED = re.compile(r"[\"“][^\"”]*[\"”]|'[^']*'")
+_DIGIT_RUN = re.compile(r"\+?\d[\d .\-]*\d")
+# Long enough for every rule's marker and the gist of a refusal; an error text is not a transcript.
+REDACTED_LENGTH = 300
+_MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]{1,64}/[A-Za-z0-9!#$&^_.+-]{1,64}")
+_SCOPE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def redact(text: str) -> str:
+    """Accurate's prose without its values: quoted spans become ``"…"``, runs of 5+ digits ``#``."""
+    text = _ANY_QUOTED.sub('"…"', text)
+    text = _DIGIT_RUN.sub(lambda run: "#" if sum(c.isdigit() for c in run.group()) >= 5 else run.group(), text)
+    return text if len(text) <= REDACTED_LENGTH else text[:REDACTED_LENGTH] + "…"
+
+
+def scope_name(text: str) -> str:
+    """The scope named in Accurate's XML ``<scope>…</scope>``, if it looks like one (else empty)."""
+    if "<scope>" not in text:
+        return ""
+    scope = text.split("<scope>", 1)[1].split("</scope>", 1)[0].strip()
+    return scope if _SCOPE.fullmatch(scope) else ""
+
+
+class Answer(Protocol):
+    """The parts of an HTTP answer `describe_answer` reads (a `requests.Response` has them)."""
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+def describe_answer(response: Answer) -> str:
+    """What an answer looked like without what it said: ``"<n> bytes, <media type>"``."""
+    media = response.headers.get("Content-Type", "").split(";", 1)[0].strip()
+    shown = media if _MEDIA_TYPE.fullmatch(media) else ("no content type" if not media else "odd content type")
+    return f"{len(response.content)} bytes, {shown}"
 
 
 def _duplicate_number(text: str, hint: str | None) -> str:
@@ -100,33 +172,36 @@ def _duplicate_number(text: str, hint: str | None) -> str:
 
 
 def _missing_master(text: str) -> tuple[str, str]:
+    # The kind is Accurate's prose before the value ("Barang", "Pelanggan"); the key is the code omsync sent.
     head = text.split(MISSING_MARKER, 1)[0].strip()
     quoted = _QUOTED.search(head)
     if quoted:
-        return head[: quoted.start()].strip(), quoted.group(1)
+        return redact(head[: quoted.start()].strip()), quoted.group(1)
     kind, _, key = head.partition(" ")
-    return kind, key.strip()
+    return redact(kind), key.strip()
 
 
 def classify(messages: Sequence[str], *, number: str | None = None) -> AccurateError:
     """Turn the messages of an ``s:false`` answer into the matching typed error.
 
     ``number`` is the document number the request carried, used for `DuplicateNumber` when the message
-    names the number in a form that cannot be parsed back.
+    names the number in a form that cannot be parsed back. The error's text is the `redact` -ed messages;
+    ``messages`` keeps them as Accurate wrote them.
     """
     text = " ".join(str(m) for m in messages) or "unexpected answer"
     lowered = text.lower()
+    shown = redact(text)
     if any(marker in lowered for marker in RATE_LIMIT_MARKERS):
-        return RateLimited(text, messages)
+        return RateLimited(shown, messages)
     if SESSION_MARKER.lower() in lowered:
-        return SessionExpired(text, messages)
+        return SessionExpired(shown, messages)
     if TOKEN_MARKER in lowered:
-        return TokenExpired(text, messages)
+        return TokenExpired(shown, messages)
     if DUPLICATE_MARKER.lower() in lowered:
         return DuplicateNumber(_duplicate_number(text, number), messages)
     if MISSING_MARKER in lowered:
         kind, key = _missing_master(text)
         return MasterNotFound(kind, key, messages)
     if lowered.rstrip(" .").endswith("tidak tepat"):
-        return NotFound(text, messages)
-    return Rejected(text, messages)
+        return NotFound(shown, messages)
+    return Rejected(shown, messages)

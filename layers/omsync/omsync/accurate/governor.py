@@ -15,6 +15,10 @@ will be free (learned from the failed condition's old item), so under contention
 earliest free slot instead of polling.
 
 `MemorySlots` holds the same slots in-process, for tools and single-process runs.
+
+Waiting for a slot is bounded like every wait (`omsync.deadline`): a slot that frees only after the
+invocation's deadline (outside an invocation: after the default bounds) is not waited for; `acquire`
+raises `Saturated` (retryable) and nothing is sent, so the work goes back to its queue.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from omsync.accurate.errors import Saturated
+from omsync.deadline import Waits
 
 SLOTS = 8
 # 1 s plus a margin for what happens between sending and Accurate counting (network, server queues).
@@ -182,20 +189,25 @@ class Governor:
         The slot is taken ``RESERVE_AHEAD_SECONDS`` before it frees, for the moment it frees (the store
         records that planned start), and the caller is held until then: the store's round trip happens
         while waiting, so a busy slot starts its next request one ``spacing`` after the last, not later.
+
+        Raises `Saturated` when the earliest start (seconds from now) would pass the deadline.
         """
         holder = uuid.uuid4().hex
+        waits = Waits(self._sleep)
         while True:
             slot = self._candidate()
             start_at = max(self._clock(), self._free_at[slot])
-            wait = start_at - RESERVE_AHEAD_SECONDS - self._clock()
-            if wait > 0:
-                self._sleep(wait)
+            until_start = start_at - self._clock()
+            if not waits.allows(until_start) or not waits.sleep(until_start - RESERVE_AHEAD_SECONDS):
+                raise Saturated(f"no slot of the token's budget before the deadline (next in {until_start:.1f} s)")
             taken = self._store.take(slot, holder, start_at, self._spacing, self._lease)
             with self._lock:
                 self._free_at[slot] = start_at + self._spacing if taken.ok else taken.free_at
             if taken.ok:
                 while (early := start_at - self._clock()) > 0:
-                    self._sleep(early)
+                    if not waits.sleep(early):
+                        self._store.give_back(slot, holder, self._clock())
+                        raise Saturated("the deadline came while waiting for a taken slot")
                 return slot, holder
 
     def release(self, slot: int, holder: str, sent_at: float) -> None:
