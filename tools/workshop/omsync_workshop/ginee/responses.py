@@ -6,7 +6,9 @@ Ginee refusal, HTTP 200 with ``{"code": "IAM_FAILED", "message": "signature veri
 choice). Control routes (``/sandbox/…``) are the sandbox's own and need no signature.
 
 Faults: ``busyNext``/``rateLimitNext`` make the next N signed calls answer ``SERVICE_BUSY`` or HTTP 429
-with ``Retry-After``; ``busyRate``/``rateLimitRate`` do so at random (seeded).
+with ``Retry-After``; ``busyRate``/``rateLimitRate`` do so at random (seeded). ``malformed`` (order id →
+fields) serves those orders' ``batch-get`` rows with the given fields in place of the stored ones, as a
+Ginee that changed a field's type would (the stored order, its stock and lifecycle are untouched).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from copy import deepcopy
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -29,6 +32,7 @@ from omsync.ginee.models import format_timestamp
 from omsync_workshop.ginee.models import GineeState, Json, SandboxError
 
 Answer = tuple[int, dict[str, str], bytes]
+BATCH_GET_PATH = "/openapi/order/v1/batch-get"
 
 
 def _default(value: object) -> object:
@@ -53,6 +57,8 @@ class Faults:
     busy_rate: float = 0.0
     rate_limit_rate: float = 0.0
     retry_after: int = 1
+    malformed: dict[str, Json] = field(default_factory=dict)
+    """Order id → fields its batch-get rows carry instead (merged key by key; a list item by item)."""
 
 
 class GineeResponses:
@@ -127,7 +133,10 @@ class GineeResponses:
         route = _OPENAPI.get((method, path))
         if route is None:
             return self._envelope("PARAMETER_ERROR", f"no such API: {method} {path}")
-        return self._envelope("SUCCESS", "OK", route(self.state, body, query))
+        data = route(self.state, body, query)
+        if path == BATCH_GET_PATH and self.faults.malformed:
+            data = [_overlay(row, self.faults.malformed.get(str(row.get("orderId")), {})) for row in data]
+        return self._envelope("SUCCESS", "OK", data)
 
     # -- the sandbox's own control endpoints -----------------------------------------------------------
 
@@ -178,6 +187,7 @@ class GineeResponses:
                     busy_rate=float(body.get("busyRate", 0)),
                     rate_limit_rate=float(body.get("rateLimitRate", 0)),
                     retry_after=int(body.get("retryAfter", 1)),
+                    malformed=dict(body.get("malformed") or {}),
                 )
             return {"faults": vars(self.faults)}
         if (method, path) == ("GET", "/sandbox/calls"):
@@ -194,6 +204,20 @@ def _paged(rows: list[Json], body: Json, max_size: int) -> Json:
     if page < 0 or not 1 <= size <= max_size:
         raise SandboxError("PARAMETER_ERROR", f"size must be between 1 and {max_size}")
     return {"content": rows[page * size : (page + 1) * size], "page": page, "size": size, "total": len(rows)}
+
+
+def _overlay(stored: Any, served: Any) -> Any:
+    """``served`` laid over a copy of ``stored``: dicts key by key, lists item by item, anything else replaced."""
+    if isinstance(stored, dict) and isinstance(served, dict):
+        merged = deepcopy(stored)
+        for key, value in served.items():
+            merged[key] = _overlay(stored.get(key), value)
+        return merged
+    if isinstance(stored, list) and isinstance(served, list):
+        return [_overlay(stored[i] if i < len(stored) else None, v) for i, v in enumerate(served)] + deepcopy(
+            stored[len(served) :]
+        )
+    return deepcopy(served)
 
 
 def _batch_get(state: GineeState, body: Json, query: dict[str, str]) -> object:
@@ -261,7 +285,7 @@ Route = Callable[[GineeState, Json, dict[str, str]], Any]
 
 _OPENAPI: dict[tuple[str, str], Route] = {
     ("POST", "/openapi/order/v2/list-order"): lambda state, body, query: state.list_orders(body),
-    ("POST", "/openapi/order/v1/batch-get"): _batch_get,
+    ("POST", BATCH_GET_PATH): _batch_get,
     ("POST", "/openapi/shop/v1/list"): _shops,
     ("POST", "/openapi/product/master/v1/list"): _products,
     ("GET", "/openapi/product/master/v1/get"): _product,
