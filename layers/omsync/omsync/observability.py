@@ -1,13 +1,108 @@
-"""The one Logger, Tracer and Metrics every function and module shares.
+"""The one Logger, Tracer and Metrics every function and module shares, and the scrub every log line passes.
 
 Service name and metrics namespace come from the standard Powertools environment variables
 (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE) that the template sets per function.
+
+No log line carries buyer data or a secret (DESIGN invariant 8). Code logs ids, counts and exception class
+names, never an upstream text; the Logger's formatter is the boundary that also catches what slips through:
+`ScrubbingFormatter` runs `scrub` over each structured record (extras, message, traceback) before it is
+written. ``scrub`` erases by key (buyer fields of Ginee's orders, any address block, anything secret) at any
+depth, and in free text erases pydantic's ``input_value=…``, e-mail addresses and Indonesian phone numbers.
+
+Why not Powertools' DataMasking (`aws_lambda_powertools.utilities.data_masking`, whose ``erase`` needs no
+encryption SDK): it needs ``jsonpath-ng``, which the layer does not ship (its ``datamasking`` extra also
+brings the encryption SDK), and it erases fields at given paths only, while the leak that mattered was a
+value inside a text (a ValidationError's message in a traceback). The formatter is Powertools' own
+extension point (``Logger(logger_formatter=...)``, ``LambdaPowertoolsFormatter.serialize``).
 """
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Final
 
-logger = Logger()
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.types import LogRecord
+from pydantic import BaseModel
+
+MASK: Final = "*****"
+
+BUYER_KEYS: Final = frozenset(
+    {
+        "name",
+        "customername",
+        "buyername",
+        "receivername",
+        "recipientname",
+        "fullname",
+        "firstname",
+        "lastname",
+        "mobile",
+        "mobilephone",
+        "phone",
+        "phonenumber",
+        "telephone",
+        "email",
+        "emailaddress",
+        "postalcode",
+        "postcode",
+        "zipcode",
+        "zip",
+        "street",
+    }
+)
+"""Keys (lower case, without ``_``/``-``) whose value is the buyer's: Ginee's ``customerInfo`` fields and the
+usual fields of an address."""
+
+ERASED_KEY_PARTS: Final = ("address", "secret", "token", "password", "authorization", "signature", "credential")
+"""A key containing one of these is erased whole, whatever it holds (an address block, a key, a token)."""
+
+_INPUT_VALUE = re.compile(r"input_value=.*?(?=, input_type=|\]|$)", re.MULTILINE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<![\w+])(?:\+?62|0)[\s-]?8(?:[\s-]?\d){7,11}(?!\w)")
+
+
+def _erased_key(key: object) -> bool:
+    normalized = str(key).lower().replace("_", "").replace("-", "")
+    return normalized in BUYER_KEYS or any(part in normalized for part in ERASED_KEY_PARTS)
+
+
+def scrub_text(text: str) -> str:
+    """``text`` with pydantic input values, e-mail addresses and Indonesian phone numbers replaced by `MASK`."""
+    text = _INPUT_VALUE.sub(f"input_value={MASK}", text)
+    text = _EMAIL.sub(MASK, text)
+    return _PHONE.sub(MASK, text)
+
+
+def scrub(value: Any) -> Any:
+    """A copy of ``value`` fit for a log line: mappings with buyer and secret keys erased (at any depth),
+    texts through `scrub_text`, pydantic models as their fields, sequences as lists, numbers, booleans and
+    None as they are, anything else as its scrubbed text. Never raises for any input."""
+    if isinstance(value, str):
+        return scrub_text(value)
+    if value is None or isinstance(value, bool | int | float | Decimal):
+        return value
+    if isinstance(value, BaseModel):
+        return scrub(value.model_dump(mode="json"))
+    if isinstance(value, Mapping):
+        return {key: MASK if _erased_key(key) else scrub(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [scrub(item) for item in value]
+    return scrub_text(str(value))
+
+
+class ScrubbingFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON formatter writing each record through `scrub`: the log boundary of invariant 8."""
+
+    def serialize(self, log: LogRecord) -> str:
+        """The record as JSON, scrubbed (message, extras, exception text and stack trace alike)."""
+        clean: LogRecord = scrub(log)
+        return super().serialize(clean)
+
+
+logger = Logger(logger_formatter=ScrubbingFormatter())
 tracer = Tracer()
 metrics = Metrics()
