@@ -28,11 +28,14 @@ from omsync.ginee.models import (
     InventoryRow,
     MasterProduct,
     Order,
+    OrderBatch,
     OrderPage,
     SellOutbound,
     Shop,
+    UnreadableRecord,
     Warehouse,
     format_timestamp,
+    invalid_fields,
 )
 
 MAX_WINDOW: Final = timedelta(days=15)
@@ -260,17 +263,40 @@ class GineeClient:
                     break
                 request = {**request, "nextCursor": page.next_cursor}
 
-    def batch_get(self, order_ids: Iterable[str], *, historical: bool = False) -> list[Order]:
-        """Full orders by Ginee id, ≤100 ids per call. Ids Ginee does not know are left out of the answer."""
+    def batch_get(self, order_ids: Iterable[str], *, historical: bool = False) -> OrderBatch:
+        """Full orders by Ginee id, ≤100 ids per call, as an `OrderBatch` (a list of `Order`).
+
+        Ids Ginee does not know are left out of the answer. Each row is read on its own: a row that does not
+        validate is an `UnreadableRecord` of its order in ``unreadable`` (field paths and error types only,
+        never values), so one odd record never fails the others. A row whose own ``orderId`` cannot be read
+        makes every id of its call that no readable row answered unreadable (which one it was is unknown).
+        Raises what `call` raises (`GineeError`, `ServiceBusy`).
+        """
         wanted = list(dict.fromkeys(order_ids))
-        orders: list[Order] = []
+        batch = OrderBatch()
         for chunk in chunks(wanted, MAX_BATCH_IDS):
             body: dict[str, Any] = {"orderIds": chunk}
             if historical:
                 body["historicalData"] = True
             rows = self.call("POST", BATCH_GET, body) or []
-            orders.extend(Order.model_validate(row) for row in rows)
-        return orders
+            if not isinstance(rows, list):
+                rows = [rows]
+            unattributed: tuple[str, ...] = ()
+            for row in rows:
+                try:
+                    batch.append(Order.model_validate(row))
+                except ValidationError as error:
+                    order_id = row.get("orderId") if isinstance(row, dict) else None
+                    if isinstance(order_id, str) and order_id in chunk:
+                        batch.unreadable[order_id] = UnreadableRecord(order_id, invalid_fields(error))
+                    else:
+                        unattributed += invalid_fields(error)
+            if unattributed:
+                answered = {order.order_id for order in batch} | set(batch.unreadable)
+                for order_id in chunk:
+                    if order_id not in answered:
+                        batch.unreadable[order_id] = UnreadableRecord(order_id, tuple(dict.fromkeys(unattributed)))
+        return batch
 
     # -- catalogue, stock and purchases --------------------------------------------------------------
 

@@ -12,6 +12,10 @@ Conventions every model here follows:
   UTC, since Ginee documents every timestamp as UTC).
 - Absent fee and discount amounts in ``paymentInfo`` read as zero: Ginee omits what a channel does not
   report, and "not reported" books the same as "none".
+- Text fields accept a JSON number as its text (``coerce_numbers_to_str``): Ginee and its channels send
+  phone numbers, postal codes and ids as numbers now and then, and refusing a real order for that would
+  cost the seller a sale in the books. What still does not validate is an `UnreadableRecord` of its own
+  order (`OrderBatch`), never an error of the whole answer.
 
 Where Ginee's documentation is silent (the ``paymentInfo`` table, returns, settlement) the names chosen
 are listed in docs/ARCHITECTURE.md §5.
@@ -20,12 +24,14 @@ are listed in docs/ARCHITECTURE.md §5.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError
 from pydantic.alias_generators import to_camel
 
 from omsync.money import ZERO, to_decimal
@@ -64,6 +70,7 @@ class GineeModel(BaseModel):
         populate_by_name=True,
         extra="allow",
         frozen=False,
+        coerce_numbers_to_str=True,
     )
 
     def to_ginee(self) -> dict[str, Any]:
@@ -294,6 +301,35 @@ class Order(GineeModel):
     def returned_quantity(self, item_id: str) -> int:
         """Units of one line returned so far, over every return of the order."""
         return sum(line.quantity for ret in self.return_infos for line in ret.items if line.item_id == item_id)
+
+
+def invalid_fields(error: ValidationError) -> tuple[str, ...]:
+    """Where and why a record failed validation, as ``path.to.field (error_type)`` (Ginee's spelling of the
+    path), each once. Never the value: pydantic's own text (``str(error)``) quotes the input, which can be
+    the buyer's name, phone or address, so it must not reach a log line, an error text or a hold reason."""
+    return tuple(
+        dict.fromkeys(
+            f"{'.'.join(str(part) for part in detail['loc']) or '(record)'} ({detail['type']})"
+            for detail in error.errors(include_url=False, include_context=False, include_input=False)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class UnreadableRecord:
+    """An order Ginee answered with a record that does not validate: its id and `invalid_fields`."""
+
+    order_id: str
+    fields: tuple[str, ...]
+
+
+class OrderBatch(list[Order]):
+    """``batch-get``'s answer: the orders that were read, in Ginee's order, and by order id those whose
+    record could not be read (``unreadable``), each the outcome of its own order only."""
+
+    def __init__(self, orders: Iterable[Order] = (), unreadable: Iterable[UnreadableRecord] = ()) -> None:
+        super().__init__(orders)
+        self.unreadable: dict[str, UnreadableRecord] = {record.order_id: record for record in unreadable}
 
 
 class OrderPage(GineeModel):
