@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 import requests
 
+from omsync import deadline
 from omsync.accurate.auth import OAuthAuth
+from omsync.errors import RetryableError
 from omsync.ledger import credentials
 from omsync.ledger.connections import ConnectionRepository, hash_token
 from omsync.ledger.credentials import AccurateApiToken, AccurateOAuth, CredentialStore
@@ -292,3 +294,28 @@ def test_two_workers_refused_together_refresh_once_and_both_go_on(stack: LocalSt
     assert after.refresh_token != before.refresh_token
     # Exactly one refresh: both workers run on the stored pair, and it is the one Accurate still accepts.
     assert {ctx.accurate._auth.tokens.access_token for ctx in workers} == {after.access_token}  # type: ignore[attr-defined]
+
+
+def test_a_lease_held_elsewhere_sends_the_work_back_within_the_invocations_budget(
+    stack: LocalStack, sandbox: AccurateSandbox
+) -> None:
+    connection_id, _ = create(stack)
+    authorize(stack, sandbox, connection_id)
+    (worker, _) = _two_warm_workers(connection_id)
+    sandbox.expire_access_tokens()
+    # Another worker holds the lease (and stays alive) while this one is refused.
+    ledger_table().put_item(
+        Item={
+            "pk": f"CONN#{connection_id}",
+            "sk": credentials.TOKEN_LOCK_SK,
+            "holder": "elsewhere",
+            "expires_at": int(time.time()) + 60,
+        }
+    )
+
+    started = time.monotonic()
+    with deadline.within(1.0), pytest.raises(credentials.TokenLockBusy) as busy:
+        _customers(worker)
+
+    assert isinstance(busy.value, RetryableError)
+    assert time.monotonic() - started < 5

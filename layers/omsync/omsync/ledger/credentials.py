@@ -21,6 +21,7 @@ import boto3
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from omsync import deadline
 from omsync.accurate.auth import ACCOUNT_URL, ApiTokenAuth, OAuthAuth, OAuthTokens, TokenKeeper
 from omsync.accurate.client import AccurateClient
 from omsync.accurate.governor import Governor
@@ -176,7 +177,8 @@ class TokenLease:
 
     @contextmanager
     def held(self) -> Iterator[None]:
-        """Hold the lease for the block; raises `TokenLockBusy` after ``LOCK_WAIT_SECONDS`` of waiting."""
+        """Hold the lease for the block; raises `TokenLockBusy` after ``LOCK_WAIT_SECONDS`` of waiting (or
+        when the invocation's budget runs out first)."""
         holder = self._take()
         try:
             yield
@@ -185,7 +187,10 @@ class TokenLease:
 
     def _take(self) -> str:
         holder = uuid.uuid4().hex
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        # Within the invocation's budget too (`omsync.deadline`): a busy lease then sends the batch back.
+        left = deadline.remaining()
+        patience = LOCK_WAIT_SECONDS if left is None else min(LOCK_WAIT_SECONDS, left)
+        give_up_at = time.monotonic() + patience
         while True:
             now = int(time.time())
             try:
@@ -199,7 +204,7 @@ class TokenLease:
             except ClientError as error:
                 if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                     raise
-            if time.monotonic() > deadline:
+            if time.monotonic() + 0.1 > give_up_at:
                 raise TokenLockBusy(f"the Accurate token lease of connection {self._connection_id} stayed taken")
             self._sleep(0.1)
 
