@@ -6,6 +6,10 @@ module does the grouping itself and answers in the same ``{"batchItemFailures": 
 `ReportBatchItemFailures` expects. A message fails (comes back, and after maxReceiveCount goes to its DLQ)
 only when its order's outcome is RETRY or FAILED; everything else — posted, already done, on hold,
 not ready — leaves the queue.
+
+A fault stays where it started (DESIGN invariant 8): any exception of one connection's use case fails that
+connection's messages only, and is logged by class and ids, never by its text. Within a connection, a record
+Ginee sends that cannot be read fails (holds) its own order only (`omsync.sync.steps.hold_unreadable`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from traceback import extract_tb
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -49,13 +55,9 @@ def handle_batch(event: Mapping[str, Any], use_case: UseCase, flow: str) -> dict
         order_ids = list(dict.fromkeys(message.entity_id for _, message in messages))
         try:
             outcomes = use_case(context_for(connection_id), order_ids, owner)
-        except (RetryableError, PermanentError, OnHold) as error:
-            logger.warning(
-                "batch of a connection failed",
-                extra={"connection_id": connection_id, "orders": len(order_ids), "error": str(error)},
-            )
+        except Exception as error:  # noqa: BLE001 - one connection's failure must not fail the others' messages
+            _connection_failed(flow, connection_id, order_ids, error)
             failures.extend(message_id for message_id, _ in messages)
-            metrics.add_metric(name=f"{flow}.connection_failed", unit=MetricUnit.Count, value=1)
             continue
         counts: dict[Result, int] = defaultdict(int)
         for message_id, message in messages:
@@ -70,3 +72,28 @@ def handle_batch(event: Mapping[str, Any], use_case: UseCase, flow: str) -> dict
             extra={"connection_id": connection_id, "flow": flow, **{r.value: n for r, n in counts.items()}},
         )
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}
+
+
+def _connection_failed(flow: str, connection_id: str, order_ids: Sequence[str], error: Exception) -> None:
+    """Log and count one connection's failed batch: its messages come back (and after the queue's receive
+    limit reach its DLQ), the other connections' outcomes stand.
+
+    Only the error's class, where it was raised and the ids are logged, never its text: a third party's
+    message (pydantic's quotes the input, an HTTP library's the URL) can carry buyer data or a secret.
+    """
+    expected = isinstance(error, RetryableError | PermanentError | OnHold)
+    where = [f"{Path(frame.filename).name}:{frame.lineno} {frame.name}" for frame in extract_tb(error.__traceback__)]
+    (logger.warning if expected else logger.error)(
+        "batch of a connection failed" if expected else "batch of a connection failed unexpectedly",
+        extra={
+            "connection_id": connection_id,
+            "flow": flow,
+            "order_ids": list(order_ids),
+            "error": type(error).__name__,
+            "cause": error.cause if isinstance(error, OnHold) else None,
+            "raised_at": where[-3:],
+        },
+    )
+    metrics.add_metric(name=f"{flow}.connection_failed", unit=MetricUnit.Count, value=1)
+    if not expected:
+        metrics.add_metric(name=f"{flow}.unexpected_error", unit=MetricUnit.Count, value=1)

@@ -1,7 +1,8 @@
 """converge_cancellations: cancelled and returned orders leave the books as they should, once each.
 
 Like the orders flow it is level-triggered: re-read the Ledger and Ginee, decide per order with the pure
-rules of `omsync.posting.cancellation` / `omsync.posting.returns`, act under the order's lease.
+rules of `omsync.posting.cancellation` / `omsync.posting.returns`, act under the order's lease. An order
+whose Ginee record cannot be read is held (``unreadable_record``); the others go on.
 
 - An order that owes an invoice first gets it (a returned order whose PAID notification never came; a
   paid-then-cancelled order of a store whose rule is ``sales_return``), through the orders flow's own
@@ -42,6 +43,7 @@ from omsync.sync.steps import (
     Outcome,
     Result,
     hold_orders,
+    hold_unreadable,
     post_invoices,
     post_single,
 )
@@ -61,9 +63,11 @@ def converge_cancellations(ctx: ConnectionContext, order_ids: Sequence[str], own
     """Bring cancelled and returned orders' documents in Accurate to what Ginee says now."""
     ids = list(dict.fromkeys(order_ids))
     outcomes: dict[str, Outcome] = {}
-    orders = {order.order_id: order for order in ctx.ginee.batch_get(ids)}
+    fetched = ctx.ginee.batch_get(ids)
+    orders = {order.order_id: order for order in fetched}
+    hold_unreadable(ctx, fetched.unreadable, owner, outcomes)
     for order_id in ids:
-        if order_id not in orders:
+        if order_id not in orders and order_id not in outcomes:
             outcomes[order_id] = Outcome(Result.UNKNOWN_ORDER)
     records = ctx.ledger.load(orders)
     prices = ctx.component_prices() if any(i.bundle_skus for o in orders.values() for i in o.items) else {}
@@ -108,7 +112,7 @@ def converge_cancellations(ctx: ConnectionContext, order_ids: Sequence[str], own
             ctx.ledger.release([order_id], owner)
             outcomes[order_id] = Outcome(Result.RETRY, str(error))
         except (PermanentError, AccurateError) as error:
-            logger.error("cancellation failed", extra={"order_id": order_id, "error": str(error)})
+            logger.error("cancellation failed", extra={"order_id": order_id, "error": type(error).__name__})
             ctx.ledger.release([order_id], owner)
             outcomes[order_id] = Outcome(Result.FAILED, str(error))
     return outcomes

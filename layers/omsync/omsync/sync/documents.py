@@ -82,7 +82,8 @@ def _post_chunk(client: AccurateClient, module: str, chunk: list[AccurateDocumen
         except Transient as error:
             # "module" is a LogRecord attribute of its own; as an extra key it would raise KeyError.
             logger.warning(
-                "bulk-save ambiguous, looking the numbers up", extra={"accurate_module": module, "error": str(error)}
+                "bulk-save ambiguous, looking the numbers up",
+                extra={"accurate_module": module, "error": type(error).__name__},
             )
             found = _look_up(client, module, list(pending))
             outcome.saved.update(found)

@@ -4,7 +4,8 @@ Level-triggered, like a controller: a message only says "order X changed". For a
 connection this re-reads the Ledger and Ginee, decides per order, and converges Accurate:
 
 1. tombstoned orders are done (late messages end here); the rest are re-fetched from Ginee
-   (``batch-get``, 100 ids a call) — webhook content is never used;
+   (``batch-get``, 100 ids a call) — webhook content is never used; an order whose record cannot be read
+   is held (``unreadable_record``), the others go on;
 2. orders already invoiced are done, unless they were cancelled or returned since: those are forwarded
    to the cancellations queue (a partial return leaves Ginee's status as it was, so only a re-read sees it);
 3. per order: not yet at the store's trigger status → leave it; cancelled → the cancellations flow's;
@@ -35,7 +36,7 @@ from omsync.posting.invoice import plan_sales_invoice
 from omsync.posting.lifecycle import is_cancelled, reached_trigger
 from omsync.queues import WorkMessage
 from omsync.sync.context import ConnectionContext
-from omsync.sync.steps import Outcome, Result, decide_and_lease, post_invoices
+from omsync.sync.steps import UNREADABLE_RECORD, Outcome, Result, decide_and_lease, hold_unreadable, post_invoices
 
 
 def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str) -> dict[str, Outcome]:
@@ -52,9 +53,12 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
     if not to_fetch:
         return outcomes
 
-    orders = {order.order_id: order for order in ctx.ginee.batch_get(to_fetch)}
+    fetched = ctx.ginee.batch_get(to_fetch)
+    orders = {order.order_id: order for order in fetched}
+    hold_unreadable(ctx, fetched.unreadable, owner, outcomes)
     invoiced = [oid for oid in to_fetch if oid in orders and (r := records.get(oid)) is not None and r.invoice]
     for order_id in invoiced:
+        _drop_unreadable_hold(ctx, records[order_id], owner)
         outcomes[order_id] = _after_sale(ctx, orders[order_id], records[order_id])
     to_fetch = [oid for oid in to_fetch if oid not in outcomes]
     prices = ctx.component_prices() if _has_bundles(orders.values()) else {}
@@ -79,6 +83,18 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
         if _owes_estimate(ctx, orders[order_id]):
             _forward(ctx, orders[order_id], WorkQueue.SETTLEMENTS)
     return outcomes
+
+
+def _drop_unreadable_hold(ctx: ConnectionContext, record: SyncRecord, owner: str) -> None:
+    """An invoiced order held because Ginee's record could not be read reads again: its hold goes.
+
+    Held orders come back through this flow, and an invoiced one never records an invoice again, which is
+    what clears a hold; recording the invoice it already has (same number and id) clears it, under its lease.
+    """
+    if record.hold is None or record.hold.cause != UNREADABLE_RECORD or record.invoice is None:
+        return
+    if ctx.ledger.lease({record.order_id: record.invoice.number}, owner):
+        ctx.ledger.record_invoices({record.order_id: record.invoice}, owner)
 
 
 def _after_sale(ctx: ConnectionContext, order: Order, record: SyncRecord) -> Outcome:
@@ -143,5 +159,5 @@ def _decide(ctx: ConnectionContext, order: Order, prices: dict[str, Decimal]) ->
     except OnHold as hold:
         return hold
     except PermanentError as error:
-        logger.error("order cannot be invoiced", extra={"order_id": order.order_id, "error": str(error)})
+        logger.error("order cannot be invoiced", extra={"order_id": order.order_id, "error": type(error).__name__})
         return Outcome(Result.FAILED, str(error))

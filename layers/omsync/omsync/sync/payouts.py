@@ -5,7 +5,8 @@ For each payout of one store:
 
 1. a payout the Ledger records as posted is done — importing a file twice changes nothing;
 2. its orders are found by invoice number (``gsi2``), re-read from Ginee and from the Ledger, and what each
-   invoice still owes is worked out by the posting rules (`omsync.posting.receipts.owed`);
+   invoice still owes is worked out by the posting rules (`omsync.posting.receipts.owed`); a line whose
+   order's Ginee record cannot be read is a problem of its own (``unreadable_record``) that holds the payout;
 3. the pure plan (`plan_payout`) gives the receipt and journal voucher, or the problems that hold the
    payout — then nothing is posted and the Ledger records the payout as held with every reason;
 4. under the leases of all its orders, the documents go out exactly once by number, then each order
@@ -15,7 +16,7 @@ For each payout of one store:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -23,6 +24,7 @@ from omsync.accurate.documents import AccurateDocument
 from omsync.accurate.errors import AccurateError, Transient
 from omsync.config.mapping import StoreMapping
 from omsync.errors import OnHold
+from omsync.ginee.models import UnreadableRecord
 from omsync.ledger.orders import PostedDocument, ReceiptRecord
 from omsync.ledger.payouts import PayoutLedger
 from omsync.payouts.model import Payout
@@ -37,7 +39,7 @@ from omsync.posting.receipts import (
     plan_payout,
 )
 from omsync.sync.context import ConnectionContext
-from omsync.sync.steps import post_single
+from omsync.sync.steps import post_single, unreadable_hold
 
 
 @dataclass
@@ -80,7 +82,9 @@ def import_payouts(
                 )
             )
             continue
-        plan = plan_payout(payout, store, _settled_orders(ctx, shop_id, store, payout))
+        settled, unreadable = _settled_orders(ctx, shop_id, store, payout)
+        plan = plan_payout(payout, store, settled)
+        plan.problems = [_unreadable_problem(p, unreadable) for p in plan.problems]
         result = PayoutResult(
             payout.payout_id,
             payout.amount,
@@ -106,12 +110,16 @@ def import_payouts(
 
 def _settled_orders(
     ctx: ConnectionContext, shop_id: str, store: StoreMapping, payout: Payout
-) -> dict[str, SettledOrder]:
+) -> tuple[dict[str, SettledOrder], dict[str, UnreadableRecord]]:
+    """What omsync knows of each line's order (by marketplace order number), and the lines' orders whose Ginee
+    record could not be read (by order number)."""
     numbers = payout_invoice_numbers(payout, store)
     by_invoice = ctx.ledger.orders_by_invoice(numbers.values())
     order_ids = {sn: by_invoice[number] for sn, number in numbers.items() if number in by_invoice}
     records = ctx.ledger.load(order_ids.values())
-    orders = {order.order_id: order for order in ctx.ginee.batch_get(list(order_ids.values()))}
+    fetched = ctx.ginee.batch_get(list(order_ids.values()))
+    orders = {order.order_id: order for order in fetched}
+    unreadable = {sn: fetched.unreadable[oid] for sn, oid in order_ids.items() if oid in fetched.unreadable}
     prices = ctx.component_prices() if any(i.bundle_skus for o in orders.values() for i in o.items) else {}
     settled: dict[str, SettledOrder] = {}
     for sn, order_id in order_ids.items():
@@ -131,7 +139,18 @@ def _settled_orders(
             exact_payout=record.exact_payout,
             refunds_reversed=sum(record.refunds.values(), Decimal(0)),
         )
-    return settled
+    return settled, unreadable
+
+
+def _unreadable_problem(problem: PayoutProblem, unreadable: Mapping[str, UnreadableRecord]) -> PayoutProblem:
+    """A line's order reads as unknown when Ginee's record of it cannot be read: the problem says so instead."""
+    record = unreadable.get(problem.order_sn or "")
+    if problem.cause != "unknown_order" or record is None:
+        return problem
+    hold = unreadable_hold(record)
+    return PayoutProblem(
+        hold.cause, f"{hold.reason}; import the file again once it reads", problem.row, problem.order_sn
+    )
 
 
 def _hold(ledger: PayoutLedger, payout: Payout, problems: Sequence[PayoutProblem]) -> None:

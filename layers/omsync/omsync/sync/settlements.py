@@ -5,7 +5,7 @@ and posts the receipt only when the order is COMPLETED, its invoice stands, it h
 store settles by estimate (file stores are receipted by `omsync.sync.payouts` from the marketplace's own
 settlement file). The receipt (`omsync.posting.receipts.plan_estimate_receipt`) goes out in bulk under each
 order's lease, exactly once by number, and is recorded with what it booked so that a later payout file
-can post only the difference.
+can post only the difference. An order whose Ginee record cannot be read is held (``unreadable_record``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from omsync.sync.steps import (
     closed_period_hold,
     decide_and_lease,
     hold_orders,
+    hold_unreadable,
     missing_master_hold,
 )
 
@@ -49,7 +50,10 @@ def converge_settlements(ctx: ConnectionContext, order_ids: Sequence[str], owner
             to_fetch.append(order_id)
     if not to_fetch:
         return outcomes
-    orders = {order.order_id: order for order in ctx.ginee.batch_get(to_fetch)}
+    fetched = ctx.ginee.batch_get(to_fetch)
+    orders = {order.order_id: order for order in fetched}
+    hold_unreadable(ctx, fetched.unreadable, owner, outcomes)
+    to_fetch = [order_id for order_id in to_fetch if order_id not in outcomes]
     prices = ctx.component_prices() if any(i.bundle_skus for o in orders.values() for i in o.items) else {}
     plans = decide_and_lease(
         ctx,
@@ -80,7 +84,7 @@ def _decide(
     except OnHold as hold:
         return hold
     except PermanentError as error:
-        logger.error("receipt cannot be planned", extra={"order_id": order.order_id, "error": str(error)})
+        logger.error("receipt cannot be planned", extra={"order_id": order.order_id, "error": type(error).__name__})
         return Outcome(Result.FAILED, str(error))
     if plan is None:
         return Outcome(Result.ALREADY_DONE, "the invoice owes nothing (returned in full)")
@@ -113,7 +117,7 @@ def _post_receipts(
         if CLOSED_PERIOD_MARKER in str(refusal).lower():
             holds[order_id] = closed_period_hold(refusal, f"receipt {number}")
         else:
-            logger.error("Accurate refused a receipt", extra={"order_id": order_id, "error": str(refusal)})
+            logger.error("Accurate refused a receipt", extra={"order_id": order_id, "error": type(refusal).__name__})
             outcomes[order_id] = Outcome(Result.FAILED, str(refusal))
             failed.append(order_id)
     for number, missing in result.missing_master.items():

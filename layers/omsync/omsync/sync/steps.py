@@ -5,7 +5,8 @@ them imports another (an import-linter contract in `make lint`). What they have 
 
 - `Result` and `Outcome`: what became of one order in one attempt (the batch handler turns them into
   partial batch failures);
-- the holds for refusals the seller must fix (closed period, insufficient stock, a missing master);
+- the holds for refusals the seller must fix (closed period, insufficient stock, a missing master), and the
+  hold of an order whose Ginee record cannot be read (`hold_unreadable`: its own order only, never the batch);
 - `decide_and_lease`: decide each re-fetched order, park the holds, lease the rest with the document
   number as intent;
 - `post_single` and `post_invoices`: post exactly once and record, items auto-created where the
@@ -19,12 +20,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from omsync.accurate.documents import AccurateDocument, Item, SalesInvoice
 from omsync.accurate.errors import AccurateError, MasterNotFound, Transient
 from omsync.errors import OnHold
-from omsync.ginee.models import Order
+from omsync.ginee.models import Order, UnreadableRecord
 from omsync.ledger.orders import PostedDocument
-from omsync.observability import logger
+from omsync.observability import logger, metrics
 from omsync.sync.context import ConnectionContext
 from omsync.sync.documents import post_exactly_once
 
@@ -32,6 +35,9 @@ CLOSED_PERIOD_MARKER = "tanggal kunci periode"
 
 
 INSUFFICIENT_STOCK_MARKER = "tidak mencukupi"
+
+UNREADABLE_RECORD = "unreadable_record"
+"""The hold cause of an order whose Ginee record does not validate (docs/ARCHITECTURE.md, failure isolation)."""
 
 
 class Result(StrEnum):
@@ -92,6 +98,36 @@ def missing_master_hold(error: MasterNotFound) -> OnHold:
         f"{error.kind} {error.key} is not in Accurate",
         f"Create {error.kind} {error.key} in Accurate or correct the mapping, then apply it.",
     )
+
+
+def unreadable_hold(record: UnreadableRecord) -> OnHold:
+    """The hold for an order Ginee answered with a record omsync cannot read: the fields' paths and error
+    types, never their values (they may be the buyer's)."""
+    return OnHold(
+        UNREADABLE_RECORD,
+        f"Ginee sent order {record.order_id} with fields omsync cannot read: {', '.join(record.fields)}",
+        "Nothing to fix in the mapping or in Accurate: omsync reads the order again each time held orders are "
+        "released (the reconciler does so every few minutes) and posts it once Ginee's record reads. If it stays "
+        "held, send the order id and this reason to omsync's maintainers (Ginee changed that field).",
+    )
+
+
+def hold_unreadable(
+    ctx: ConnectionContext,
+    unreadable: Mapping[str, UnreadableRecord],
+    owner: str,
+    outcomes: dict[str, Outcome],
+) -> None:
+    """Park each order whose Ginee record could not be read (`unreadable_hold`), log its id and field paths
+    only, and count them (metric ``ginee.unreadable_record``); the rest of the batch goes on."""
+    if not unreadable:
+        return
+    logger.warning(
+        "Ginee records that cannot be read are held",
+        extra={"connection_id": ctx.connection_id, "fields": {oid: list(r.fields) for oid, r in unreadable.items()}},
+    )
+    metrics.add_metric(name="ginee.unreadable_record", unit=MetricUnit.Count, value=len(unreadable))
+    hold_orders(ctx, {order_id: unreadable_hold(record) for order_id, record in unreadable.items()}, owner, outcomes)
 
 
 def post_single(ctx: ConnectionContext, document: AccurateDocument, what: str) -> PostedDocument:
@@ -218,7 +254,8 @@ def post_invoices(
             holds[order_id] = insufficient_stock_hold(refusal, number)
         else:
             logger.error(
-                "Accurate refused an invoice", extra={"order_id": order_id, "number": number, "error": str(refusal)}
+                "Accurate refused an invoice",
+                extra={"order_id": order_id, "number": number, "error": type(refusal).__name__},
             )
             outcomes[order_id] = Outcome(Result.FAILED, str(refusal))
     hold_orders(ctx, holds, owner, outcomes)
