@@ -115,8 +115,19 @@ def test_a_429_is_a_rate_limit_whatever_its_body_says(server: ScriptedServer, li
         Answer(200, JSON, DETAIL, Cut.SHORT),
         Answer(200, JSON, DETAIL, Cut.BROKEN_CHUNKS),
         Answer(502, (("Content-Type", "text/html"),), f"<html>{PHONE}</html>".encode()),
+        Answer(308, (("Location", "http://[oops/x"),), b""),
+        Answer(308, (), b""),
     ],
-    ids=["empty", "truncated", "html", "short-content-length", "broken-chunks", "502-html"],
+    ids=[
+        "empty",
+        "truncated",
+        "html",
+        "short-content-length",
+        "broken-chunks",
+        "502-html",
+        "bad-location",
+        "no-location",
+    ],
 )
 def test_an_unreadable_or_cut_answer_is_transient(server: ScriptedServer, answer: Answer) -> None:
     server.play([token_info(server.base_url), answer])

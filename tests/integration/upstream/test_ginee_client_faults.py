@@ -71,8 +71,9 @@ def test_retry_after_is_honoured_within_the_invocations_time_and_not_beyond(serv
         Answer(200, body=EMPTY_PAGE, cut=Cut.SHORT),
         Answer(200, body=EMPTY_PAGE, cut=Cut.BROKEN_CHUNKS),
         Answer(200, (("Content-Type", "application/json"), ("Content-Encoding", "gzip")), b"not gzip at all"),
+        Answer(308, (("Location", "http://[oops/x"),), b""),
     ],
-    ids=["empty", "truncated", "html", "short-content-length", "broken-chunks", "bad-gzip"],
+    ids=["empty", "truncated", "html", "short-content-length", "broken-chunks", "bad-gzip", "malformed-location"],
 )
 def test_an_unreadable_or_cut_answer_is_transient(server: ScriptedServer, answer: Answer) -> None:
     time = FakeTime()

@@ -126,7 +126,9 @@ def _token_request(
             timeout=(5, 30),
             allow_redirects=False,  # the Basic credentials go to the configured account host only
         )
-    except requests.RequestException as exc:
+    except (requests.RequestException, ValueError) as exc:
+        # ValueError: requests (2.34) prepares a redirect's next hop even when not following it, and
+        # urlsplit raises on a malformed Location.
         raise Transient(f"token endpoint unreachable: {type(exc).__name__}") from exc
     status = response.status_code
     if status == 429 or status >= 500:

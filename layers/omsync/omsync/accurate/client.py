@@ -384,18 +384,24 @@ class AccurateClient:
                         timeout=(request_timeout(connect), request_timeout(read)),
                         allow_redirects=False,
                     )
-            except requests.RequestException as exc:
+            except (requests.RequestException, ValueError) as exc:
                 # Sending, or reading the body (cut mid-answer, broken chunked encoding, bad compression).
-                # The text names the kind and the path: a requests message repeats the URL with its query.
+                # ValueError: requests (2.34) prepares the next hop of a redirect even when not following
+                # it, and urlsplit raises on a malformed Location. The text names the kind and the path: a
+                # requests message repeats the URL with its query.
                 raise Transient(f"{method} {_path_of(url)}: {type(exc).__name__}") from exc
             if response.status_code not in REDIRECT_STATUSES:
                 return response
             # The database moved: same method, body and Authorization to the new place, and stay there —
             # but only inside Accurate's hosts: anywhere else would receive the token and the signature.
             location = response.headers.get("Location")
-            if not location:
-                raise Transient(f"{method} {_path_of(url)}: HTTP {response.status_code} without a Location")
-            url = urljoin(url, location)
+            try:
+                target = urljoin(url, location) if location else ""
+            except ValueError:  # e.g. an unclosed IPv6 bracket
+                target = ""
+            if not target:
+                raise Transient(f"{method} {_path_of(url)}: HTTP {response.status_code} without a usable Location")
+            url = target
             if not host_allowed(self._account_url, url):
                 raise ForeignHost(_host_of(url))
             moved = urlsplit(url)
@@ -423,7 +429,8 @@ class AccurateClient:
         if not isinstance(body, dict):
             raise Transient(f"HTTP {status}: not an Accurate envelope ({describe_answer(response)})")
         if "error" in body and "s" not in body:
-            raise classify([str(body["error"]), str(body.get("error_description", ""))])
+            # An OAuth error object: ``error`` is the code (invalid_token …); the description is not read.
+            raise classify([str(body["error"])])
         if body.get("s") is True:
             return body
         messages = body.get("d")
@@ -534,7 +541,8 @@ class AccurateClient:
                 raise Transient(f"{name} list: the answer's paging is not readable")
             page_count = _decimal(paging.get("pageCount", 1), f"{name} list page count")
             yield from rows
-            if page >= page_count:
+            # An empty page ends the list too: a page count that never ends must not page forever.
+            if not rows or page >= page_count:
                 return
             page += 1
 

@@ -171,9 +171,11 @@ class GineeClient:
                 timeout=request_timeout(self.timeout),
                 allow_redirects=False,
             )
-        except requests.RequestException as exc:
+        except (requests.RequestException, ValueError) as exc:
             # Sending, or reading the body (a connection cut mid-answer, a broken chunked encoding, a body
-            # that does not decompress): Ginee may answer the next try. The text names the kind, not the URL.
+            # that does not decompress): Ginee may answer the next try. ValueError: requests (2.34) prepares
+            # the next hop of a redirect even when not following it, and urlsplit raises on a malformed
+            # Location. The text names the kind, not the URL (whose query may carry ids).
             raise ServiceBusy(f"{path}: {type(exc).__name__}") from exc
         status = response.status_code
         if status == 429 or status >= 500:
