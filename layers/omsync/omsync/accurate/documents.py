@@ -116,6 +116,8 @@ class Item(AccurateDocument):
     sales_ret_gl_account_no: str | None = None
     cogs_gl_account_no: str | None = None
     detail_open_balance: list[ItemOpeningBalance] | None = None
+    suspended: bool | None = None
+    """Non-aktif: a suspended item stays in the books but is no longer offered (docs/ARCHITECTURE.md, products)."""
 
     @property
     def key(self) -> str | None:

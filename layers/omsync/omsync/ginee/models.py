@@ -364,6 +364,8 @@ class MasterVariation(GineeModel):
     stock: int | None = None
     bundle_skus: Annotated[list[BundleComponent], BeforeValidator(_bundle_list)] = Field(default_factory=list)
     option_values: list[Any] = Field(default_factory=list)
+    bar_code: str | None = None
+    """The variation's barcode (``barCode``, the spelling of the master-product list's filter)."""
 
 
 class MasterProduct(GineeModel):
