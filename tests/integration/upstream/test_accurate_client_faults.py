@@ -224,3 +224,20 @@ def test_a_redirect_within_the_loopback_family_is_followed_with_method_and_body(
     assert client_of(server, FakeTime()).detail(SalesInvoice, number="SI-1")["id"] == 7
     assert [seen.headers.get("Host", "").split(":")[0] for seen in server.seen[1:]] == ["127.0.0.1", "localhost"]
     assert server.seen[2].headers.get("Authorization") == f"Bearer {API_TOKEN}"
+
+
+def test_an_oauth_error_object_is_named_by_its_code_not_its_description(server: ScriptedServer) -> None:
+    oauth_error = {"error": "invalid_request", "error_description": f"session of {NAME} ({PHONE}) unknown"}
+    server.play([token_info(server.base_url), envelope(oauth_error, 400)])
+    with pytest.raises(Rejected) as raised:
+        client_of(server, FakeTime()).detail(SalesInvoice, number="SI-1")
+    assert "invalid_request" in str(raised.value)
+    assert_clean(raised.value)
+
+
+def test_a_list_whose_page_count_never_ends_stops_at_its_first_empty_page(server: ScriptedServer) -> None:
+    page = {"s": True, "d": [{"id": 1, "number": "SI-1"}], "sp": {"page": 1, "pageCount": 10**9}}
+    # A third request would be answered 502 (so a regression fails instead of paging on).
+    server.play([token_info(server.base_url), envelope(page), envelope({**page, "d": []}), Answer(502)])
+    assert list(client_of(server, FakeTime()).list(SalesInvoice)) == [{"id": 1, "number": "SI-1"}]
+    assert len(server.seen) == 3  # api-token, page 1, the empty page 2: not a billion pages
