@@ -53,3 +53,13 @@ def test_the_api_signature_is_lowercase_hex_hmac_sha256_of_the_timestamp() -> No
     """Known HMAC-SHA256 vector (key "key"), so the test does not restate the implementation."""
     message = "The quick brown fox jumps over the lazy dog"
     assert sign(message, "key") == "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+
+
+def test_an_error_text_keeps_accurates_prose_and_the_codes_it_quotes_but_not_other_values() -> None:
+    refusal = classify(['Kuantitas Barang "TOPI-BASEBALL" di Gudang "Gudang Utama" tidak mencukupi'])
+    assert str(refusal) == 'Kuantitas Barang "TOPI-BASEBALL" di Gudang "…" tidak mencukupi'
+    buyer = classify(['Nama Pelanggan "Siti Rahmawati" (siti@contoh.id) telepon "0812-5550-1234" tidak valid'])
+    assert str(buyer) == 'Nama Pelanggan "…" (…@…) telepon "#" tidak valid'
+    locked = classify(["Tanggal transaksi tidak dapat lebih kecil atau sama dengan tanggal kunci periode 31/12/2025"])
+    assert str(locked).endswith("tanggal kunci periode 31/12/2025")  # a date is not a run of 5+ digits
+    assert buyer.messages[0].startswith('Nama Pelanggan "Siti Rahmawati"')  # the raw text stays for code

@@ -9,7 +9,8 @@ server.
 
 Error texts: Accurate's messages quote the values they are about (``Kuantitas Barang "SKU-A" …``), and
 a value may be data. An error's text keeps Accurate's prose (what the callers' rules read, e.g. "tanggal
-kunci periode") with every quoted value shown as ``"…"`` and every long run of digits as ``#`` (`redact`);
+kunci periode") and the quoted codes (an SKU the seller must act on), with every other quoted value
+shown as ``"…"`` and every long run of digits as ``#`` (`redact`);
 the raw texts stay in ``messages`` for code, never for logs. The values an error needs are fields of
 their own: a duplicate's ``number``, a missing master's ``kind`` and ``key``. No text carries a URL's
 query string or a header.
@@ -122,17 +123,29 @@ class Rejected(AccurateError, PermanentError):
 
 
 _QUOTED = re.compile(r"[\"“]([^\"”]+)[\"”]")
-_ANY_QUOTED = re.compile(r"[\"“][^\"”]*[\"”]|'[^']*'")
+_ANY_QUOTED = re.compile(r"[\"“]([^\"”]*)[\"”]|'([^']*)'")
+# A code omsync sent (an SKU, a document or account number): one token, no spaces, no "@".
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,39}")
 _DIGIT_RUN = re.compile(r"\+?\d[\d .\-]*\d")
+_EMAIL = re.compile(r"[^\s\"'()<>@,;]+@[^\s\"'()<>@,;]+")
 # Long enough for every rule's marker and the gist of a refusal; an error text is not a transcript.
 REDACTED_LENGTH = 300
 _MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]{1,64}/[A-Za-z0-9!#$&^_.+-]{1,64}")
 _SCOPE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
+def _quoted(match: re.Match[str]) -> str:
+    value = match.group(1) if match.group(1) is not None else match.group(2)
+    return f'"{value}"' if _CODE.fullmatch(value) else '"…"'
+
+
 def redact(text: str) -> str:
-    """Accurate's prose without its values: quoted spans become ``"…"``, runs of 5+ digits ``#``."""
-    text = _ANY_QUOTED.sub('"…"', text)
+    """Accurate's prose without data: a quoted value stays only if it is a code (``"SKU-A"``: one token
+    of letters, digits and ``._/-``, which the seller needs to find the record) and becomes ``"…"``
+    otherwise (names, addresses, warehouse names); then every e-mail address becomes ``…@…`` and every run
+    of 5+ digits ``#``."""
+    text = _ANY_QUOTED.sub(_quoted, text)
+    text = _EMAIL.sub("…@…", text)
     text = _DIGIT_RUN.sub(lambda run: "#" if sum(c.isdigit() for c in run.group()) >= 5 else run.group(), text)
     return text if len(text) <= REDACTED_LENGTH else text[:REDACTED_LENGTH] + "…"
 
