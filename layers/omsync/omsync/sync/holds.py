@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from omsync import queues
 from omsync.config.settings import WorkQueue
 from omsync.ledger.connections import ConnectionRepository
 from omsync.ledger.orders import OrderLedger
-from omsync.observability import logger
+from omsync.observability import logger, metrics
 from omsync.queues import WorkMessage
 
 
@@ -45,5 +47,21 @@ def release_holds(connection_id: str, causes: set[str] | None = None) -> dict[st
 
 
 def release_all_holds() -> dict[str, dict[str, int]]:
-    """Release the held orders of every connection (the reconciler's schedule calls this)."""
-    return {cid: counts for cid in ConnectionRepository().ids() if (counts := release_holds(cid))}
+    """Release the held orders of every connection (the reconciler's schedule calls this); counts by cause per
+    connection. A connection whose release fails is logged (class and id only, never the error's text) and
+    counted (metric ``holds.release_failed``); the others are released all the same, and its holds stay for
+    the next run."""
+    released: dict[str, dict[str, int]] = {}
+    for connection_id in ConnectionRepository().ids():
+        try:
+            counts = release_holds(connection_id)
+        except Exception as error:  # noqa: BLE001 - one connection's failure must not keep the others' holds
+            logger.error(
+                "held orders of a connection not released",
+                extra={"connection_id": connection_id, "error": type(error).__name__},
+            )
+            metrics.add_metric(name="holds.release_failed", unit=MetricUnit.Count, value=1)
+            continue
+        if counts:
+            released[connection_id] = counts
+    return released
