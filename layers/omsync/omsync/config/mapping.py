@@ -215,12 +215,42 @@ class ItemPolicy(_Strict):
     category: NonEmpty | None = None
 
 
-class PurchasePolicy(_Strict):
-    """Which Accurate vendor (Pemasok) a Ginee purchase inbound is booked against."""
+PurchaseDocument = Literal["purchase_invoice", "receive_item"]
 
+
+class PurchasePolicy(_Strict):
+    """How Ginee's purchase inbounds and stock adjustments are booked (docs/POSTING.md, purchases)."""
+
+    enabled: bool = False
+    """Book inbounds and stock adjustments in Accurate. Off by default: a seller who enters purchases in
+    Accurate by hand would otherwise get each one twice; while off, their notifications are acknowledged."""
     default_vendor: NonEmpty | None = None
     vendors: dict[NonEmpty, NonEmpty] = {}
     """Ginee supplier name → Accurate vendor number."""
+    document: PurchaseDocument = "purchase_invoice"
+    """What a received inbound becomes: a Purchase Invoice (Faktur Pembelian: stock and Hutang Usaha), or a
+    Receive Item (Penerimaan Barang: stock and Hutang Barang Belum Ditagih, billed later in Accurate)."""
+    cancellation: Literal["delete"] = "delete"
+    """An inbound cancelled (INVALID) after its documents were posted: they are deleted."""
+    branch: NonEmpty | None = None
+    """Accurate branch of purchase documents and adjustments (required when the database has several)."""
+    number_prefix: NonEmpty = "PB-"
+    """Prefix of purchase document and adjustment numbers (then the Ginee inbound/outbound id and part)."""
+    warehouses: dict[NonEmpty, NonEmpty] = {}
+    """Ginee warehouse id → Accurate warehouse name; a warehouse not listed here is looked up in the stores'."""
+    adjustment_account: NonEmpty | None = None
+    """Account of Item Adjustments (Penyesuaian Persediaan); without it stock adjustments are held."""
+
+    def vendor_for(self, supplier_name: str | None) -> str:
+        """The Accurate vendor of a Ginee supplier (else the default); raises `OnHold` when there is none."""
+        vendor = self.vendors.get(supplier_name or "", self.default_vendor)
+        if vendor is None:
+            raise OnHold(
+                "unmapped_vendor",
+                f"Ginee supplier {supplier_name or '(none)'} has no Accurate vendor and there is no default",
+                "add the supplier under purchases.vendors (or purchases.default_vendor) in the mapping and apply it",
+            )
+        return vendor
 
 
 class ReferenceKind(StrEnum):
@@ -313,6 +343,27 @@ class ConnectionMapping(_Strict):
             yield ReferenceKind.VENDOR, self.purchases.default_vendor, ("purchases", "default_vendor")
         for supplier, vendor in self.purchases.vendors.items():
             yield ReferenceKind.VENDOR, vendor, ("purchases", "vendors", supplier)
+        if self.purchases.branch is not None:
+            yield ReferenceKind.BRANCH, self.purchases.branch, ("purchases", "branch")
+        for ginee_id, warehouse in self.purchases.warehouses.items():
+            yield ReferenceKind.WAREHOUSE, warehouse, ("purchases", "warehouses", ginee_id)
+        if self.purchases.adjustment_account is not None:
+            yield ReferenceKind.ACCOUNT, self.purchases.adjustment_account, ("purchases", "adjustment_account")
+
+    def purchase_warehouse(self, ginee_warehouse_id: str | None) -> str:
+        """The Accurate warehouse of a Ginee warehouse for purchases and adjustments: ``purchases.warehouses``,
+        else the first store mapping it; raises `OnHold` (``unmapped_warehouse``) when none does."""
+        wanted = ginee_warehouse_id or ""
+        if wanted in self.purchases.warehouses:
+            return self.purchases.warehouses[wanted]
+        for store in self.stores.values():
+            if wanted in store.warehouses:
+                return store.warehouses[wanted]
+        raise OnHold(
+            "unmapped_warehouse",
+            f"Ginee warehouse {wanted or '(none)'} of a purchase or adjustment has no Accurate warehouse",
+            f"map {wanted or 'the warehouse'} under purchases.warehouses in the mapping and apply it",
+        )
 
 
 # --- YAML in -------------------------------------------------------------------------------------
