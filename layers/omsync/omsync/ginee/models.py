@@ -445,6 +445,8 @@ class InboundOrder(GineeModel):
     """A purchase inbound (status CREATE, PENDING, PART_COMPLETE, PART_INVALID, COMPLETE, INVALID)."""
 
     inbound_order_id: str
+    inbound_type: str | None = None
+    """``PURCHASE``, or ``ADJUSTMENT`` for stock added outside purchases (the sandbox's spelling)."""
     warehouse_id: str | None = None
     purchase_order_id: str | None = None
     supplier_name: str | None = None

@@ -311,6 +311,30 @@ class GineeState:
                 self._emit("inbound_order", "UPDATE", payload, moment)
             return record
 
+    def cancel_inbound(self, inbound_id: str, at: object | None = None, *, notify: bool = True) -> Json:
+        """Cancel an inbound (status INVALID); goods it received leave the shelf again.
+
+        Ginee documents INVALID but not how a received inbound reaches it; the sandbox takes the received
+        quantities back off the shelf (and leaves the average cost as it was), announcing ``UPDATE``.
+        """
+        with self.lock:
+            record = self.inbounds.get(inbound_id)
+            if record is None:
+                raise SandboxError("DATA_NOT_EXISTED", f"inbound order {inbound_id} not found")
+            if record["status"] == "INVALID":
+                raise SandboxError("BUSINESS_ERROR", f"inbound order {inbound_id} is already INVALID")
+            moment = self._at(at)
+            if record["status"] in ("COMPLETE", "PART_COMPLETE"):
+                for item in record.get("items", []):
+                    self.stock_of(record["warehouseId"], item["masterSku"]).warehouse_stock -= int(
+                        item.get("realQuantity", 0)
+                    )
+            record["status"] = "INVALID"
+            if notify:
+                payload = {"inboundOrderId": inbound_id, "warehouseId": record["warehouseId"], "status": "INVALID"}
+                self._emit("inbound_order", "UPDATE", payload, moment)
+            return record
+
     # -- orders --------------------------------------------------------------------------------------
 
     def _touch(self, order: Json, moment: datetime, action: str, notify: bool) -> None:

@@ -1,0 +1,190 @@
+"""Specification: Ginee purchase inbounds and stock adjustments are booked in Accurate exactly once (issue 18).
+
+The whole local stack runs; inbounds are created, received, part-received and cancelled in the Ginee
+sandbox and stock is adjusted there, each change announced by webhook (every webhook delivered twice, in
+shuffled order). The purchases function re-reads each movement and books what is not booked yet. The
+journals asserted are docs/POSTING.md §17's worked examples.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import yaml
+from flow_world import OpenWorld, dead_letters, flow_scenario, mapping_yaml, net_by_account, settle, started_player
+
+from omsync.accurate.documents import PurchaseInvoice
+from omsync.observability import logger
+from omsync_workshop.ginee.webhooks import DeliveryOptions
+from omsync_workshop.world import LocalWorld
+
+WAREHOUSE = "WW64AAV776CFF47E0001DEMO01"  # Gudang Utama in Accurate
+PERSEDIAAN, HUTANG_USAHA, HUTANG_BELUM_DITAGIH, PENYESUAIAN = "1301", "2101", "2102", "6108"
+
+
+def purchases_mapping(**purchases: Any) -> str:
+    """The example mapping with purchases booked (branch and adjustment account set), and ``purchases`` changes."""
+    data: dict[str, Any] = yaml.safe_load(mapping_yaml())
+    data["purchases"].update(
+        {"enabled": True, "branch": "Kantor Pusat", "adjustment_account": PENYESUAIAN, **purchases}
+    )
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def journal(world: LocalWorld, number: str) -> dict[str, Decimal]:
+    return net_by_account(world.accurate.journal(number))
+
+
+def inbound(world: LocalWorld, items: list[dict[str, Any]], supplier: str = "CV Sumber Kain") -> str:
+    record = world.ginee.state.create_inbound({"warehouseId": WAREHOUSE, "supplierName": supplier, "items": items})
+    return str(record["inboundOrderId"])
+
+
+def announce_again(world: LocalWorld, movement_ids: list[str], times: int) -> None:
+    """Fresh notifications (new envelope ids, so the receiver lets them through) of unchanged movements."""
+    assert world.sender is not None
+    envelopes = [
+        world.sender.envelope("inbound_order", "UPDATE", {"inboundOrderId": mid}, world.scenario.start)
+        for mid in movement_ids
+        for _ in range(times)
+    ]
+    random.Random(18).shuffle(envelopes)
+    for envelope in envelopes:
+        world.sender.send(envelope)
+    settle(world)
+
+
+def test_inbounds_become_purchase_invoices_once_per_part_cancelled_ones_are_deleted_and_adjustments_posted(
+    open_world: OpenWorld,
+) -> None:
+    world = open_world(
+        flow_scenario("flows-small"),
+        purchases_mapping(),
+        delivery=DeliveryOptions(duplicate_rate=1.0, reorder_window=4),
+    )
+    started_player(world)
+    state = world.ginee.state
+    stock_before = world.accurate.stock("KAOS-HITAM-M", "Gudang Utama")
+
+    # An item's first purchase: 200 × KAOS-HITAM-M at 31,000 received in full
+    first = inbound(world, [{"masterSku": "KAOS-HITAM-M", "planQuantity": 200, "planPrice": 31000}])
+    settle(world)
+    assert world.accurate.company.saves["purchase-invoice"] == 0  # not received yet: nothing to book
+    state.complete_inbound(first)
+    # A part-received inbound: 50 planned at 80,000, 45 received at 80,000
+    part = inbound(world, [{"masterSku": "KEMEJA-BIRU-M", "planQuantity": 50, "planPrice": 80000}])
+    state.complete_inbound(part, {"KEMEJA-BIRU-M": {"realQuantity": 45, "realPrice": 80000}})
+    # A purchase cancelled after it was posted: 10 × BOTOL-750 at 17,000
+    cancelled = inbound(world, [{"masterSku": "BOTOL-750", "planQuantity": 10, "planPrice": 17000}])
+    state.complete_inbound(cancelled)
+    settle(world)
+
+    first_no, part_no, cancelled_no = (f"PB-{first}-1", f"PB-{part}-1", f"PB-{cancelled}-1")
+    assert journal(world, first_no) == {PERSEDIAAN: Decimal("6200000"), HUTANG_USAHA: Decimal("-6200000")}
+    assert journal(world, part_no) == {PERSEDIAAN: Decimal("3600000"), HUTANG_USAHA: Decimal("-3600000")}
+    assert journal(world, cancelled_no) == {PERSEDIAAN: Decimal("170000"), HUTANG_USAHA: Decimal("-170000")}
+    assert world.accurate.stock("KAOS-HITAM-M", "Gudang Utama") == stock_before + 200
+    invoice = world.accurate_client().find_by_number(PurchaseInvoice, first_no)
+    assert invoice is not None and invoice["vendorNo"] == "V-0001"
+
+    # Every notification again, three times, shuffled, with fresh ids: nothing more is booked
+    saves = dict(world.accurate.company.saves)
+    announce_again(world, [first, part, cancelled], times=3)
+    assert dict(world.accurate.company.saves) == saves
+
+    # The cancelled inbound's invoice is deleted (the mapping's rule), and its goods leave Accurate's stock
+    botol = world.accurate.stock("BOTOL-750", "Gudang Utama")
+    state.cancel_inbound(cancelled)
+    settle(world)
+    assert journal(world, cancelled_no) == {}
+    assert world.accurate.stock("BOTOL-750", "Gudang Utama") == botol - 10
+    assert set(world.document_totals()["purchase_invoice"]) == {first_no, part_no}
+
+    # Stock adjusted in Ginee outside orders and purchases: in at Ginee's average cost, out at Accurate's
+    lampu = state.adjust_stock(WAREHOUSE, "LAMPU-LED-9W", 5, "selisih stock opname")
+    botol_out = state.adjust_stock(WAREHOUSE, "BOTOL-750", -3, "rusak saat stock opname")
+    settle(world)
+    assert journal(world, f"PB-{lampu['inboundOrderId']}") == {
+        PERSEDIAAN: Decimal("55000"),
+        PENYESUAIAN: Decimal("-55000"),
+    }
+    assert journal(world, f"PB-{botol_out['outboundOrderId']}") == {
+        PENYESUAIAN: Decimal("52500"),
+        PERSEDIAAN: Decimal("-52500"),
+    }
+
+    assert dead_letters(world) == {}
+    assert world.stack.runner.stats["PurchasesFunction"].errors == 0
+
+
+def test_a_receive_item_mapping_books_goods_received_not_billed(open_world: OpenWorld) -> None:
+    world = open_world(flow_scenario("flows-small"), purchases_mapping(document="receive_item"))
+    started_player(world)
+    received = inbound(world, [{"masterSku": "KAOS-PUTIH-L", "planQuantity": 20, "planPrice": 29000}])
+    world.ginee.state.complete_inbound(received)
+    settle(world)
+
+    assert journal(world, f"PB-{received}-1") == {
+        PERSEDIAAN: Decimal("580000"),
+        HUTANG_BELUM_DITAGIH: Decimal("-580000"),
+    }
+    assert world.accurate.company.saves["purchase-invoice"] == 0
+
+
+def test_purchases_stay_unbooked_unless_the_mapping_turns_them_on(open_world: OpenWorld) -> None:
+    world = open_world(flow_scenario("flows-small"), mapping_yaml())
+    started_player(world)
+    received = inbound(world, [{"masterSku": "KAOS-PUTIH-L", "planQuantity": 20, "planPrice": 29000}])
+    world.ginee.state.complete_inbound(received)
+    settle(world)
+
+    assert world.accurate.company.saves["purchase-invoice"] == 0
+    assert world.stack.queue_depths().get("PurchasesQueue", 0) == 0  # consumed, not left waiting
+    assert dead_letters(world) == {}
+
+
+def test_the_purchases_function_does_its_job_under_its_own_template_policy(open_world: OpenWorld) -> None:
+    world = open_world(flow_scenario("flows-small"), purchases_mapping(), enforce_iam=True, accurate_auth="oauth")
+    started_player(world)
+    received = inbound(world, [{"masterSku": "KAOS-PUTIH-L", "planQuantity": 20, "planPrice": 29000}])
+    world.ginee.state.complete_inbound(received)
+    settle(world)
+
+    assert journal(world, f"PB-{received}-1") == {PERSEDIAAN: Decimal("580000"), HUTANG_USAHA: Decimal("-580000")}
+    assert dead_letters(world) == {}
+    assert world.stack.runner.stats["PurchasesFunction"].errors == 0
+
+
+def test_accurate_losing_half_its_answers_after_saving_books_each_inbound_once(
+    open_world: OpenWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given Accurate dropping the connection after saving on half of the writes (the worker never hears it)
+    world = open_world(
+        flow_scenario("flows-small"),
+        purchases_mapping(),
+        delivery=DeliveryOptions(duplicate_rate=1.0, reorder_window=3),
+    )
+    started_player(world)
+    world.accurate.faults.timeout_after_commit_rate = 0.5
+    caplog.set_level(logging.WARNING, logger=logger.name)
+
+    # When five inbounds are received and each announced twice, shuffled
+    ids = [
+        inbound(world, [{"masterSku": "LAMPU-LED-9W", "planQuantity": 10 + n, "planPrice": 11000}]) for n in range(5)
+    ]
+    for movement_id in ids:
+        world.ginee.state.complete_inbound(movement_id)
+    settle(world)
+    world.accurate.faults.timeout_after_commit_rate = 0.0
+    announce_again(world, ids, times=1)  # what was left to retry converges
+
+    # Then the fault did strike, and each inbound has exactly its one Purchase Invoice, with its own amount
+    assert any(record.getMessage() == "bulk-save ambiguous, looking the numbers up" for record in caplog.records)
+    invoices = world.document_totals()["purchase_invoice"]
+    assert invoices == {f"PB-{mid}-1": Decimal(11000 * (10 + n)) for n, mid in enumerate(ids)}
+    assert world.accurate.company.saves["purchase-invoice"] == 5
+    assert dead_letters(world) == {}
