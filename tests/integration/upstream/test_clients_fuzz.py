@@ -27,7 +27,7 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from scripted_http import Answer, Cut, ScriptedServer, scripted_server
 from upstream_fakes import API_TOKEN, NAME, PHONE, SIGNATURE_SECRET, FakeTime, guarded_session
@@ -36,6 +36,7 @@ from omsync import deadline
 from omsync.accurate.auth import ApiTokenAuth, OAuthTokens, exchange_code
 from omsync.accurate.client import AccurateClient, BulkRowResult, Database, SavedRecord
 from omsync.accurate.documents import SalesInvoice, SalesInvoiceItem
+from omsync.accurate.errors import ForeignHost
 from omsync.accurate.governor import Governor, MemorySlots
 from omsync.deadline import DEFAULT_MAX_WAIT_SECONDS
 from omsync.errors import OmsyncError
@@ -46,7 +47,7 @@ FUZZ = settings(
     database=None,
     derandomize=True,
     deadline=None,
-    max_examples=200,
+    max_examples=150,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 QUERY_MARK = "QUERY-MARK-77"
@@ -55,7 +56,9 @@ SECRETS = (PHONE, NAME, API_TOKEN, SIGNATURE_SECRET, QUERY_MARK)
 
 # --- answers -------------------------------------------------------------------------------------------------
 
+# Weighted so that well-formed answers come often enough to reach the paths behind them.
 statuses = st.one_of(
+    st.just(200),
     st.just(200),
     st.sampled_from([200, 201, 204, 301, 302, 307, 308, 400, 401, 403, 404, 418, 429, 500, 502, 503, 504]),
 )
@@ -122,8 +125,10 @@ def answers(draw: st.DrawFn, bodies: st.SearchStrategy[bytes]) -> Answer:
         headers.append(("Retry-After", draw(retry_after)))
     if 300 <= status < 400 and draw(st.integers(0, 9)) > 0:
         headers.append(("Location", draw(locations)))
-    body = draw(st.one_of(bodies, truncated(bodies), html, st.just(b""), encode_values(), huge_rarely()))
-    cut = draw(st.sampled_from([Cut.WHOLE] * 6 + [Cut.SHORT, Cut.BROKEN_CHUNKS]))
+    body = draw(
+        st.one_of(bodies, bodies, bodies, truncated(bodies), html, st.just(b""), encode_values(), huge_rarely())
+    )
+    cut = draw(st.sampled_from([Cut.WHOLE] * 10 + [Cut.SHORT, Cut.BROKEN_CHUNKS]))
     return Answer(status, tuple(headers), body, cut)
 
 
@@ -133,6 +138,14 @@ def encode_values() -> st.SearchStrategy[bytes]:
 
 def huge_rarely() -> st.SearchStrategy[bytes]:
     return st.integers(0, 39).flatmap(lambda n: huge if n == 0 else st.just(b"[]"))
+
+
+# Where a well-formed answer goes in a script (None: nowhere), so that some calls end in a value.
+good_positions = st.one_of(st.none(), st.integers(0, 2))
+
+
+def with_good(script: list[Answer], at: int | None, good: Answer) -> list[Answer]:
+    return script if at is None else [*script[:at], good, *script[at:]]
 
 
 def played(server: ScriptedServer, script: list[Answer]) -> list[Answer]:
@@ -158,8 +171,9 @@ class Budget:
 budgets = st.sampled_from([Budget(None), Budget(0), Budget(1), Budget(5), Budget(30)])
 
 
-def run_checked(call: Callable[[], object], budget: Budget, time: FakeTime) -> object:
-    """Run ``call`` and check the properties that hold for every call; return its value (None if it raised)."""
+def run_checked(call: Callable[[], object], budget: Budget, time: FakeTime) -> tuple[object, OmsyncError | None]:
+    """Run ``call`` and check the properties that hold for every call; return its value or its error."""
+    failure: OmsyncError | None = None
     try:
         if budget.seconds is None:
             result = call()
@@ -167,16 +181,21 @@ def run_checked(call: Callable[[], object], budget: Budget, time: FakeTime) -> o
             with deadline.within(budget.seconds, clock=time.clock):
                 result = call()
     except OmsyncError as error:  # anything else escapes and fails the test: an untyped error
+        event(f"raised {type(error).__name__}")  # the outcome mix shows in --hypothesis-show-statistics
         text = str(error)
         for secret in SECRETS:
             assert secret not in text, f"{type(error).__name__} text carries upstream or secret data: {text}"
-        result = None
+        result, failure = None, error
+    else:
+        event("returned")
+    if time.sleeps:
+        event("waited")
     assert all(wait >= 0 for wait in time.sleeps), time.sleeps
     if budget.seconds is None:
         assert all(wait <= DEFAULT_MAX_WAIT_SECONDS for wait in time.sleeps), time.sleeps
     else:
         assert sum(time.sleeps) <= budget.seconds + 1e-9, (budget.seconds, time.sleeps)
-    return result
+    return result, failure
 
 
 @pytest.fixture(scope="module")
@@ -189,11 +208,18 @@ def server() -> Iterator[ScriptedServer]:
 
 ginee_codes = st.sampled_from(["SUCCESS", "SUCCESS", "SERVICE_BUSY", "PARAMETER_ERROR", "IAM_FAILED", "BUSINESS_ERROR"])
 ginee_odd_codes = st.sampled_from(["DATA_NOT_EXISTED", "NEW_CODE", PHONE, "", 7])
+ginee_rows = st.one_of(
+    st.dictionaries(st.sampled_from(["shopId", "id", "name", "channel", "x"]), json_values),
+    st.fixed_dictionaries(
+        {"shopId": st.sampled_from(["SH1", PHONE, 5]), "id": st.sampled_from(["WW1", None])},
+        optional={"name": json_values, "productId": st.just("MP1")},
+    ),
+)
 ginee_data = st.one_of(
     json_values,
     st.builds(
         lambda rows, total: {"content": rows, "total": total},
-        st.lists(st.dictionaries(st.sampled_from(["shopId", "id", "name", "channel", "x"]), json_values), max_size=3),
+        st.lists(ginee_rows, max_size=3),
         st.one_of(st.none(), st.integers(-1, 500), st.just("many"), st.just(PHONE)),
     ),
 )
@@ -202,7 +228,7 @@ ginee_data = st.one_of(
 @st.composite
 def ginee_envelopes(draw: st.DrawFn) -> bytes:
     envelope: dict[str, Any] = {
-        "code": draw(st.one_of(ginee_codes, ginee_odd_codes)),
+        "code": draw(st.one_of(ginee_codes, ginee_codes, ginee_odd_codes)),
         "message": draw(st.sampled_from(["OK", f"Pembeli {NAME} {PHONE}", "signature invalid", ""])),
         "data": draw(ginee_data),
     }
@@ -220,22 +246,26 @@ GINEE_CALLS: dict[str, tuple[Callable[[GineeClient], object], type | None]] = {
 }
 
 
+GINEE_GOOD = Answer(body=encode({"code": "SUCCESS", "data": {"content": [{"shopId": "SH1", "id": "WW1"}], "total": 1}}))
+
+
 @FUZZ
 @given(
     script=st.lists(answers(ginee_envelopes()), min_size=1, max_size=4),
+    good_at=good_positions,
     operation=st.sampled_from(sorted(GINEE_CALLS)),
     budget=budgets,
 )
 def test_ginee_client_answers_typed_within_the_deadline_and_quotes_nothing(
-    server: ScriptedServer, script: list[Answer], operation: str, budget: Budget
+    server: ScriptedServer, script: list[Answer], good_at: int | None, operation: str, budget: Budget
 ) -> None:
-    server.play(played(server, script))
+    server.play(played(server, with_good(script, good_at, GINEE_GOOD)))
     time = FakeTime()
     session, abroad = guarded_session()
     # Two retries reach every path the default five do, in less time.
     client = GineeClient(server.base_url, "access", "secret", session=session, sleep=time.sleep, max_retries=2)
     call, kind = GINEE_CALLS[operation]
-    result = run_checked(lambda: call(client), budget, time)
+    result, _ = run_checked(lambda: call(client), budget, time)
     assert abroad.sent == []
     if result is not None and kind is not None:
         assert all(isinstance(row, kind) for row in result) if isinstance(result, list) else isinstance(result, kind)
@@ -276,7 +306,7 @@ accurate_records = st.one_of(
 
 @st.composite
 def accurate_envelopes(draw: st.DrawFn) -> bytes:
-    shape = draw(st.integers(0, 4))
+    shape = draw(st.sampled_from([0, 1, 2, 3, 4, 4, 4, 4]))
     if shape == 0:  # OAuth-style error object
         return encode({"error": draw(accurate_texts), "error_description": f"for {NAME} {PHONE}"})
     if shape == 1:  # the token endpoint's answer
@@ -287,7 +317,7 @@ def accurate_envelopes(draw: st.DrawFn) -> bytes:
                 "expires_in": draw(st.sampled_from([1296000, "soon", None, "1e309", PHONE])),
             }
         )
-    body: dict[str, Any] = {"s": draw(st.one_of(st.booleans(), st.none(), st.just("true")))}
+    body: dict[str, Any] = {"s": draw(st.sampled_from([True, True, True, False, None, "true"]))}
     if shape == 2:
         body["d"] = draw(st.lists(accurate_texts, max_size=2))
     elif shape == 3:
@@ -337,16 +367,29 @@ def token_info() -> Answer:
     return Answer(200, (("Content-Type", "application/json"),), encode({"s": True, "d": {"database": {"host": SELF}}}))
 
 
+ACCURATE_GOOD = Answer(
+    body=encode(
+        {
+            "s": True,
+            "d": {"id": 7, "number": "SI-1", "availableStock": 3, "balance": 5},
+            "r": {"id": 7, "number": "SI-1"},
+        }
+    )
+)
+
+
 @FUZZ
 @given(
     script=st.lists(answers(accurate_envelopes()), min_size=1, max_size=4),
-    knows_host=st.booleans(),
+    knows_host=st.sampled_from([True, True, True, False]),
+    good_at=good_positions,
     operation=st.sampled_from(sorted(ACCURATE_CALLS)),
     budget=budgets,
 )
 def test_accurate_client_answers_typed_within_the_deadline_and_sends_nothing_abroad(
-    server: ScriptedServer, script: list[Answer], knows_host: bool, operation: str, budget: Budget
+    server: ScriptedServer, script: list[Answer], knows_host: bool, good_at: int | None, operation: str, budget: Budget
 ) -> None:
+    script = with_good(script, good_at, ACCURATE_GOOD)
     server.play(played(server, [token_info(), *script] if knows_host else script))
     time = FakeTime()
     session, abroad = guarded_session()
@@ -359,7 +402,7 @@ def test_accurate_client_answers_typed_within_the_deadline_and_sends_nothing_abr
         rate_limit_retries=3,  # reaches every path the default eight do, in less time
     )
     call, kind = ACCURATE_CALLS[operation]
-    result = run_checked(lambda: call(client), budget, time)
+    result, _ = run_checked(lambda: call(client), budget, time)
     assert abroad.sent == [], abroad.sent  # neither the bearer token nor the signature went abroad
     if result is not None and kind is not None:
         assert all(isinstance(row, kind) for row in result) if isinstance(result, list) else isinstance(result, kind)
@@ -370,10 +413,52 @@ def test_accurate_client_answers_typed_within_the_deadline_and_sends_nothing_abr
 def test_the_token_endpoint_answers_a_pair_or_a_typed_error(server: ScriptedServer, script: list[Answer]) -> None:
     server.play(played(server, script))
     session, abroad = guarded_session()
-    result = run_checked(
+    result, _ = run_checked(
         lambda: exchange_code("code", "http://127.0.0.1:1/cb", "client", "client-secret", server.base_url, session),
         Budget(None),
         FakeTime(),
     )
     assert result is None or isinstance(result, OAuthTokens)
     assert abroad.sent == []
+
+
+# --- Accurate redirects --------------------------------------------------------------------------------------------------
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "127.0.0.2")
+FOREIGN_HOSTS = ("evil.example", "zeus.accurate.id", "accurate.id.evil.example", "evilaccurate.id", "192.0.2.1")
+PORT = "{port}"  # replaced by the server's own port
+
+
+@st.composite
+def redirects(draw: st.DrawFn) -> tuple[str, bool]:
+    """A Location, and whether a client whose account host is http://127.0.0.1 may follow it."""
+    scheme = draw(st.sampled_from(["http", "https"]))
+    userinfo = draw(st.sampled_from(["", "", "", "user:pw@"]))
+    host = draw(st.sampled_from(LOOPBACK_HOSTS + FOREIGN_HOSTS))
+    port = draw(st.sampled_from([":" + PORT, ":9", ":443", ""]))
+    path = draw(st.sampled_from(["/accurate/api/sales-invoice/detail.do", "/", "/x?token=1"]))
+    allowed = scheme == "http" and host in LOOPBACK_HOSTS and not userinfo
+    return f"{scheme}://{userinfo}{host}{port}{path}", allowed
+
+
+@FUZZ
+@given(hop=redirects(), status=st.sampled_from([307, 308]), tail=st.lists(answers(accurate_envelopes()), max_size=2))
+def test_accurate_follows_a_redirect_only_inside_the_account_hosts_family(
+    server: ScriptedServer, hop: tuple[str, bool], status: int, tail: list[Answer]
+) -> None:
+    location, allowed = hop
+    location = location.replace(PORT, server.base_url.rsplit(":", 1)[1])
+    server.play(played(server, [token_info(), Answer(status, (("Location", location),), b""), *tail]))
+    session, abroad = guarded_session()
+    time = FakeTime()
+    client = AccurateClient(
+        ApiTokenAuth(API_TOKEN, SIGNATURE_SECRET),
+        account_url=server.base_url,
+        governor=Governor(MemorySlots(), clock=time.clock, sleep=time.sleep),
+        http=session,
+        sleep=time.sleep,
+        rate_limit_retries=3,
+    )
+    _, error = run_checked(lambda: client.detail(SalesInvoice, number="SI-1"), Budget(30), time)
+    assert abroad.sent == []
+    assert isinstance(error, ForeignHost) == (not allowed), (location, error)

@@ -56,7 +56,11 @@ class RecordingAdapter(BaseAdapter):
 
 # Hosts outside the loopback family of the tests' account host: a foreign one, and Accurate's own (real
 # Accurate is not the sandbox, so the sandbox's token must not go there either).
-UNCALLED_ORIGINS = ("http://evil.example", "https://evil.example", "https://zeus.accurate.id")
+UNCALLED_ORIGINS = tuple(
+    f"{scheme}://{host}"
+    for scheme in ("http", "https")
+    for host in ("evil.example", "zeus.accurate.id", "accurate.id.evil.example", "evilaccurate.id", "192.0.2.1")
+)
 
 
 def guarded_session() -> tuple[requests.Session, RecordingAdapter]:
