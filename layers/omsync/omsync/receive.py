@@ -213,7 +213,9 @@ def _receive(
     if connection is None or connection.status is not ConnectionStatus.ACTIVE:
         return Reply(Outcome.UNKNOWN_CONNECTION), None
     now = now or datetime.now(UTC)
-    if not connection.accepts_token(token, now):
+    # Tokens are URL-safe base64 (secrets.token_urlsafe), so any other text cannot match; and a lone
+    # surrogate, which an API Gateway event can carry in a path parameter, would make hashing raise.
+    if not token.isascii() or not connection.accepts_token(token, now):
         return Reply(Outcome.UNAUTHORIZED), None
     try:
         envelope = WebhookEnvelope.model_validate_json(body)

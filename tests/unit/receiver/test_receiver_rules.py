@@ -11,9 +11,9 @@ from pydantic import ValidationError
 
 from omsync.config.settings import Settings, WorkQueue
 from omsync.ginee.webhook import Route, WebhookAction, WebhookEnvelope, WrongShape, route
-from omsync.ledger.connections import Connection, hash_token, is_connection_id
+from omsync.ledger.connections import Connection, ConnectionRepository, hash_token, is_connection_id
 from omsync.queues import WorkMessage
-from omsync.receive import Outcome, Reply
+from omsync.receive import Outcome, Reply, receive_webhook
 
 
 def envelope(entity: str, payload: dict[str, Any], action: str = "UPDATE") -> WebhookEnvelope:
@@ -238,6 +238,30 @@ class TestConnectionToken:
                 accurate_secret="a",
                 created_at=datetime(2026, 1, 1),  # noqa: DTZ001 - the point of the test
             )
+
+
+class OneConnection(ConnectionRepository):
+    """A Ledger holding one connection, in memory."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def get(self, connection_id: str) -> Connection | None:
+        return self.connection if connection_id == self.connection.id else None
+
+
+class TestTokenBeforeHashing:
+    """A path parameter may carry any text (a JSON event can hold a lone surrogate, which UTF-8 cannot encode)."""
+
+    @pytest.mark.parametrize("token", ["\ud800", "s3cret-\udfff-token", "s3cret-tokén"])
+    def test_a_token_that_is_not_ascii_is_refused_not_an_error(self, token: str) -> None:
+        connection = Connection(
+            id="conn-1", name="Toko", token_sha256=hash_token("s3cret-token"), ginee_secret="g", accurate_secret="a"
+        )
+
+        reply = receive_webhook("conn-1", token, b"{}", connections=OneConnection(connection))
+
+        assert reply.outcome is Outcome.UNAUTHORIZED
 
 
 class TestTokenRotation:
