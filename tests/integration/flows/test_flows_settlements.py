@@ -243,7 +243,16 @@ def test_a_refund_line_after_the_payout_moves_money_back_against_the_receivable(
     commission = refunded.fees.get("commission", Decimal(0))
     assert commission > 0
 
-    # When a later statement takes the order's money back (the item refunded, its commission given back)
+    # When the buyer sends the goods back (the return recorded in Ginee, its Sales Return posted) and a later
+    # statement takes the order's money back (the item refunded, its commission given back)
+    returned = next(o for o in world.scenario.orders if o.external_order_sn == refunded.order_sn)
+    world.ginee.state.transition(
+        returned.order_id,
+        "return",
+        lines=[{"itemId": line.item_id, "quantity": line.kept_quantity} for line in returned.lines],
+        returnId="RT-REFUND-1",
+    )
+    settle(world)
     back = PayoutLine(refunded.order_sn, -refunded.amount, {"commission": -commission}, -refunded.amount + commission)
     later = Payout("STMT-REFUND-1", first.paid_on, back.net, (back,), "lazada")
     saldo_before = balance(world, SALDO_LAZADA)

@@ -241,11 +241,12 @@ def test_a_second_payout_row_for_a_statement_is_refused() -> None:
         read_payouts(text, "lazada")
 
 
-def test_an_order_row_without_an_order_number_is_refused() -> None:
+def test_a_row_of_item_value_without_an_order_number_is_refused() -> None:
     text = statement(row("Item Price Credit", "100", order=""), payout_row("-100"))
 
     with pytest.raises(
-        SettlementFileError, match="line 2, column 'Order No.': empty on a row that is not the statement's Payout row"
+        SettlementFileError,
+        match=r"line 2, column 'Order No.': empty on a row of item value \('Item Price Credit'\): which order is it\?",
     ):
         read_payouts(text, "lazada")
 

@@ -328,7 +328,10 @@ def test_a_refund_line_moves_money_out_of_the_balance_against_the_receivable() -
     plan = plan_payout(
         payout(line("A1", "-55500", commission="-3330"), line("A2", "111000", commission="6660")),
         refunding,
-        {"A1": known("SO-1", "TP-A1", "0", receipt_source="STMT-0000"), "A2": known("SO-2", "TP-A2", "111000")},
+        {
+            "A1": known("SO-1", "TP-A1", "0", returned=rp(55500), receipt_source="STMT-0000"),
+            "A2": known("SO-2", "TP-A2", "111000"),
+        },
     )
     assert not plan.held
     assert plan.receipt is not None and plan.receipt.cheque_amount == rp(104340)
@@ -346,7 +349,11 @@ def test_a_refund_already_moved_at_return_time_only_books_the_fees_given_back() 
     plan = plan_payout(
         payout(line("A1", "-55500", commission="-3330")),
         refunding,
-        {"A1": known("SO-1", "TP-A1", "0", receipt_source=ESTIMATE_SOURCE, refunds_reversed=rp(55500))},
+        {
+            "A1": known(
+                "SO-1", "TP-A1", "0", returned=rp(55500), receipt_source=ESTIMATE_SOURCE, refunds_reversed=rp(55500)
+            )
+        },
     )
     assert plan.journal is not None
     assert jv_of(plan.journal) == {"6-2001": rp(-3330), "1-1102": rp(3330)}
@@ -354,7 +361,9 @@ def test_a_refund_already_moved_at_return_time_only_books_the_fees_given_back() 
 
 def test_a_refund_needs_the_receivable_account() -> None:
     plan = plan_payout(
-        payout(line("A1", "-55500")), store(), {"A1": known("SO-1", "TP-A1", "0", receipt_source="STMT-0000")}
+        payout(line("A1", "-55500")),
+        store(),
+        {"A1": known("SO-1", "TP-A1", "0", returned=rp(55500), receipt_source="STMT-0000")},
     )
     assert plan.hold_cause == "unmapped_account"
 

@@ -1,8 +1,8 @@
 """`omsync settlement import FILE --store SHOP --connection ID [--format F] [--dry-run] [--json]`.
 
 Reads a marketplace's settlement export (Shopee income report, TikTok Shop/Tokopedia settlement, Lazada
-account statement) as the marketplace or Windows Excel saved it (UTF-8, UTF-16, cp1252; comma, semicolon
-or tab separated), refuses a file of another marketplace than the store's, and posts one Sales Receipt
+account statement) as the marketplace or Windows Excel saved it: an .xlsx workbook (its first sheet, read
+with openpyxl), or CSV (UTF-8, UTF-16, cp1252; comma, semicolon or tab separated); refuses a file of another marketplace than the store's, and posts one Sales Receipt
 per payout — or, with ``--dry-run``, only says what it would post. Payouts that cannot be posted are
 held with every reason, and the exit status is 2 so a script notices; importing the same file again
 changes nothing.
@@ -11,14 +11,28 @@ changes nothing.
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import zipfile
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import openpyxl
 
 from omsync.accurate.errors import AccurateError
 from omsync.errors import OnHold, RetryableError
 from omsync.ledger.connections import ConnectionRepository
-from omsync.payouts.files import FORMATS, decode_export, detect_format, format_for_channel, read_payouts
+from omsync.payouts.files import (
+    FORMATS,
+    decode_export,
+    detect_format,
+    detect_rows_format,
+    format_for_channel,
+    read_payout_rows,
+    read_payouts,
+)
 from omsync.payouts.model import SettlementFileError
 from omsync_ops.errors import CommandError, reporting_errors
 from omsync_ops.stacks import add_stack_options, use_stack
@@ -27,6 +41,38 @@ if TYPE_CHECKING:
     from omsync.sync.payouts import PayoutResult
 
 HELD_EXIT = 2
+XLSX_SIGNATURE = b"PK\x03\x04"
+"""An .xlsx workbook is a zip archive: its first bytes are a zip entry's."""
+
+
+def workbook_rows(data: bytes) -> list[list[str]]:
+    """The first sheet of an .xlsx workbook as rows of cell texts (numbers as written, dates as YYYY-MM-DD).
+
+    Raises `SettlementFileError` when the bytes are not a workbook openpyxl can read.
+    """
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        raise SettlementFileError(f"not a readable .xlsx workbook ({type(error).__name__})") from None
+    try:
+        sheet = workbook.worksheets[0]
+        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, float):
+        return str(Decimal(str(value)))
+    return str(value)
 
 
 def import_file(args: argparse.Namespace) -> int:
@@ -36,9 +82,14 @@ def import_file(args: argparse.Namespace) -> int:
     except OSError as error:
         raise CommandError(f"cannot read {args.file}: {error.strerror}") from None
     try:
-        text = decode_export(data)
-        fmt = args.format or detect_format(text)
-        payouts = read_payouts(text, fmt)
+        if data.startswith(XLSX_SIGNATURE):
+            rows = workbook_rows(data)
+            fmt = args.format or detect_rows_format(rows)
+            payouts = read_payout_rows(rows, fmt)
+        else:
+            text = decode_export(data)
+            fmt = args.format or detect_format(text)
+            payouts = read_payouts(text, fmt)
     except SettlementFileError as error:
         raise CommandError(f"{args.file}: {error}") from None
     use_stack(args)

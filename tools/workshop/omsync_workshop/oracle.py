@@ -594,7 +594,8 @@ def _by_account(lines: list[tuple[str, Decimal]]) -> dict[str, Decimal]:
 
 def _fee_discounts(store: StoreMapping, fees: Mapping[str, Decimal]) -> list[tuple[str, Decimal]]:
     """Discount lines (account, amount) of an order's fees: standard kinds first, then PPh 22, then the rest
-    alphabetically; each fee's PPN on PPN Masukan when the marketplace issues tax invoices for its fees."""
+    alphabetically; each fee's PPN on PPN Masukan when the marketplace issues tax invoices for its fees and the
+    fee's kind carries PPN (`TaxSettings.fee_kinds_with_ppn`)."""
     accounts = store.accounts.fee_accounts()
     rate = store.tax.effective_rate
     ranked = sorted(fees, key=_fee_rank)
@@ -608,7 +609,7 @@ def _fee_discounts(store: StoreMapping, fees: Mapping[str, Decimal]) -> list[tup
             continue
         if kind not in accounts:
             raise _Held("unmapped_fee")
-        if not store.tax.fees_carry_ppn:
+        if not store.tax.fee_carries_ppn(kind):
             result.append((accounts[kind], fee))
             continue
         ppn = _rupiah(fee * rate / (1 + rate))

@@ -54,6 +54,15 @@ class SettlementMode(StrEnum):
     """Receipts only from the marketplace's settlement file (`omsync settlement import`)."""
 
 
+class RefundWithoutReturn(StrEnum):
+    """What a payout's refund row does when no return in Ginee covers it (the buyer kept the goods)."""
+
+    HOLD = "hold"
+    """Hold the payout (``refund_without_return``) until the seller decides."""
+    PRICE_REDUCTION = "price_reduction"
+    """Book it as a price reduction: revenue and PPN Keluaran reduced, the order's Piutang untouched."""
+
+
 class _Strict(BaseModel):
     # A misspelt key must be an error, not a silently ignored setting.
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -74,6 +83,10 @@ class TaxSettings(_Strict):
     """PPN 12% on the DPP nilai lain of 11/12 of the price is 11% of the price (PMK 131/2024)."""
     fee_tax_invoices: bool = False
     """The marketplace issues faktur pajak for its fees: a PKP store books each fee's PPN to PPN Masukan."""
+    fee_kinds_with_ppn: tuple[NonEmpty, ...] = ("commission", "service", "payment", "order_processing", "sfp_service")
+    """The fee kinds whose amount includes PPN (the marketplace's own services, invoiced with a faktur pajak).
+    Not by default: seller-borne shipping (the courier's charge passed on), affiliate commission (paid on to
+    the affiliate), PPh 22 and rows of no order (docs/POSTING.md §11)."""
     pph22_withheld: bool = False
     """The marketplace withholds PPh 22 on the seller's turnover (PMK 37/2025; no marketplace is designated yet)."""
     pph22_rate: Decimal = Field(default=Decimal("0.005"), ge=0, lt=1)
@@ -83,6 +96,10 @@ class TaxSettings(_Strict):
     def fees_carry_ppn(self) -> bool:
         """Fees are split into expense and creditable PPN Masukan."""
         return self.pkp and self.fee_tax_invoices
+
+    def fee_carries_ppn(self, kind: str) -> bool:
+        """A fee of this kind is split into expense and PPN Masukan (fee tax invoices, and a kind that has PPN)."""
+        return self.fees_carry_ppn and kind in self.fee_kinds_with_ppn
 
     @model_validator(mode="after")
     def _pkp_needs_a_tax(self) -> TaxSettings:
@@ -114,7 +131,12 @@ class StoreAccounts(_Strict):
     pph22_prepaid: NonEmpty | None = None
     """PPh 22 dibayar dimuka: income tax the marketplace withheld, a prepayment of the seller's tax."""
     extra_fees: dict[NonEmpty, NonEmpty] = {}
-    """Fee kinds a settlement file names beyond the standard ones (e.g. ``sfp_service``) → expense account."""
+    """Fee kinds a settlement file names beyond the standard ones (e.g. ``sfp_service``), and the kinds of
+    its rows of no order (``advertising``, ``penalty``, ``reimbursement``…) → account."""
+    price_reduction: NonEmpty | None = None
+    """Potongan Penjualan: the revenue a refund without returned goods takes back (``price_reduction``)."""
+    output_tax: NonEmpty | None = None
+    """PPN Keluaran: the output PPN a refund without returned goods takes back (PKP stores)."""
 
     def fee_accounts(self) -> dict[str, str]:
         """Fee kind → expense account, for settlements."""
@@ -151,6 +173,8 @@ class StoreMapping(_Strict):
     settlement_tolerance: Decimal = Field(default=Decimal(1000), ge=0)
     """How far (rupiah) a payout's amount for an order may differ from what its invoice still owes; the
     difference goes to the rounding account. Beyond it the payout is held."""
+    refund_without_return: RefundWithoutReturn = RefundWithoutReturn.HOLD
+    """A refund row no Ginee return covers: held, or booked as a price reduction (docs/POSTING.md §17)."""
     accounts: StoreAccounts
     warehouses: dict[NonEmpty, NonEmpty] = Field(min_length=1)
     """Ginee warehouse id → Accurate warehouse name."""
@@ -168,6 +192,17 @@ class StoreMapping(_Strict):
         ):
             raise ValueError(
                 "shipping: revenue_and_expense needs accounts.shipping_revenue and accounts.shipping_expense"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _price_reduction_accounts(self) -> StoreMapping:
+        if self.refund_without_return is RefundWithoutReturn.PRICE_REDUCTION and (
+            self.accounts.price_reduction is None or (self.tax.pkp and self.accounts.output_tax is None)
+        ):
+            raise ValueError(
+                "refund_without_return: price_reduction needs accounts.price_reduction "
+                "(and accounts.output_tax on a PKP store)"
             )
         return self
 

@@ -349,8 +349,9 @@ class OrderLedger:
         ]
         return self._apply(updates)
 
-    def orders_by_invoice(self, invoice_numbers: Iterable[str]) -> dict[str, str]:
-        """Invoice number → order id, for the numbers omsync posted (through ``gsi2``)."""
+    def orders_by_invoice(self, invoice_numbers: Iterable[str], *, deleted_too: bool = False) -> dict[str, str]:
+        """Invoice number → order id, for the numbers omsync posted (through ``gsi2``); with ``deleted_too``,
+        also those whose invoice was deleted since (a payout may still charge a cancelled order)."""
         found: dict[str, str] = {}
         table = ledger_table()
         partition = invoice_partition(self.connection_id)
@@ -361,7 +362,7 @@ class OrderLedger:
                 ExpressionAttributeValues={":p": partition, ":n": number},
             )
             for item in response.get("Items", []):
-                if not item.get("invoice_deleted"):
+                if deleted_too or not item.get("invoice_deleted"):
                     found[number] = str(item["order_id"])
         return found
 

@@ -38,14 +38,14 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Final
 
 from omsync.money import ZERO
-from omsync.payouts.model import PPH22, Payout, PayoutLine, SettlementFileError
+from omsync.payouts.model import PPH22, Payout, PayoutCharge, PayoutLine, SettlementFileError
 
 FORMATS: Final = ("shopee", "tiktok", "lazada")
 
@@ -74,6 +74,38 @@ SHOPEE_COLUMNS: Final = (
     SHOPEE_SELLER_DISCOUNT,
     SHOPEE_SELLER_VOUCHER,
     *SHOPEE_FEE_COLUMNS,
+    SHOPEE_RELEASED,
+)
+
+# Shopee's income report as Seller Centre writes it (My Income → Income Released → download): a few
+# preamble rows (seller, period, subtotals) above the header, "(Rp)" after some names, one row per released
+# order (Sequence No. set) and deductions as negative numbers. Only the columns below are read.
+SHOPEE_REPORT_SEQUENCE: Final = "Sequence No."
+SHOPEE_REPORT_AMOUNT_COLUMNS: Final = (
+    "Original Price",
+    "Your Seller product promotion",
+    "Voucher Sponsored by Seller",
+    "Refund Amount",
+)
+SHOPEE_REPORT_FEE_COLUMNS: Final[Mapping[str, str]] = {
+    "Commission fee": "commission",
+    "Service Fee": "service",
+    "Transaction Fee": "payment",
+    "Seller Order Processing Fee": "order_processing",
+    "AMS Commission Fee": "affiliate",
+}
+# The seller's shipping: what the buyer paid, less what the courier charged, plus Shopee's rebate.
+SHOPEE_REPORT_SHIPPING_COLUMNS: Final = ("Shipping Fee Paid by Buyer", "Actual Shipping Fee")
+SHOPEE_REPORT_OPTIONAL_SHIPPING: Final = ("Shopee Shipping Rebate",)
+SHOPEE_REPORT_OPTIONAL_FEES: Final[Mapping[str, str]] = {"Withholding Tax": PPH22}
+SHOPEE_REPORT_MARKERS: Final = ("Voucher Sponsored by Seller", "Seller Order Processing Fee")
+"""Columns only the income report has: a table with one of them is read as the report."""
+SHOPEE_REPORT_COLUMNS: Final = (
+    SHOPEE_ORDER,
+    SHOPEE_DATE,
+    *SHOPEE_REPORT_AMOUNT_COLUMNS,
+    *SHOPEE_REPORT_FEE_COLUMNS,
+    *SHOPEE_REPORT_SHIPPING_COLUMNS,
     SHOPEE_RELEASED,
 )
 
@@ -163,6 +195,23 @@ LAZADA_FEE_NAMES: Final[Mapping[str, str]] = {
     "free shipping max fee": "service",
 }
 
+# Seller-level rows (no order) and adjustment types, by a word of their name → the kind they are booked as.
+# The first match wins; a name with none of these words becomes its own slug (`fee_slug`).
+CHARGE_KIND_WORDS: Final[tuple[tuple[str, str], ...]] = (
+    ("chargeback", "chargeback"),
+    ("penalty", "penalty"),
+    ("denda", "penalty"),
+    ("reimburse", "reimbursement"),
+    ("compensation", "reimbursement"),
+    ("claim", "reimbursement"),
+    ("shipping fee", "shipping_difference"),
+    ("sponsored", "advertising"),
+    ("ads", "advertising"),
+    ("advertis", "advertising"),
+    ("iklan", "advertising"),
+    ("top up", "advertising"),
+)
+
 _SIGNATURES: Final[Mapping[str, tuple[str, ...]]] = {
     "shopee": (SHOPEE_DATE, SHOPEE_RELEASED),
     "tiktok": (TIKTOK_STATEMENT, TIKTOK_SETTLEMENT),
@@ -171,6 +220,8 @@ _SIGNATURES: Final[Mapping[str, tuple[str, ...]]] = {
 _MONEY: Final = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _MONEY_DECIMAL_COMMA: Final = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?")
 _SEPARATORS: Final = (",", ";", "\t")
+_HEADER_SEARCH: Final = 30
+"""How many non-blank rows may come before the header (a report's preamble)."""
 # Byte order marks, longest first: UTF-32's LE mark begins with UTF-16's.
 _BOMS: Final = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -182,6 +233,7 @@ _BOMS: Final = (
 _ISO_DATE: Final = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T].*)?")
 _NAMED_MONTH_DATE: Final = re.compile(r"(\d{1,2}) ([A-Za-z]{3})[a-z]* (\d{4})(?: .*)?")
 _SLUG: Final = re.compile(r"[^a-z0-9]+")
+_RUPIAH_SUFFIX: Final = re.compile(r"\s*\(rp\)$")
 
 
 def decode_export(data: bytes) -> str:
@@ -226,8 +278,28 @@ def read_payouts(text: str, fmt: str) -> list[Payout]:
 
     Raises `SettlementFileError` naming the line and column of the first problem found.
     """
-    table = _Table.parse(text)
+    return _read(_Table.parse(text), fmt)
+
+
+def read_payout_rows(rows: Iterable[Sequence[str]], fmt: str) -> list[Payout]:
+    """The payouts of a spreadsheet's rows (cells as text, rows numbered from 1), as `read_payouts` reads text."""
+    return _read(_Table.from_rows(rows), fmt)
+
+
+def detect_format(text: str) -> str:
+    """Which of `FORMATS` an export is, judged from its header row."""
+    return _detect(_Table.parse(text))
+
+
+def detect_rows_format(rows: Iterable[Sequence[str]]) -> str:
+    """Which of `FORMATS` a spreadsheet's rows are, judged from their header row."""
+    return _detect(_Table.from_rows(rows))
+
+
+def _read(table: _Table, fmt: str) -> list[Payout]:
     if fmt == "shopee":
+        if any(table.has(column) for column in SHOPEE_REPORT_MARKERS):
+            return _sorted(_read_shopee_report(table))
         return _sorted(_read_shopee(table))
     if fmt == "tiktok":
         return _sorted(_read_tiktok(table))
@@ -236,9 +308,7 @@ def read_payouts(text: str, fmt: str) -> list[Payout]:
     raise SettlementFileError(f"unknown settlement format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
 
-def detect_format(text: str) -> str:
-    """Which of `FORMATS` an export is, judged from its header row."""
-    table = _Table.parse(text)
+def _detect(table: _Table) -> str:
     matches = [fmt for fmt, columns in _SIGNATURES.items() if all(table.has(column) for column in columns)]
     if len(matches) != 1:
         header = ", ".join(table.names) or "(empty)"
@@ -260,6 +330,15 @@ def lazada_fee_kind(fee_name: str) -> str | None:
     return LAZADA_FEE_NAMES.get(name) or fee_slug(name)
 
 
+def charge_kind(name: str) -> str:
+    """The kind a row of no order (or an adjustment type) is booked as: `CHARGE_KIND_WORDS`, else its slug."""
+    words = f" {_SLUG.sub(' ', name.lower())} "
+    for word, kind in CHARGE_KIND_WORDS:
+        if f" {word}" in words:
+            return kind
+    return fee_slug(name)
+
+
 def fee_slug(name: str) -> str:
     """A fee name as a fee kind: lower case, every run of other characters than a–z and 0–9 one ``_``."""
     return _SLUG.sub("_", name.lower()).strip("_")
@@ -277,6 +356,44 @@ def _read_shopee(table: _Table) -> list[Payout]:
             order_sn=row.text(SHOPEE_ORDER, required=True),
             amount=row.money(SHOPEE_ORIGINAL_PRICE) - seller_funded,
             fees=_fees((kind, row.money(column)) for column, kind in SHOPEE_FEE_COLUMNS.items()),
+            net=row.money(SHOPEE_RELEASED),
+            source_row=row.line,
+        )
+        by_date.setdefault(row.date(SHOPEE_DATE), []).append(line)
+    return [
+        Payout(
+            payout_id=shopee_payout_id(paid_on),
+            paid_on=paid_on,
+            amount=sum((line.net for line in lines), ZERO),
+            lines=tuple(lines),
+            source="shopee",
+        )
+        for paid_on, lines in by_date.items()
+    ]
+
+
+def _read_shopee_report(table: _Table) -> list[Payout]:
+    table.require(SHOPEE_REPORT_COLUMNS)
+    shipping_columns = (*SHOPEE_REPORT_SHIPPING_COLUMNS, *(c for c in SHOPEE_REPORT_OPTIONAL_SHIPPING if table.has(c)))
+    fee_columns = {
+        **SHOPEE_REPORT_FEE_COLUMNS,
+        **{column: kind for column, kind in SHOPEE_REPORT_OPTIONAL_FEES.items() if table.has(column)},
+    }
+    by_date: dict[date, list[PayoutLine]] = {}
+    for row in table.rows:
+        if table.has(SHOPEE_REPORT_SEQUENCE) and not row.text(SHOPEE_REPORT_SEQUENCE):
+            continue  # a detail row of the order above it: only the numbered order rows are totals
+        shipping = sum((row.money(column) for column in shipping_columns), ZERO)
+        line = PayoutLine(
+            order_sn=row.text(SHOPEE_ORDER, required=True),
+            # Discounts, seller vouchers and refunds are negative in the report: the sum is the seller's value.
+            amount=sum((row.money(column) for column in SHOPEE_REPORT_AMOUNT_COLUMNS), ZERO),
+            fees=_fees(
+                [
+                    *((kind, -row.money(column)) for column, kind in fee_columns.items()),
+                    ("shipping_difference", -shipping),
+                ]
+            ),
             net=row.money(SHOPEE_RELEASED),
             source_row=row.line,
         )
@@ -350,6 +467,7 @@ class _LazadaOrder:
 def _read_lazada(table: _Table) -> list[Payout]:
     table.require(LAZADA_REQUIRED)
     orders: dict[str, dict[str, _LazadaOrder]] = {}
+    charges: dict[str, list[PayoutCharge]] = {}
     paid: dict[str, tuple[date, Decimal]] = {}
     for row in table.rows:
         statement = row.text(LAZADA_STATEMENT, required=True)
@@ -360,9 +478,15 @@ def _read_lazada(table: _Table) -> list[Payout]:
             paid[statement] = (row.date(LAZADA_DATE), -amount)
             continue
         order_sn = row.text(LAZADA_ORDER)
-        if not order_sn:
-            raise row.error(LAZADA_ORDER, "empty on a row that is not the statement's Payout row")
         row.date(LAZADA_DATE)  # a row with a broken date is a broken file, even if the date is not used
+        if not order_sn:
+            # A seller-level row (ads top-up, penalty, seller credit): a charge or credit of the balance.
+            fee_name = row.text(LAZADA_FEE_NAME, required=True)
+            if lazada_fee_kind(fee_name) is None:
+                raise row.error(LAZADA_ORDER, f"empty on a row of item value ({fee_name!r}): which order is it?")
+            label = f"{row.text(LAZADA_TYPE)}: {fee_name}".strip(": ")
+            charges.setdefault(statement, []).append(PayoutCharge(charge_kind(fee_name), amount, label, row.line))
+            continue
         order = orders.setdefault(statement, {}).setdefault(order_sn, _LazadaOrder(order_sn, row.line))
         withheld = row.money(LAZADA_WHT) if table.has(LAZADA_WHT) else ZERO
         included = table.has(LAZADA_WHT_INCLUDED) and _key(row.text(LAZADA_WHT_INCLUDED)) in ("yes", "true", "1")
@@ -376,7 +500,7 @@ def _read_lazada(table: _Table) -> list[Payout]:
         if withheld:
             order.fees.append((PPH22, withheld))
         order.net += credit - withheld
-    for statement in orders:
+    for statement in [*orders, *charges]:
         if statement not in paid:
             raise SettlementFileError(
                 f"statement {statement} has no Payout row (Transfer to Bank): its total is unknown"
@@ -391,6 +515,7 @@ def _read_lazada(table: _Table) -> list[Payout]:
                 for order in orders.get(statement, {}).values()
             ),
             source="lazada",
+            charges=tuple(charges.get(statement, ())),
         )
         for statement, (paid_on, amount) in paid.items()
     ]
@@ -400,7 +525,8 @@ def _read_lazada(table: _Table) -> list[Payout]:
 
 
 def _key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    """A column name as compared: spaces collapsed, case folded, a trailing ``(Rp)`` (Shopee's) dropped."""
+    return _RUPIAH_SUFFIX.sub("", " ".join(name.split()).casefold())
 
 
 def _fees(pairs: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
@@ -412,12 +538,19 @@ def _fees(pairs: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
 
 
 def _separator(text: str) -> str:
-    """The separator the header row (the first non-blank line) uses most, outside quotes; comma by default."""
-    header = next((line for line in text.splitlines() if line.strip(" ,;\t")), "")
-    unquoted = re.sub(r'"[^"]*"', "", header)
-    counts = {separator: unquoted.count(separator) for separator in _SEPARATORS}
+    """The separator used most on one line, outside quotes, among the first lines (a preamble may come before
+    the header: the header is the widest of them); comma by default."""
+    counts = dict.fromkeys(_SEPARATORS, 0)
+    for line in [line for line in text.splitlines() if line.strip(" ,;\t")][:_HEADER_SEARCH]:
+        unquoted = re.sub(r'"[^"]*"', "", line)
+        for separator in _SEPARATORS:
+            counts[separator] = max(counts[separator], unquoted.count(separator))
     best = max(_SEPARATORS, key=lambda separator: counts[separator])
     return best if counts[best] else ","
+
+
+def _is_header(keys: set[str]) -> bool:
+    return any(all(_key(column) in keys for column in columns) for columns in _SIGNATURES.values())
 
 
 def _sorted(payouts: list[Payout]) -> list[Payout]:
@@ -436,28 +569,42 @@ class _Table:
         text = text.removeprefix("\ufeff")
         separator = _separator(text)
         reader = csv.reader(io.StringIO(text), delimiter=separator, strict=True)
-        decimal_comma = separator == ";"
-        names: tuple[str, ...] | None = None
-        header_line = 0
-        index: dict[str, int] = {}
-        rows: list[_Row] = []
+        rows: list[tuple[int, list[str]]] = []
         start = 1
         try:
             for cells in reader:
                 line, start = start, reader.line_num + 1
-                if not any(cell.strip() for cell in cells):
-                    continue
-                if names is None:
-                    names, header_line = tuple(cell.strip() for cell in cells), line
-                    for position, name in enumerate(names):
-                        index.setdefault(_key(name), position)
-                else:
-                    rows.append(_Row(index, line, tuple(cells), decimal_comma))
+                rows.append((line, cells))
         except csv.Error as error:
             raise SettlementFileError(f"line {reader.line_num}: not readable as CSV ({error})") from error
-        if names is None:
+        return cls._build(rows, decimal_comma=separator == ";")
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Sequence[str]]) -> _Table:
+        return cls._build([(number, list(cells)) for number, cells in enumerate(rows, start=1)], decimal_comma=False)
+
+    @classmethod
+    def _build(cls, rows: list[tuple[int, list[str]]], *, decimal_comma: bool) -> _Table:
+        """The header is the first non-blank row that names a known export's columns (rows above it are a
+        preamble), else the first non-blank row; the rows after it are the data."""
+        filled = [(line, cells) for line, cells in rows if any(cell.strip() for cell in cells)]
+        if not filled:
             raise SettlementFileError("the file is empty: no header row")
-        return cls(header_line, names, index, tuple(rows))
+        header_at = next(
+            (
+                position
+                for position, (_, cells) in enumerate(filled[:_HEADER_SEARCH])
+                if _is_header({_key(cell) for cell in cells})
+            ),
+            0,
+        )
+        header_line, header = filled[header_at]
+        names = tuple(cell.strip() for cell in header)
+        index: dict[str, int] = {}
+        for position, name in enumerate(names):
+            index.setdefault(_key(name), position)
+        data = tuple(_Row(index, line, tuple(cells), decimal_comma) for line, cells in filled[header_at + 1 :])
+        return cls(header_line, names, index, data)
 
     def has(self, column: str) -> bool:
         return _key(column) in self.index

@@ -11,7 +11,10 @@ orders. Each `PayoutLine` is one order's share of it, in the seller's terms:
   name for anything else (it then needs an account under ``accounts.extra_fees`` in the mapping);
 - ``net``: what the file says this line adds to the payout. It must equal ``amount − Σ fees``.
 
-``amount`` on the payout is the total the file states; the lines must add up to it.
+A `PayoutCharge` is a row that belongs to no order (an ads top-up, a penalty, a reimbursement, a seller
+credit): money the marketplace took from (negative) or added to (positive) the balance, of one kind.
+
+``amount`` on the payout is the total the file states; its lines and charges must add up to it.
 """
 
 from __future__ import annotations
@@ -56,6 +59,20 @@ class PayoutLine:
 
 
 @dataclass(frozen=True)
+class PayoutCharge:
+    """A payout row of no order: rupiah the marketplace added to (positive) or took from (negative) the balance.
+
+    ``kind`` is a fee kind (`STANDARD_FEE_KINDS`, ``other``, or a slug such as ``advertising``) naming the
+    account it is booked on; ``label`` is the file's own name for the row, shown to the seller.
+    """
+
+    kind: str
+    amount: Decimal
+    label: str
+    source_row: int = 0
+
+
+@dataclass(frozen=True)
 class Payout:
     """Money the marketplace paid out on one date, for many orders."""
 
@@ -65,10 +82,13 @@ class Payout:
     lines: tuple[PayoutLine, ...]
     source: str
     """The file format it was read from: ``shopee``, ``tiktok`` or ``lazada``."""
+    charges: tuple[PayoutCharge, ...] = ()
+    """Rows of no order (seller-level charges and credits)."""
 
     @property
     def lines_total(self) -> Decimal:
-        return sum((line.net for line in self.lines), ZERO)
+        """What the lines and the charges add up to (rupiah); the file's total must equal it."""
+        return sum((line.net for line in self.lines), ZERO) + sum((c.amount for c in self.charges), ZERO)
 
 
 class SettlementFileError(ValueError):

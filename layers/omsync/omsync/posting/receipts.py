@@ -29,13 +29,14 @@ from decimal import Decimal
 from typing import Final
 
 from omsync.accurate.documents import JournalLine, JournalVoucher, ReceiptDiscount, ReceiptInvoice, SalesReceipt
-from omsync.config.mapping import StoreMapping
+from omsync.config.mapping import RefundWithoutReturn, StoreMapping
 from omsync.errors import OnHold
 from omsync.ginee.models import Order
 from omsync.money import ZERO, round_rupiah
-from omsync.payouts.model import PPH22, STANDARD_FEE_KINDS, Payout, PayoutLine
-from omsync.posting.amounts import document_amounts
+from omsync.payouts.model import PPH22, STANDARD_FEE_KINDS, Payout, PayoutCharge, PayoutLine
+from omsync.posting.amounts import document_amounts, split_inclusive
 from omsync.posting.invoice import marketplace_order_number, plan_sales_invoice
+from omsync.posting.lifecycle import is_cancelled
 from omsync.posting.numbers import fit_number, invoice_number, jakarta_date, return_number
 from omsync.posting.returns import PostedDocuments, plan_sales_returns
 
@@ -95,11 +96,17 @@ class Owed:
 
 
 def owed(order: Order, store: StoreMapping, component_prices: Mapping[str, Decimal] | None = None) -> Owed:
-    """The invoice's receivable less every return Ginee reports for the order (posted or about to be)."""
+    """The invoice's receivable less every return Ginee reports for the order (posted or about to be).
+
+    A cancelled order owes nothing: its invoice is deleted or credited in full by the cancellation's
+    Sales Return (docs/POSTING.md §7), whichever the store's rule chose.
+    """
     prices = component_prices or {}
     invoice = plan_sales_invoice(order, store, prices)
     rate = store.tax.effective_rate
     amounts = document_amounts(invoice, rate)
+    if is_cancelled(order):
+        return Owed(invoice.number or "", ZERO, ZERO, ZERO, amounts.receivable)
     outstanding, revenue = amounts.receivable, amounts.revenue
     returned = ZERO
     number = invoice.number or ""
@@ -138,7 +145,8 @@ def unmapped_fee_hold(kind: str, store: StoreMapping) -> OnHold:
 
 
 def fee_postings(fees: Mapping[str, Decimal], store: StoreMapping) -> list[tuple[str, Decimal, str]]:
-    """(account, amount, note) per fee, PPN split off where the store books fee PPN. Raises `OnHold`."""
+    """(account, amount, note) per fee (rupiah), PPN split off where the store books PPN for that fee kind
+    (`TaxSettings.fee_carries_ppn`). Raises `OnHold` for a kind with no account."""
     accounts = store.accounts.fee_accounts()
     postings: list[tuple[str, Decimal, str]] = []
     for kind in fee_order(fees):
@@ -148,7 +156,7 @@ def fee_postings(fees: Mapping[str, Decimal], store: StoreMapping) -> list[tuple
         account = store.accounts.pph22_prepaid if kind == PPH22 else accounts.get(kind)
         if account is None:
             raise unmapped_fee_hold(kind, store)
-        if kind != PPH22 and store.tax.fees_carry_ppn and store.accounts.input_tax is not None:
+        if kind != PPH22 and store.tax.fee_carries_ppn(kind) and store.accounts.input_tax is not None:
             rate = store.tax.effective_rate
             ppn = round_rupiah(fee * rate / (1 + rate))
             postings.append((account, fee - ppn, kind))
@@ -208,7 +216,9 @@ def plan_estimate_receipt(
 ) -> PlannedReceipt | None:
     """The estimated receipt of a completed order; None when its invoice owes nothing (returned in full).
 
-    Raises `OnHold` when the fees exceed what the invoice owes (nothing would be received).
+    Raises `OnHold` when the fees exceed what the invoice owes (nothing would be received), and
+    ``inconsistent`` when Ginee's order carries the amount the marketplace released and the receipt's money
+    (rupiah) differs from it by more than the store's ``settlement_tolerance``.
     """
     due = owed(order, store, component_prices)
     if due.outstanding <= ZERO:
@@ -222,6 +232,16 @@ def plan_estimate_receipt(
             "fees_exceed_payment",
             f"the fees of order {sn} ({discounts:,}) leave nothing of the {due.outstanding:,} its invoice owes",
             "check the order's fees in Ginee; the receipt is posted once they are corrected, or import the payout file",
+        )
+    released = _comparable_release(order)
+    if released is not None and abs(cheque - released) > store.settlement_tolerance:
+        # The marketplace says what it released: an estimate that disagrees beyond the tolerance (a wrong tax
+        # flag, a fee Ginee does not show) would book money the balance never received (docs/POSTING.md §12).
+        raise OnHold(
+            "inconsistent",
+            f"order {sn}: the estimate puts {cheque:,} into {store.accounts.marketplace_balance}, the marketplace "
+            f"released {released:,} (difference {cheque - released:,}, tolerance {store.settlement_tolerance:,})",
+            "check the store's tax and fee settings in the mapping and apply it, or import the payout file",
         )
     completed = order.close_at or order.last_update_at or order.pay_at or order.create_at or _EPOCH
     receipt = SalesReceipt(
@@ -240,6 +260,19 @@ def plan_estimate_receipt(
     )
     covered = tuple(sorted(ret.return_id for ret in order.return_infos))
     return PlannedReceipt(receipt, ReceiptEntry(due.outstanding, cheque, _by_account(postings), covered))
+
+
+def _comparable_release(order: Order) -> Decimal | None:
+    """What the marketplace released for the order, when Ginee carries it and no return came after the
+    release (the release then paid for goods the receipt no longer counts: not comparable)."""
+    info = order.settlement_info
+    if info is None or info.released_amount is None:
+        return None
+    released_at = info.released_at
+    for ret in order.return_infos:
+        if released_at is None or ret.create_at is None or ret.create_at > released_at:
+            return None
+    return info.released_amount
 
 
 # --- the payout -----------------------------------------------------------------------------------------
@@ -323,12 +356,24 @@ def plan_payout(payout: Payout, store: StoreMapping, orders: Mapping[str, Settle
     """One payout's receipt and journal voucher, or the problems that hold it (then nothing is posted).
 
     ``orders`` maps the marketplace order number of each line to what omsync knows of its order; a line
-    whose order number is missing is an unknown order.
+    whose order number is missing is an unknown order. Every line has a path (docs/POSTING.md §13–§18):
+
+    - it pays its invoice in the receipt (with its fees as deductions), or books the difference against
+      the order's estimated receipt;
+    - a line of no item value (``amount`` 0: a fee correction for an order settled earlier, a charge on a
+      cancelled or fully returned order) and every `PayoutCharge` of no order are charges or credits of
+      the marketplace balance in the journal voucher, each on the account of its kind;
+    - a line whose release is below zero pays its invoice in full and moves its fees to the journal
+      voucher, so the receipt is never negative;
+    - a refund row leaves the balance against the receivable its Sales Return credited; where no return
+      covers it, it is held (``refund_without_return``) or, per the store, booked as a price reduction.
     """
     plan = PayoutPlan(payout, problems=check_integrity(payout))
     paid: list[ReceiptInvoice] = []
     cheque = ZERO
     journal: list[tuple[str, Decimal, str, bool]] = []  # (account, signed debit, memo, is receivable)
+    for charge in payout.charges:
+        _charge(charge, store, journal, plan)
     for line in payout.lines:
         known = orders.get(line.order_sn)
         if known is None:
@@ -347,6 +392,10 @@ def plan_payout(payout: Payout, store: StoreMapping, orders: Mapping[str, Settle
             plan.problems.append(
                 PayoutProblem(hold.cause, f"{hold.reason}; {hold.hint}", line.source_row, line.order_sn)
             )
+            continue
+        if line.amount == ZERO:
+            # No item value: what the row charges or gives back settles no invoice (docs/POSTING.md §15).
+            journal.extend((account, amount, f"{note} {line.order_sn}", False) for account, amount, note in postings)
             continue
         if line.is_refund:
             _refund(line, known, store, postings, journal, plan)
@@ -399,21 +448,31 @@ def plan_payout(payout: Payout, store: StoreMapping, orders: Mapping[str, Settle
             _difference(line, known, known.estimate, postings, short, store, journal, plan)
             continue
         postings += shipping_posting(known.due, store)
-        if short != ZERO:
-            postings.append((store.accounts.rounding, short, "selisih"))
         if known.due.outstanding <= ZERO:
             # Returned in full before the file came: nothing left to pay, so its fees join the journal.
+            if short != ZERO:
+                postings.append((store.accounts.rounding, short, "selisih"))
             journal.extend((account, amount, f"{note} {line.order_sn}", False) for account, amount, note in postings)
             plan.differences[known.order_id] = line.net
             continue
-        discounts = _discounts(postings, line.order_sn)
+        received = line.net - excess
+        if received < ZERO:
+            # Charges beyond the order's value (docs/POSTING.md §16): the receipt pays the invoice with the
+            # money the row settles, and the fees, whole, are charges of the balance in the journal voucher.
+            journal.extend((account, amount, f"{note} {line.order_sn}", False) for account, amount, note in postings)
+            received += sum((amount for _, amount, _ in postings), ZERO)
+            postings = []
+        if short != ZERO:
+            postings.append((store.accounts.rounding, short, "selisih"))
         paid.append(
             ReceiptInvoice(
-                invoice_no=known.due.invoice_no, payment_amount=known.due.outstanding, detail_discount=discounts
+                invoice_no=known.due.invoice_no,
+                payment_amount=known.due.outstanding,
+                detail_discount=_discounts(postings, line.order_sn),
             )
         )
-        cheque += line.net - excess
-        plan.receipted[known.order_id] = ReceiptEntry(known.due.outstanding, line.net - excess, _by_account(postings))
+        cheque += received
+        plan.receipted[known.order_id] = ReceiptEntry(known.due.outstanding, received, _by_account(postings))
     if plan.held:
         plan.receipted.clear()
         return plan
@@ -432,6 +491,28 @@ def plan_payout(payout: Payout, store: StoreMapping, orders: Mapping[str, Settle
     return plan
 
 
+def unmapped_charge_hold(charge: PayoutCharge, store: StoreMapping) -> OnHold:
+    """A row of no order whose kind has no account: the payout waits for the mapping entry it names."""
+    return OnHold(
+        "unmapped_charge",
+        f"{charge.label!r} ({charge.amount:,}) is a charge of kind {charge.kind!r}; store {store.name} has no "
+        "account for it",
+        f"add accounts.extra_fees.{charge.kind} to the store in the mapping and apply it, then import the file again",
+    )
+
+
+def _charge(
+    charge: PayoutCharge, store: StoreMapping, journal: list[tuple[str, Decimal, str, bool]], plan: PayoutPlan
+) -> None:
+    """A row of no order (docs/POSTING.md §15): a charge (Dr its account) or a credit (Cr) of the balance."""
+    account = store.accounts.fee_accounts().get(charge.kind)
+    if account is None:
+        hold = unmapped_charge_hold(charge, store)
+        plan.problems.append(PayoutProblem(hold.cause, f"{hold.reason}; {hold.hint}", charge.source_row))
+        return
+    journal.append((account, -charge.amount, charge.label, False))
+
+
 def _refund(
     line: PayoutLine,
     known: SettledOrder,
@@ -440,9 +521,30 @@ def _refund(
     journal: list[tuple[str, Decimal, str, bool]],
     plan: PayoutPlan,
 ) -> None:
-    """Rule D: the refund leaves the marketplace balance against the receivable its Sales Return credited."""
-    back = -line.amount - known.refunds_reversed
-    if back != ZERO:
+    """Rule D: the refund leaves the marketplace balance against the receivable its Sales Return credited.
+
+    What no return of the order covers (the buyer kept the goods), docs/POSTING.md §17: held ``refund_without_return``,
+    or — with the store's ``refund_without_return: price_reduction`` — revenue and PPN Keluaran reduced by
+    the refund's base and tax, the order's receivable untouched.
+    """
+    refund = -line.amount
+    uncovered = refund - known.due.returned
+    if uncovered <= store.settlement_tolerance:
+        uncovered = ZERO
+    if uncovered != ZERO and store.refund_without_return is not RefundWithoutReturn.PRICE_REDUCTION:
+        plan.problems.append(
+            PayoutProblem(
+                "refund_without_return",
+                f"order {line.order_sn}: the payout refunds {refund:,} but the order's returns in Ginee cover "
+                f"{known.due.returned:,}: money back without goods back; record the return in Ginee, or set "
+                "refund_without_return: price_reduction for the store and apply the mapping, then import again",
+                line.source_row,
+                line.order_sn,
+            )
+        )
+        return
+    back = refund - uncovered - known.refunds_reversed
+    if back > ZERO:
         if store.accounts.receivable is None:
             plan.problems.append(
                 PayoutProblem(
@@ -454,9 +556,36 @@ def _refund(
             )
             return
         journal.append((store.accounts.receivable, back, f"refund {line.order_sn}", True))
+    if uncovered != ZERO:
+        journal.extend(price_reduction_postings(uncovered, store, line.order_sn))
     for account, amount, note in postings:
         journal.append((account, amount, f"{note} {line.order_sn}", False))
-    plan.refunds[known.order_id] = -line.amount
+    if refund - uncovered != ZERO:
+        plan.refunds[known.order_id] = refund - uncovered
+
+
+def price_reduction_postings(
+    refund: Decimal, store: StoreMapping, order_sn: str
+) -> list[tuple[str, Decimal, str, bool]]:
+    """docs/POSTING.md §17: a refund of ``refund`` rupiah (what the buyer got back, PPN included on a PKP store)
+    as debits (signed journal lines) of Potongan Penjualan (its base) and PPN Keluaran (its tax, 11/111 half up).
+
+    Raises `OnHold` when the store has no such accounts (the mapping's validation requires them).
+    """
+    reduction, output_tax = store.accounts.price_reduction, store.accounts.output_tax
+    if reduction is None or (store.tax.pkp and output_tax is None):
+        raise OnHold(
+            "unmapped_account",
+            f"order {order_sn}: a price reduction needs accounts.price_reduction (and output_tax on a PKP store)",
+            "add them to the store in the mapping and apply it",
+        )
+    if not store.tax.pkp or output_tax is None:
+        return [(reduction, refund, f"price reduction {order_sn}", False)]
+    base, tax = split_inclusive(refund, store.tax.effective_rate)
+    return [
+        (reduction, base, f"price reduction {order_sn}", False),
+        (output_tax, tax, f"PPN price reduction {order_sn}", False),
+    ]
 
 
 def _difference(

@@ -3,7 +3,8 @@ for differences against estimates and for refunds), exactly once, or a held payo
 
 For each payout of one store:
 
-1. a payout the Ledger records as posted is done — importing a file twice changes nothing;
+1. a payout the Ledger records as posted is compared by content: the same file twice changes nothing, a
+   fuller export of it posts only its new lines (a supplement), changed lines hold it with both versions;
 2. its orders are found by invoice number (``gsi2``), re-read from Ginee and from the Ledger, and what each
    invoice still owes is worked out by the posting rules (`omsync.posting.receipts.owed`); a line whose
    order's Ginee record cannot be read is a problem of its own (``unreadable_record``) that holds the payout;
@@ -26,7 +27,8 @@ from omsync.config.mapping import StoreMapping
 from omsync.errors import OnHold
 from omsync.ginee.models import UnreadableRecord
 from omsync.ledger.orders import PostedDocument, ReceiptRecord
-from omsync.ledger.payouts import PayoutLedger
+from omsync.ledger.payouts import PayoutLedger, PayoutRecord
+from omsync.payouts.content import ContentChange, compare_content, payout_content
 from omsync.payouts.model import Payout
 from omsync.posting.receipts import (
     ESTIMATE_SOURCE,
@@ -64,48 +66,95 @@ class PayoutResult:
 def import_payouts(
     ctx: ConnectionContext, shop_id: str, payouts: Sequence[Payout], *, dry_run: bool = False
 ) -> list[PayoutResult]:
-    """Post (or, with ``dry_run``, only plan) every payout of one store; one result per payout."""
+    """Post (or, with ``dry_run``, only plan) every payout of one store; one result per payout.
+
+    A payout already posted is compared by content (`omsync.payouts.content`): the same → ``already_posted``;
+    a fuller export → its new lines are posted as a supplement (``<payout id>-S<n>``); changed lines →
+    ``held`` with cause ``payout_changed`` and both versions, nothing posted.
+    """
     store = ctx.store(shop_id)
     ledger = PayoutLedger(ctx.connection_id, shop_id)
     results = []
     for payout in payouts:
         existing = ledger.get(payout.payout_id)
         if existing is not None and existing.status == "posted":
-            results.append(
-                PayoutResult(
-                    payout.payout_id,
-                    payout.amount,
-                    len(payout.lines),
-                    "already_posted",
-                    existing.receipt_number,
-                    existing.journal_number,
-                )
-            )
+            results.append(_import_again(ctx, ledger, store, shop_id, payout, existing, dry_run))
             continue
-        settled, unreadable = _settled_orders(ctx, shop_id, store, payout)
-        plan = plan_payout(payout, store, settled)
-        plan.problems = [_unreadable_problem(p, unreadable) for p in plan.problems]
-        result = PayoutResult(
+        results.append(_import_one(ctx, ledger, store, shop_id, payout, dry_run))
+    return results
+
+
+def _import_again(
+    ctx: ConnectionContext,
+    ledger: PayoutLedger,
+    store: StoreMapping,
+    shop_id: str,
+    payout: Payout,
+    existing: PayoutRecord,
+    dry_run: bool,
+) -> PayoutResult:
+    """A payout whose id is posted: already posted, a supplement of its new lines, or held as changed."""
+    if existing.content is None:
+        # Posted before omsync kept content: only the total and the number of orders can be compared.
+        same = existing.amount == payout.amount and existing.orders == len(payout.lines)
+        change = ContentChange(
+            "same" if same else "changed",
+            differences=[
+                f"posted {existing.orders} orders, {existing.amount:,}; this file {len(payout.lines)} orders, "
+                f"{payout.amount:,} (posted before omsync kept each line: compare them by hand)"
+            ],
+        )
+    else:
+        change = compare_content(existing.content, payout, existing.supplements)
+    if change.kind == "same":
+        return PayoutResult(
             payout.payout_id,
             payout.amount,
             len(payout.lines),
-            "held" if plan.held else "would_post",
-            plan.receipt.number if plan.receipt else None,
-            plan.journal.number if plan.journal else None,
-            list(plan.problems),
+            "already_posted",
+            existing.receipt_number,
+            existing.journal_number,
         )
+    if change.kind == "changed" or change.supplement is None:
+        problems = [
+            PayoutProblem("payout_changed", f"payout {payout.payout_id} was posted with other lines: {difference}")
+            for difference in change.differences
+        ]
         if not dry_run:
-            if plan.held:
-                _hold(ledger, payout, plan.problems)
-            else:
-                try:
-                    _post(ctx, ledger, payout, plan, result)
-                except OnHold as hold:
-                    result.status = "held"
-                    result.problems.append(PayoutProblem(hold.cause, f"{hold.reason}; {hold.hint}"))
-                    _hold(ledger, payout, result.problems)
-        results.append(result)
-    return results
+            ledger.record_conflict(payout.payout_id, [p.message for p in problems])
+        return PayoutResult(payout.payout_id, payout.amount, len(payout.lines), "held", problems=problems)
+    result = _import_one(ctx, ledger, store, shop_id, change.supplement, dry_run)
+    if result.status == "posted":
+        ledger.record_supplement(payout.payout_id, payout.amount, len(payout.lines), payout_content(payout))
+    return result
+
+
+def _import_one(
+    ctx: ConnectionContext, ledger: PayoutLedger, store: StoreMapping, shop_id: str, payout: Payout, dry_run: bool
+) -> PayoutResult:
+    settled, unreadable = _settled_orders(ctx, shop_id, store, payout)
+    plan = plan_payout(payout, store, settled)
+    plan.problems = [_unreadable_problem(p, unreadable) for p in plan.problems]
+    result = PayoutResult(
+        payout.payout_id,
+        payout.amount,
+        len(payout.lines),
+        "held" if plan.held else "would_post",
+        plan.receipt.number if plan.receipt else None,
+        plan.journal.number if plan.journal else None,
+        list(plan.problems),
+    )
+    if not dry_run:
+        if plan.held:
+            _hold(ledger, payout, plan.problems)
+        else:
+            try:
+                _post(ctx, ledger, payout, plan, result)
+            except OnHold as hold:
+                result.status = "held"
+                result.problems.append(PayoutProblem(hold.cause, f"{hold.reason}; {hold.hint}"))
+                _hold(ledger, payout, result.problems)
+    return result
 
 
 def _settled_orders(
@@ -114,7 +163,7 @@ def _settled_orders(
     """What omsync knows of each line's order (by marketplace order number), and the lines' orders whose Ginee
     record could not be read (by order number)."""
     numbers = payout_invoice_numbers(payout, store)
-    by_invoice = ctx.ledger.orders_by_invoice(numbers.values())
+    by_invoice = ctx.ledger.orders_by_invoice(numbers.values(), deleted_too=True)
     order_ids = {sn: by_invoice[number] for sn, number in numbers.items() if number in by_invoice}
     records = ctx.ledger.load(order_ids.values())
     fetched = ctx.ginee.batch_get(list(order_ids.values()))
@@ -191,6 +240,7 @@ def _post(ctx: ConnectionContext, ledger: PayoutLedger, payout: Payout, plan: Pa
         receipt.number if receipt else None,
         journal.number if journal else None,
         payout.source,
+        payout_content(payout),
     )
     result.status = "posted"
 
