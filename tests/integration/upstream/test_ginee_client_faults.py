@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from scripted_http import Answer, Cut, ScriptedServer, scripted_server
@@ -12,7 +13,7 @@ from upstream_fakes import NAME, PHONE, FakeTime
 from omsync import deadline
 from omsync.errors import PermanentError, RetryableError
 from omsync.ginee.client import SHOP_LIST, GineeClient
-from omsync.ginee.errors import BusinessError, ServiceBusy
+from omsync.ginee.errors import BusinessError, MalformedAnswer, ServiceBusy
 
 EMPTY_PAGE = json.dumps({"code": "SUCCESS", "data": {"content": [], "total": 0}}).encode()
 
@@ -111,3 +112,17 @@ def test_a_non_envelope_refusal_says_status_length_and_type_but_not_the_body(ser
     text = str(raised.value)
     assert "HTTP_404" in text and f"{len(page)} bytes" in text and "text/html" in text
     assert PHONE not in text and NAME not in text
+
+
+def test_a_page_cursor_that_repeats_ends_the_listing_instead_of_paging_forever(server: ScriptedServer) -> None:
+    again = {"code": "SUCCESS", "data": {"content": [], "more": True, "nextCursor": "c-1"}}
+    # A third request would be answered 502 (so a regression fails instead of paging on).
+    server.play([Answer(body=json.dumps(again).encode()), Answer(body=json.dumps(again).encode()), Answer(502)])
+    since = datetime(2026, 3, 1, tzinfo=UTC)
+    with pytest.raises(MalformedAnswer, match="cursor repeats"):
+        list(
+            client_of(server, FakeTime(), retries=0).list_orders(
+                create_since=since, create_to=since + timedelta(days=1)
+            )
+        )
+    assert len(server.seen) == 2

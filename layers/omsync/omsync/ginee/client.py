@@ -237,7 +237,8 @@ class GineeClient:
 
         Give either the ``last_update_*`` or the ``create_*`` pair; ``*_to`` defaults to now. The range is
         cut into 15-day windows; a window that starts more than three months ago asks for
-        ``historicalData``. Rows are list rows: re-fetch with `batch_get` for the full order.
+        ``historicalData``. Rows are list rows: re-fetch with `batch_get` for the full order. Raises what
+        `call` raises, and `MalformedAnswer` when a page's cursor repeats one already given.
         """
         if (last_update_since is None) == (create_since is None):
             raise ValueError("give exactly one of last_update_since or create_since")
@@ -258,11 +259,17 @@ class GineeClient:
                 request["orderStatus"] = order_status
             if start < horizon:
                 request["historicalData"] = True
+            cursors: set[str] = set()
             while True:
                 page = self.list_order_page(request)
                 yield from page.content
                 if not page.more or page.next_cursor is None:
                     break
+                # A cursor Ginee already gave would page the same window forever.
+                cursor = json.dumps(page.next_cursor, sort_keys=True, default=str)
+                if cursor in cursors:
+                    raise MalformedAnswer("MALFORMED_DATA", path=LIST_ORDERS, detail="the page cursor repeats")
+                cursors.add(cursor)
                 request = {**request, "nextCursor": page.next_cursor}
 
     def batch_get(self, order_ids: Iterable[str], *, historical: bool = False) -> OrderBatch:
