@@ -573,6 +573,26 @@ class AccurateClient:
         data = body.get("d")
         return _decimal(data.get("availableStock") if isinstance(data, dict) else None, "get-stock")
 
+    def list_stock(self, warehouse_name: str, page_size: int = 100) -> dict[str, Decimal]:
+        """Item code → quantity on hand in one warehouse, page by page: ``item/list-stock.do``.
+
+        Rows are read as ``{"no", "quantity"}`` (docs/ARCHITECTURE.md, stock). Raises `Transient` for an
+        answer that is not a page of such rows.
+        """
+        stock: dict[str, Decimal] = {}
+        page = 1
+        while True:
+            params = {"warehouseName": warehouse_name, "sp.page": str(page), "sp.pageSize": str(page_size)}
+            body = self._data_call("GET", "item", "list-stock", params)
+            rows, paging = body.get("d", []), body.get("sp") or {}
+            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows) or not isinstance(paging, dict):
+                raise Transient("item list-stock: the answer is not a page of stock rows")
+            for row in rows:
+                stock[str(row.get("no"))] = _decimal(row.get("quantity"), "list-stock quantity")
+            if not rows or page >= _decimal(paging.get("pageCount", 1), "list-stock page count"):
+                return stock
+            page += 1
+
 
 def _with_number(error: AccurateError, document: AccurateDocument) -> AccurateError:
     """A duplicate answer names the number in prose; prefer the number the document carried."""

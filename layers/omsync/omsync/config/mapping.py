@@ -275,6 +275,8 @@ class PurchasePolicy(_Strict):
     """Ginee warehouse id → Accurate warehouse name; a warehouse not listed here is looked up in the stores'."""
     adjustment_account: NonEmpty | None = None
     """Account of Item Adjustments (Penyesuaian Persediaan); without it stock adjustments are held."""
+    opening_account: NonEmpty | None = None
+    """Account of the opening stock `omsync stock init` books (Ekuitas Saldo Awal); default: the adjustment account."""
 
     def vendor_for(self, supplier_name: str | None) -> str:
         """The Accurate vendor of a Ginee supplier (else the default); raises `OnHold` when there is none."""
@@ -384,6 +386,8 @@ class ConnectionMapping(_Strict):
             yield ReferenceKind.WAREHOUSE, warehouse, ("purchases", "warehouses", ginee_id)
         if self.purchases.adjustment_account is not None:
             yield ReferenceKind.ACCOUNT, self.purchases.adjustment_account, ("purchases", "adjustment_account")
+        if self.purchases.opening_account is not None:
+            yield ReferenceKind.ACCOUNT, self.purchases.opening_account, ("purchases", "opening_account")
 
     def purchase_warehouse(self, ginee_warehouse_id: str | None) -> str:
         """The Accurate warehouse of a Ginee warehouse for purchases and adjustments: ``purchases.warehouses``,

@@ -514,6 +514,19 @@ class Company:
                 return stock.quantity
             return stock.by_warehouse[self.warehouse(warehouse)]
 
+    def stock_rows(self, warehouse: str | None = None) -> list[dict[str, Any]]:
+        """``list-stock.do`` rows: every inventory item with its quantity in ``warehouse`` (all when None)."""
+        with self.lock:
+            name = self.warehouse(warehouse) if warehouse is not None else None
+            rows = []
+            for posted in sorted(self.records["item"].values(), key=lambda p: p.key):
+                if posted.record["itemType"] != "INVENTORY":
+                    continue
+                stock = self.stock[posted.key]
+                quantity = stock.quantity if name is None else stock.by_warehouse[name]
+                rows.append({"id": posted.id, "no": posted.key, "name": posted.record["name"], "quantity": quantity})
+            return rows
+
     def item_value(self, item_no: str) -> Decimal:
         """Inventory value of an item (all warehouses), the base of its moving average."""
         with self.lock:

@@ -378,6 +378,15 @@ class AccurateResponses:
             as_of = parse_date(query["asOfDate"], "asOfDate") if query.get("asOfDate") else None
             account_no = query.get("no", "")
             return envelope(True, {"no": account_no, "balance": company.balance(account_no, as_of)})
+        if module == "item" and action == "list-stock":
+            rows = self.company.stock_rows(query.get("warehouseName") or None)
+            page, size = int(query.get("sp.page", "1")), int(query.get("sp.pageSize", "20"))
+            pages = max(1, -(-len(rows) // size))
+            return envelope(
+                True,
+                rows[(page - 1) * size : page * size],
+                sp={"page": page, "pageSize": size, "pageCount": pages, "rowCount": len(rows)},
+            )
         if module == "item" and action == "get-stock":
             quantity = company.item_stock(query.get("no", ""), query.get("warehouseName"))
             return envelope(True, {"availableStock": quantity})
