@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from omsync import deadline
 from omsync.accurate.documents import from_json
 from omsync.accurate.errors import AuthenticationFailed, Transient, describe_answer
 
@@ -123,7 +124,7 @@ def _token_request(
             f"{account_url}/oauth/token",
             data=form,
             headers={"Authorization": f"Basic {basic}"},
-            timeout=(5, 30),
+            timeout=(deadline.request_timeout(5), deadline.request_timeout(30)),  # seconds, within the invocation
             allow_redirects=False,  # the Basic credentials go to the configured account host only
         )
     except (requests.RequestException, ValueError) as exc:
