@@ -82,6 +82,13 @@ def with_stores(changes: dict[str, dict[str, Any]], text: str | None = None) -> 
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
+def without_ads_account(text: str) -> str:
+    """The mapping with no account for Lazada's ads top-ups (the example maps them on Beban Lain-lain)."""
+    data: dict[str, Any] = yaml.safe_load(text)
+    data["stores"][LAZADA]["accounts"].pop("extra_fees", None)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
 def bug_world(open_world: OpenWorld) -> LocalWorld:
     """bug-world played to the end: its Shopee store settles from files (the case's mapping)."""
     world = open_world(load_scenario(CASES / "bug-world.json"), with_stores({SHOPEE: {"settlement": "file"}}))
@@ -159,7 +166,10 @@ def test_e2_a_lazada_fee_row_for_an_order_settled_earlier_is_a_charge_on_the_bal
 def test_e3_a_lazada_row_of_no_order_holds_its_payout_until_its_kind_is_mapped_then_is_a_charge(
     open_world: OpenWorld, tmp_path: Path
 ) -> None:
-    world = bug_world(open_world)
+    world = open_world(
+        load_scenario(CASES / "bug-world.json"), without_ads_account(with_stores({SHOPEE: {"settlement": "file"}}))
+    )
+    play_rest(world)
     books = world.accurate.trial_balance()
 
     # When a statement with an ads top-up row (-50,000, no order number) is imported under a mapping with no
@@ -177,7 +187,7 @@ def test_e3_a_lazada_row_of_no_order_holds_its_payout_until_its_kind_is_mapped_t
         world,
         with_stores(
             {LAZADA: {"accounts": {"extra_fees": {"advertising": OTHER_EXPENSE}}}},
-            with_stores({SHOPEE: {"settlement": "file"}}),
+            without_ads_account(with_stores({SHOPEE: {"settlement": "file"}})),
         ),
         tmp_path,
     )

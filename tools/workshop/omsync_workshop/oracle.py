@@ -23,7 +23,10 @@ Scope (what the orders, cancellations and settlements flows post):
   under ``settlementFiles``, written from the facts: every order with a payout id is a line (amount =
   kept items at their actual price less the seller voucher, fees = what the file charges, net = the
   released amount) and every return after settlement a refund line (amount − refund, fees − the fees
-  given back) in its refund payout. Shopee's report names no payout: its payouts are its release dates.
+  given back) in its refund payout; a store listed under ``settlementFiles`` also gets the rows of
+  `statements.statement_adjustments` (a seller shipping charge for an order settled in the previous
+  payout, and a Lazada ads top-up of no order), booked in the payout's journal voucher on their kind's
+  account (docs/POSTING.md §15). Shopee's report names no payout: its payouts are its release dates.
   Per payout:
   * orders without a receipt (§B): one Sales Receipt numbered prefix + payout id paying what each
     invoice still owes (after every return), the difference to the line's amount on the rounding
@@ -67,6 +70,7 @@ from zoneinfo import ZoneInfo
 
 from omsync.config.mapping import CancellationRule, ConnectionMapping, SettlementMode, ShippingRule, StoreMapping
 from omsync_workshop.scenarios.facts import LineFacts, OrderFacts, Scenario
+from omsync_workshop.scenarios.statements import statement_adjustments
 
 SALES_INVOICE = "sales_invoice"
 SALES_RETURN = "sales_return"
@@ -443,11 +447,24 @@ def _book_settlements(
         late = order.late_return
         if late is not None:
             rows.setdefault(late.refund_payout_id, []).append((_jakarta(late.refund_paid_at), _refund_line(order)))
+    charges: dict[str, list[tuple[str, Decimal]]] = {}
+    for facts in scenario.stores:
+        if facts.key not in imported or facts.key not in scenario.settlement_files or facts.shop_id not in payouts:
+            continue
+        by_id = payouts[facts.shop_id]
+        by_sn = {order.external_order_sn: order for order in scenario.orders}
+        for extra in statement_adjustments(scenario, facts.key):
+            if extra.order_sn is None:  # only in Lazada statements, whose payouts keep their ids
+                charges.setdefault(extra.payout_id, []).append((extra.kind, extra.amount))
+                continue
+            paid_on = max(day for day, _ in by_id[extra.payout_id])
+            line = _StatementLine(by_sn[extra.order_sn], Decimal(0), {extra.kind: -extra.amount}, extra.amount)
+            by_id[extra.payout_id].append((paid_on, line))
     for shop_id, by_id in payouts.items():
         store = mapping.stores[shop_id]
         for payout_id, lines in _payouts_as_read(store, by_id):
             try:
-                _book_payout(books, receivable, store, payout_id, lines, invoiced, settled)
+                _book_payout(books, receivable, store, payout_id, lines, invoiced, settled, charges.get(payout_id, []))
             except _Held as held:
                 books.hold(held.cause)
 
@@ -515,9 +532,11 @@ def _book_payout(
     lines: list[_StatementLine],
     invoiced: Mapping[str, _Invoiced],
     settled: _Settled,
+    charges: list[tuple[str, Decimal]],
 ) -> None:
     """Settlement rules §B–§D: one receipt paying the orders not receipted yet and one journal voucher for
-    differences, refunds and money paid for goods returned since — or a hold for the whole payout."""
+    differences, refunds, money paid for goods returned since, lines of no item value and rows of no order
+    (``charges``: kind, signed amount; docs/POSTING.md §15) — or a hold for the whole payout."""
     for line in lines:
         if line.net != line.amount - sum((_rupiah(fee) for fee in line.fees.values()), Decimal(0)):
             raise _Held("payout_unbalanced")
@@ -525,11 +544,19 @@ def _book_payout(
     paid = Decimal(0)
     discounts: list[tuple[str, Decimal]] = []
     journal: list[tuple[str, Decimal]] = []  # (account, signed debit), one entry per order and account
+    for kind, amount in charges:
+        account = store.accounts.fee_accounts().get(kind)
+        if account is None:
+            raise _Held("unmapped_charge")
+        journal.append((account, -amount))
     for line in lines:
         invoice = invoiced.get(line.order.order_id)
         if invoice is None:
             raise _Held("unknown_order")
         fees = _fee_discounts(store, line.fees)
+        if line.amount == 0:  # a line of no item value: a charge or credit of the balance (§15)
+            journal.extend(fees)
+            continue
         if line.amount < 0:  # §D
             back = -line.amount - settled.moved_out.get(line.order.order_id, Decimal(0))
             if back != 0:

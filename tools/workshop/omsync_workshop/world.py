@@ -284,7 +284,8 @@ class LocalWorld:
     def import_settlement_files(self) -> dict[str, list[PayoutResult]]:
         """Import the statement the marketplace would export for the scenario's payouts (written from the facts,
         in the store's channel's format) of every store that settles from files and of every store the scenario
-        lists under ``settlementFiles`` (estimate stores: the file then books the differences). Store name →
+        lists under ``settlementFiles`` (estimate stores: the file then books the differences; a listed store's
+        export also carries `statement_adjustments`' rows of no item value and of no order). Store name →
         results."""
         from omsync.sync.context import context_for
         from omsync.sync.payouts import import_payouts
@@ -296,7 +297,8 @@ class LocalWorld:
             if store is None or (store.settlement is not SettlementMode.FILE and facts.key not in listed):
                 continue
             fmt = format_for_channel(facts.channel)
-            payouts = read_payouts(write_statement(self.scenario, facts.key, fmt), fmt)
+            text = write_statement(self.scenario, facts.key, fmt, adjustments=facts.key in listed)
+            payouts = read_payouts(text, fmt)
             results[store.name] = import_payouts(context_for(self.connection_id), facts.shop_id, payouts)
             self.imported_statements.add(facts.key)
         return results

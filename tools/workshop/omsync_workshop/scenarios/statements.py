@@ -9,6 +9,11 @@ exactly those amounts, fees and nets. TikTok and Lazada files name the payout by
 a Shopee income report names none, so read back its payouts are keyed by release date
 (``SHOPEE-YYYYMMDD``).
 
+With ``adjustments`` (the stores a scenario lists under ``settlementFiles``) the export also carries the
+rows a real one has beyond its orders' own (`statement_adjustments`, issue 15): a seller shipping charge
+for an order settled in the previous payout (a fee correction, a line of no item value) and, in a Lazada
+statement, an ads top-up of no order.
+
 `write_payouts` writes any list of `Payout`s, so tests can build a file with a changed fee, a refund
 or a wrong total. For a well-formed list, ``read_payouts(write_payouts(payouts, fmt), fmt)`` gives the
 same payouts back apart from ``source_row`` (the line in the new file): sorted by date and id, no zero
@@ -25,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Final
 
 from omsync.money import ZERO
 from omsync.payouts import files
@@ -60,20 +66,93 @@ class _Order:
 
 
 @dataclass(frozen=True)
+class _Charge:
+    """A row of no order (Lazada): its Transaction Type, Fee Name and signed amount."""
+
+    row_type: str
+    name: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class _Statement:
     payout_id: str
     paid_on: date
     orders: tuple[_Order, ...]
     amount: Decimal | None = None
     """The stated total when the format states one apart from its lines (Lazada); else Σ nets."""
+    charges: tuple[_Charge, ...] = ()
 
     @property
     def total(self) -> Decimal:
-        return sum((order.net for order in self.orders), ZERO) if self.amount is None else self.amount
+        if self.amount is not None:
+            return self.amount
+        return sum((order.net for order in self.orders), ZERO) + sum((c.amount for c in self.charges), ZERO)
 
 
-def write_statement(scenario: Scenario, store_key: str, fmt: str) -> str:
-    """The settlement export of a scenario store (key or Ginee shop id) in format ``fmt`` of `files.FORMATS`."""
+ADS_TOP_UP: Final = ("Other Services", "Sponsored Discovery - Top up", Decimal(-10000))
+"""The Lazada ads top-up `statement_adjustments` puts in a statement: type, fee name, amount (rupiah)."""
+LATE_SHIPPING_CHARGE: Final = Decimal(1000)
+"""The seller shipping `statement_adjustments` charges again for an order settled in the previous payout."""
+
+
+@dataclass(frozen=True)
+class StatementAdjustment:
+    """A row of a store's export beyond its orders' own: ``order_sn`` None for a row of no order.
+
+    ``amount`` is signed as the balance sees it (negative: charged); ``kind`` is how omsync books it.
+    """
+
+    payout_id: str
+    order_sn: str | None
+    kind: str
+    amount: Decimal
+    row_type: str
+    name: str
+
+
+def statement_adjustments(scenario: Scenario, store_key: str) -> list[StatementAdjustment]:
+    """The extra rows of a store's export (``write_statement(..., adjustments=True)``), by payout id of the facts:
+    in the second payout, a seller shipping charge of `LATE_SHIPPING_CHARGE` for the first order of the first
+    payout that comes back in no later payout (a fee correction for an order settled earlier); in the first
+    payout of a Lazada statement, the `ADS_TOP_UP` row of no order. None when the store has fewer than two
+    payouts."""
+    store = scenario.store(store_key)
+    dated: dict[str, date] = {}
+    first_orders: dict[str, list[str]] = {}
+    returned_later = {o.external_order_sn for o in scenario.orders if o.late_return is not None}
+    for order in scenario.orders:
+        if order.store_key == store.key and order.payout_id is not None:
+            day = _settled_on(order)
+            dated[order.payout_id] = max(day, dated.get(order.payout_id, day))
+            first_orders.setdefault(order.payout_id, []).append(order.external_order_sn)
+    for order in scenario.orders:
+        late = order.late_return
+        if order.store_key == store.key and late is not None:
+            day = jakarta_date(late.refund_paid_at)
+            dated[late.refund_payout_id] = max(day, dated.get(late.refund_payout_id, day))
+    ordered = sorted(dated, key=lambda payout_id: (dated[payout_id], payout_id))
+    if len(ordered) < 2:
+        return []
+    candidates = [sn for sn in first_orders.get(ordered[0], []) if sn not in returned_later]
+    adjustments = []
+    fmt = files.format_for_channel(store.channel)
+    if candidates:
+        name = _LAZADA_NAMES["shipping_difference"]
+        adjustments.append(
+            StatementAdjustment(
+                ordered[1], candidates[0], "shipping_difference", -LATE_SHIPPING_CHARGE, "Orders-Lazada Fees", name
+            )
+        )
+    if fmt == "lazada":
+        row_type, name, amount = ADS_TOP_UP
+        adjustments.append(StatementAdjustment(ordered[0], None, files.charge_kind(name), amount, row_type, name))
+    return adjustments
+
+
+def write_statement(scenario: Scenario, store_key: str, fmt: str, *, adjustments: bool = False) -> str:
+    """The settlement export of a scenario store (key or Ginee shop id) in format ``fmt`` of `files.FORMATS`;
+    with ``adjustments``, also the rows of `statement_adjustments`."""
     store = scenario.store(store_key)
     by_payout: dict[str, list[tuple[date, _Order]]] = {}
     for order in scenario.orders:
@@ -83,8 +162,22 @@ def write_statement(scenario: Scenario, store_key: str, fmt: str) -> str:
         late = order.late_return
         if order.store_key == store.key and late is not None:
             by_payout.setdefault(late.refund_payout_id, []).append((jakarta_date(late.refund_paid_at), _refund(order)))
+    charges: dict[str, list[_Charge]] = {}
+    if adjustments:
+        for extra in statement_adjustments(scenario, store.key):
+            if extra.order_sn is None:
+                charges.setdefault(extra.payout_id, []).append(_Charge(extra.row_type, extra.name, extra.amount))
+                continue
+            paid_on = max(day for day, _ in by_payout[extra.payout_id])
+            fee = {extra.kind: -extra.amount}
+            by_payout[extra.payout_id].append((paid_on, _Order(extra.order_sn, (), fee, extra.amount)))
     statements = [
-        _Statement(payout_id, max(paid_on for paid_on, _ in rows), tuple(row for _, row in rows))
+        _Statement(
+            payout_id,
+            max(paid_on for paid_on, _ in rows),
+            tuple(row for _, row in rows),
+            charges=tuple(charges.get(payout_id, ())),
+        )
         for payout_id, rows in by_payout.items()
     ]
     return _write(sorted(statements, key=lambda s: (s.paid_on, s.payout_id)), fmt)
@@ -98,12 +191,21 @@ def write_payouts(payouts: Sequence[Payout], fmt: str) -> str:
             raise ValueError(f"a Shopee income report keys payouts by date: {payout.payout_id} cannot be written")
         if fmt != "lazada" and payout.amount != payout.lines_total:
             raise ValueError(f"a {fmt} export states no payout total apart from its lines: {payout.payout_id}")
+        if payout.charges and fmt != "lazada":
+            raise ValueError(f"a {fmt} export has no rows of no order: {payout.payout_id}")
         orders = tuple(
             _Order(line.order_sn, (_Item(f"{line.order_sn}-1", line.amount),), line.fees, line.net)
             for line in payout.lines
         )
-        statements.append(_Statement(payout.payout_id, payout.paid_on, orders, payout.amount))
+        charges = tuple(_Charge(*_lazada_charge_type(c.label), c.amount) for c in payout.charges)
+        statements.append(_Statement(payout.payout_id, payout.paid_on, orders, payout.amount, charges))
     return _write(statements, fmt)
+
+
+def _lazada_charge_type(label: str) -> tuple[str, str]:
+    """A charge's label as the reader made it (``<Transaction Type>: <Fee Name>``) split back."""
+    row_type, _, name = label.partition(": ")
+    return (row_type, name) if name else ("Other Services", row_type)
 
 
 def _settled_on(order: OrderFacts) -> date:
@@ -252,12 +354,22 @@ class _LazadaWriter:
             kind, name = kind.replace("Orders-", "Refunds-"), files.LAZADA_REVERSAL + name
         self._add(kind, name, amount, order.order_sn, item_no)
 
+    def seller_charge(self, charge: _Charge) -> None:
+        self._add(charge.row_type, charge.name, charge.amount, "", details=charge.name)
+
     def payout(self) -> None:
         total = self.statement.total
         self._add(files.LAZADA_PAYOUT_TYPE, files.LAZADA_PAYOUT_FEE_NAME, -total, "")
 
     def _add(
-        self, kind: str, name: str, amount: Decimal, order_sn: str, item_no: str = "", wht: Decimal = ZERO
+        self,
+        kind: str,
+        name: str,
+        amount: Decimal,
+        order_sn: str,
+        item_no: str = "",
+        wht: Decimal = ZERO,
+        details: str | None = None,
     ) -> None:
         self.rows.append(
             [
@@ -273,7 +385,7 @@ class _LazadaWriter:
                 "Paid",
                 order_sn,
                 item_no,
-                f"Order {order_sn}" if order_sn else "Transfer to seller bank account",
+                details or (f"Order {order_sn}" if order_sn else "Transfer to seller bank account"),
             ]
         )
 
@@ -296,6 +408,8 @@ def _lazada_rows(statements: Sequence[_Statement]) -> list[list[str]]:
             for kind, value in order.fees.items():
                 if kind != PPH22:
                     out.charge("Orders-Lazada Fees", _lazada_fee_name(kind), -value, order)
+        for charge in statement.charges:
+            out.seller_charge(charge)
         out.payout()
         rows.extend(out.rows)
     return rows
