@@ -27,7 +27,8 @@ import requests
 
 from omsync import deadline
 from omsync.accurate.documents import from_json
-from omsync.accurate.errors import AuthenticationFailed, Transient, describe_answer
+from omsync.accurate.errors import AuthenticationFailed, Transient
+from omsync.errors import describe_answer
 
 ACCOUNT_URL = "https://account.accurate.id"
 

@@ -56,11 +56,11 @@ from omsync.accurate.errors import (
     TokenExpired,
     Transient,
     classify,
-    describe_answer,
     scope_name,
 )
 from omsync.accurate.governor import Governor, in_process_governor
 from omsync.deadline import Waits, parse_retry_after, request_timeout
+from omsync.errors import describe_answer
 
 BULK_LIMIT = 100
 MAX_REDIRECTS = 3

@@ -27,8 +27,7 @@ Permanent: `DuplicateNumber`, `MasterNotFound`, `Rejected`, `NotFound`, `Insuffi
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+from collections.abc import Sequence
 
 from omsync.errors import OmsyncError, PermanentError, RetryableError
 
@@ -130,7 +129,6 @@ _DIGIT_RUN = re.compile(r"\+?\d[\d .\-]*\d")
 _EMAIL = re.compile(r"[^\s\"'()<>@,;]+@[^\s\"'()<>@,;]+")
 # Long enough for every rule's marker and the gist of a refusal; an error text is not a transcript.
 REDACTED_LENGTH = 300
-_MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]{1,64}/[A-Za-z0-9!#$&^_.+-]{1,64}")
 _SCOPE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
@@ -156,23 +154,6 @@ def scope_name(text: str) -> str:
         return ""
     scope = text.split("<scope>", 1)[1].split("</scope>", 1)[0].strip()
     return scope if _SCOPE.fullmatch(scope) else ""
-
-
-class Answer(Protocol):
-    """The parts of an HTTP answer `describe_answer` reads (a `requests.Response` has them)."""
-
-    @property
-    def content(self) -> bytes: ...
-
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-
-
-def describe_answer(response: Answer) -> str:
-    """What an answer looked like without what it said: ``"<n> bytes, <media type>"``."""
-    media = response.headers.get("Content-Type", "").split(";", 1)[0].strip()
-    shown = media if _MEDIA_TYPE.fullmatch(media) else ("no content type" if not media else "odd content type")
-    return f"{len(response.content)} bytes, {shown}"
 
 
 def _duplicate_number(text: str, hint: str | None) -> str:

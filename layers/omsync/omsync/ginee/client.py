@@ -21,8 +21,9 @@ import requests
 from pydantic import BaseModel, ValidationError
 
 from omsync.deadline import Waits, parse_retry_after, request_timeout
+from omsync.errors import describe_answer
 from omsync.ginee import signing
-from omsync.ginee.errors import MalformedAnswer, ServiceBusy, UnknownGineeError, describe_answer, error_for_code
+from omsync.ginee.errors import MalformedAnswer, ServiceBusy, UnknownGineeError, error_for_code
 from omsync.ginee.models import (
     InboundOrder,
     InventoryRow,

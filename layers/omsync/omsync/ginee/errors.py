@@ -13,34 +13,12 @@ text says what was wrong — path, HTTP status, length and content type of the a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Protocol
 
 from omsync.errors import PermanentError, RetryableError
 
 # Ginee's codes are UPPER_SNAKE words and its transaction ids short tokens; anything else is not shown.
 _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,39}")
 _TRANSACTION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-
-
-_MEDIA_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]{1,64}/[A-Za-z0-9!#$&^_.+-]{1,64}")
-
-
-class Answer(Protocol):
-    """The parts of an HTTP answer `describe_answer` reads (a `requests.Response` has them)."""
-
-    @property
-    def content(self) -> bytes: ...
-
-    @property
-    def headers(self) -> Mapping[str, str]: ...
-
-
-def describe_answer(response: Answer) -> str:
-    """What an answer looked like without what it said: ``"<n> bytes, <media type>"``."""
-    media = response.headers.get("Content-Type", "").split(";", 1)[0].strip()
-    shown = media if _MEDIA_TYPE.fullmatch(media) else ("no content type" if not media else "odd content type")
-    return f"{len(response.content)} bytes, {shown}"
 
 
 def _trace(transaction_id: str | None) -> str:
