@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from omsync.payouts.files import read_payouts
-from omsync.payouts.model import SettlementFileError
+from omsync.payouts.model import PayoutCharge, SettlementFileError
 
 HEADER = (
     "Order ID,Type,Statement ID,Settlement Date,Total Revenue,Transaction fee,TikTok Shop commission fee,"
@@ -114,8 +114,26 @@ def test_a_statement_settled_on_two_dates_is_refused() -> None:
         read_payouts(text, "tiktok")
 
 
-def test_an_unknown_row_type_is_refused() -> None:
-    with pytest.raises(SettlementFileError, match="line 2, column 'Type': unknown type 'Adjustment'"):
+def test_an_adjustment_row_is_a_charge_of_its_kind_with_or_without_an_order() -> None:
+    text = settlement(
+        "1,Order,S1,2025/09/08,100,0,0,0,0,0,0,0,0,100",
+        ",Platform penalty,S1,2025/09/08,0,0,0,0,0,0,0,0,0,-5000",
+        "2,Logistics reimbursement,S1,2025/09/08,0,0,0,0,0,0,0,0,0,12000",
+        "3,Shipping fee adjustment,S1,2025/09/08,0,0,0,0,0,0,0,-500,0,-1500",
+    )
+
+    [payout] = read_payouts(text, "tiktok")
+
+    assert payout.charges == (PayoutCharge("penalty", Decimal(-5000), "Platform penalty", 3),)
+    assert [(ln.order_sn, ln.amount, ln.fees, ln.net) for ln in payout.lines[1:]] == [
+        ("2", Decimal(0), {"reimbursement": Decimal(-12000)}, Decimal(12000)),
+        ("3", Decimal(0), {"shipping_difference": Decimal(1500)}, Decimal(-1500)),
+    ]
+    assert payout.amount == payout.lines_total == Decimal(100 - 5000 + 12000 - 1500)
+
+
+def test_an_adjustment_with_revenue_is_refused() -> None:
+    with pytest.raises(SettlementFileError, match=r"line 2, column 'Total Revenue': an adjustment \(Adjustment\) with"):
         read_payouts(settlement("1,Adjustment,S1,2025/09/08,100,0,0,0,0,0,0,0,0,100"), "tiktok")
 
 

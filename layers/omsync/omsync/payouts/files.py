@@ -26,7 +26,10 @@ Every format ends in the same model (see `omsync.payouts.model`): per order, the
   the fees Shopee gives back are negative deductions and Total Released Amount is negative (the same
   arithmetic, every sign turned).
 - **tiktok** — one row per order or refund. Fees are negative in the export (deductions) and change
-  sign here. Statement ID is the payout; its amount is the sum of Total settlement amount.
+  sign here. Statement ID is the payout; its amount is the sum of Total settlement amount. A row of any
+  other Type is an adjustment (logistics reimbursement, platform penalty, chargeback, ads payment,
+  shipping fee adjustment…) of no item value: with an Order ID a line of amount 0 whose fee of the
+  adjustment's kind (`charge_kind`) makes up its settlement amount, without one a `PayoutCharge`.
 - **lazada** — many signed rows per order (credits +, charges −). Rows are grouped per (Statement,
   Order No.); a line's net is the sum of its rows. The statement's total is its ``Payout`` row
   (Transfer to Bank, Amount = − the money paid out), which every statement must have.
@@ -419,11 +422,10 @@ def _read_tiktok(table: _Table) -> list[Payout]:
     table.require(TIKTOK_COLUMNS)
     fee_columns = {**TIKTOK_FEE_COLUMNS, **{c: k for c, k in TIKTOK_OPTIONAL_FEE_COLUMNS.items() if table.has(c)}}
     statements: dict[str, tuple[date, list[PayoutLine]]] = {}
+    charges: dict[str, list[PayoutCharge]] = {}
     for row in table.rows:
         row_type = _key(row.text(TIKTOK_TYPE, required=True))
         revenue = row.money(TIKTOK_REVENUE)
-        if row_type not in (_key(TIKTOK_ORDER_TYPE), _key(TIKTOK_REFUND_TYPE)):
-            raise row.error(TIKTOK_TYPE, f"unknown type {row.text(TIKTOK_TYPE)!r}; expected Order or Refund")
         if row_type == _key(TIKTOK_REFUND_TYPE) and revenue > 0:
             raise row.error(TIKTOK_REVENUE, f"a Refund with positive revenue {revenue}")
         statement = row.text(TIKTOK_STATEMENT, required=True)
@@ -431,13 +433,27 @@ def _read_tiktok(table: _Table) -> list[Payout]:
         paid_on, lines = statements.setdefault(statement, (settled_on, []))
         if settled_on != paid_on:
             raise row.error(TIKTOK_DATE, f"statement {statement} was settled on {paid_on}, this row says {settled_on}")
+        # The export shows deductions as negative numbers; the model keeps them positive.
+        fees = _fees((kind, -row.money(column)) for column, kind in fee_columns.items())
+        net = row.money(TIKTOK_SETTLEMENT)
+        if row_type not in (_key(TIKTOK_ORDER_TYPE), _key(TIKTOK_REFUND_TYPE)):
+            # An adjustment (logistics reimbursement, platform penalty, chargeback, ads payment, shipping fee
+            # adjustment): of no item value, a charge or credit of its own kind.
+            if revenue != 0:
+                raise row.error(TIKTOK_REVENUE, f"an adjustment ({row.text(TIKTOK_TYPE)}) with revenue {revenue}")
+            kind = charge_kind(row.text(TIKTOK_TYPE))
+            order_sn = row.text(TIKTOK_ORDER)
+            if not order_sn:
+                charges.setdefault(statement, []).append(PayoutCharge(kind, net, row.text(TIKTOK_TYPE), row.line))
+                continue
+            rest = net + sum(fees.values(), ZERO)
+            fees = _fees([*fees.items(), (kind, -rest)])
         lines.append(
             PayoutLine(
                 order_sn=row.text(TIKTOK_ORDER, required=True),
                 amount=revenue,
-                # The export shows deductions as negative numbers; the model keeps them positive.
-                fees=_fees((kind, -row.money(column)) for column, kind in fee_columns.items()),
-                net=row.money(TIKTOK_SETTLEMENT),
+                fees=fees,
+                net=net,
                 source_row=row.line,
             )
         )
@@ -445,9 +461,10 @@ def _read_tiktok(table: _Table) -> list[Payout]:
         Payout(
             payout_id=statement,
             paid_on=paid_on,
-            amount=sum((line.net for line in lines), ZERO),
+            amount=sum((line.net for line in lines), ZERO) + sum((c.amount for c in charges.get(statement, [])), ZERO),
             lines=tuple(lines),
             source="tiktok",
+            charges=tuple(charges.get(statement, ())),
         )
         for statement, (paid_on, lines) in statements.items()
     ]
