@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import random
+import time
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -17,8 +19,10 @@ import pytest
 import yaml
 from flow_world import OpenWorld, dead_letters, flow_scenario, mapping_yaml, net_by_account, settle, started_player
 
-from omsync.accurate.documents import PurchaseInvoice
+from omsync.accurate.documents import PurchaseInvoice, PurchaseInvoiceItem
+from omsync.ledger.purchases import BookedPart, MovementLedger
 from omsync.observability import logger
+from omsync.posting.purchases import Received
 from omsync_workshop.ginee.webhooks import DeliveryOptions
 from omsync_workshop.world import LocalWorld
 
@@ -188,3 +192,52 @@ def test_accurate_losing_half_its_answers_after_saving_books_each_inbound_once(
     assert invoices == {f"PB-{mid}-1": Decimal(11000 * (10 + n)) for n, mid in enumerate(ids)}
     assert world.accurate.company.saves["purchase-invoice"] == 5
     assert dead_letters(world) == {}
+
+
+def test_a_worker_that_died_after_posting_leaves_an_intent_the_next_one_books_without_posting_again(
+    open_world: OpenWorld,
+) -> None:
+    world = open_world(flow_scenario("flows-small"), purchases_mapping())
+    started_player(world)
+    state = world.ginee.state
+    # Given an inbound received in Ginee whose notification has not arrived yet …
+    movement = inbound(world, [{"masterSku": "BOTOL-750", "planQuantity": 12, "planPrice": 17000}])
+    settle(world)
+    state.complete_inbound(movement, notify=False)
+    # … and a worker that, when Ginee had received 10 of the 12, wrote its intent, posted the Purchase
+    # Invoice of those 10 and died before recording it
+    number = f"PB-{movement}-1"
+    lines = {"BOTOL-750": Received(10, Decimal(170000))}
+    ledger = MovementLedger(world.connection_id, clock=lambda: time.time() - 3600)  # its intent long expired
+    assert ledger.write(
+        ledger.load(movement), parts=[], intent=BookedPart(number, "purchase-invoice", lines), owner="dead"
+    )
+    document = PurchaseInvoice(
+        number=number,
+        vendor_no="V-0001",
+        trans_date=date(2025, 9, 1),
+        branch_name="Kantor Pusat",
+        detail_item=[
+            PurchaseInvoiceItem(
+                item_no="BOTOL-750", quantity=Decimal(10), unit_price=Decimal(17000), warehouse_name="Gudang Utama"
+            )
+        ],
+    )
+    world.accurate_client().save(document)
+    saves = world.accurate.company.saves["purchase-invoice"]
+
+    # When the inbound's notification arrives, twice
+    announce_again(world, [movement], times=2)
+
+    # Then the invoice the dead worker posted is booked as part 1 as it was posted (10), never posted
+    # again, and only the 2 it did not cover become part 2
+    assert world.accurate.company.saves["purchase-invoice"] == saves + 1
+    record = MovementLedger(world.connection_id).load(movement)
+    second = f"PB-{movement}-2"
+    assert [(part.number, part.lines) for part in record.parts] == [
+        (number, lines),
+        (second, {"BOTOL-750": Received(2, Decimal(34000))}),
+    ]
+    assert record.intent is None
+    assert journal(world, number) == {PERSEDIAAN: Decimal("170000"), HUTANG_USAHA: Decimal("-170000")}
+    assert journal(world, second) == {PERSEDIAAN: Decimal("34000"), HUTANG_USAHA: Decimal("-34000")}

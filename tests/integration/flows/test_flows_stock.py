@@ -80,9 +80,13 @@ def test_compare_shows_each_difference_with_its_value_and_post_makes_accurate_eq
     assert compare(world) == (0, {"differences": [], "posted": []})
     assert world.accurate.company.saves["item-adjustment"] == saves
 
+    assert compare(world, "--store", "SH64AAV776CFF47E0001SHOPEE") == (0, {"differences": [], "posted": []})
+
     # A store or a warehouse the mapping does not know is one line and exit 2
     status, output = omsync("stock", "compare", "--connection", world.connection_id, "--warehouse", "Gudang Bali")
     assert status == 2 and "Gudang Bali" in output
+    status, output = omsync("stock", "compare", "--connection", world.connection_id, "--store", "SH-UNKNOWN")
+    assert status == 2 and "SH-UNKNOWN" in output
 
 
 def test_init_books_a_new_catalogues_opening_stock_once_within_the_rate_limit(open_world: OpenWorld) -> None:
