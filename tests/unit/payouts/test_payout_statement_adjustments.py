@@ -17,6 +17,7 @@ from omsync_workshop.scenarios import Scenario, load_scenario
 from omsync_workshop.scenarios.statements import (
     ADS_TOP_UP,
     LATE_SHIPPING_CHARGE,
+    NEGATIVE_RELEASE_MARGIN,
     statement_adjustments,
     write_payouts,
     write_statement,
@@ -34,7 +35,7 @@ def test_a_listed_stores_export_has_a_fee_correction_for_an_order_settled_in_the
 ) -> None:
     scenario = demo()
     assert store in scenario.settlement_files
-    [correction] = [a for a in statement_adjustments(scenario, store) if a.order_sn is not None]
+    [correction] = [a for a in statement_adjustments(scenario, store) if a.amount == -LATE_SHIPPING_CHARGE]
 
     payouts = read_payouts(write_statement(scenario, store, fmt, adjustments=True), fmt)
 
@@ -65,3 +66,13 @@ def test_the_lazada_statement_has_an_ads_top_up_of_no_order_in_its_first_payout(
 def test_without_adjustments_the_export_has_only_the_orders_rows() -> None:
     payouts = read_payouts(write_statement(demo(), "lazada", "lazada"), "lazada")
     assert all(p.charges == () and all(ln.amount != 0 for ln in p.lines) for p in payouts)
+
+
+def test_the_lazada_statement_has_an_order_whose_charges_take_its_release_below_zero() -> None:
+    scenario = demo()
+    [below] = [a for a in statement_adjustments(scenario, "lazada") if a.order_sn and a.amount < -LATE_SHIPPING_CHARGE]
+
+    payouts = read_payouts(write_statement(scenario, "lazada", "lazada", adjustments=True), "lazada")
+
+    [line] = [ln for p in payouts if p.payout_id == below.payout_id for ln in p.lines if ln.order_sn == below.order_sn]
+    assert line.amount > 0 and line.net == -NEGATIVE_RELEASE_MARGIN == line.computed_net

@@ -457,9 +457,18 @@ def _book_settlements(
             if extra.order_sn is None:  # only in Lazada statements, whose payouts keep their ids
                 charges.setdefault(extra.payout_id, []).append((extra.kind, extra.amount))
                 continue
-            paid_on = max(day for day, _ in by_id[extra.payout_id])
+            payout_rows = by_id[extra.payout_id]
+            paid_on = max(day for day, _ in payout_rows)
             line = _StatementLine(by_sn[extra.order_sn], Decimal(0), {extra.kind: -extra.amount}, extra.amount)
-            by_id[extra.payout_id].append((paid_on, line))
+            same = [i for i, (_, row) in enumerate(payout_rows) if row.order.external_order_sn == extra.order_sn]
+            if same and facts.channel.upper().startswith("LAZADA"):
+                # Lazada's reader adds an order's rows of one statement into one line
+                day, row = payout_rows[same[0]]
+                fees = dict(row.fees)
+                fees[extra.kind] = fees.get(extra.kind, Decimal(0)) - extra.amount
+                payout_rows[same[0]] = (day, _StatementLine(row.order, row.amount, fees, row.net + extra.amount))
+                continue
+            payout_rows.append((paid_on, line))
     for shop_id, by_id in payouts.items():
         store = mapping.stores[shop_id]
         for payout_id, lines in _payouts_as_read(store, by_id):
@@ -572,6 +581,7 @@ def _book_payout(
             short += excess
         if abs(short) > tolerance:
             raise _Held("amount_mismatch")
+        charged = list(fees)  # the line's fees alone, before any rounding difference
         if short != 0:
             fees.append((store.accounts.rounding, short))
         if estimate is not None:  # §C
@@ -585,6 +595,10 @@ def _book_payout(
             journal.extend(fees)  # nothing left to pay: the fees join the journal voucher
             continue
         paid += invoice.owed_now
+        if line.net - excess < 0:  # a release below zero (§16): the fees go whole to the journal voucher
+            journal.extend(charged)
+            discounts.extend(fees[len(charged) :])
+            continue
         discounts.extend(fees)
     receipt_number = _invoice_number(store.number_prefix, payout_id)
     if paid != 0:

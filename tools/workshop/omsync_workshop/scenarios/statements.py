@@ -12,7 +12,7 @@ a Shopee income report names none, so read back its payouts are keyed by release
 With ``adjustments`` (the stores a scenario lists under ``settlementFiles``) the export also carries the
 rows a real one has beyond its orders' own (`statement_adjustments`, issue 15): a seller shipping charge
 for an order settled in the previous payout (a fee correction, a line of no item value) and, in a Lazada
-statement, an ads top-up of no order.
+statement, an ads top-up of no order and an order whose charges take its release below zero.
 
 `write_payouts` writes any list of `Payout`s, so tests can build a file with a changed fee, a refund
 or a wrong total. For a well-formed list, ``read_payouts(write_payouts(payouts, fmt), fmt)`` gives the
@@ -94,6 +94,9 @@ ADS_TOP_UP: Final = ("Other Services", "Sponsored Discovery - Top up", Decimal(-
 """The Lazada ads top-up `statement_adjustments` puts in a statement: type, fee name, amount (rupiah)."""
 LATE_SHIPPING_CHARGE: Final = Decimal(1000)
 """The seller shipping `statement_adjustments` charges again for an order settled in the previous payout."""
+NEGATIVE_RELEASE_MARGIN: Final = Decimal(5000)
+"""How far below zero `statement_adjustments` takes one Lazada order's release (a seller shipping charge
+beyond its value, in its own statement: Lazada's reader adds the row to the order's line)."""
 
 
 @dataclass(frozen=True)
@@ -114,9 +117,10 @@ class StatementAdjustment:
 def statement_adjustments(scenario: Scenario, store_key: str) -> list[StatementAdjustment]:
     """The extra rows of a store's export (``write_statement(..., adjustments=True)``), by payout id of the facts:
     in the second payout, a seller shipping charge of `LATE_SHIPPING_CHARGE` for the first order of the first
-    payout that comes back in no later payout (a fee correction for an order settled earlier); in the first
-    payout of a Lazada statement, the `ADS_TOP_UP` row of no order. None when the store has fewer than two
-    payouts."""
+    payout that comes back in no later payout (a fee correction for an order settled earlier); in a Lazada
+    statement also the `ADS_TOP_UP` row of no order in the first payout and, in the second, a seller shipping
+    charge on the order released least there that takes its release `NEGATIVE_RELEASE_MARGIN` below zero.
+    None when the store has fewer than two payouts."""
     store = scenario.store(store_key)
     dated: dict[str, date] = {}
     first_orders: dict[str, list[str]] = {}
@@ -147,6 +151,23 @@ def statement_adjustments(scenario: Scenario, store_key: str) -> list[StatementA
     if fmt == "lazada":
         row_type, name, amount = ADS_TOP_UP
         adjustments.append(StatementAdjustment(ordered[0], None, files.charge_kind(name), amount, row_type, name))
+        released = {
+            o.external_order_sn: o.released_amount
+            for o in scenario.orders
+            if o.store_key == store.key and o.payout_id == ordered[1]
+        }
+        cheapest = sorted(
+            (net, sn)
+            for sn, net in released.items()
+            if net is not None and sn not in returned_later and sn not in candidates[:1]
+        )
+        if cheapest:
+            net, sn = cheapest[0]
+            charge = -(net + NEGATIVE_RELEASE_MARGIN)
+            name = _LAZADA_NAMES["shipping_difference"]
+            adjustments.append(
+                StatementAdjustment(ordered[1], sn, "shipping_difference", charge, "Orders-Logistics", name)
+            )
     return adjustments
 
 
