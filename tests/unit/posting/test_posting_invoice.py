@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from posting_builders import item, order, rp, store, worked_example_order
 
-from omsync.errors import OnHold, PermanentError
+from omsync.errors import OnHold
 from omsync.posting.amounts import document_amounts, split_inclusive
 from omsync.posting.invoice import plan_sales_invoice, split_proportionally
 from omsync.posting.numbers import MAX_NUMBER_LENGTH
@@ -77,9 +77,12 @@ class TestSellerFundedDiscounts:
 
         assert invoice.detail_item[0].item_cash_discount is None
 
-    def test_seller_discounts_above_the_price_are_refused(self) -> None:
-        with pytest.raises(PermanentError):
+    def test_seller_discounts_above_the_price_hold_the_order_with_the_figures(self) -> None:
+        with pytest.raises(OnHold) as held:
             plan_sales_invoice(order(item("A", 1, "10000"), payment={"voucherSeller": "10001"}), store())
+
+        assert held.value.cause == "seller_discount_above_price"
+        assert "10,001" in held.value.reason and "10,000" in held.value.reason and "by 1" in held.value.reason
 
 
 class TestTax:

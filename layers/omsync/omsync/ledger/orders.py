@@ -55,11 +55,57 @@ def invoice_partition(connection_id: str) -> str:
 
 
 @dataclass(frozen=True)
+class PostedLine:
+    """One line of a posted invoice or Sales Return, as posted: the record of what was sold (or taken back).
+
+    ``quantity`` in the SKU's units; ``unit_price`` and ``discount`` (the line's whole seller discount) in
+    rupiah, tax included when the document's prices include it; ``taxed``: the line carries the store's PPN.
+    """
+
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    discount: Decimal
+    warehouse: str
+    taxed: bool
+
+    def to_item(self) -> dict[str, Any]:
+        return {
+            "sku": self.sku,
+            "quantity": self.quantity,
+            "unit_price": self.unit_price,
+            "discount": self.discount,
+            "warehouse": self.warehouse,
+            "taxed": self.taxed,
+        }
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> PostedLine:
+        return cls(
+            sku=str(item["sku"]),
+            quantity=int(item["quantity"]),
+            unit_price=Decimal(item["unit_price"]),
+            discount=Decimal(item["discount"]),
+            warehouse=str(item.get("warehouse", "")),
+            taxed=bool(item.get("taxed", False)),
+        )
+
+
+@dataclass(frozen=True)
 class PostedDocument:
-    """One Accurate document posted for an order: its number and Accurate's id."""
+    """One Accurate document posted for an order: its number, Accurate's id, and the lines it was posted with
+    (empty for documents recorded before the Ledger kept lines, and for those found already posted)."""
 
     number: str
     accurate_id: int
+    lines: tuple[PostedLine, ...] = ()
+
+    def lines_item(self) -> list[dict[str, Any]]:
+        return [line.to_item() for line in self.lines]
+
+
+def _lines(items: Any) -> tuple[PostedLine, ...]:
+    return tuple(PostedLine.from_item(item) for item in items or [])
 
 
 @dataclass(frozen=True)
@@ -139,9 +185,13 @@ class SyncRecord:
     def from_item(cls, item: Mapping[str, Any]) -> SyncRecord:
         invoice = None
         if "invoice_number" in item:
-            invoice = PostedDocument(str(item["invoice_number"]), int(item["invoice_id"]))
+            invoice = PostedDocument(
+                str(item["invoice_number"]), int(item["invoice_id"]), _lines(item.get("invoice_lines"))
+            )
         returns = {
-            key.removeprefix(RETURN_PREFIX): PostedDocument(str(doc["number"]), int(doc["id"]))
+            key.removeprefix(RETURN_PREFIX): PostedDocument(
+                str(doc["number"]), int(doc["id"]), _lines(doc.get("lines"))
+            )
             for key, doc in item.items()
             if key.startswith(RETURN_PREFIX)
         }
@@ -272,19 +322,24 @@ class OrderLedger:
     # --- outcomes (each also gives the lease back) ----------------------------------------------------
 
     def record_invoices(self, posted: Mapping[str, PostedDocument], owner: str) -> set[str]:
-        """The invoice of each order exists in Accurate; clears any hold. Indexed by number (``gsi2``)."""
+        """The invoice of each order exists in Accurate; clears any hold. Indexed by number (``gsi2``).
+
+        A document with lines records them (``invoice_lines``: what was sold); one without leaves any recorded.
+        """
         now = _number(self._clock())
         updates = [
             _Update(
                 oid,
-                "SET invoice_number = :n, invoice_id = :i, updated_at = :t, gsi2pk = :ip, gsi2sk = :n "
-                "REMOVE lease_owner, lease_until, intent, hold_cause, hold_reason, hold_hint, held_at, gsi1pk, gsi1sk",
+                "SET invoice_number = :n, invoice_id = :i, updated_at = :t, gsi2pk = :ip, gsi2sk = :n"
+                + (", invoice_lines = :l" if doc.lines else "")
+                + " REMOVE lease_owner, lease_until, intent, hold_cause, hold_reason, hold_hint, held_at, gsi1pk, gsi1sk",
                 {
                     ":n": doc.number,
                     ":i": doc.accurate_id,
                     ":t": now,
                     ":me": owner,
                     ":ip": invoice_partition(self.connection_id),
+                    ":l": doc.lines_item(),
                 },
                 "lease_owner = :me",
             )
@@ -300,7 +355,11 @@ class OrderLedger:
         update = _Update(
             order_id,
             "SET #ret = :doc, updated_at = :t",
-            {":doc": {"number": doc.number, "id": doc.accurate_id}, ":t": _number(self._clock()), ":me": owner},
+            {
+                ":doc": {"number": doc.number, "id": doc.accurate_id, "lines": doc.lines_item()},
+                ":t": _number(self._clock()),
+                ":me": owner,
+            },
             "lease_owner = :me",
             {"#ret": f"{RETURN_PREFIX}{return_id}"},
         )

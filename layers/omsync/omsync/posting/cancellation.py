@@ -99,7 +99,7 @@ def plan_cancellation(
     lines = plan_lines(order, store, component_prices or {})
     sold = sold_per_item(lines)
     posted_ids = {posted_return.return_id for posted_return in posted.returns}
-    before = returned_so_far(sold, [ret for ret in ordered_returns(order) if ret.return_id in posted_ids])
+    before = returned_so_far(lines, sold, [ret for ret in ordered_returns(order) if ret.return_id in posted_ids])
     when = _cancelled_at(order)
     sales_return = build_sales_return(
         number=cancellation_return_number(invoice_no),

@@ -16,6 +16,7 @@ gives the last share the remainder, so the parts always add up to the whole.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,7 @@ from omsync.money import ZERO, round_rupiah
 from omsync.posting.numbers import invoice_number, jakarta_date
 
 SHIPPING_EXPENSE_NAME = "Ongkos kirim dibayar pembeli"
+_GINEE_ORDER = re.compile(r"\(Ginee ([^()\s]+)\)\s*$")
 
 
 @dataclass(frozen=True)
@@ -68,23 +70,40 @@ def sales_invoice_number(order: Order, store: StoreMapping) -> str:
     return invoice_number(store.number_prefix, marketplace_order_number(order))
 
 
+def ginee_order_named(description: str) -> str | None:
+    """The Ginee order id an invoice's description names (it ends ``(Ginee <order id>)``), else None.
+
+    Accurate keeps the description as posted, so it tells whose invoice a number belongs to when two Ginee
+    orders share a marketplace number (docs/POSTING.md §6).
+    """
+    match = _GINEE_ORDER.search(description)
+    return match.group(1) if match else None
+
+
 def plan_sales_invoice(
     order: Order,
     store: StoreMapping,
     component_prices: Mapping[str, Decimal] | None = None,
+    *,
+    number: str | None = None,
 ) -> SalesInvoice:
     """The Sales Invoice for a paid order, per the store's mapping.
 
+    ``number`` is the invoice's number when the Ledger already gave the order one (`invoice_number_apart` for a
+    second Ginee order with the same marketplace number); by default `sales_invoice_number`.
+
     ``component_prices`` (master SKU → selling price, from Ginee's master products) weighs how a bundle's
     price is split over its components; without it the split follows the component quantities.
-    Raises `OnHold` for an unmapped warehouse and `PermanentError` for an order that cannot be invoiced
-    (no lines, a line without SKU, seller discounts above the price).
+    Lines of quantity 0 are left out (docs/POSTING.md §6). Raises `OnHold` for what the seller can fix in
+    Ginee or the mapping: an unmapped warehouse, a line without master SKU or price, a negative quantity, an
+    order with no line to invoice, seller discounts above a line's price (the hold names both figures, in
+    rupiah); `PermanentError` for an order without any time to date it by.
     """
     lines = plan_lines(order, store, component_prices or {})
     taxable = store.tax.pkp
     marketplace_no = marketplace_order_number(order)
     return SalesInvoice(
-        number=sales_invoice_number(order, store),
+        number=number or sales_invoice_number(order, store),
         customer_no=store.customer_no,
         branch_name=store.branch,
         trans_date=jakarta_date(_paid_at(order)),
@@ -109,21 +128,22 @@ def plan_sales_invoice(
 
 
 def plan_lines(order: Order, store: StoreMapping, component_prices: Mapping[str, Decimal]) -> list[PlannedLine]:
-    """The invoice lines of an order, in order-line order, with seller discounts spread over them."""
-    if not order.items:
-        raise PermanentError(f"order {order.order_id} has no lines to invoice")
-    own_discounts = [_own_seller_discount(item) for item in order.items]
-    grosses = [_unit_price(order, item) * item.quantity for item in order.items]
+    """The invoice lines of an order, in order-line order, with seller discounts spread over them.
+
+    Order lines of quantity 0 (a line the marketplace zeroed, Ginee keeps it) sell nothing: they are left
+    out. Raises `OnHold` as `plan_sales_invoice` says.
+    """
+    items = invoiced_items(order)
+    own_discounts = [_own_seller_discount(item) for item in items]
+    grosses = [_unit_price(order, item) * item.quantity for item in items]
     voucher_shares = split_proportionally(
         order.payment_info.voucher_seller, [gross - own for gross, own in zip(grosses, own_discounts, strict=True)]
     )
     planned: list[PlannedLine] = []
-    for item, gross, own, voucher in zip(order.items, grosses, own_discounts, voucher_shares, strict=True):
+    for item, gross, own, voucher in zip(items, grosses, own_discounts, voucher_shares, strict=True):
         discount = own + voucher
         if discount > gross:
-            raise PermanentError(
-                f"order {order.order_id}: seller discounts {discount} exceed the price {gross} of {_sku(order, item)}"
-            )
+            raise seller_discount_hold(order, _sku(order, item), own, voucher, gross)
         warehouse = store.warehouse_for(item.warehouse_id or order.warehouse_id)
         if store.explode_bundles and item.bundle_skus:
             planned.extend(_bundle_components(order, item, gross, discount, warehouse, component_prices))
@@ -139,6 +159,42 @@ def plan_lines(order: Order, store: StoreMapping, component_prices: Mapping[str,
                 )
             )
     return planned
+
+
+def invoiced_items(order: Order) -> list[OrderItem]:
+    """The order's lines that sell something (quantity above 0); raises `OnHold` for a negative quantity or
+    when no line is left to invoice."""
+    number = marketplace_order_number(order)
+    for item in order.items:
+        if item.quantity < 0:
+            raise OnHold(
+                "negative_quantity",
+                f"line {_sku(order, item)} of order {number} has quantity {item.quantity}",
+                "correct the line's quantity in Ginee (or the marketplace); the order is invoiced automatically "
+                "once it reads 0 or more",
+            )
+    items = [item for item in order.items if item.quantity > 0]
+    if not items:
+        raise OnHold(
+            "no_lines",
+            f"order {number} has no line with a quantity above 0 to invoice",
+            "check the order in Ginee: once it has a line with a quantity it is invoiced automatically; "
+            "if the marketplace cancelled it, its cancellation ends it",
+        )
+    return items
+
+
+def seller_discount_hold(order: Order, sku: str, own: Decimal, voucher: Decimal, gross: Decimal) -> OnHold:
+    """The hold of a line whose seller-funded discounts (own discount + share of the seller voucher, rupiah)
+    exceed its price: an invoice line cannot be negative, and the excess is not a sale's discount."""
+    total = own + voucher
+    return OnHold(
+        "seller_discount_above_price",
+        f"order {marketplace_order_number(order)}: seller discounts {total:,} (own discount {own:,}, seller voucher "
+        f"{voucher:,}) exceed the price {gross:,} of {sku} by {total - gross:,}",
+        "check the seller voucher and the line's prices in Ginee (a voucher worth more than the order is usually "
+        "a marketplace data error); the order is invoiced automatically once they read right",
+    )
 
 
 def split_proportionally(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
@@ -207,7 +263,11 @@ def _unit_price(order: Order, item: OrderItem) -> Decimal:
     # The price before the seller's own discount, so the discount shows on the invoice line.
     price = item.original_price if item.original_price is not None else item.actual_price
     if price is None:
-        raise PermanentError(f"order {order.order_id}: line {_sku(order, item)} has no price")
+        raise OnHold(
+            "missing_price",
+            f"line {_sku(order, item)} of order {marketplace_order_number(order)} has no price in Ginee",
+            "check the order's line prices in Ginee; the order is invoiced automatically once they read",
+        )
     return round_rupiah(price)
 
 

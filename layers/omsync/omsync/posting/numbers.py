@@ -33,6 +33,17 @@ def invoice_number(prefix: str, marketplace_order_number: str) -> str:
     return fit_number(f"{prefix}{marketplace_order_number}")
 
 
+def invoice_number_apart(invoice_no: str, ginee_order_id: str) -> str:
+    """The Sales Invoice number of a Ginee order whose marketplace number another Ginee order's invoice already
+    bears (a marketplace order Ginee split into packages): the plain number plus ``-`` and 8 hex digits of the
+    SHA-256 of the Ginee order id, the plain part shortened first so the whole fits ``MAX_NUMBER_LENGTH``.
+
+    Deterministic per Ginee order: each package always gets the same number, and two packages never share one.
+    """
+    digest = hashlib.sha256(ginee_order_id.encode("utf-8")).hexdigest()[:HASH_LENGTH].upper()
+    return f"{fit_number(invoice_no, MAX_NUMBER_LENGTH - HASH_LENGTH - 1)}-{digest}"
+
+
 def return_number(invoice_no: str, suffix: str) -> str:
     """A Sales Return number: the invoice number plus ``suffix`` (``-R1``, ``-R2``, ``-RC``), always fitting.
 

@@ -95,14 +95,23 @@ class Owed:
     """Receivable the order's returns took off the invoice."""
 
 
-def owed(order: Order, store: StoreMapping, component_prices: Mapping[str, Decimal] | None = None) -> Owed:
+def owed(
+    order: Order,
+    store: StoreMapping,
+    component_prices: Mapping[str, Decimal] | None = None,
+    *,
+    invoice_no: str | None = None,
+) -> Owed:
     """The invoice's receivable less every return Ginee reports for the order (posted or about to be).
+
+    ``invoice_no``: the number the Ledger recorded for the order's invoice (a second Ginee order with the same
+    marketplace number has its own, docs/POSTING.md §6); by default the order's usual number.
 
     A cancelled order owes nothing: its invoice is deleted or credited in full by the cancellation's
     Sales Return (docs/POSTING.md §7), whichever the store's rule chose.
     """
     prices = component_prices or {}
-    invoice = plan_sales_invoice(order, store, prices)
+    invoice = plan_sales_invoice(order, store, prices, number=invoice_no)
     rate = store.tax.effective_rate
     amounts = document_amounts(invoice, rate)
     if is_cancelled(order):
@@ -212,15 +221,20 @@ class PlannedReceipt:
 
 
 def plan_estimate_receipt(
-    order: Order, store: StoreMapping, component_prices: Mapping[str, Decimal] | None = None
+    order: Order,
+    store: StoreMapping,
+    component_prices: Mapping[str, Decimal] | None = None,
+    *,
+    invoice_no: str | None = None,
 ) -> PlannedReceipt | None:
     """The estimated receipt of a completed order; None when its invoice owes nothing (returned in full).
+    ``invoice_no`` as in `owed`.
 
     Raises `OnHold` when the fees exceed what the invoice owes (nothing would be received), and
     ``inconsistent`` when Ginee's order carries the amount the marketplace released and the receipt's money
     (rupiah) differs from it by more than the store's ``settlement_tolerance``.
     """
-    due = owed(order, store, component_prices)
+    due = owed(order, store, component_prices, invoice_no=invoice_no)
     if due.outstanding <= ZERO:
         return None
     postings = fee_postings(estimated_fees(order, store, due.revenue), store) + shipping_posting(due, store)

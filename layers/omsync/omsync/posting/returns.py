@@ -12,7 +12,11 @@ Rules (worked journals in docs/POSTING.md §8–§9):
   takes that minus what returns 1..k−1 took. The returns of a line therefore never give back more than
   its discount, and a line returned in full gives back exactly all of it;
 - PPN is the return document's own (same rule as invoices: `omsync.posting.amounts`);
-- goods go back into the store's return warehouse (else the warehouse they left from).
+- goods go back into the store's return warehouse (else the warehouse they left from);
+- a returned line naming one component of an exploded bundle returns that component only; an exchange
+  with refund 0 returns nothing (`is_exchange`);
+- units gone from Ginee's order after its invoice come back by a correction ``<invoice>-K<k>`` at the
+  invoiced prices, computed against the invoice's posted lines (`plan_change_return`, POSTING.md §8a).
 """
 
 from __future__ import annotations
@@ -21,10 +25,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Protocol
 
 from omsync.accurate.documents import SalesReturn, SalesReturnItem
 from omsync.config.mapping import StoreMapping
-from omsync.ginee.models import Order, ReturnInfo
+from omsync.ginee.models import Order, ReturnInfo, ReturnLine
 from omsync.money import ZERO, round_rupiah
 from omsync.posting.invoice import PlannedLine, plan_lines
 from omsync.posting.numbers import jakarta_date, return_number
@@ -57,9 +62,27 @@ class PostedDocuments:
         return any(posted.return_id == return_id for posted in self.returns)
 
 
+EXCHANGE_REASON = "EXCHANGE"
+
+
+def is_exchange(ret: ReturnInfo) -> bool:
+    """A return that credits nothing: reason ``EXCHANGE`` and no refund, on the return or any of its lines.
+
+    The buyer got a replacement: the sale stands, and the unit back and the replacement out net to nothing in
+    Accurate (docs/POSTING.md §8), so no Sales Return is posted and the receipt pays the whole invoice.
+    """
+    return (
+        (ret.reason or "").upper() == EXCHANGE_REASON
+        and ret.refund_amount == ZERO
+        and all(line.refund_amount == ZERO for line in ret.items)
+    )
+
+
 def ordered_returns(order: Order) -> list[ReturnInfo]:
-    """The order's returns in the stable order that numbers them: by created time, then return id."""
-    return sorted(order.return_infos, key=lambda ret: (ret.create_at or _EPOCH, ret.return_id))
+    """The order's returns that credit the invoice (every return but exchanges, `is_exchange`), in the stable
+    order that numbers them: by created time, then return id."""
+    credited = [ret for ret in order.return_infos if not is_exchange(ret)]
+    return sorted(credited, key=lambda ret: (ret.create_at or _EPOCH, ret.return_id))
 
 
 def sales_return_number(invoice_no: str, position: int) -> str:
@@ -73,7 +96,12 @@ def plan_sales_returns(
     posted: PostedDocuments,
     component_prices: Mapping[str, Decimal] | None = None,
 ) -> list[SalesReturn]:
-    """The Sales Returns still to post for the order's returns (none before the order is invoiced)."""
+    """The Sales Returns still to post for the order's returns (none before the order is invoiced).
+
+    A returned line is matched to the invoice by its item id, else by SKU; a line naming a component of a
+    bundle (its ``masterSku`` is the component's) returns that component, its quantity in the component's
+    units; one naming the bundle returns whole bundles. Exchanges (`is_exchange`) return nothing.
+    """
     if posted.invoice_number is None:
         return []
     lines = plan_lines(order, store, component_prices or {})
@@ -81,7 +109,7 @@ def plan_sales_returns(
     returned_before: dict[str, int] = {}
     planned: list[SalesReturn] = []
     for position, ret in enumerate(ordered_returns(order), start=1):
-        this_return = _quantities(ret, sold, returned_before)
+        this_return = _quantities(ret, lines, sold, returned_before)
         returned_after = {key: returned_before.get(key, 0) + this_return.get(key, 0) for key in sold}
         if not posted.has_return(ret.return_id) and any(this_return.values()):
             moment = ret.create_at or order.last_update_at or order.pay_at or order.create_at or _EPOCH
@@ -103,11 +131,13 @@ def plan_sales_returns(
     return planned
 
 
-def returned_so_far(sold: Mapping[str, int], upto: Sequence[ReturnInfo]) -> dict[str, int]:
-    """Order-line units returned by the given returns, capped at what was sold."""
+def returned_so_far(
+    lines: Sequence[PlannedLine], sold: Mapping[str, int], upto: Sequence[ReturnInfo]
+) -> dict[str, int]:
+    """Units returned by the given returns per invoice line (`line_key`), capped at what was sold."""
     total: dict[str, int] = {}
     for ret in upto:
-        for key, quantity in _quantities(ret, sold, total).items():
+        for key, quantity in _quantities(ret, lines, sold, total).items():
             total[key] = total.get(key, 0) + quantity
     return total
 
@@ -125,13 +155,13 @@ def build_sales_return(
     description: str,
     to_return_warehouse: bool,
 ) -> SalesReturn | None:
-    """A Sales Return of the units between ``before`` and ``after`` (order-line units per order item id).
+    """A Sales Return of the units between ``before`` and ``after`` (units per invoice line, `line_key`).
 
     None when nothing lies between them.
     """
     items: list[SalesReturnItem] = []
     for line in lines:
-        key = line.order_item_id
+        key = line_key(line)
         returned = after.get(key, 0) - before.get(key, 0)
         if returned <= 0:
             continue
@@ -143,7 +173,7 @@ def build_sales_return(
             SalesReturnItem(
                 item_no=line.sku,
                 unit_price=line.unit_price,
-                quantity=Decimal(returned * line.units_per_order_unit),
+                quantity=Decimal(returned),
                 item_cash_discount=discount if discount else None,
                 warehouse_name=warehouse,
                 use_tax1=True if store.tax.pkp else None,
@@ -165,24 +195,154 @@ def build_sales_return(
     )
 
 
+class InvoicedLine(Protocol):
+    """A line as it was posted (the Ledger's record): SKU, quantity in SKU units, unit price and the line's whole
+    seller discount in rupiah, the warehouse it left from, and whether it carries PPN."""
+
+    @property
+    def sku(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def discount(self) -> Decimal: ...
+    @property
+    def warehouse(self) -> str: ...
+    @property
+    def taxed(self) -> bool: ...
+
+
+CHANGE_RETURN_PREFIX = "change-"
+"""The Ledger records the k-th correction for lines gone from the order under return id ``change-<k>``."""
+
+
+def change_return_number(invoice_no: str, position: int) -> str:
+    """The number of the ``position``-th (1-based) correction of an invoice for lines gone from the order."""
+    return return_number(invoice_no, f"-K{position}")
+
+
+def units_gone(
+    order: Order,
+    store: StoreMapping,
+    invoiced: Sequence[InvoicedLine],
+    corrected: Sequence[InvoicedLine],
+    component_prices: Mapping[str, Decimal] | None = None,
+) -> dict[str, int]:
+    """Units per SKU the invoice sold that Ginee's order no longer has (a line cancelled or its quantity
+    lowered after the invoice), less those earlier corrections took back; only SKUs with units gone.
+
+    ``invoiced``: the invoice's lines as posted; ``corrected``: the lines of the corrections posted so far.
+    Raises `OnHold` as `plan_lines` does.
+    """
+    now: dict[str, int] = {}
+    for planned in plan_lines(order, store, component_prices or {}):
+        now[planned.sku] = now.get(planned.sku, 0) + planned.quantity
+    gone: dict[str, int] = {}
+    for line in invoiced:
+        gone[line.sku] = gone.get(line.sku, 0) + line.quantity
+    for sku in list(gone):
+        gone[sku] -= now.get(sku, 0) + sum(line.quantity for line in corrected if line.sku == sku)
+    return {sku: units for sku, units in gone.items() if units > 0}
+
+
+def plan_change_return(
+    order: Order,
+    store: StoreMapping,
+    invoice_no: str,
+    invoiced: Sequence[InvoicedLine],
+    corrected: Sequence[InvoicedLine],
+    position: int,
+    when: datetime,
+    component_prices: Mapping[str, Decimal] | None = None,
+) -> SalesReturn | None:
+    """The Sales Return of what left Ginee's order after it was invoiced (`units_gone`), None when nothing did.
+
+    Each unit goes back at the price it was invoiced at, into the warehouse it left from (it never reached the
+    buyer); a line's discount is given back by cumulative rounding over the units corrected so far, as for
+    returns. Numbered `change_return_number` (``<invoice>-K<position>``).
+    """
+    gone = units_gone(order, store, invoiced, corrected, component_prices)
+    if not gone:
+        return None
+    items: list[SalesReturnItem] = []
+    for sku, units in gone.items():
+        skip = sum(line.quantity for line in corrected if line.sku == sku)
+        for line in (line for line in invoiced if line.sku == sku):
+            already = min(skip, line.quantity)
+            skip -= already
+            take = min(line.quantity - already, units)
+            if take <= 0:
+                continue
+            units -= take
+            discount = _cumulative_share(line.discount, already + take, line.quantity) - _cumulative_share(
+                line.discount, already, line.quantity
+            )
+            items.append(
+                SalesReturnItem(
+                    item_no=sku,
+                    unit_price=line.unit_price,
+                    quantity=Decimal(take),
+                    item_cash_discount=discount if discount else None,
+                    warehouse_name=line.warehouse,
+                    use_tax1=True if line.taxed else None,
+                )
+            )
+    if not items:
+        return None
+    return SalesReturn(
+        number=change_return_number(invoice_no, position),
+        customer_no=store.customer_no,
+        branch_name=store.branch,
+        return_type="INVOICE",
+        invoice_number=invoice_no,
+        trans_date=jakarta_date(when),
+        description=f"Lines gone from order {order.external_order_sn or order.order_id} after its invoice",
+        taxable=store.tax.pkp,
+        inclusive_tax=store.tax.prices_include_ppn if store.tax.pkp else None,
+        detail_item=items,
+    )
+
+
+def line_key(line: PlannedLine) -> str:
+    """The key of one invoice line among the order's: its order line and its SKU (a bundle's component)."""
+    return f"{line.order_item_id}#{line.sku}"
+
+
 def sold_per_item(lines: Sequence[PlannedLine]) -> dict[str, int]:
-    """Order-line units sold per order item id (a bundle's components count the bundles once)."""
+    """Units sold per invoice line (`line_key`), in the line's own SKU units (a bundle's components exploded)."""
     sold: dict[str, int] = {}
     for line in lines:
-        sold.setdefault(line.order_item_id, line.quantity // line.units_per_order_unit)
+        sold[line_key(line)] = sold.get(line_key(line), 0) + line.quantity
     return sold
 
 
-def _quantities(ret: ReturnInfo, sold: Mapping[str, int], before: Mapping[str, int]) -> dict[str, int]:
-    """Order-line units this return takes back, never more than is left unreturned."""
+def _quantities(
+    ret: ReturnInfo, lines: Sequence[PlannedLine], sold: Mapping[str, int], before: Mapping[str, int]
+) -> dict[str, int]:
+    """Units this return takes back per invoice line, never more than is left unreturned."""
     taken: dict[str, int] = {}
     for returned in ret.items:
-        key = next((k for k in (returned.item_id, returned.master_sku) if k is not None and k in sold), None)
-        if key is None:
-            continue
-        left = sold[key] - before.get(key, 0) - taken.get(key, 0)
-        taken[key] = taken.get(key, 0) + max(0, min(returned.quantity, left))
+        for key, units in _units_of(returned, lines):
+            left = sold[key] - before.get(key, 0) - taken.get(key, 0)
+            taken[key] = taken.get(key, 0) + max(0, min(units, left))
     return taken
+
+
+def _units_of(returned: ReturnLine, lines: Sequence[PlannedLine]) -> list[tuple[str, int]]:
+    """The invoice lines one returned line names, with the units it returns of each (SKU units).
+
+    Matched by the order line's id, else by SKU. A returned line whose SKU is one of its order line's
+    components returns that component only; otherwise the whole order line (a bundle: each component ×
+    its quantity per bundle).
+    """
+    of_item = [line for line in lines if returned.item_id is not None and line.order_item_id == returned.item_id]
+    if not of_item:
+        of_item = [line for line in lines if returned.master_sku in (line.sku, line.order_item_id)]
+    component = [line for line in of_item if line.sku == returned.master_sku]
+    if component:
+        return [(line_key(component[0]), returned.quantity)]
+    return [(line_key(line), returned.quantity * line.units_per_order_unit) for line in of_item]
 
 
 def _cumulative_share(amount: Decimal, units: int, of_units: int) -> Decimal:

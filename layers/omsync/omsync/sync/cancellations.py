@@ -11,12 +11,17 @@ whose Ginee record cannot be read is held (``unreadable_record``); the others go
 - Cancelled, invoiced, rule ``delete`` → the invoice is deleted; if Accurate refuses (a receipt pays it,
   the period is closed) → a Sales Return of everything instead.
 - Cancelled, rule ``sales_return`` → a Sales Return of everything (``<invoice>-RC``).
-- Returned lines → one Sales Return per Ginee return (``<invoice>-R<k>``), each posted exactly once.
+- Returned lines → one Sales Return per Ginee return (``<invoice>-R<k>``), each posted exactly once;
+  exchanges with refund 0 are no return (`omsync.posting.returns.is_exchange`).
+- Units gone from Ginee's order since its invoice (compared with the invoice's lines in the Ledger) → a
+  Sales Return ``<invoice>-K<k>`` at the invoiced prices, recorded under ``change-<k>`` with its lines.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from omsync.accurate.documents import SalesInvoice, SalesReturn
@@ -32,9 +37,11 @@ from omsync.posting.invoice import plan_sales_invoice
 from omsync.posting.lifecycle import is_cancelled, reached_trigger, reached_trigger_before_cancel
 from omsync.posting.receipts import plan_refund_journal, refund_journal_number
 from omsync.posting.returns import (
+    CHANGE_RETURN_PREFIX,
     PostedDocuments,
     PostedReturn,
     ordered_returns,
+    plan_change_return,
     plan_sales_returns,
     sales_return_number,
 )
@@ -42,10 +49,13 @@ from omsync.sync.context import ConnectionContext
 from omsync.sync.steps import (
     Outcome,
     Result,
+    corrected_lines,
+    corrections,
     hold_orders,
     hold_unreadable,
     post_invoices,
     post_single,
+    posted_lines,
 )
 
 
@@ -190,6 +200,7 @@ def _post_returns(
     if posted.invoice_number is None:
         ctx.ledger.release([order.order_id], owner)
         return Outcome(Result.NOT_READY, "no invoice to return against yet")
+    corrected = _post_correction(ctx, order, store, record, posted.invoice_number, prices, owner)
     planned = plan_sales_returns(order, store, posted, prices)
     return_ids = {
         sales_return_number(posted.invoice_number, position): ret.return_id
@@ -207,13 +218,42 @@ def _post_returns(
             if sales_return.number in posted_now or (record is not None and return_id in record.returns):
                 _move_refund(ctx, order, store, record, return_id, sales_return, owner)
     ctx.ledger.release([order.order_id], owner)
-    if not planned:
+    done = [*corrected, *(r.number or "" for r in planned)]
+    if not done:
         return Outcome(Result.ALREADY_DONE, "every return is posted")
-    return Outcome(Result.POSTED, ", ".join(r.number or "" for r in planned))
+    return Outcome(Result.POSTED, ", ".join(done))
+
+
+def _post_correction(
+    ctx: ConnectionContext,
+    order: Order,
+    store: StoreMapping,
+    record: SyncRecord | None,
+    invoice_no: str,
+    prices: dict[str, Decimal],
+    owner: str,
+) -> list[str]:
+    """Lines gone from Ginee's order since its invoice leave the books: a Sales Return at the invoiced prices
+    (`plan_change_return`), posted once under return id ``change-<k>``; the numbers posted.
+
+    Invoices recorded before the Ledger kept their lines cannot be compared and are left as they are.
+    """
+    if record is None or record.invoice is None or not record.invoice.lines:
+        return []
+    position = len(corrections(record)) + 1
+    when = order.last_update_at or order.pay_at or order.create_at or datetime.now(UTC)
+    change = plan_change_return(
+        order, store, invoice_no, record.invoice.lines, corrected_lines(record), position, when, prices
+    )
+    if change is None:
+        return []
+    _post_return(ctx, order.order_id, f"{CHANGE_RETURN_PREFIX}{position}", change, owner)
+    return [change.number or ""]
 
 
 def _post_return(ctx: ConnectionContext, order_id: str, return_id: str, document: SalesReturn, owner: str) -> None:
-    ctx.ledger.record_return(order_id, return_id, post_single(ctx, document, "sales return"), owner)
+    posted = replace(post_single(ctx, document, "sales return"), lines=posted_lines(document))
+    ctx.ledger.record_return(order_id, return_id, posted, owner)
 
 
 def _moves_refunds(store: StoreMapping, record: SyncRecord | None) -> bool:

@@ -39,6 +39,10 @@ class PostOutcome:
     """Refused for another stated reason (closed period, validation …)."""
     unresolved: set[str] = field(default_factory=set)
     """Still ambiguous after every retry: neither seen saved nor refused. Try again later."""
+    found: set[str] = field(default_factory=set)
+    """Numbers in ``saved`` that were found already in Accurate by a look-up (a duplicate number, or after an
+    ambiguous failure) rather than answered saved: posted by an earlier attempt — or by something else that
+    bears the same number, which only the caller can tell (`descriptions`)."""
 
 
 def find_posted(client: AccurateClient, module: str, numbers: Sequence[str]) -> dict[str, PostedDocument]:
@@ -51,6 +55,19 @@ def find_posted(client: AccurateClient, module: str, numbers: Sequence[str]) -> 
             number = str(row.get("number"))
             if number in chunk:
                 found[number] = PostedDocument(number, int(row["id"]))
+    return found
+
+
+def descriptions(client: AccurateClient, module: str, numbers: Sequence[str]) -> dict[str, str]:
+    """Number → ``description`` of the documents of ``module`` with these numbers (one ``list.do`` per 100)."""
+    found: dict[str, str] = {}
+    wanted = list(dict.fromkeys(numbers))
+    for start in range(0, len(wanted), BULK_LIMIT):
+        chunk = wanted[start : start + BULK_LIMIT]
+        for row in client.list(module, filters={"number": ("EQUAL", chunk)}, fields=("id", "number", "description")):
+            number = str(row.get("number"))
+            if number in chunk:
+                found[number] = str(row.get("description") or "")
     return found
 
 
@@ -87,6 +104,7 @@ def _post_chunk(client: AccurateClient, module: str, chunk: list[AccurateDocumen
             )
             found = _look_up(client, module, list(pending))
             outcome.saved.update(found)
+            outcome.found.update(found)
             for number in found:
                 pending.pop(number)
             if not pending:
@@ -106,6 +124,7 @@ def _post_chunk(client: AccurateClient, module: str, chunk: list[AccurateDocumen
         if duplicates:
             found = _look_up(client, module, duplicates)
             outcome.saved.update(found)
+            outcome.found.update(found)
             # A duplicate that cannot be found was deleted in between; leave it for the next attempt.
             outcome.unresolved.update(set(duplicates) - set(found))
         return

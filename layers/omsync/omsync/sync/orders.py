@@ -34,9 +34,21 @@ from omsync.observability import logger
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID
 from omsync.posting.invoice import plan_sales_invoice
 from omsync.posting.lifecycle import is_cancelled, reached_trigger
+from omsync.posting.returns import ordered_returns, units_gone
 from omsync.queues import WorkMessage
 from omsync.sync.context import ConnectionContext
-from omsync.sync.steps import UNREADABLE_RECORD, Outcome, Result, decide_and_lease, hold_unreadable, post_invoices
+from omsync.sync.steps import (
+    UNREADABLE_RECORD,
+    Outcome,
+    Result,
+    corrected_lines,
+    decide_and_lease,
+    hold_orders,
+    hold_unreadable,
+    post_invoices,
+)
+
+RETURNED_WITHOUT_LINES = "returned_without_lines"
 
 
 def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str) -> dict[str, Outcome]:
@@ -57,11 +69,18 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
     orders = {order.order_id: order for order in fetched}
     hold_unreadable(ctx, fetched.unreadable, owner, outcomes)
     invoiced = [oid for oid in to_fetch if oid in orders and (r := records.get(oid)) is not None and r.invoice]
-    for order_id in invoiced:
-        _drop_unreadable_hold(ctx, records[order_id], owner)
-        outcomes[order_id] = _after_sale(ctx, orders[order_id], records[order_id])
-    to_fetch = [oid for oid in to_fetch if oid not in outcomes]
     prices = ctx.component_prices() if _has_bundles(orders.values()) else {}
+    waiting: dict[str, OnHold] = {}
+    for order_id in invoiced:
+        try:
+            outcome = _after_sale(ctx, orders[order_id], records[order_id], prices)
+        except OnHold as hold:
+            waiting[order_id] = hold
+            continue
+        _drop_cleared_hold(ctx, records[order_id], owner)
+        outcomes[order_id] = outcome
+    hold_orders(ctx, waiting, owner, outcomes)
+    to_fetch = [oid for oid in to_fetch if oid not in outcomes]
     plans = decide_and_lease(
         ctx,
         to_fetch,
@@ -78,6 +97,8 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
         # returned meanwhile; no webhook of that return will come again, so its return is handed on now.
         if outcomes[order_id].result is not Result.POSTED:
             continue
+        if _returned_without_lines(orders[order_id]):
+            hold_orders(ctx, {order_id: returned_without_lines_hold(orders[order_id])}, owner, outcomes)
         if orders[order_id].return_infos:
             _forward_to_cancellations(ctx, orders[order_id])
         if _owes_estimate(ctx, orders[order_id]):
@@ -85,36 +106,80 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
     return outcomes
 
 
-def _drop_unreadable_hold(ctx: ConnectionContext, record: SyncRecord, owner: str) -> None:
-    """An invoiced order held because Ginee's record could not be read reads again: its hold goes.
+AFTER_SALE_CAUSES = frozenset({UNREADABLE_RECORD, "unmapped_store", RETURNED_WITHOUT_LINES})
+"""Hold causes of an invoiced order that this flow itself decides on each re-read (`_after_sale`)."""
+
+
+def _drop_cleared_hold(ctx: ConnectionContext, record: SyncRecord, owner: str) -> None:
+    """An invoiced order held for a cause this flow decides (`AFTER_SALE_CAUSES`) re-reads without it: the hold
+    goes.
 
     Held orders come back through this flow, and an invoiced one never records an invoice again, which is
     what clears a hold; recording the invoice it already has (same number and id) clears it, under its lease.
     """
-    if record.hold is None or record.hold.cause != UNREADABLE_RECORD or record.invoice is None:
+    if record.hold is None or record.hold.cause not in AFTER_SALE_CAUSES or record.invoice is None:
         return
     if ctx.ledger.lease({record.order_id: record.invoice.number}, owner):
         ctx.ledger.record_invoices({record.order_id: record.invoice}, owner)
 
 
-def _after_sale(ctx: ConnectionContext, order: Order, record: SyncRecord) -> Outcome:
-    """An invoiced order changed again: hand cancellations and returns not yet posted to their flow.
+def _after_sale(ctx: ConnectionContext, order: Order, record: SyncRecord, prices: dict[str, Decimal]) -> Outcome:
+    """An invoiced order changed again: hand cancellations, returns and receipts not yet posted to their flow.
 
     Ginee reports a partial return without changing the order's status, so the receiver cannot route it
-    by status; the orders flow, which re-reads every changed order anyway, forwards it.
+    by status; the orders flow, which re-reads every changed order anyway, forwards it. A step that cannot
+    run now raises `OnHold` so that the reconciler brings the order back (nothing is lost between states):
+    ``unmapped_store`` for a completed order still to be receipted whose store has no mapping,
+    ``returned_without_lines`` for an order Ginee reports RETURNED with no return lines.
     """
-    pending_returns = [ret.return_id for ret in order.return_infos if ret.return_id not in record.returns]
+    pending_returns = [ret.return_id for ret in ordered_returns(order) if ret.return_id not in record.returns]
     cancelled = is_cancelled(order) and not record.invoice_deleted and CANCELLATION_RETURN_ID not in record.returns
+    if record.invoiced and _returned_without_lines(order):
+        raise returned_without_lines_hold(order)
     forwarded = []
     if pending_returns or cancelled:
         _forward_to_cancellations(ctx, order)
         forwarded.append("cancelled" if cancelled else f"returns {', '.join(pending_returns)}")
+    elif _lines_gone(ctx, order, record, prices):
+        _forward_to_cancellations(ctx, order)
+        forwarded.append("lines gone since the invoice")
     # Both may be due at once (a return still being posted when the order completes): the receipt pays
     # what the invoice owes after every return Ginee reports, whichever document is posted first.
-    if record.invoiced and record.receipt is None and _owes_estimate(ctx, order):
-        _forward(ctx, order, WorkQueue.SETTLEMENTS)
-        forwarded.append("completed: to be receipted")
+    if record.invoiced and record.receipt is None and _completed(order):
+        store = ctx.store(order.shop_id)  # unmapped: OnHold, so the receipt is not skipped for good
+        if store.settlement is SettlementMode.ESTIMATE:
+            _forward(ctx, order, WorkQueue.SETTLEMENTS)
+            forwarded.append("completed: to be receipted")
     return Outcome(Result.FORWARDED, "; ".join(forwarded)) if forwarded else Outcome(Result.ALREADY_DONE)
+
+
+def _lines_gone(ctx: ConnectionContext, order: Order, record: SyncRecord, prices: dict[str, Decimal]) -> bool:
+    """Ginee's order no longer has units the posted invoice sold (a line cancelled or lowered after payment),
+    and no correction took them back yet: the cancellations flow posts one (docs/POSTING.md §8a)."""
+    if not record.invoiced or record.invoice is None or not record.invoice.lines or is_cancelled(order):
+        return False
+    if ctx.mapping is None or (order.shop_id or "") not in ctx.mapping.stores:
+        return False  # an unmapped store cannot be compared; its completion holds the order (`_after_sale`)
+    store = ctx.store(order.shop_id)
+    return bool(units_gone(order, store, record.invoice.lines, corrected_lines(record), prices))
+
+
+def _completed(order: Order) -> bool:
+    return order.order_status == OrderStatus.COMPLETED and not is_cancelled(order)
+
+
+def _returned_without_lines(order: Order) -> bool:
+    return order.order_status == OrderStatus.RETURNED and not order.return_infos
+
+
+def returned_without_lines_hold(order: Order) -> OnHold:
+    """The hold of an order Ginee reports RETURNED without any return line: what came back is unknown."""
+    return OnHold(
+        RETURNED_WITHOUT_LINES,
+        f"Ginee reports order {order.external_order_sn or order.order_id} RETURNED but lists no returned lines",
+        "complete the return in Ginee (its returned lines and refund); the Sales Return is posted automatically "
+        "once Ginee lists them",
+    )
 
 
 def _owes_estimate(ctx: ConnectionContext, order: Order) -> bool:

@@ -80,7 +80,8 @@ def _decide(
         store = ctx.store(order.shop_id)
         if store.settlement is not SettlementMode.ESTIMATE:
             return Outcome(Result.NOT_OURS, "the store settles from payout files")
-        plan = plan_estimate_receipt(order, store, prices)
+        invoice_no = record.invoice.number if record.invoice is not None else None
+        plan = plan_estimate_receipt(order, store, prices, invoice_no=invoice_no)
     except OnHold as hold:
         return hold
     except PermanentError as error:

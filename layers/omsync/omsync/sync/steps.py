@@ -16,20 +16,24 @@ them imports another (an import-linter contract in `make lint`). What they have 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from omsync.accurate.documents import AccurateDocument, Item, SalesInvoice
+from omsync.accurate.documents import AccurateDocument, Item, SalesInvoice, SalesReturn
 from omsync.accurate.errors import AccurateError, MasterNotFound, Transient
 from omsync.errors import OnHold
 from omsync.ginee.models import Order, UnreadableRecord
-from omsync.ledger.orders import PostedDocument
+from omsync.ledger.orders import PostedDocument, PostedLine, SyncRecord
 from omsync.observability import logger, metrics
+from omsync.posting.invoice import ginee_order_named
+from omsync.posting.numbers import invoice_number_apart
+from omsync.posting.returns import CHANGE_RETURN_PREFIX
 from omsync.sync.context import ConnectionContext
-from omsync.sync.documents import post_exactly_once
+from omsync.sync.documents import PostOutcome, descriptions, post_exactly_once
 
 CLOSED_PERIOD_MARKER = "tanggal kunci periode"
 
@@ -203,6 +207,42 @@ def hold_orders(
             outcomes[order_id] = Outcome(Result.RETRY, "another worker holds this order")
 
 
+def posted_lines(document: SalesInvoice | SalesReturn) -> tuple[PostedLine, ...]:
+    """A document's lines as the Ledger keeps them (the record of what was sold, or taken back)."""
+    return tuple(
+        PostedLine(
+            sku=line.item_no,
+            quantity=int(line.quantity),
+            unit_price=line.unit_price,
+            discount=line.item_cash_discount or Decimal(0),
+            warehouse=line.warehouse_name or "",
+            taxed=bool(line.use_tax1),
+        )
+        for line in document.detail_item
+    )
+
+
+def corrections(record: SyncRecord) -> dict[str, PostedDocument]:
+    """The corrections posted for lines gone from the order after its invoice (return ids ``change-<k>``)."""
+    return {rid: doc for rid, doc in record.returns.items() if rid.startswith(CHANGE_RETURN_PREFIX)}
+
+
+def corrected_lines(record: SyncRecord) -> list[PostedLine]:
+    """Every line the order's corrections took back."""
+    return [line for doc in corrections(record).values() for line in doc.lines]
+
+
+def number_taken_hold(number: str) -> OnHold:
+    """The hold of an order whose invoice number Accurate already holds on a document of no Ginee order of
+    this connection's (typed by hand, or its description edited): never taken as already posted."""
+    return OnHold(
+        "number_taken",
+        f"another document in Accurate already has invoice number {number}, and it is not this order's",
+        f"check Sales Invoice {number} in Accurate: if it is this order's invoice typed by hand, delete it (omsync "
+        "posts its own), else renumber it; the order is posted automatically once the number is free",
+    )
+
+
 def post_invoices(
     ctx: ConnectionContext,
     plans: dict[str, SalesInvoice],
@@ -211,10 +251,35 @@ def post_invoices(
 ) -> None:
     """Post leased orders' invoices exactly once and record each outcome (posted, held, retry, failed).
 
+    A number Accurate already holds is this order's only when the document's description names this Ginee
+    order (`ginee_order_named`). One naming another Ginee order (two orders, one marketplace number) sends this
+    order's invoice again under `invoice_number_apart`; one naming no order holds it (``number_taken``).
     Every order in ``plans`` must be leased by ``owner``; recording the outcome gives the lease back.
     """
-    if not plans:
-        return
+    pending = dict(plans)
+    first_round = True
+    while pending:
+        result, by_number = _post_round(ctx, pending)
+        taken: dict[str, OnHold] = {}
+        again: dict[str, SalesInvoice] = {}
+        for number, named in _not_ours(ctx, result, by_number).items():
+            order_id = by_number[number]
+            del result.saved[number]
+            if named is not None and first_round:
+                apart = invoice_number_apart(number, order_id)
+                again[order_id] = pending[order_id].model_copy(update={"number": apart})
+                logger.info("invoice number already another order's; posting apart", extra={"order_id": order_id})
+            else:
+                taken[order_id] = number_taken_hold(number)
+        for number, doc in result.saved.items():
+            result.saved[number] = replace(doc, lines=posted_lines(pending[by_number[number]]))
+        _record_round(ctx, result, by_number, taken, owner, outcomes)
+        pending, first_round = again, False
+
+
+def _post_round(ctx: ConnectionContext, plans: Mapping[str, SalesInvoice]) -> tuple[PostOutcome, dict[str, str]]:
+    """Post invoices once each, creating missing items where the mapping allows it; the outcome and number →
+    order id."""
     by_number = {plan.number: order_id for order_id, plan in plans.items() if plan.number}
     result = post_exactly_once(ctx.accurate, list(plans.values()))
     missing_skus = {
@@ -230,10 +295,37 @@ def post_invoices(
             for number in again.saved.keys() | again.missing_master.keys() | again.refused.keys() | again.unresolved:
                 result.missing_master.pop(number, None)
             result.saved.update(again.saved)
+            result.found.update(again.found)
             result.missing_master.update(again.missing_master)
             result.refused.update(again.refused)
             result.unresolved.update(again.unresolved)
+    return result, by_number
 
+
+def _not_ours(ctx: ConnectionContext, result: PostOutcome, by_number: Mapping[str, str]) -> dict[str, str | None]:
+    """Numbers found already in Accurate whose document is not the order's: number → the Ginee order its
+    description names (None: it names none)."""
+    found = [number for number in result.found if number in result.saved]
+    if not found:
+        return {}
+    texts = descriptions(ctx.accurate, SalesInvoice.module, found)
+    foreign: dict[str, str | None] = {}
+    for number in found:
+        named = ginee_order_named(texts.get(number, ""))
+        if named != by_number[number]:
+            foreign[number] = named
+    return foreign
+
+
+def _record_round(
+    ctx: ConnectionContext,
+    result: PostOutcome,
+    by_number: Mapping[str, str],
+    holds: dict[str, OnHold],
+    owner: str,
+    outcomes: dict[str, Outcome],
+) -> None:
+    """Record one round's invoices, park its holds, note retries and failures, give the other leases back."""
     posted = {by_number[number]: doc for number, doc in result.saved.items()}
     recorded = ctx.ledger.record_invoices(posted, owner)
     for order_id in posted:
@@ -243,7 +335,6 @@ def post_invoices(
             # The lease was lost meanwhile; the invoice exists, the next attempt records it by number.
             outcomes[order_id] = Outcome(Result.RETRY, "lease lost before recording")
 
-    holds: dict[str, OnHold] = {}
     for number, error in result.missing_master.items():
         holds[by_number[number]] = missing_master_hold(error)
     for number, refusal in result.refused.items():

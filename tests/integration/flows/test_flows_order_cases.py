@@ -1,0 +1,339 @@
+"""Specification: orders as they really change after the invoice (issue 16; ``/work/shared/cases/orders/README.md``).
+
+Each case is one order file of the shared cases, created as given in the Ginee sandbox of the case's world
+(``bug-orders.json``: its shops, warehouse, catalogue and opening stock, none of its generated orders), played
+as the case says, one change at a time with every queue settled in between, and held to the case's right
+outcome under the example mapping (Shopee ``SP-`` and Tokopedia ``TP-``: PKP, prices include PPN, settlement
+by estimate, cancellation ``delete``):
+
+- R1 a line cancelled after payment leaves the books by a Sales Return of what left the order;
+- R2 two Ginee orders with one marketplace number: one invoice each, numbered apart;
+- R3 an exchange (refund 0) is no credit: the sale stands and the receipt pays the whole invoice;
+- R4 one component of a bundle back: that component, its quantity, at its invoiced price;
+- R5 a line of quantity 0 is left out of the invoice;
+- R6 a store unmapped at completion holds the order, and the receipt follows once it is mapped again;
+- R7 a seller voucher above the price is held with the figures, never the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flow_world import (
+    RETURN_WAREHOUSE,
+    TOKOPEDIA,
+    OpenWorld,
+    apply_mapping,
+    dead_letters,
+    documents,
+    mapping_yaml,
+    net_by_account,
+    record_of,
+    settle,
+    started_player,
+)
+
+from omsync.posting.numbers import invoice_number_apart
+from omsync_workshop.scenarios import load_scenario
+from omsync_workshop.world import LocalWorld
+
+CASES = Path("/work/shared/cases/orders")
+WORLD = Path("/work/shared/cases/settlements/bug-orders.json")
+SALDO_SHOPEE = "1103"
+SALDO_TOKOPEDIA = "1104"
+RECEIVABLE = "1201"
+PERSEDIAAN = "1301"
+PPN_KELUARAN = "2201"
+PENJUALAN = "4101"
+RETUR_PENJUALAN = "4102"
+HPP = "5101"
+
+pytestmark = pytest.mark.skipif(
+    not (CASES.is_dir() and WORLD.is_file()), reason="the shared order cases are not on this machine"
+)
+
+
+def case_world(open_world: OpenWorld, mapping: str | None = None) -> LocalWorld:
+    """The case's world (shops, warehouse, catalogue, opening stock) with none of its generated orders."""
+    scenario = replace(load_scenario(WORLD), orders=(), events=())
+    world = open_world(scenario, mapping or mapping_yaml())
+    started_player(world)
+    return world
+
+
+def order_file(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((CASES / name).read_text(encoding="utf-8"))
+    return data
+
+
+def create(world: LocalWorld, name: str) -> str:
+    """Create the case's order in Ginee as given (PENDING_PAYMENT); returns its Ginee order id."""
+    order = world.ginee.state.create_order(order_file(name))
+    settle(world)
+    return str(order["orderId"])
+
+
+def step(world: LocalWorld, order_id: str, action: str, **details: Any) -> None:
+    """One change of the order in Ginee (announced by webhook), then every queue settles."""
+    world.ginee.state.transition(order_id, action, **details)
+    settle(world)
+
+
+def balance(world: LocalWorld, account: str) -> Decimal:
+    return Decimal(world.accurate.trial_balance().get(account, Decimal(0)))
+
+
+def hold_cause(world: LocalWorld, order_id: str) -> str | None:
+    record = record_of(world, order_id)
+    return record.hold.cause if record is not None and record.hold is not None else None
+
+
+# --- R5: a line of quantity 0 --------------------------------------------------------------------------------
+
+
+def test_r5_a_line_of_quantity_zero_is_left_out_of_the_invoice(open_world: OpenWorld) -> None:
+    world = case_world(open_world)
+    # Given an order of KAOS-HITAM-M × 1 and BOTOL-750 × 0
+    order_id = create(world, "order-251007QTY001.json")
+
+    # When it is paid
+    step(world, order_id, "pay")
+
+    # Then the invoice holds the real line only (55,500), nothing is on hold and nothing failed
+    assert documents(world, "sales_invoice") == {"SP-251007QTY001": Decimal(55500)}
+    assert net_by_account(world.accurate.journal("SP-251007QTY001")) == {
+        RECEIVABLE: Decimal(55500),
+        PENJUALAN: Decimal(-50000),
+        PPN_KELUARAN: Decimal(-5500),
+        HPP: Decimal(30000),
+        PERSEDIAAN: Decimal(-30000),
+    }
+    assert hold_cause(world, order_id) is None
+    assert dead_letters(world) == {}
+
+
+# --- R7: a seller voucher above the price ----------------------------------------------------------------------
+
+
+def test_r7_a_seller_voucher_above_the_price_is_held_with_the_figures_never_the_dead_letter_queue(
+    open_world: OpenWorld, tmp_path: Path
+) -> None:
+    world = case_world(open_world)
+    # Given a Shopee order of BOTOL-750 at 38,850 with a seller voucher of 45,000
+    order_id = create(world, "order-251010VCHR01.json")
+
+    # When it is paid
+    step(world, order_id, "pay")
+
+    # Then it is on hold, the reason giving both figures, and nothing is in a dead-letter queue
+    record = record_of(world, order_id)
+    assert record is not None and record.hold is not None, "no hold"
+    assert record.hold.cause == "seller_discount_above_price"
+    assert "45,000" in record.hold.reason and "38,850" in record.hold.reason, record.hold.reason
+    assert record.hold.hint
+    assert documents(world, "sales_invoice") == {}
+    assert dead_letters(world) == {}
+
+    # When the holds are released (a mapping applied), it stays held, with the same cause, and still no DLQ
+    apply_mapping(world, mapping_yaml(), tmp_path)
+    settle(world)
+    assert hold_cause(world, order_id) == "seller_discount_above_price"
+    assert dead_letters(world) == {}
+
+
+# --- R2: two Ginee orders, one marketplace number ---------------------------------------------------------------
+
+
+def test_r2_two_ginee_orders_with_one_marketplace_number_get_one_invoice_each_numbered_apart(
+    open_world: OpenWorld,
+) -> None:
+    world = case_world(open_world)
+    stock_before = {sku: world.accurate.stock(sku) for sku in ("KAOS-HITAM-M", "KAOS-PUTIH-L")}
+    # Given two Ginee orders (two packages) that share the Shopee order number 251002SPLIT01
+    first = create(world, "order-251002SPLIT01-SO251002SPLIT01PKG1.json")
+    second = create(world, "order-251002SPLIT01-SO251002SPLIT01PKG2.json")
+
+    # When both are paid, shipped, delivered and completed, one after the other
+    for action in ("pay", "ship", "deliver", "complete"):
+        step(world, first, action)
+        step(world, second, action)
+
+    # Then each has its own invoice: the first the plain number, the second the number with its own suffix
+    second_number = invoice_number_apart("SP-251002SPLIT01", second)
+    assert second_number != "SP-251002SPLIT01" and len(second_number) <= 30
+    invoices = documents(world, "sales_invoice")
+    assert invoices == {"SP-251002SPLIT01": Decimal(55500), second_number: Decimal(111000)}
+    first_record, second_record = record_of(world, first), record_of(world, second)
+    assert first_record is not None and first_record.invoice is not None
+    assert second_record is not None and second_record.invoice is not None
+    assert (first_record.invoice.number, second_record.invoice.number) == ("SP-251002SPLIT01", second_number)
+    # And all 166,500 is sold, 3 units left stock, and each receipt paid its own invoice: no receivable is open
+    assert balance(world, PENJUALAN) == Decimal(-150000)
+    assert world.accurate.stock("KAOS-HITAM-M") == stock_before["KAOS-HITAM-M"] - 1
+    assert world.accurate.stock("KAOS-PUTIH-L") == stock_before["KAOS-PUTIH-L"] - 2
+    assert balance(world, RECEIVABLE) == Decimal(0)
+    assert len(documents(world, "sales_receipt")) == 2
+    assert world.on_hold() == {}
+    assert dead_letters(world) == {}
+
+
+# --- R6: store unmapped for a while --------------------------------------------------------------------------
+
+
+def test_r6_an_order_completed_while_its_store_is_unmapped_is_held_and_receipted_once_mapped_again(
+    open_world: OpenWorld, tmp_path: Path
+) -> None:
+    world = case_world(open_world)
+    # Given a Tokopedia order paid and invoiced (48,840)
+    order_id = create(world, "order-INV_20251008_MPL_7000000003.json")
+    step(world, order_id, "pay")
+    assert documents(world, "sales_invoice") == {"TP-INV/20251008/MPL/7000000003": Decimal(48840)}
+
+    # When the mapping is applied without the Tokopedia store, and the order is shipped, delivered, completed
+    apply_mapping(world, mapping_yaml(without=[TOKOPEDIA]), tmp_path)
+    for action in ("ship", "deliver", "complete"):
+        step(world, order_id, action)
+
+    # Then it is on hold, unmapped_store, and no receipt was posted
+    assert hold_cause(world, order_id) == "unmapped_store"
+    assert documents(world, "sales_receipt") == {}
+
+    # When the full mapping is applied again (which releases the holds)
+    apply_mapping(world, mapping_yaml(), tmp_path)
+    settle(world)
+
+    # Then the receipt pays the invoice, less the order processing fee, into Saldo Tokopedia; nothing is held
+    assert hold_cause(world, order_id) is None
+    assert balance(world, RECEIVABLE) == Decimal(0)
+    assert balance(world, SALDO_TOKOPEDIA) == Decimal(48840 - 1250)
+    assert dead_letters(world) == {}
+
+
+# --- R1: a line cancelled after payment ------------------------------------------------------------------------
+
+
+def test_r1_a_line_gone_from_the_order_after_its_invoice_is_returned_and_the_receivable_ends_at_zero(
+    open_world: OpenWorld,
+) -> None:
+    world = case_world(open_world)
+    bottles = world.accurate.stock("BOTOL-750")
+    # Given KAOS-HITAM-M 55,500 + BOTOL-750 38,850, paid and invoiced (94,350)
+    order_id = create(world, "order-251001PCAN01.json")
+    step(world, order_id, "pay")
+    assert documents(world, "sales_invoice") == {"SP-251001PCAN01": Decimal(94350)}
+
+    # When Ginee's order no longer has the BOTOL-750 line (totals 55,500), and it ships, is delivered, completes
+    kept = [line for line in world.ginee.state.get_order(order_id)["items"] if line["masterSku"] != "BOTOL-750"]
+    step(world, order_id, "status", orderStatus="PAID", extra={"items": kept}, paymentInfo={"subTotal": 55500})
+    for action in ("ship", "deliver", "complete"):
+        step(world, order_id, action)
+
+    # Then a Sales Return takes the bottle back at its invoiced price, into the warehouse it left from
+    assert documents(world, "sales_return") == {"SP-251001PCAN01-K1": Decimal(38850)}
+    correction = net_by_account(world.accurate.journal("SP-251001PCAN01-K1"))
+    assert correction[RECEIVABLE] == Decimal(-38850)
+    assert correction[PPN_KELUARAN] == Decimal(3850)
+    assert correction.get(PENJUALAN, Decimal(0)) + correction.get(RETUR_PENJUALAN, Decimal(0)) == Decimal(35000)
+    assert world.accurate.stock("BOTOL-750") == bottles
+    # And the receipt pays the 55,500 left, less fees: the order's receivable ends at 0
+    [receipt] = documents(world, "sales_receipt")
+    assert net_by_account(world.accurate.journal(receipt))[RECEIVABLE] == Decimal(-55500)
+    assert balance(world, RECEIVABLE) == Decimal(0)
+    assert world.on_hold() == {}
+    assert dead_letters(world) == {}
+
+
+# --- R3: exchange ----------------------------------------------------------------------------------------------
+
+
+def test_r3_an_exchange_with_refund_zero_is_no_credit_the_sale_stands_and_the_receipt_pays_it_all(
+    open_world: OpenWorld,
+) -> None:
+    world = case_world(open_world)
+    # Given a Tokopedia order of 1 × 55,500 (commission 2,775, processing 1,250), paid, shipped, delivered
+    order_id = create(world, "order-INV_20251003_MPL_7000000001.json")
+    for action in ("pay", "ship", "deliver"):
+        step(world, order_id, action)
+    shirts = world.accurate.stock("KAOS-HITAM-M")
+
+    # When a return with reason EXCHANGE and refund 0 comes, and the order completes
+    order = world.ginee.state.get_order(order_id)
+    exchange = {
+        "returnId": "RT-EXCHANGE-1",
+        "status": "COMPLETED",
+        "reason": "EXCHANGE",
+        "createAt": order["lastUpdateAt"],
+        "warehouseId": order["warehouseId"],
+        "refundAmount": 0,
+        "items": [
+            {"itemId": order["items"][0]["itemId"], "masterSku": "KAOS-HITAM-M", "quantity": 1, "refundAmount": 0}
+        ],
+    }
+    step(world, order_id, "status", orderStatus="DELIVERED", extra={"returnInfos": [exchange]})
+    step(world, order_id, "complete")
+
+    # Then no Sales Return: the sale stands, and the receipt pays 55,500 − 4,025 into Saldo Tokopedia
+    assert documents(world, "sales_return") == {}
+    assert documents(world, "sales_invoice") == {"TP-INV/20251003/MPL/7000000001": Decimal(55500)}
+    assert balance(world, SALDO_TOKOPEDIA) == Decimal(55500 - 4025)
+    assert balance(world, RECEIVABLE) == Decimal(0)
+    # And Accurate's stock is as after the sale: the unit back and the replacement out net to nothing
+    assert world.accurate.stock("KAOS-HITAM-M") == shirts
+    assert world.on_hold() == {}
+    assert dead_letters(world) == {}
+
+
+# --- R4: one component of a bundle back ------------------------------------------------------------------------
+
+
+def test_r4_one_component_of_a_bundle_back_returns_that_component_at_its_invoiced_price(
+    open_world: OpenWorld,
+) -> None:
+    world = case_world(open_world)
+    # Given PAKET-KAOS-3 (3 × KAOS-HITAM-M) at 155,400, paid, shipped, delivered
+    order_id = create(world, "order-251004BNDL01.json")
+    for action in ("pay", "ship", "deliver"):
+        step(world, order_id, action)
+    back_before = world.accurate.stock("KAOS-HITAM-M", RETURN_WAREHOUSE)
+
+    # When a return of the bundle line names KAOS-HITAM-M, quantity 1, refund 51,800, and the order completes
+    order = world.ginee.state.get_order(order_id)
+    one_shirt = {
+        "returnId": "RT-BNDL01-1",
+        "status": "COMPLETED",
+        "reason": "BUYER_RETURN",
+        "createAt": order["lastUpdateAt"],
+        "warehouseId": order["warehouseId"],
+        "refundAmount": 51800,
+        "items": [
+            {"itemId": order["items"][0]["itemId"], "masterSku": "KAOS-HITAM-M", "quantity": 1, "refundAmount": 51800}
+        ],
+    }
+    step(
+        world,
+        order_id,
+        "status",
+        orderStatus="DELIVERED",
+        extra={"returnInfos": [one_shirt]},
+        paymentInfo={"sellerReturnRefundAmount": 51800},
+    )
+    step(world, order_id, "complete")
+
+    # Then 1 shirt comes back for 51,800: revenue 46,667, PPN 5,133; the 2 the buyer kept stay sold
+    assert documents(world, "sales_return") == {"SP-251004BNDL01-R1": Decimal(51800)}
+    back = net_by_account(world.accurate.journal("SP-251004BNDL01-R1"))
+    assert back[RECEIVABLE] == Decimal(-51800)
+    assert back[PPN_KELUARAN] == Decimal(5133)
+    assert back.get(PENJUALAN, Decimal(0)) + back.get(RETUR_PENJUALAN, Decimal(0)) == Decimal(46667)
+    assert world.accurate.stock("KAOS-HITAM-M", RETURN_WAREHOUSE) == back_before + 1
+    # And the receipt pays the rest (103,600) less fees: the receivable ends at 0
+    [receipt] = documents(world, "sales_receipt")
+    assert net_by_account(world.accurate.journal(receipt))[RECEIVABLE] == Decimal(-103600)
+    assert balance(world, RECEIVABLE) == Decimal(0)
+    assert world.on_hold() == {}
+    assert dead_letters(world) == {}
