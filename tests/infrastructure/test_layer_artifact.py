@@ -14,9 +14,11 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -289,15 +291,16 @@ sys.exit(main(sys.argv[1:]))
 
 @pytest.fixture(scope="module")
 def operator_cli(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """omsync-ops pip-installed (no dependencies) into a folder of its own, built from a copy of its source."""
+    """omsync-ops pip-installed into a folder of its own, built from a copy of its source, with its own
+    dependencies but not those the runtime brings (omsync itself: the layer; boto3: Lambda's runtime)."""
     source = tmp_path_factory.mktemp("ops-source") / "ops"
     shutil.copytree(ROOT / "tools" / "ops", source, ignore=shutil.ignore_patterns("*.egg-info", "build", "__pycache__"))
+    declared = tomllib.loads((source / "pyproject.toml").read_text())["project"]["dependencies"]
+    own = [d for d in declared if re.split(r"[<>=!~ \[]", d, maxsplit=1)[0].lower() not in {"omsync", "boto3"}]
     target = tmp_path_factory.mktemp("ops")
-    pip = [
-        *(sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check", "install", "--no-compile"),
-        *("--no-deps", "--target", str(target), str(source)),
-    ]
-    finished(pip, start(pip, cwd=source.parent, env=dict(os.environ)))
+    pip = [sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check", "install", "--no-compile"]
+    for command in ([*pip, "--no-deps", "--target", str(target), str(source)], [*pip, "--target", str(target), *own]):
+        finished(command, start(command, cwd=source.parent, env=dict(os.environ)))
     return target
 
 
