@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from flow_world import (
     RETURN_WAREHOUSE,
+    SHOPEE,
     TOKOPEDIA,
     OpenWorld,
     apply_mapping,
@@ -335,5 +336,31 @@ def test_r4_one_component_of_a_bundle_back_returns_that_component_at_its_invoice
     [receipt] = documents(world, "sales_receipt")
     assert net_by_account(world.accurate.journal(receipt))[RECEIVABLE] == Decimal(-103600)
     assert balance(world, RECEIVABLE) == Decimal(0)
+    assert world.on_hold() == {}
+    assert dead_letters(world) == {}
+
+
+def test_r1_a_line_gone_and_the_order_cancelled_before_the_next_read_credits_the_whole_invoice(
+    open_world: OpenWorld,
+) -> None:
+    world = case_world(open_world, mapping_yaml(cancellation={SHOPEE: "sales_return"}))
+    # Given the R1 order paid and invoiced (94,350) in a store whose cancellation rule is sales_return
+    order_id = create(world, "order-251001PCAN01.json")
+    step(world, order_id, "pay")
+
+    # When Ginee's order loses the BOTOL-750 line and is cancelled, both before omsync reads it again
+    kept = [line for line in world.ginee.state.get_order(order_id)["items"] if line["masterSku"] != "BOTOL-750"]
+    world.ginee.state.transition(
+        order_id, "status", notify=False, orderStatus="PAID", extra={"items": kept}, paymentInfo={"subTotal": 55500}
+    )
+    step(world, order_id, "cancel")
+
+    # Then the bottle comes back by its correction and the shirt by the cancellation: the whole invoice is credited
+    assert documents(world, "sales_return") == {
+        "SP-251001PCAN01-K1": Decimal(38850),
+        "SP-251001PCAN01-RC": Decimal(55500),
+    }
+    assert balance(world, RECEIVABLE) == Decimal(0)
+    assert balance(world, PENJUALAN) + balance(world, RETUR_PENJUALAN) == Decimal(0)
     assert world.on_hold() == {}
     assert dead_letters(world) == {}

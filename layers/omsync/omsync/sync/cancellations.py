@@ -180,6 +180,9 @@ def _cancel_invoiced(
             ctx.ledger.record_invoice_deleted(order.order_id, owner)
             return Outcome(Result.POSTED, f"deleted {plan.invoice_number}")
     if plan.action is CancellationAction.RETURN_EVERYTHING and plan.sales_return is not None:
+        # The cancellation credits the order's current lines; units that left it after the invoice and that no
+        # re-read saw before the cancellation are credited by their correction first (docs/POSTING.md §8a).
+        _post_correction(ctx, order, store, record, plan.sales_return.invoice_number or "", prices, owner)
         _post_return(ctx, order.order_id, CANCELLATION_RETURN_ID, plan.sales_return, owner)
         _move_refund(ctx, order, store, record, CANCELLATION_RETURN_ID, plan.sales_return, owner)
         ctx.ledger.release([order.order_id], owner)
