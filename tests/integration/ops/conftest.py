@@ -17,9 +17,11 @@ TEMPLATE = Path(__file__).resolve().parents[3] / "template.yaml"
 def deployed_stack(moto_endpoint: str) -> Iterator[LocalStack]:
     """The whole local stack on a reset moto, registered there as CloudFormation stack `omsync-local`.
 
-    DescribeStacks, ListStackResources and GetFunctionConfiguration answer for it as AWS would.
+    DescribeStacks, ListStackResources and GetFunctionConfiguration answer for it as AWS would. The SQS
+    pollers do not run: these commands need the receiver only, and a worker printing its metrics while a
+    command's output is being read would mix into it.
     """
-    with LocalStack(TEMPLATE, endpoint=moto_endpoint, describe_as_deployed=True) as stack:
+    with LocalStack(TEMPLATE, endpoint=moto_endpoint, describe_as_deployed=True, run_event_sources=False) as stack:
         credentials.reset()
         yield stack
     credentials.reset()

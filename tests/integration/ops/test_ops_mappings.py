@@ -108,12 +108,15 @@ def test_validate_of_a_missing_file_says_so_in_one_line_and_exits_2(tmp_path: Pa
 
 def test_validate_reports_errors_with_their_line_and_exits_2(tmp_path: Path) -> None:
     broken = tmp_path / "mapping.yaml"
-    broken.write_text(example().replace('      commission: "6101"            # Beban Komisi Marketplace\n', ""))
+    text = example()
+    # The error names the line of the `accounts:` block the entry is missing from.
+    accounts_line = text[: text.rindex("    accounts:", 0, text.index('      commission: "6101"'))].count("\n") + 1
+    broken.write_text(text.replace('      commission: "6101"            # Beban Komisi Marketplace\n', ""))
 
     status, output = run("mapping", "validate", str(broken))
 
     assert status == 2
-    assert "line 24: stores.SH64AAV776CFF47E0001SHOPEE.accounts.commission: field required" in output
+    assert f"line {accounts_line}: stores.SH64AAV776CFF47E0001SHOPEE.accounts.commission: field required" in output
 
 
 def test_validate_accepts_the_example() -> None:
@@ -165,12 +168,17 @@ def test_apply_refuses_a_mapping_naming_an_account_accurate_lacks(
 ) -> None:
     connection_id = connect(sandbox)
     wrong = tmp_path / "mapping.yaml"
-    wrong.write_text(example().replace('affiliate: "6105"             # Beban Afiliasi', 'affiliate: "6199"'))
+    text = example()
+    affiliate_line = text[: text.index('affiliate: "6105"')].count("\n") + 1
+    wrong.write_text(text.replace('affiliate: "6105"             # Beban Afiliasi', 'affiliate: "6199"'))
 
     status, output = run("mapping", "apply", str(wrong), "--connection", connection_id)
 
     assert status == 2
-    assert "line 30: stores.SH64AAV776CFF47E0001SHOPEE.accounts.affiliate: GL account 6199 is not in Accurate" in output
+    assert (
+        f"line {affiliate_line}: stores.SH64AAV776CFF47E0001SHOPEE.accounts.affiliate: GL account 6199 is not in Accurate"
+        in output
+    )
     assert MappingRepository().current(connection_id) is None
 
 
