@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,9 @@ from flow_world import (
     started_player,
 )
 
+from omsync.accurate.documents import SalesInvoice, SalesInvoiceItem
 from omsync.posting.numbers import invoice_number_apart
+from omsync.sync.holds import release_holds
 from omsync_workshop.scenarios import load_scenario
 from omsync_workshop.world import LocalWorld
 
@@ -122,7 +125,7 @@ def test_r5_a_line_of_quantity_zero_is_left_out_of_the_invoice(open_world: OpenW
 
 
 def test_r7_a_seller_voucher_above_the_price_is_held_with_the_figures_never_the_dead_letter_queue(
-    open_world: OpenWorld, tmp_path: Path
+    open_world: OpenWorld,
 ) -> None:
     world = case_world(open_world)
     # Given a Shopee order of BOTOL-750 at 38,850 with a seller voucher of 45,000
@@ -140,8 +143,8 @@ def test_r7_a_seller_voucher_above_the_price_is_held_with_the_figures_never_the_
     assert documents(world, "sales_invoice") == {}
     assert dead_letters(world) == {}
 
-    # When the holds are released (a mapping applied), it stays held, with the same cause, and still no DLQ
-    apply_mapping(world, mapping_yaml(), tmp_path)
+    # When the reconciler releases the holds, it stays held, with the same cause, and still no DLQ
+    assert release_holds(world.connection_id) == {"seller_discount_above_price": 1}
     settle(world)
     assert hold_cause(world, order_id) == "seller_discount_above_price"
     assert dead_letters(world) == {}
@@ -364,3 +367,41 @@ def test_r1_a_line_gone_and_the_order_cancelled_before_the_next_read_credits_the
     assert balance(world, PENJUALAN) + balance(world, RETUR_PENJUALAN) == Decimal(0)
     assert world.on_hold() == {}
     assert dead_letters(world) == {}
+
+
+def test_r2_a_number_already_on_a_document_of_no_ginee_order_is_held_never_taken_as_posted(
+    open_world: OpenWorld,
+) -> None:
+    world = case_world(open_world)
+    accurate = world.accurate_client()
+    # Given an invoice SP-251007QTY001 typed by hand in Accurate (its description names no Ginee order)
+    by_hand = SalesInvoice(
+        number="SP-251007QTY001",
+        customer_no="C-SHOPEE",
+        branch_name="Cabang Online",
+        trans_date=date.today(),
+        description="typed by hand",
+        detail_item=[
+            SalesInvoiceItem(item_no="KAOS-HITAM-M", unit_price=Decimal(55500), warehouse_name="Gudang Utama")
+        ],
+    )
+    [row] = accurate.bulk_save([by_hand])
+    assert row.ok, row.error
+
+    # When the Ginee order with that number is paid
+    order_id = create(world, "order-251007QTY001.json")
+    step(world, order_id, "pay")
+
+    # Then it is held number_taken, not recorded as invoiced, and nothing is in a dead-letter queue
+    record = record_of(world, order_id)
+    assert record is not None and record.invoice is None
+    assert hold_cause(world, order_id) == "number_taken"
+    assert dead_letters(world) == {}
+
+    # When the seller deletes the hand-made invoice and the reconciler releases the holds, the order's own is posted
+    accurate.delete(SalesInvoice, number="SP-251007QTY001")
+    assert release_holds(world.connection_id) == {"number_taken": 1}
+    settle(world)
+    record = record_of(world, order_id)
+    assert record is not None and record.invoice is not None and record.hold is None
+    assert net_by_account(world.accurate.journal("SP-251007QTY001"))[RECEIVABLE] == Decimal(55500)
