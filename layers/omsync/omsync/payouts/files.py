@@ -363,6 +363,11 @@ def _read_shopee(table: _Table) -> list[Payout]:
             source_row=row.line,
         )
         by_date.setdefault(row.date(SHOPEE_DATE), []).append(line)
+    return _shopee_payouts(by_date)
+
+
+def _shopee_payouts(by_date: dict[date, list[PayoutLine]]) -> list[Payout]:
+    """One payout per release date: Shopee's exports carry no payout id, the date is the payout."""
     return [
         Payout(
             payout_id=shopee_payout_id(paid_on),
@@ -401,16 +406,7 @@ def _read_shopee_report(table: _Table) -> list[Payout]:
             source_row=row.line,
         )
         by_date.setdefault(row.date(SHOPEE_DATE), []).append(line)
-    return [
-        Payout(
-            payout_id=shopee_payout_id(paid_on),
-            paid_on=paid_on,
-            amount=sum((line.net for line in lines), ZERO),
-            lines=tuple(lines),
-            source="shopee",
-        )
-        for paid_on, lines in by_date.items()
-    ]
+    return _shopee_payouts(by_date)
 
 
 def shopee_payout_id(paid_on: date) -> str:
