@@ -1,4 +1,6 @@
-"""Specification: orders as they really change after the invoice (issue 16; ``/work/shared/cases/orders/README.md``).
+"""Specification: orders as they really change after the invoice (issue 16).
+
+The order cases' inputs are copied as given into ``cases/orders`` (their world into ``cases/settlements``).
 
 Each case is one order file of the shared cases, created as given in the Ginee sandbox of the case's world
 (``bug-orders.json``: its shops, warehouse, catalogue and opening stock, none of its generated orders), played
@@ -24,7 +26,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 from flow_world import (
     RETURN_WAREHOUSE,
     SHOPEE,
@@ -46,8 +47,8 @@ from omsync.sync.holds import release_holds
 from omsync_workshop.scenarios import load_scenario
 from omsync_workshop.world import LocalWorld
 
-CASES = Path("/work/shared/cases/orders")
-WORLD = Path("/work/shared/cases/settlements/bug-orders.json")
+CASES = Path(__file__).resolve().parent / "cases" / "orders"
+WORLD = Path(__file__).resolve().parent / "cases" / "settlements" / "bug-orders.json"
 SALDO_SHOPEE = "1103"
 SALDO_TOKOPEDIA = "1104"
 RECEIVABLE = "1201"
@@ -56,10 +57,6 @@ PPN_KELUARAN = "2201"
 PENJUALAN = "4101"
 RETUR_PENJUALAN = "4102"
 HPP = "5101"
-
-pytestmark = pytest.mark.skipif(
-    not (CASES.is_dir() and WORLD.is_file()), reason="the shared order cases are not on this machine"
-)
 
 
 def case_world(open_world: OpenWorld, mapping: str | None = None) -> LocalWorld:
