@@ -402,3 +402,23 @@ def test_r2_a_number_already_on_a_document_of_no_ginee_order_is_held_never_taken
     record = record_of(world, order_id)
     assert record is not None and record.invoice is not None and record.hold is None
     assert net_by_account(world.accurate.journal("SP-251007QTY001"))[RECEIVABLE] == Decimal(55500)
+
+
+# --- O6: an order in another currency ---------------------------------------------------------------------------
+
+
+def test_o6_an_order_in_ringgit_is_held_and_never_booked_as_rupiah(open_world: OpenWorld) -> None:
+    world = case_world(open_world)
+    # Given an order of 2 × KAOS-HITAM-M at MYR 25.90 (the settlement cases' O6)
+    case = json.loads((WORLD.parent / "order-250930MYR00001.json").read_text(encoding="utf-8"))
+    order_id = str(world.ginee.state.create_order(case)["orderId"])
+    settle(world)
+
+    # When it is paid
+    step(world, order_id, "pay")
+
+    # Then no invoice and no stock out: the order waits on hold naming the currency, nothing failed
+    assert documents(world, "sales_invoice") == {}
+    assert balance(world, HPP) == 0
+    assert hold_cause(world, order_id) == "unsupported_currency"
+    assert dead_letters(world) == {}

@@ -76,3 +76,21 @@ def test_an_invoice_description_names_its_ginee_order() -> None:
 
     assert invoice.description is not None and ginee_order_named(invoice.description) == "SO-1001"
     assert ginee_order_named("typed by hand") is None
+
+
+def test_an_order_in_another_currency_is_held_never_booked_as_rupiah() -> None:
+    # Given 2 × KAOS-HITAM-M at MYR 25.90 (case O6)
+    planned = order(item("KAOS-HITAM-M", 2, "25.90"), payment={"currency": "MYR", "subTotal": "51.80"}, currency="MYR")
+
+    with pytest.raises(OnHold) as held:
+        plan_sales_invoice(planned, store())
+
+    assert held.value.cause == "unsupported_currency"
+    assert "MYR" in held.value.reason and "IDR" in held.value.reason
+
+
+@pytest.mark.parametrize("currency", ["IDR", "idr", None])
+def test_an_order_in_rupiah_or_stating_none_is_invoiced(currency: str | None) -> None:
+    planned = order(item("KAOS-HITAM-M", 1, "55500"), currency=currency)
+
+    assert plan_sales_invoice(planned, store()).detail_item[0].unit_price == rp(55500)

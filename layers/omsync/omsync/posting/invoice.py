@@ -30,6 +30,8 @@ from omsync.money import ZERO, round_rupiah
 from omsync.posting.numbers import invoice_number, jakarta_date
 
 SHIPPING_EXPENSE_NAME = "Ongkos kirim dibayar pembeli"
+# The currency of the Accurate databases omsync posts to (Indonesian companies keep their books in rupiah).
+BOOK_CURRENCY = "IDR"
 _GINEE_ORDER = re.compile(r"\(Ginee ([^()\s]+)\)\s*$")
 
 
@@ -80,6 +82,24 @@ def ginee_order_named(description: str) -> str | None:
     return match.group(1) if match else None
 
 
+def _require_rupiah(order: Order) -> None:
+    """Hold an order Ginee states in another currency: its amounts are not rupiah, and omsync books rupiah.
+
+    The Accurate databases omsync serves keep their books in IDR; an order in MYR booked with its numbers
+    as rupiah would be off by three orders of magnitude (2 × MYR 25.90 is not Rp 52).
+    """
+    stated = {c.strip().upper() for c in (order.currency, order.payment_info.currency) if c and c.strip()}
+    foreign = sorted(stated - {BOOK_CURRENCY})
+    if foreign:
+        raise OnHold(
+            "unsupported_currency",
+            f"order {marketplace_order_number(order)} is in {', '.join(foreign)}; the Accurate books are in "
+            f"{BOOK_CURRENCY}",
+            "book it by hand in Accurate at the day's exchange rate (or sell it from a rupiah store); omsync "
+            "never books another currency's amounts as rupiah",
+        )
+
+
 def plan_sales_invoice(
     order: Order,
     store: StoreMapping,
@@ -97,8 +117,10 @@ def plan_sales_invoice(
     Lines of quantity 0 are left out (docs/POSTING.md §6). Raises `OnHold` for what the seller can fix in
     Ginee or the mapping: an unmapped warehouse, a line without master SKU or price, a negative quantity, an
     order with no line to invoice, seller discounts above a line's price (the hold names both figures, in
-    rupiah); `PermanentError` for an order without any time to date it by.
+    rupiah), an order in a currency other than rupiah; `PermanentError` for an order without any time to
+    date it by.
     """
+    _require_rupiah(order)
     lines = plan_lines(order, store, component_prices or {})
     taxable = store.tax.pkp
     marketplace_no = marketplace_order_number(order)
