@@ -108,10 +108,14 @@ def test_an_invalid_mapping_names_its_first_problem_by_line_and_the_command_that
         "mapping.yaml", example.replace('      commission: "6101"            # Beban Komisi Marketplace\n', "")
     )
 
+    # The line named is that of the `accounts:` block the entry is missing from.
+    accounts = example[: example.rindex("    accounts:", 0, example.index('      commission: "6101"'))].count("\n") + 1
+
     err = answer("demo", "--mapping", broken)
 
     assert err == (
-        "error: mapping.yaml is not a valid mapping: line 24: stores.SH64AAV776CFF47E0001SHOPEE.accounts.commission: "
+        f"error: mapping.yaml is not a valid mapping: line {accounts}: "
+        "stores.SH64AAV776CFF47E0001SHOPEE.accounts.commission: "
         "field required\n  omsync mapping validate mapping.yaml lists every problem with its line\n"
     )
 
