@@ -23,6 +23,7 @@ from omsync.config.mapping import ConnectionMapping, load_mapping
 from omsync_workshop.oracle import JOURNAL_VOUCHER, SALES_INVOICE, SALES_RECEIPT, SALES_RETURN, expected_books
 from omsync_workshop.scenarios.facts import LateReturn, LineFacts, OrderFacts, Scenario
 from omsync_workshop.scenarios.generator import load_scenario
+from omsync_workshop.scenarios.statements import LATE_SHIPPING_CHARGE, statement_adjustments
 
 PIUTANG, SALDO_TOKOPEDIA, SALDO_LAZADA = "1201", "1104", "1105"
 PPN_MASUKAN, PPH22_DIMUKA = "1401", "1402"
@@ -362,8 +363,10 @@ class TestDifferencesAndRefunds:
 
         books = expected_books(with_statement(first, second), mapping, SEED)
 
-        # Both released on 15 March (Jakarta): one journal for the two differences of 150.
-        assert books.documents[JOURNAL_VOUCHER] == {"SP-SHOPEE-20260315-J": Decimal(300)}
+        # Both released on 15 March (Jakarta): one payout, one journal voucher. It books the two commission
+        # differences of 150 (§13) and the report's seller shipping charge on INV/1001 (settled by PO-a,
+        # charged again with PO-b): a line of no item value, Dr Beban Ongkir · Cr Saldo, no PPN (§11, §15).
+        assert books.documents[JOURNAL_VOUCHER] == {"SP-SHOPEE-20260315-J": Decimal(150 + 150) + LATE_SHIPPING_CHARGE}
 
 
 class TestTheDemoScenario:
@@ -383,11 +386,25 @@ class TestTheDemoScenario:
         estimated = [number for number in receipts if number.endswith("-P")]
         completed = [o for o in demo.orders if o.completed_at is not None and o.store_key != "lazada"]
         assert len(estimated) == len(completed) > 0
+        # A statement's own charge on an order of its payout is added to the order's line (Lazada's reader);
+        # a charge on an order settled earlier and the ads top-up of no order go to the journal voucher (§15).
+        charged = {
+            (extra.payout_id, extra.order_sn): extra.amount
+            for extra in statement_adjustments(demo, "lazada")
+            if extra.order_sn is not None
+        }
         released: dict[str, Decimal] = defaultdict(Decimal)
+        below_zero = 0
         for order in demo.orders:
             if order.store_key == "lazada" and order.payout_id is not None and order.released_amount is not None:
                 # What was paid for a unit returned since waits on the customer's account (journal voucher).
                 refund = order.late_return.refund if order.late_return is not None else Decimal(0)
-                released["LZ-" + order.payout_id] += order.released_amount - refund
+                release = order.released_amount + charged.get((order.payout_id, order.external_order_sn), Decimal(0))
+                if release < 0:  # §16: the receipt pays what the invoice owes, no deductions; fees to the voucher
+                    below_zero += 1
+                    released["LZ-" + order.payout_id] += order.settled_amount - refund
+                else:
+                    released["LZ-" + order.payout_id] += release - refund
+        assert below_zero == 1
         assert {number: receipts[number] for number in receipts if number.startswith("LZ-")} == released
         assert books.trial_balance["1401"] > 0  # Shopee's fee PPN
