@@ -213,3 +213,18 @@ def oracle_journal_of(scenario: Scenario, mapping_text: str, order: OrderFacts) 
 def dead_letters(world: LocalWorld) -> dict[str, int]:
     """Messages in any dead-letter queue, by queue (empty when nothing failed for good)."""
     return {queue: n for queue, n in world.stack.queue_depths().items() if "DLQ" in queue.upper() and n}
+
+
+def announce_again(world: LocalWorld, entity: str, id_field: str, ids: Iterable[str], times: int) -> None:
+    """Fresh notifications (new envelope ids, so the receiver's de-duplication lets them through) of
+    entities that did not change, ``times`` each, shuffled; then every queue settles."""
+    assert world.sender is not None
+    envelopes = [
+        world.sender.envelope(entity, "UPDATE", {id_field: entity_id}, world.scenario.start)
+        for entity_id in ids
+        for _ in range(times)
+    ]
+    random.Random(18).shuffle(envelopes)
+    for envelope in envelopes:
+        world.sender.send(envelope)
+    settle(world)

@@ -7,11 +7,10 @@ each product and saves in Accurate only what differs. Items are read back from t
 
 from __future__ import annotations
 
-import random
 from decimal import Decimal
 from typing import Any
 
-from flow_world import OpenWorld, dead_letters, flow_scenario, mapping_yaml, settle, started_player
+from flow_world import OpenWorld, announce_again, dead_letters, flow_scenario, mapping_yaml, settle, started_player
 
 from omsync.accurate.documents import Item
 from omsync_workshop.ginee.webhooks import DeliveryOptions
@@ -45,21 +44,6 @@ def item(world: LocalWorld, sku: str) -> dict[str, Any] | None:
 
 def item_saves(world: LocalWorld) -> int:
     return world.accurate.company.saves["item"]
-
-
-def announce_again(world: LocalWorld, product_ids: list[str], times: int) -> None:
-    """New notifications (fresh envelope ids, so the receiver's de-duplication lets them through) for
-    products that did not change, ``times`` each, shuffled."""
-    assert world.sender is not None
-    envelopes = [
-        world.sender.envelope("master_product_update", "UPDATE", {"masterProductId": pid}, world.scenario.start)
-        for pid in product_ids
-        for _ in range(times)
-    ]
-    random.Random(18).shuffle(envelopes)
-    for envelope in envelopes:
-        world.sender.send(envelope)
-    settle(world)
 
 
 def test_products_become_items_by_master_sku_renamed_keep_their_code_and_deleted_are_suspended(
@@ -118,7 +102,13 @@ def test_products_become_items_by_master_sku_renamed_keep_their_code_and_deleted
 
     # When Ginee announces the unchanged products again and again, in any order, nothing is saved
     saves = item_saves(world)
-    announce_again(world, [str(SHIRT["productId"]), str(HAT["productId"]), str(BUNDLE["productId"])], times=3)
+    announce_again(
+        world,
+        "master_product_update",
+        "masterProductId",
+        [str(SHIRT["productId"]), str(HAT["productId"]), str(BUNDLE["productId"])],
+        times=3,
+    )
     assert item_saves(world) == saves
 
     # When a SKU leaves the shirt and the hat is deleted in Ginee
@@ -148,7 +138,7 @@ def test_products_become_items_by_master_sku_renamed_keep_their_code_and_deleted
 
     # And a late copy of the deletion changes nothing
     saves = item_saves(world)
-    announce_again(world, [str(HAT["productId"])], times=2)
+    announce_again(world, "master_product_update", "masterProductId", [str(HAT["productId"])], times=2)
     assert item_saves(world) == saves
 
     assert dead_letters(world) == {}

@@ -9,7 +9,6 @@ journals asserted are docs/POSTING.md §17's worked examples.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from datetime import date
 from decimal import Decimal
@@ -17,7 +16,16 @@ from typing import Any
 
 import pytest
 import yaml
-from flow_world import OpenWorld, dead_letters, flow_scenario, mapping_yaml, net_by_account, settle, started_player
+from flow_world import (
+    OpenWorld,
+    announce_again,
+    dead_letters,
+    flow_scenario,
+    mapping_yaml,
+    net_by_account,
+    settle,
+    started_player,
+)
 
 from omsync.accurate.documents import PurchaseInvoice, PurchaseInvoiceItem
 from omsync.ledger.purchases import BookedPart, MovementLedger
@@ -46,20 +54,6 @@ def journal(world: LocalWorld, number: str) -> dict[str, Decimal]:
 def inbound(world: LocalWorld, items: list[dict[str, Any]], supplier: str = "CV Sumber Kain") -> str:
     record = world.ginee.state.create_inbound({"warehouseId": WAREHOUSE, "supplierName": supplier, "items": items})
     return str(record["inboundOrderId"])
-
-
-def announce_again(world: LocalWorld, movement_ids: list[str], times: int) -> None:
-    """Fresh notifications (new envelope ids, so the receiver lets them through) of unchanged movements."""
-    assert world.sender is not None
-    envelopes = [
-        world.sender.envelope("inbound_order", "UPDATE", {"inboundOrderId": mid}, world.scenario.start)
-        for mid in movement_ids
-        for _ in range(times)
-    ]
-    random.Random(18).shuffle(envelopes)
-    for envelope in envelopes:
-        world.sender.send(envelope)
-    settle(world)
 
 
 def test_inbounds_become_purchase_invoices_once_per_part_cancelled_ones_are_deleted_and_adjustments_posted(
@@ -97,7 +91,7 @@ def test_inbounds_become_purchase_invoices_once_per_part_cancelled_ones_are_dele
 
     # Every notification again, three times, shuffled, with fresh ids: nothing more is booked
     saves = dict(world.accurate.company.saves)
-    announce_again(world, [first, part, cancelled], times=3)
+    announce_again(world, "inbound_order", "inboundOrderId", [first, part, cancelled], times=3)
     assert dict(world.accurate.company.saves) == saves
 
     # The cancelled inbound's invoice is deleted (the mapping's rule), and its goods leave Accurate's stock
@@ -184,7 +178,7 @@ def test_accurate_losing_half_its_answers_after_saving_books_each_inbound_once(
         world.ginee.state.complete_inbound(movement_id)
     settle(world)
     world.accurate.faults.timeout_after_commit_rate = 0.0
-    announce_again(world, ids, times=1)  # what was left to retry converges
+    announce_again(world, "inbound_order", "inboundOrderId", ids, times=1)  # what was left to retry converges
 
     # Then the fault did strike, and each inbound has exactly its one Purchase Invoice, with its own amount
     assert any(record.getMessage() == "bulk-save ambiguous, looking the numbers up" for record in caplog.records)
@@ -227,7 +221,7 @@ def test_a_worker_that_died_after_posting_leaves_an_intent_the_next_one_books_wi
     saves = world.accurate.company.saves["purchase-invoice"]
 
     # When the inbound's notification arrives, twice
-    announce_again(world, [movement], times=2)
+    announce_again(world, "inbound_order", "inboundOrderId", [movement], times=2)
 
     # Then the invoice the dead worker posted is booked as part 1 as it was posted (10), never posted
     # again, and only the 2 it did not cover become part 2
