@@ -422,3 +422,62 @@ def test_o6_an_order_in_ringgit_is_held_and_never_booked_as_rupiah(open_world: O
     assert balance(world, HPP) == 0
     assert hold_cause(world, order_id) == "unsupported_currency"
     assert dead_letters(world) == {}
+
+
+# --- a refund that matches no line -----------------------------------------------------------------------------
+
+
+def test_a_return_that_matches_no_line_is_held_with_the_figures_and_posted_once_corrected(
+    open_world: OpenWorld,
+) -> None:
+    world = case_world(open_world)
+    # Given the R4 order (PAKET-KAOS-3 = 3 × KAOS-HITAM-M at 155,400), paid, shipped, delivered
+    order_id = create(world, "order-251004BNDL01.json")
+    for action in ("pay", "ship", "deliver"):
+        step(world, order_id, action)
+    order = world.ginee.state.get_order(order_id)
+
+    # When a return comes naming BOTOL-750 (not on the order), quantity 1, refund 38,850
+    wrong = {
+        "returnId": "RT-BNDL01-X",
+        "status": "COMPLETED",
+        "reason": "BUYER_RETURN",
+        "createAt": order["lastUpdateAt"],
+        "warehouseId": order["warehouseId"],
+        "refundAmount": 38850,
+        "items": [{"masterSku": "BOTOL-750", "quantity": 1, "refundAmount": 38850}],
+    }
+    step(world, order_id, "status", orderStatus="DELIVERED", extra={"returnInfos": [wrong]})
+
+    # Then nothing is credited: the order is held refund_unmatched, the reason giving both sides' figures
+    record = record_of(world, order_id)
+    assert record is not None and record.hold is not None, "no hold"
+    assert record.hold.cause == "refund_unmatched"
+    assert "BOTOL-750 × 1" in record.hold.reason and "38,850" in record.hold.reason, record.hold.reason
+    assert "KAOS-HITAM-M × 3" in record.hold.reason, record.hold.reason
+    assert record.hold.hint
+    assert documents(world, "sales_return") == {}
+    assert balance(world, RECEIVABLE) == Decimal(155400)
+    assert dead_letters(world) == {}
+
+    # When the reconciler releases the holds, it stays held with the same cause
+    assert release_holds(world.connection_id) == {"refund_unmatched": 1}
+    settle(world)
+    assert hold_cause(world, order_id) == "refund_unmatched"
+
+    # When the seller corrects the return in Ginee (one shirt of the bundle, 51,800) and the holds are released
+    right = {
+        **wrong,
+        "refundAmount": 51800,
+        "items": [{"masterSku": "KAOS-HITAM-M", "quantity": 1, "refundAmount": 51800}],
+    }
+    world.ginee.state.transition(
+        order_id, "status", notify=False, orderStatus="DELIVERED", extra={"returnInfos": [right]}
+    )
+    release_holds(world.connection_id)
+    settle(world)
+
+    # Then the shirt comes back, matched by SKU to the bundle's component, and nothing is held
+    assert documents(world, "sales_return") == {"SP-251004BNDL01-R1": Decimal(51800)}
+    assert hold_cause(world, order_id) is None
+    assert dead_letters(world) == {}

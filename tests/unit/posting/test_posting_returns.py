@@ -6,8 +6,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from posting_builders import item, order, rp, store, worked_example_order
 
+from omsync.errors import OnHold
 from omsync.ginee.models import Order
 from omsync.posting.amounts import document_amounts
 from omsync.posting.invoice import plan_sales_invoice
@@ -97,16 +99,46 @@ class TestReturnGuards:
 
         assert plan_sales_returns(sold, store(), PostedDocuments()) == []
 
-    def test_returns_never_take_back_more_units_than_were_sold(self) -> None:
+    def test_a_return_of_more_units_than_are_left_is_held_with_the_figures_never_capped(self) -> None:
         sold = returned(
             worked_example_order(),
             a_return("RT-1", "2026-03-20T03:00:00Z", ("SKU-B", 2)),
             a_return("RT-2", "2026-03-21T03:00:00Z", ("SKU-B", 5)),
         )
 
-        first, second = plan_sales_returns(sold, store(), INVOICED)
+        with pytest.raises(OnHold) as held:
+            plan_sales_returns(sold, store(), INVOICED)
 
-        assert (first.detail_item[0].quantity, second.detail_item[0].quantity) == (2, 1)
+        assert held.value.cause == "refund_unmatched"
+        assert "RT-2" in held.value.reason and "SKU-B × 5" in held.value.reason and "SKU-B × 3" in held.value.reason
+
+    def test_a_return_naming_no_line_of_the_invoice_is_held(self) -> None:
+        sold = returned(worked_example_order(), a_return("RT-1", "2026-03-20T03:00:00Z", ("SKU-Z", 1)))
+
+        with pytest.raises(OnHold) as held:
+            plan_sales_returns(sold, store(), INVOICED)
+
+        assert held.value.cause == "refund_unmatched" and "SKU-Z × 1" in held.value.reason
+        assert held.value.hint
+
+    def test_a_refund_with_no_returned_line_is_held(self) -> None:
+        no_lines = a_return("RT-1", "2026-03-20T03:00:00Z")
+        no_lines["refundAmount"] = 20000
+        sold = returned(worked_example_order(), no_lines)
+
+        with pytest.raises(OnHold) as held:
+            plan_sales_returns(sold, store(), INVOICED)
+
+        assert held.value.cause == "refund_unmatched" and "20,000" in held.value.reason
+
+    def test_a_return_without_line_id_is_matched_by_sku_over_the_lines_with_units_left(self) -> None:
+        two_lines_one_sku = order(item("A", 1, "55500"), item("A", 1, "55500", itemId="IT-A-2"))
+        by_sku = {"returnId": "RT-1", "createAt": "2026-03-20T03:00:00Z", "items": [{"masterSku": "A", "quantity": 2}]}
+        sold = returned(two_lines_one_sku, by_sku)
+
+        [sales_return] = plan_sales_returns(sold, store(), INVOICED)
+
+        assert [(line.item_no, line.quantity) for line in sales_return.detail_item] == [("A", 1), ("A", 1)]
 
     def test_only_the_returned_line_of_a_two_line_order_comes_back(self) -> None:
         two_lines = order(item("A", 1, "111000"), item("B", 2, "22200"))

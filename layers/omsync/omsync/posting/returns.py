@@ -13,6 +13,8 @@ Rules (worked journals in docs/POSTING.md §8–§9):
   its discount, and a line returned in full gives back exactly all of it;
 - PPN is the return document's own (same rule as invoices: `omsync.posting.amounts`);
 - goods go back into the store's return warehouse (else the warehouse they left from);
+- a returned line is matched by its order line id, then by SKU over the lines with units left; one that
+  matches none, or asks more units than are left, holds the order ``refund_unmatched`` with the figures;
 - a returned line naming one component of an exploded bundle returns that component only; an exchange
   with refund 0 returns nothing (`is_exchange`);
 - units gone from Ginee's order after its invoice come back by a correction ``<invoice>-K<k>`` at the
@@ -29,6 +31,7 @@ from typing import Protocol
 
 from omsync.accurate.documents import SalesReturn, SalesReturnItem
 from omsync.config.mapping import StoreMapping
+from omsync.errors import OnHold
 from omsync.ginee.models import Order, ReturnInfo, ReturnLine
 from omsync.money import ZERO, round_rupiah
 from omsync.posting.invoice import PlannedLine, plan_lines
@@ -317,32 +320,83 @@ def sold_per_item(lines: Sequence[PlannedLine]) -> dict[str, int]:
     return sold
 
 
+REFUND_UNMATCHED = "refund_unmatched"
+"""The hold cause of a return naming no invoice line, or more units than the line has left unreturned."""
+
+
 def _quantities(
     ret: ReturnInfo, lines: Sequence[PlannedLine], sold: Mapping[str, int], before: Mapping[str, int]
 ) -> dict[str, int]:
-    """Units this return takes back per invoice line, never more than is left unreturned."""
+    """Units this return takes back per invoice line (`line_key`).
+
+    Raises `OnHold` (``refund_unmatched``) when a returned line names no invoice line, or more units than are
+    left unreturned: crediting a guess would reverse a sale that stands or leave a refund on the receivable.
+    """
     taken: dict[str, int] = {}
+    if ret.refund_amount > ZERO and not any(returned.quantity > 0 for returned in ret.items):
+        raise _unmatched_hold(ret, None, lines)
     for returned in ret.items:
-        for key, units in _units_of(returned, lines):
-            left = sold[key] - before.get(key, 0) - taken.get(key, 0)
-            taken[key] = taken.get(key, 0) + max(0, min(units, left))
+        if returned.quantity <= 0:
+            continue
+        left = {key: sold[key] - before.get(key, 0) - taken.get(key, 0) for key in sold}
+        units = _units_of(returned, lines, left)
+        if units is None:
+            raise _unmatched_hold(ret, returned, lines)
+        for key, quantity in units:
+            taken[key] = taken.get(key, 0) + quantity
     return taken
 
 
-def _units_of(returned: ReturnLine, lines: Sequence[PlannedLine]) -> list[tuple[str, int]]:
-    """The invoice lines one returned line names, with the units it returns of each (SKU units).
+def _units_of(
+    returned: ReturnLine, lines: Sequence[PlannedLine], left: Mapping[str, int]
+) -> list[tuple[str, int]] | None:
+    """The invoice lines one returned line names, with the units it returns of each (SKU units); None when it
+    matches none, or asks more units than they have ``left`` unreturned.
 
-    Matched by the order line's id, else by SKU. A returned line whose SKU is one of its order line's
-    components returns that component only; otherwise the whole order line (a bundle: each component ×
-    its quantity per bundle).
+    Matched by the order line's id first: a returned line whose SKU is one of that order line's components
+    returns that component only, otherwise the whole order line (a bundle: each component × its quantity per
+    bundle). Without an id match, by SKU (a plain line's, or a bundle component's) over the lines that still
+    have units left, in invoice order, so two lines of one SKU are returned one after the other.
     """
     of_item = [line for line in lines if returned.item_id is not None and line.order_item_id == returned.item_id]
-    if not of_item:
-        of_item = [line for line in lines if returned.master_sku in (line.sku, line.order_item_id)]
-    component = [line for line in of_item if line.sku == returned.master_sku]
-    if component:
-        return [(line_key(component[0]), returned.quantity)]
-    return [(line_key(line), returned.quantity * line.units_per_order_unit) for line in of_item]
+    same_sku = [line for line in lines if returned.master_sku is not None and line.sku == returned.master_sku]
+    if not of_item and not same_sku:
+        # An order line without an id is known by its SKU: a bundle's is the bundle's own SKU.
+        of_item = [
+            line for line in lines if returned.master_sku is not None and line.order_item_id == returned.master_sku
+        ]
+    if of_item:
+        component = [line for line in of_item if line.sku == returned.master_sku]
+        if component:
+            wanted = [(line_key(component[0]), returned.quantity)]
+        else:
+            wanted = [(line_key(line), returned.quantity * line.units_per_order_unit) for line in of_item]
+        return wanted if all(units <= left[key] for key, units in wanted) else None
+    need = returned.quantity
+    units: list[tuple[str, int]] = []
+    for line in same_sku:
+        take = min(need, left[line_key(line)])
+        if take > 0:
+            units.append((line_key(line), take))
+            need -= take
+    return units if same_sku and need == 0 else None
+
+
+def _unmatched_hold(ret: ReturnInfo, returned: ReturnLine | None, lines: Sequence[PlannedLine]) -> OnHold:
+    """The hold of a return that matches no invoice line, with the figures of both (SKUs, units, rupiah);
+    ``returned`` None: the return refunds money and names no line at all."""
+    sold = ", ".join(f"{line.sku} × {line.quantity} ({line.net:,})" for line in lines) or "nothing"
+    what = (
+        f"{returned.master_sku or returned.item_id} × {returned.quantity} (refund {returned.refund_amount:,})"
+        if returned is not None
+        else f"a refund of {ret.refund_amount:,} with no returned line"
+    )
+    return OnHold(
+        REFUND_UNMATCHED,
+        f"return {ret.return_id}: {what} matches no invoiced line with units left to return; the invoice sold {sold}",
+        "correct the return in Ginee (its item and quantity) so it names what the invoice sold, or credit it by "
+        "hand in Accurate (Retur Penjualan) and close the return in Ginee; the order is retried automatically",
+    )
 
 
 def _cumulative_share(amount: Decimal, units: int, of_units: int) -> Decimal:

@@ -34,7 +34,7 @@ from omsync.observability import logger
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID
 from omsync.posting.invoice import plan_sales_invoice
 from omsync.posting.lifecycle import is_cancelled, reached_trigger
-from omsync.posting.returns import ordered_returns, units_gone
+from omsync.posting.returns import REFUND_UNMATCHED, ordered_returns, units_gone
 from omsync.queues import WorkMessage
 from omsync.sync.context import ConnectionContext
 from omsync.sync.steps import (
@@ -106,8 +106,9 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
     return outcomes
 
 
-AFTER_SALE_CAUSES = frozenset({UNREADABLE_RECORD, "unmapped_store", RETURNED_WITHOUT_LINES})
-"""Hold causes of an invoiced order that this flow itself decides on each re-read (`_after_sale`)."""
+AFTER_SALE_CAUSES = frozenset({UNREADABLE_RECORD, "unmapped_store", RETURNED_WITHOUT_LINES, REFUND_UNMATCHED})
+"""Hold causes of an invoiced order decided again on each re-read: by this flow (`_after_sale`), or by the
+cancellations flow it forwards the order's returns to (``refund_unmatched`` holds it again while unmatched)."""
 
 
 def _drop_cleared_hold(ctx: ConnectionContext, record: SyncRecord, owner: str) -> None:
