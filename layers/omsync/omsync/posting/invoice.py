@@ -100,6 +100,44 @@ def _require_rupiah(order: Order) -> None:
         )
 
 
+def require_whole_rupiah(order: Order, amounts: Sequence[tuple[str, Decimal | None]]) -> None:
+    """Hold an order one of whose booked ``amounts`` (Ginee field name, rupiah) has a fraction of a rupiah.
+
+    omsync's books are whole rupiah (docs/POSTING.md §9; docs/ARCHITECTURE.md, "Whole rupiah"): rounding such an
+    amount would post money the marketplace never charged, or lose some it did. The hold names each field and
+    its amount. Raises `OnHold` ``fractional_rupiah``.
+    """
+    fractional = [
+        (name, amount) for name, amount in amounts if amount is not None and amount != amount.to_integral_value()
+    ]
+    if not fractional:
+        return
+    shown = "; ".join(f"{name} {amount:,}" for name, amount in fractional[:3])
+    more = f" and {len(fractional) - 3} more" if len(fractional) > 3 else ""
+    raise OnHold(
+        "fractional_rupiah",
+        f"order {marketplace_order_number(order)} has fractions of a rupiah: {shown}{more}; the Accurate books "
+        "keep whole rupiah",
+        "correct the amounts in Ginee (or the marketplace) to whole rupiah, or book the order by hand in Accurate; "
+        "omsync never rounds money away",
+    )
+
+
+def _booked_order_amounts(order: Order, store: StoreMapping) -> list[tuple[str, Decimal | None]]:
+    """The order's own amounts its invoice books, by Ginee field name: each sold line's prices, the seller
+    voucher and, when the store books it, the buyer's shipping."""
+    amounts: list[tuple[str, Decimal | None]] = []
+    for position, item in enumerate(order.items):
+        if item.quantity <= 0:
+            continue
+        line = item.master_sku or item.sku or str(position + 1)
+        amounts += [(f"{line} originalPrice", item.original_price), (f"{line} actualPrice", item.actual_price)]
+    amounts.append(("paymentInfo.voucherSeller", order.payment_info.voucher_seller))
+    if store.shipping is ShippingRule.REVENUE_AND_EXPENSE:
+        amounts.append(("paymentInfo.finalShippingFee", order.payment_info.final_shipping_fee))
+    return amounts
+
+
 def plan_sales_invoice(
     order: Order,
     store: StoreMapping,
@@ -117,10 +155,11 @@ def plan_sales_invoice(
     Lines of quantity 0 are left out (docs/POSTING.md §6). Raises `OnHold` for what the seller can fix in
     Ginee or the mapping: an unmapped warehouse, a line without master SKU or price, a negative quantity, an
     order with no line to invoice, seller discounts above a line's price (the hold names both figures, in
-    rupiah), an order in a currency other than rupiah; `PermanentError` for an order without any time to
-    date it by.
+    rupiah), an order in a currency other than rupiah, an amount with a fraction of a rupiah
+    (`require_whole_rupiah`); `PermanentError` for an order without any time to date it by.
     """
     _require_rupiah(order)
+    require_whole_rupiah(order, _booked_order_amounts(order, store))
     lines = plan_lines(order, store, component_prices or {})
     taxable = store.tax.pkp
     marketplace_no = marketplace_order_number(order)

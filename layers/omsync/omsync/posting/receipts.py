@@ -31,11 +31,11 @@ from typing import Final
 from omsync.accurate.documents import JournalLine, JournalVoucher, ReceiptDiscount, ReceiptInvoice, SalesReceipt
 from omsync.config.mapping import RefundWithoutReturn, StoreMapping
 from omsync.errors import OnHold
-from omsync.ginee.models import Order
+from omsync.ginee.models import Order, PaymentInfo
 from omsync.money import ZERO, round_rupiah
 from omsync.payouts.model import PPH22, STANDARD_FEE_KINDS, Payout, PayoutCharge, PayoutLine
 from omsync.posting.amounts import document_amounts, split_inclusive
-from omsync.posting.invoice import marketplace_order_number, plan_sales_invoice
+from omsync.posting.invoice import marketplace_order_number, plan_sales_invoice, require_whole_rupiah
 from omsync.posting.lifecycle import is_cancelled
 from omsync.posting.numbers import fit_number, invoice_number, jakarta_date, return_number
 from omsync.posting.returns import PostedDocuments, plan_sales_returns
@@ -177,8 +177,18 @@ def fee_postings(fees: Mapping[str, Decimal], store: StoreMapping) -> list[tuple
 
 
 def estimated_fees(order: Order, store: StoreMapping, revenue: Decimal) -> dict[str, Decimal]:
-    """Fee kind → amount from the order's ``paymentInfo`` (whole rupiah), plus PPh 22 when the store has it."""
+    """Fee kind → amount from the order's ``paymentInfo`` (whole rupiah), plus PPh 22 when the store has it.
+
+    Raises `OnHold` ``fractional_rupiah`` for a fee with a fraction of a rupiah (`require_whole_rupiah`).
+    """
     info = order.payment_info
+    require_whole_rupiah(
+        order,
+        [
+            (f"paymentInfo.{PaymentInfo.model_fields[name].alias}", getattr(info, name))
+            for name in ESTIMATE_FEE_FIELDS.values()
+        ],
+    )
     fees = {kind: round_rupiah(getattr(info, name)) for kind, name in ESTIMATE_FEE_FIELDS.items()}
     if store.tax.pph22_withheld:
         fees[PPH22] = round_rupiah(revenue * store.tax.pph22_rate)
