@@ -10,7 +10,8 @@ by estimate, cancellation ``delete``):
 
 - R1 a line cancelled after payment leaves the books by a Sales Return of what left the order;
 - R2 two Ginee orders with one marketplace number: one invoice each, numbered apart;
-- R3 an exchange (refund 0) is no credit: the sale stands and the receipt pays the whole invoice;
+- R3 an exchange (refund 0) is no credit: the sale stands, the receipt pays the whole invoice, and only stock
+  moves (the returned unit into the return warehouse, the replacement out of the sale's) by an Item Transfer;
 - R4 one component of a bundle back: that component, its quantity, at its invoiced price;
 - R5 a line of quantity 0 is left out of the invoice;
 - R6 a store unmapped at completion holds the order, and the receipt follows once it is mapped again;
@@ -43,6 +44,7 @@ from flow_world import (
 
 from omsync.accurate.documents import SalesInvoice, SalesInvoiceItem
 from omsync.posting.numbers import invoice_number_apart
+from omsync.posting.returns import exchange_transfer_numbers
 from omsync.sync.holds import release_holds
 from omsync_workshop.scenarios import load_scenario
 from omsync_workshop.world import LocalWorld
@@ -57,6 +59,7 @@ PPN_KELUARAN = "2201"
 PENJUALAN = "4101"
 RETUR_PENJUALAN = "4102"
 HPP = "5101"
+SALE_WAREHOUSE = "Gudang Utama"
 
 
 def case_world(open_world: OpenWorld, mapping: str | None = None) -> LocalWorld:
@@ -261,6 +264,8 @@ def test_r3_an_exchange_with_refund_zero_is_no_credit_the_sale_stands_and_the_re
     for action in ("pay", "ship", "deliver"):
         step(world, order_id, action)
     shirts = world.accurate.stock("KAOS-HITAM-M")
+    shelf, returned = (world.accurate.stock("KAOS-HITAM-M", w) for w in (SALE_WAREHOUSE, RETURN_WAREHOUSE))
+    stock_value = balance(world, PERSEDIAAN)
 
     # When a return with reason EXCHANGE and refund 0 comes, and the order completes
     order = world.ginee.state.get_order(order_id)
@@ -283,8 +288,23 @@ def test_r3_an_exchange_with_refund_zero_is_no_credit_the_sale_stands_and_the_re
     assert documents(world, "sales_invoice") == {"TP-INV/20251003/MPL/7000000001": Decimal(55500)}
     assert balance(world, SALDO_TOKOPEDIA) == Decimal(55500 - 4025)
     assert balance(world, RECEIVABLE) == Decimal(0)
-    # And Accurate's stock is as after the sale: the unit back and the replacement out net to nothing
+    # And only stock moves: the returned unit into Gudang Retur, the replacement out of Gudang Utama, by one
+    # Item Transfer sent and received (no journal: the same inventory account, at the same cost)
+    sent, received = exchange_transfer_numbers("TP-INV/20251003/MPL/7000000001", 1)
+    transfers = {
+        str(row["number"]): (row["itemTransferType"], row["warehouseName"], row["referenceWarehouseName"])
+        for row in world.accurate_client().list(
+            "item-transfer", fields=("id", "number", "itemTransferType", "warehouseName", "referenceWarehouseName")
+        )
+    }
+    assert transfers == {
+        sent: ("TRANSFER_OUT", SALE_WAREHOUSE, RETURN_WAREHOUSE),
+        received: ("TRANSFER_IN", RETURN_WAREHOUSE, SALE_WAREHOUSE),
+    }
+    assert world.accurate.stock("KAOS-HITAM-M", RETURN_WAREHOUSE) == returned + 1
+    assert world.accurate.stock("KAOS-HITAM-M", SALE_WAREHOUSE) == shelf - 1
     assert world.accurate.stock("KAOS-HITAM-M") == shirts
+    assert balance(world, PERSEDIAAN) == stock_value
     assert world.on_hold() == {}
     assert dead_letters(world) == {}
 

@@ -51,6 +51,7 @@ Amount = Annotated[Decimal, Field(max_digits=18, decimal_places=6)]
 ItemType = Literal["INVENTORY", "NON_INVENTORY", "SERVICE", "GROUP", "PRODUCTION_COST"]
 ReturnType = Literal["DELIVERY", "INVOICE", "INVOICE_DP", "NO_INVOICE"]
 ItemAdjustmentType = Literal["ADJUSTMENT_IN", "ADJUSTMENT_OUT"]
+ItemTransferType = Literal["TRANSFER_OUT", "TRANSFER_IN"]
 AmountType = Literal["DEBIT", "CREDIT"]
 SubsidiaryType = Literal["CUSTOMER", "VENDOR", "EMPLOYEE"]
 PaymentMethod = Literal[
@@ -408,6 +409,36 @@ class ItemAdjustment(AccurateDocument):
     description: str | None = None
 
 
+class ItemTransferLine(AccurateModel):
+    """One moved item (``detailItem[n]``) of an Item Transfer."""
+
+    item_no: str
+    quantity: Amount
+    item_unit_name: str | None = None
+    detail_notes: str | None = None
+
+
+class ItemTransfer(AccurateDocument):
+    """Pemindahan Barang: goods from one warehouse to another, at their cost, with no journal of their own.
+
+    Accurate moves them in two documents: ``TRANSFER_OUT`` sends them from ``warehouse_name`` towards
+    ``reference_warehouse_name``; ``TRANSFER_IN`` receives them there, naming the send in
+    ``from_item_transfer_no`` (reference/accurate-spec.json, ``/api/item-transfer/save.do``).
+    """
+
+    module: ClassVar[str] = "item-transfer"
+
+    item_transfer_type: ItemTransferType
+    trans_date: AccurateDate
+    warehouse_name: str
+    reference_warehouse_name: str
+    detail_item: list[ItemTransferLine] = Field(min_length=1)
+    from_item_transfer_no: str | None = None
+    number: str | None = None
+    branch_name: str | None = None
+    description: str | None = None
+
+
 class JournalLine(AccurateModel):
     """One line of a journal voucher (``detailJournalVoucher[n]``)."""
 
@@ -443,6 +474,7 @@ DOCUMENT_TYPES: tuple[type[AccurateDocument], ...] = (
     PurchaseInvoice,
     ReceiveItem,
     ItemAdjustment,
+    ItemTransfer,
     JournalVoucher,
 )
 """Every document kind the client can save, in dependency order (masters first)."""

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from omsync.accurate.documents import SalesReturn, SalesReturnItem
+from omsync.accurate.documents import ItemTransfer, ItemTransferLine, SalesReturn, SalesReturnItem
 from omsync.config.mapping import StoreMapping
 from omsync.errors import OnHold
 from omsync.ginee.models import Order, ReturnInfo, ReturnLine
@@ -79,6 +79,97 @@ def is_exchange(ret: ReturnInfo) -> bool:
         and ret.refund_amount == ZERO
         and all(line.refund_amount == ZERO for line in ret.items)
     )
+
+
+EXCHANGE_PREFIX = "exchange-"
+"""The Ledger records an exchange's stock moves under ``exchange-<return id>`` (send) and ``…-in`` (receipt)."""
+
+
+def ordered_exchanges(order: Order) -> list[ReturnInfo]:
+    """The order's exchanges (`is_exchange`) in the stable order that numbers them: by created time, return id."""
+    exchanges = [ret for ret in order.return_infos if is_exchange(ret)]
+    return sorted(exchanges, key=lambda ret: (ret.create_at or _EPOCH, ret.return_id))
+
+
+@dataclass(frozen=True)
+class ExchangeMove:
+    """An exchange's stock moves as Accurate documents: the replacement out of the warehouse the sale left from,
+    the returned unit into the return warehouse — one Item Transfer sent (``send``) and received (``receive``)."""
+
+    return_id: str
+    send: ItemTransfer
+    receive: ItemTransfer
+
+
+def exchange_transfer_numbers(invoice_no: str, position: int) -> tuple[str, str]:
+    """The numbers of the ``position``-th (1-based) exchange's transfer: sent ``-XO<k>``, received ``-XI<k>``."""
+    return return_number(invoice_no, f"-XO{position}"), return_number(invoice_no, f"-XI{position}")
+
+
+def plan_exchange_moves(
+    order: Order,
+    store: StoreMapping,
+    invoice_no: str,
+    component_prices: Mapping[str, Decimal] | None = None,
+) -> list[ExchangeMove]:
+    """The stock moves of the order's exchanges (docs/POSTING.md §8b): the sale stands, the returned unit comes
+    into the store's return warehouse and the replacement leaves the warehouse the sale left from, so the net
+    move is those units from that warehouse to the return warehouse — an Item Transfer, no journal. None for an
+    exchange whose units go back where they left from (nothing moves).
+
+    Lines are matched as for returns (`_units_of`: line id, then SKU); raises `OnHold` (``refund_unmatched``)
+    when an exchange names nothing the invoice sold.
+    """
+    lines = plan_lines(order, store, component_prices or {})
+    sold = sold_per_item(lines)
+    by_key = {line_key(line): line for line in lines}
+    moves: list[ExchangeMove] = []
+    for position, ret in enumerate(ordered_exchanges(order), start=1):
+        units = _quantities(ret, lines, sold, {})
+        per_pair: dict[tuple[str, str], dict[str, int]] = {}
+        for key, quantity in units.items():
+            line = by_key[key]
+            target = store.return_warehouse_for(line.warehouse)
+            if quantity <= 0 or target == line.warehouse:
+                continue
+            skus = per_pair.setdefault((line.warehouse, target), {})
+            skus[line.sku] = skus.get(line.sku, 0) + quantity
+        if not per_pair:
+            continue
+        if len(per_pair) > 1:
+            raise OnHold(
+                "exchange_warehouses",
+                f"exchange {ret.return_id} of order {order.external_order_sn or order.order_id} takes units from "
+                f"{len(per_pair)} warehouses; omsync moves an exchange's units between one pair of warehouses",
+                "move the units by hand in Accurate (Pemindahan Barang), then close the exchange in Ginee",
+            )
+        [((source, target), skus)] = per_pair.items()
+        sent_no, received_no = exchange_transfer_numbers(invoice_no, position)
+        when = jakarta_date(ret.create_at or order.last_update_at or order.pay_at or order.create_at or _EPOCH)
+        items = [ItemTransferLine(item_no=sku, quantity=Decimal(quantity)) for sku, quantity in skus.items()]
+        about = f"Exchange {ret.return_id} of order {order.external_order_sn or order.order_id}"
+        send = ItemTransfer(
+            number=sent_no,
+            item_transfer_type="TRANSFER_OUT",
+            trans_date=when,
+            warehouse_name=source,
+            reference_warehouse_name=target,
+            branch_name=store.branch,
+            description=f"{about}: the replacement out",
+            detail_item=items,
+        )
+        receive = send.model_copy(
+            update={
+                "number": received_no,
+                "item_transfer_type": "TRANSFER_IN",
+                "warehouse_name": target,
+                "reference_warehouse_name": source,
+                "from_item_transfer_no": sent_no,
+                "description": f"{about}: the returned unit in",
+            }
+        )
+        moves.append(ExchangeMove(ret.return_id, send, receive))
+    return moves
 
 
 def ordered_returns(order: Order) -> list[ReturnInfo]:

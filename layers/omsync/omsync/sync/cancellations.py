@@ -12,7 +12,8 @@ whose Ginee record cannot be read is held (``unreadable_record``); the others go
   the period is closed) → a Sales Return of everything instead.
 - Cancelled, rule ``sales_return`` → a Sales Return of everything (``<invoice>-RC``).
 - Returned lines → one Sales Return per Ginee return (``<invoice>-R<k>``), each posted exactly once;
-  exchanges with refund 0 are no return (`omsync.posting.returns.is_exchange`).
+  exchanges with refund 0 are no return (`omsync.posting.returns.is_exchange`): their stock moves from the
+  sale's warehouse to the return warehouse by an Item Transfer (``<invoice>-XO<k>`` sent, ``-XI<k>`` received).
 - Units gone from Ginee's order since its invoice (compared with the invoice's lines in the Ledger) → a
   Sales Return ``<invoice>-K<k>`` at the invoiced prices, recorded under ``change-<k>`` with its lines.
 """
@@ -38,10 +39,12 @@ from omsync.posting.lifecycle import is_cancelled, reached_trigger, reached_trig
 from omsync.posting.receipts import plan_refund_journal, refund_journal_number
 from omsync.posting.returns import (
     CHANGE_RETURN_PREFIX,
+    EXCHANGE_PREFIX,
     PostedDocuments,
     PostedReturn,
     ordered_returns,
     plan_change_return,
+    plan_exchange_moves,
     plan_sales_returns,
     sales_return_number,
 )
@@ -220,8 +223,9 @@ def _post_returns(
             return_id = return_ids[sales_return.number or ""]
             if sales_return.number in posted_now or (record is not None and return_id in record.returns):
                 _move_refund(ctx, order, store, record, return_id, sales_return, owner)
+    moved = _post_exchanges(ctx, order, store, record, posted.invoice_number, prices, owner)
     ctx.ledger.release([order.order_id], owner)
-    done = [*corrected, *(r.number or "" for r in planned)]
+    done = [*corrected, *(r.number or "" for r in planned), *moved]
     if not done:
         return Outcome(Result.ALREADY_DONE, "every return is posted")
     return Outcome(Result.POSTED, ", ".join(done))
@@ -252,6 +256,29 @@ def _post_correction(
         return []
     _post_return(ctx, order.order_id, f"{CHANGE_RETURN_PREFIX}{position}", change, owner)
     return [change.number or ""]
+
+
+def _post_exchanges(
+    ctx: ConnectionContext,
+    order: Order,
+    store: StoreMapping,
+    record: SyncRecord | None,
+    invoice_no: str,
+    prices: dict[str, Decimal],
+    owner: str,
+) -> list[str]:
+    """Each exchange's stock moves (`plan_exchange_moves`): its Item Transfer sent, then received, each posted
+    once and recorded under ``exchange-<return id>`` and ``exchange-<return id>-in``; the numbers posted."""
+    done = record.returns if record is not None else {}
+    posted: list[str] = []
+    for move in plan_exchange_moves(order, store, invoice_no, prices):
+        sent_id = f"{EXCHANGE_PREFIX}{move.return_id}"
+        for return_id, document in ((sent_id, move.send), (f"{sent_id}-in", move.receive)):
+            if return_id in done:
+                continue
+            ctx.ledger.record_return(order.order_id, return_id, post_single(ctx, document, "item transfer"), owner)
+            posted.append(document.number or "")
+    return posted
 
 
 def _post_return(ctx: ConnectionContext, order_id: str, return_id: str, document: SalesReturn, owner: str) -> None:

@@ -34,7 +34,7 @@ from omsync.observability import logger
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID
 from omsync.posting.invoice import plan_sales_invoice
 from omsync.posting.lifecycle import is_cancelled, reached_trigger
-from omsync.posting.returns import REFUND_UNMATCHED, ordered_returns, units_gone
+from omsync.posting.returns import EXCHANGE_PREFIX, REFUND_UNMATCHED, ordered_returns, plan_exchange_moves, units_gone
 from omsync.queues import WorkMessage
 from omsync.sync.context import ConnectionContext
 from omsync.sync.steps import (
@@ -144,6 +144,9 @@ def _after_sale(ctx: ConnectionContext, order: Order, record: SyncRecord, prices
     elif _lines_gone(ctx, order, record, prices):
         _forward_to_cancellations(ctx, order)
         forwarded.append("lines gone since the invoice")
+    elif _exchanges_to_move(ctx, order, record, prices):
+        _forward_to_cancellations(ctx, order)
+        forwarded.append("exchanges' stock to move")
     # Both may be due at once (a return still being posted when the order completes): the receipt pays
     # what the invoice owes after every return Ginee reports, whichever document is posted first.
     if record.invoiced and record.receipt is None and _completed(order):
@@ -163,6 +166,20 @@ def _lines_gone(ctx: ConnectionContext, order: Order, record: SyncRecord, prices
         return False  # an unmapped store cannot be compared; its completion holds the order (`_after_sale`)
     store = ctx.store(order.shop_id)
     return bool(units_gone(order, store, record.invoice.lines, corrected_lines(record), prices))
+
+
+def _exchanges_to_move(ctx: ConnectionContext, order: Order, record: SyncRecord, prices: dict[str, Decimal]) -> bool:
+    """An exchange whose stock moves (docs/POSTING.md §8b) are not all recorded yet: the cancellations flow posts
+    them. One that names no invoiced line is handed on too, for that flow to hold it (``refund_unmatched``)."""
+    if not record.invoiced or record.invoice is None or is_cancelled(order):
+        return False
+    if ctx.mapping is None or (order.shop_id or "") not in ctx.mapping.stores:
+        return False
+    try:
+        moves = plan_exchange_moves(order, ctx.store(order.shop_id), record.invoice.number, prices)
+    except OnHold:
+        return True
+    return any(f"{EXCHANGE_PREFIX}{move.return_id}-in" not in record.returns for move in moves)
 
 
 def _completed(order: Order) -> bool:

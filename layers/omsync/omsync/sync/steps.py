@@ -78,11 +78,12 @@ def closed_period_hold(error: AccurateError, when: str) -> OnHold:
     )
 
 
-def insufficient_stock_hold(error: AccurateError, number: str) -> OnHold:
-    """The hold for an invoice Accurate refuses because the item's stock would go below zero."""
+def insufficient_stock_hold(error: AccurateError, what: str) -> OnHold:
+    """The hold for a document (``what``: "invoice SP-…") Accurate refuses because the item's stock would go below
+    zero."""
     return OnHold(
         "insufficient_stock",
-        f"Accurate refuses invoice {number}: {error}",
+        f"Accurate refuses {what}: {error}",
         "Record the goods' arrival in Accurate (a purchase or an opening balance for the item in that warehouse), "
         "or allow negative stock; the order is retried automatically.",
     )
@@ -149,6 +150,8 @@ def post_single(ctx: ConnectionContext, document: AccurateDocument, what: str) -
         refusal = result.refused[number]
         if CLOSED_PERIOD_MARKER in str(refusal).lower():
             raise closed_period_hold(refusal, f"{what} {number}")
+        if INSUFFICIENT_STOCK_MARKER in str(refusal).lower():
+            raise insufficient_stock_hold(refusal, f"{what} {number}")
         raise refusal
     raise Transient(f"{what} {number}: Accurate's answer stayed ambiguous")
 
@@ -342,7 +345,7 @@ def _record_round(
         if CLOSED_PERIOD_MARKER in str(refusal).lower():
             holds[order_id] = closed_period_hold(refusal, f"invoice {number}")
         elif INSUFFICIENT_STOCK_MARKER in str(refusal).lower():
-            holds[order_id] = insufficient_stock_hold(refusal, number)
+            holds[order_id] = insufficient_stock_hold(refusal, f"invoice {number}")
         else:
             logger.error(
                 "Accurate refused an invoice",

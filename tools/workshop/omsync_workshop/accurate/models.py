@@ -43,6 +43,7 @@ LABELS = {
     "purchase-invoice": "Faktur Pembelian",
     "receive-item": "Penerimaan Barang",
     "item-adjustment": "Penyesuaian Persediaan",
+    "item-transfer": "Pemindahan Barang",
     "journal-voucher": "Jurnal Umum",
 }
 KEY_FIELDS = {"item": "no", "customer": "customerNo", "vendor": "vendorNo"}
@@ -56,6 +57,7 @@ NUMBER_PREFIX = {
     "purchase-invoice": "PI",
     "receive-item": "RI",
     "item-adjustment": "IA",
+    "item-transfer": "IT",
     "journal-voucher": "JV",
 }
 
@@ -373,7 +375,8 @@ class Company:
         self.by_key[posted.module][posted.key] = posted
 
     def _settle(self, posted: Posted, sign: int) -> None:
-        """What a receipt or a return does to the invoices it names (undone with sign -1)."""
+        """What a receipt or a return does to the invoices it names, and a transfer's receipt to its send
+        (undone with sign -1)."""
         if posted.module == "sales-receipt":
             for row in posted.record["detailInvoice"]:
                 invoice = self.by_key["sales-invoice"][row["invoiceNo"]]
@@ -386,6 +389,12 @@ class Company:
             for item_no, quantity in posted.record["_returned"].items():
                 self.returned[(invoice_no, item_no)] += sign * quantity
             self._link(invoice_no, posted.key, sign)
+        elif posted.module == "item-transfer" and posted.record["fromItemTransferNo"]:
+            sent = self.by_key["item-transfer"][posted.record["fromItemTransferNo"]]
+            for sku, (quantity, cost) in posted.record["_received"].items():
+                left_qty, left_cost = sent.record["_inTransit"][sku]
+                sent.record["_inTransit"][sku] = (left_qty - sign * quantity, left_cost - sign * cost)
+            self._link(sent.key, posted.key, sign)
 
     def _link(self, invoice_no: str, user: str, sign: int) -> None:
         if sign > 0:
@@ -402,7 +411,7 @@ class Company:
             if module in KEY_FIELDS:
                 raise Refused(f"Sandbox: hapus {LABELS[module]} tidak didukung")
             users = sorted(self.paid_by.get(posted.key, ()))
-            if module == "sales-invoice" and users:
+            if module in ("sales-invoice", "item-transfer") and users:
                 raise Refused(
                     f'{LABELS[module]} "{posted.key}" sudah digunakan pada transaksi {", ".join(users)}, '
                     "tidak dapat dihapus"
@@ -1075,6 +1084,68 @@ class Company:
             "branchName": branch,
         }
         return Posted("item-adjustment", ident, number, record, draft.lines, draft.moves)
+
+    def _save_item_transfer(self, body: Mapping[str, Any]) -> Posted:
+        """Pemindahan Barang in Accurate's two steps: TRANSFER_OUT takes the goods out of ``warehouseName`` at
+        their moving-average cost (in transit), TRANSFER_IN puts what a TRANSFER_OUT (``fromItemTransferNo``)
+        sent into ``warehouseName`` at the cost it left with. Both warehouses use the item's one inventory
+        account, so neither posts a journal line; a receipt may take no more than the send has left."""
+        required(body, "itemTransferType", "transDate", "detailItem", "warehouseName", "referenceWarehouseName")
+        trans_date = parse_date(body["transDate"], "transDate")
+        self.check_period(trans_date)
+        branch = self.branch(body)
+        kind = body["itemTransferType"]
+        if kind not in ("TRANSFER_OUT", "TRANSFER_IN"):
+            raise Refused('Invalid field value for field "itemTransferType".')
+        warehouse = self.warehouse(body["warehouseName"])
+        reference = self.warehouse(body["referenceWarehouseName"])
+        if warehouse == reference:
+            raise Refused("Gudang asal dan gudang tujuan tidak boleh sama")
+        sent: Posted | None = None
+        if kind == "TRANSFER_IN":
+            required(body, "fromItemTransferNo")
+            sent = self.by_key["item-transfer"].get(str(body["fromItemTransferNo"]))
+            if sent is None or sent.record["itemTransferType"] != "TRANSFER_OUT":
+                raise Refused(f'Pemindahan Barang "{body["fromItemTransferNo"]}" tidak ditemukan atau sudah dihapus')
+            if sent.record["referenceWarehouseName"] != warehouse or sent.record["warehouseName"] != reference:
+                raise Refused("Gudang tidak sesuai dengan Pemindahan Barang yang dikirim")
+        number = self._number("item-transfer", body, trans_date)
+        draft = Draft(self, "item-transfer", number, trans_date)
+        costs: dict[str, list[Decimal]] = {}
+        for line in body["detailItem"]:
+            required(line, "itemNo")
+            item = self.master("item", line["itemNo"])
+            if item.record["itemType"] != "INVENTORY":
+                raise Refused(f'Barang "{item.key}" bukan barang persediaan')
+            quantity = amount(line.get("quantity"), "quantity")
+            if quantity <= ZERO:
+                raise Refused("Kuantitas harus lebih besar dari 0")
+            if sent is None:
+                cost = draft.stock_out(item.key, warehouse, quantity)
+            else:
+                # What the send carried, less what earlier receipts took, at its cost per unit.
+                left_qty, left_cost = sent.record["_inTransit"].get(item.key, (ZERO, ZERO))
+                if quantity > left_qty:
+                    raise Refused(f'Kuantitas Barang "{item.key}" melebihi sisa Pemindahan Barang yang dikirim')
+                cost = left_cost if quantity == left_qty else rupiah(left_cost * quantity / left_qty)
+                draft.stock_in(item.key, warehouse, quantity, cost)
+            previous = costs.get(item.key, [ZERO, ZERO])
+            costs[item.key] = [previous[0] + quantity, previous[1] + cost]
+        ident = self._new_id()
+        record = {
+            "id": ident,
+            "number": number,
+            "transDate": body["transDate"],
+            "itemTransferType": kind,
+            "warehouseName": warehouse,
+            "referenceWarehouseName": reference,
+            "fromItemTransferNo": sent.key if sent is not None else None,
+            "branchName": branch,
+            "description": body.get("description"),
+            "_inTransit": {sku: (qty, cost) for sku, (qty, cost) in costs.items()} if sent is None else {},
+            "_received": {sku: (qty, cost) for sku, (qty, cost) in costs.items()} if sent is not None else {},
+        }
+        return Posted("item-transfer", ident, number, record, draft.lines, draft.moves)
 
     def _save_journal_voucher(self, body: Mapping[str, Any]) -> Posted:
         required(body, "transDate", "detailJournalVoucher")
