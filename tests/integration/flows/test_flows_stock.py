@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from flow_world import OpenWorld, flow_scenario, mapping_yaml, net_by_account, omsync, started_player
 
+from omsync.accurate.documents import ItemAdjustment, ItemAdjustmentLine
 from omsync_workshop.world import LocalWorld
 
 WAREHOUSE = "WW64AAV776CFF47E0001DEMO01"  # Gudang Utama in Accurate
@@ -81,6 +82,28 @@ def test_compare_shows_each_difference_with_its_value_and_post_makes_accurate_eq
     assert world.accurate.company.saves["item-adjustment"] == saves
 
     assert compare(world, "--store", "SH64AAV776CFF47E0001SHOPEE") == (0, {"differences": [], "posted": []})
+
+    # When a buyer's bottle comes back: Ginee puts it on the warehouse's shelf, Accurate into the stores'
+    # return warehouse (Gudang Retur)
+    world.ginee.state.stock_of(WAREHOUSE, "BOTOL-750").warehouse_stock += 1
+    back = ItemAdjustment(
+        number="RETUR-BOTOL-1",
+        adjustment_account_no=PENYESUAIAN,
+        trans_date=world.scenario.start.date(),
+        branch_name="Kantor Pusat",
+        detail_item=[
+            ItemAdjustmentLine(
+                item_no="BOTOL-750",
+                item_adjustment_type="ADJUSTMENT_IN",
+                quantity=Decimal(1),
+                unit_cost=Decimal(17500),
+                warehouse_name="Gudang Retur",
+            )
+        ],
+    )
+    assert all(row.ok for row in world.accurate_client().bulk_save([back]))
+    # Then it is the same bottle: Ginee's warehouse is Accurate's warehouse and its return warehouse
+    assert compare(world) == (0, {"differences": [], "posted": []})
 
     # A store or a warehouse the mapping does not know is one line and exit 2
     status, output = omsync("stock", "compare", "--connection", world.connection_id, "--warehouse", "Gudang Bali")

@@ -6,6 +6,10 @@ Ginee is the stock master (reference ginee-api §4). The quantity compared is Gi
 payment, Ginee's shelf stock only at shipping, so availability is what both should show. Costs read are
 Ginee's ``averagePurchasePrice``; the value of a difference is quantity × that price.
 
+Accurate's side of a Ginee warehouse is its mapped warehouse plus the return warehouse of the stores that
+sell from it (`return_warehouses`): Ginee puts a returned unit back on the shelf it left, while the mapping
+books it into the return warehouse (docs/POSTING.md §8), so both hold that Ginee warehouse's goods.
+
 Cost in Accurate: ``item/list-stock.do`` once per 100 SKUs of a warehouse; Ginee's inventory list once per
 50; Items missing in Accurate are created in bulk (100 a request) and each warehouse's adjustment carries up
 to 100 lines per Item Adjustment, so a catalogue of N SKUs costs about 3 × N / 100 Accurate requests.
@@ -79,16 +83,37 @@ def mapped_warehouses(
     return found
 
 
+def return_warehouses(mapping: ConnectionMapping) -> dict[str, tuple[str, ...]]:
+    """Ginee warehouse id → the Accurate return warehouses (``return_warehouse``) of the stores that sell from
+    it, other than a warehouse the mapping sends sales from. A return warehouse of stores of several Ginee
+    warehouses cannot be split between them and is left out (a comparison then shows its units)."""
+    selling = {name for store in mapping.stores.values() for name in store.warehouses.values()}
+    served: dict[str, set[str]] = {}
+    for store in mapping.stores.values():
+        if store.return_warehouse is not None and store.return_warehouse not in selling:
+            served.setdefault(store.return_warehouse, set()).update(store.warehouses)
+    found: dict[str, list[str]] = {}
+    for name, ginee_ids in sorted(served.items()):
+        if len(ginee_ids) == 1:
+            found.setdefault(next(iter(ginee_ids)), []).append(name)
+    return {ginee_id: tuple(names) for ginee_id, names in found.items()}
+
+
 def compare_stock(
     ctx: ConnectionContext, warehouses: dict[str, str], progress: Progress | None = None
 ) -> list[StockLine]:
     """Every SKU Ginee has in the given warehouses, with Accurate's quantity beside it (ordered by warehouse
-    and SKU). Items only Accurate has are left out: Ginee is the master of the stock it manages, not of
-    every item in the books. Raises what the clients raise."""
+    and SKU): the mapped warehouse's plus its stores' return warehouses' (`return_warehouses`). Items only
+    Accurate has are left out: Ginee is the master of the stock it manages, not of every item in the books.
+    Raises what the clients raise."""
+    returns = return_warehouses(ctx.mapping) if ctx.mapping is not None else {}
     lines: list[StockLine] = []
     for ginee_id, name in warehouses.items():
         rows = ctx.ginee.list_inventory(ginee_id)
-        accurate = ctx.accurate.list_stock(name)
+        accurate = dict(ctx.accurate.list_stock(name))
+        for other in returns.get(ginee_id, ()):
+            for sku, quantity in ctx.accurate.list_stock(other).items():
+                accurate[sku] = accurate.get(sku, Decimal(0)) + quantity
         total = len(rows)
         for done, row in enumerate(rows, 1):
             sku = row.master_variation.master_sku
