@@ -501,3 +501,56 @@ def test_a_return_that_matches_no_line_is_held_with_the_figures_and_posted_once_
     assert documents(world, "sales_return") == {"SP-251004BNDL01-R1": Decimal(51800)}
     assert hold_cause(world, order_id) is None
     assert dead_letters(world) == {}
+
+
+# --- a quantity raised after the invoice -----------------------------------------------------------------------
+
+
+def test_units_added_after_the_invoice_correct_it_while_nothing_answers_to_it_else_hold_with_the_figures(
+    open_world: OpenWorld,
+) -> None:
+    world = case_world(open_world)
+    shirts = world.accurate.stock("KAOS-HITAM-M")
+    # Given the R1 order (KAOS-HITAM-M 55,500 + BOTOL-750 38,850) paid and invoiced (94,350), nothing paying it yet
+    first = create(world, "order-251001PCAN01.json")
+    step(world, first, "pay")
+    assert documents(world, "sales_invoice") == {"SP-251001PCAN01": Decimal(94350)}
+
+    # When Ginee's order raises the shirt to 2 units
+    items = world.ginee.state.get_order(first)["items"]
+    raised = [{**line, "quantity": 2} if line["masterSku"] == "KAOS-HITAM-M" else line for line in items]
+    step(world, first, "status", orderStatus="PAID", extra={"items": raised}, paymentInfo={"subTotal": 149850})
+
+    # Then the invoice is corrected under its own number: 2 shirts and the bottle, 149,850; 2 shirts out of stock
+    assert documents(world, "sales_invoice") == {"SP-251001PCAN01": Decimal(149850)}
+    assert net_by_account(world.accurate.journal("SP-251001PCAN01"))[RECEIVABLE] == Decimal(149850)
+    assert world.accurate.stock("KAOS-HITAM-M") == shirts - 2
+    assert hold_cause(world, first) is None
+
+    # And at completion the receipt pays all of it: the receivable ends at 0
+    for action in ("ship", "deliver", "complete"):
+        step(world, first, action)
+    [receipt] = documents(world, "sales_receipt")
+    assert net_by_account(world.accurate.journal(receipt))[RECEIVABLE] == Decimal(-149850)
+
+    # Given another order (R5: KAOS-HITAM-M × 1, 55,500) completed and receipted
+    second = create(world, "order-251007QTY001.json")
+    for action in ("pay", "ship", "deliver", "complete"):
+        step(world, second, action)
+    assert len(documents(world, "sales_receipt")) == 2
+
+    # When Ginee's order then raises the shirt to 3 units
+    items = world.ginee.state.get_order(second)["items"]
+    raised = [{**line, "quantity": 3} if line["masterSku"] == "KAOS-HITAM-M" else line for line in items]
+    step(world, second, "status", orderStatus="COMPLETED", extra={"items": raised})
+
+    # Then the invoice stands (its receipt answers to it) and the order is held with the figures
+    assert documents(world, "sales_invoice")["SP-251007QTY001"] == Decimal(55500)
+    record = record_of(world, second)
+    assert record is not None and record.hold is not None, "no hold"
+    assert record.hold.cause == "quantity_raised"
+    assert "KAOS-HITAM-M +2" in record.hold.reason and "KAOS-HITAM-M × 1 at 55,500" in record.hold.reason
+    assert "SP-251007QTY001-P" in record.hold.reason, record.hold.reason
+    assert record.hold.hint
+    assert balance(world, RECEIVABLE) == Decimal(0)
+    assert dead_letters(world) == {}

@@ -18,7 +18,9 @@ Rules (worked journals in docs/POSTING.md §8–§9):
 - a returned line naming one component of an exploded bundle returns that component only; an exchange
   with refund 0 returns nothing (`is_exchange`);
 - units gone from Ginee's order after its invoice come back by a correction ``<invoice>-K<k>`` at the
-  invoiced prices, computed against the invoice's posted lines (`plan_change_return`, POSTING.md §8a).
+  invoiced prices, computed against the invoice's posted lines (`plan_change_return`, POSTING.md §8a);
+- units added after the invoice (`units_added`) correct the invoice while nothing answers to it, else hold the
+  order ``quantity_raised`` with the figures (POSTING.md §8a).
 """
 
 from __future__ import annotations
@@ -338,6 +340,49 @@ def units_gone(
     for sku in list(gone):
         gone[sku] -= now.get(sku, 0) + sum(line.quantity for line in corrected if line.sku == sku)
     return {sku: units for sku, units in gone.items() if units > 0}
+
+
+def units_added(
+    order: Order,
+    store: StoreMapping,
+    invoiced: Sequence[InvoicedLine],
+    corrected: Sequence[InvoicedLine],
+    component_prices: Mapping[str, Decimal] | None = None,
+) -> dict[str, int]:
+    """Units per SKU Ginee's order has now beyond what the invoice still sells (its lines less the corrections'):
+    a quantity raised or a line added after the invoice; only SKUs with units added.
+
+    Raises `OnHold` as `plan_lines` does.
+    """
+    standing: dict[str, int] = {}
+    for line in invoiced:
+        standing[line.sku] = standing.get(line.sku, 0) + line.quantity
+    for line in corrected:
+        standing[line.sku] = standing.get(line.sku, 0) - line.quantity
+    now: dict[str, int] = {}
+    for planned in plan_lines(order, store, component_prices or {}):
+        now[planned.sku] = now.get(planned.sku, 0) + planned.quantity
+    return {sku: units - standing.get(sku, 0) for sku, units in now.items() if units > standing.get(sku, 0)}
+
+
+QUANTITY_RAISED = "quantity_raised"
+"""The hold cause of an order with units added after an invoice that other documents already answer to."""
+
+
+def quantity_raised_hold(
+    order: Order, invoice_no: str, added: Mapping[str, int], invoiced: Sequence[InvoicedLine], why: str
+) -> OnHold:
+    """The hold of units added to Ginee's order after its invoice ``invoice_no`` when the invoice can no longer be
+    corrected (``why``: what references it), with the figures: units added per SKU and what the invoice sold."""
+    sold = ", ".join(f"{line.sku} × {line.quantity} at {line.unit_price:,}" for line in invoiced) or "nothing"
+    more = ", ".join(f"{sku} +{units}" for sku, units in sorted(added.items()))
+    return OnHold(
+        QUANTITY_RAISED,
+        f"order {order.external_order_sn or order.order_id} has units added since invoice {invoice_no} ({more}; the "
+        f"invoice sold {sold}), and the invoice cannot be corrected: {why}",
+        "invoice the added units by hand in Accurate (a Sales Invoice for the difference), or undo the change in "
+        "Ginee; the order is retried automatically",
+    )
 
 
 def plan_change_return(

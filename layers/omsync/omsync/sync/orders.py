@@ -8,6 +8,8 @@ connection this re-reads the Ledger and Ginee, decides per order, and converges 
    is held (``unreadable_record``), the others go on;
 2. orders already invoiced are done, unless they were cancelled or returned since: those are forwarded
    to the cancellations queue (a partial return leaves Ginee's status as it was, so only a re-read sees it);
+   units added since the invoice replace it by a corrected one (deleted and posted again under its number)
+   while nothing answers to it, else hold the order ``quantity_raised``;
 3. per order: not yet at the store's trigger status → leave it; cancelled → the cancellations flow's;
    store or warehouse not mapped → hold; else plan its invoice (pure, `omsync.posting`);
 4. the lease of every order to act on is taken, with the invoice number as intent;
@@ -25,6 +27,7 @@ from decimal import Decimal
 
 from omsync import queues
 from omsync.accurate.documents import SalesInvoice
+from omsync.accurate.errors import AccurateError, NotFound, Transient
 from omsync.config.mapping import SettlementMode
 from omsync.config.settings import WorkQueue
 from omsync.errors import OnHold, PermanentError
@@ -34,7 +37,16 @@ from omsync.observability import logger
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID
 from omsync.posting.invoice import plan_sales_invoice
 from omsync.posting.lifecycle import is_cancelled, reached_trigger
-from omsync.posting.returns import EXCHANGE_PREFIX, REFUND_UNMATCHED, ordered_returns, plan_exchange_moves, units_gone
+from omsync.posting.returns import (
+    EXCHANGE_PREFIX,
+    QUANTITY_RAISED,
+    REFUND_UNMATCHED,
+    ordered_returns,
+    plan_exchange_moves,
+    quantity_raised_hold,
+    units_added,
+    units_gone,
+)
 from omsync.queues import WorkMessage
 from omsync.sync.context import ConnectionContext
 from omsync.sync.steps import (
@@ -71,8 +83,13 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
     invoiced = [oid for oid in to_fetch if oid in orders and (r := records.get(oid)) is not None and r.invoice]
     prices = ctx.component_prices() if _has_bundles(orders.values()) else {}
     waiting: dict[str, OnHold] = {}
+    raised: dict[str, SalesInvoice] = {}
     for order_id in invoiced:
         try:
+            corrected = _corrected_invoice(ctx, orders[order_id], records[order_id], prices)
+            if corrected is not None:
+                raised[order_id] = corrected
+                continue
             outcome = _after_sale(ctx, orders[order_id], records[order_id], prices)
         except OnHold as hold:
             waiting[order_id] = hold
@@ -91,6 +108,7 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
         owner,
         outcomes,
     )
+    plans.update(_withdraw_invoices(ctx, raised, owner, outcomes))
     post_invoices(ctx, plans, owner, outcomes)
     for order_id in plans:
         # An order invoiced late (released from a hold, a PAID webhook that came last) may have been
@@ -106,7 +124,9 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
     return outcomes
 
 
-AFTER_SALE_CAUSES = frozenset({UNREADABLE_RECORD, "unmapped_store", RETURNED_WITHOUT_LINES, REFUND_UNMATCHED})
+AFTER_SALE_CAUSES = frozenset(
+    {UNREADABLE_RECORD, "unmapped_store", RETURNED_WITHOUT_LINES, REFUND_UNMATCHED, QUANTITY_RAISED}
+)
 """Hold causes of an invoiced order decided again on each re-read: by this flow (`_after_sale`), or by the
 cancellations flow it forwards the order's returns to (``refund_unmatched`` holds it again while unmatched)."""
 
@@ -155,6 +175,75 @@ def _after_sale(ctx: ConnectionContext, order: Order, record: SyncRecord, prices
             _forward(ctx, order, WorkQueue.SETTLEMENTS)
             forwarded.append("completed: to be receipted")
     return Outcome(Result.FORWARDED, "; ".join(forwarded)) if forwarded else Outcome(Result.ALREADY_DONE)
+
+
+def _corrected_invoice(
+    ctx: ConnectionContext, order: Order, record: SyncRecord, prices: dict[str, Decimal]
+) -> SalesInvoice | None:
+    """The invoice as Ginee's order stands now, when units were added to it since its invoice and nothing answers
+    to the invoice yet (no receipt, return, correction or refund): it replaces the posted one under the same
+    number (docs/POSTING.md §8a). None when no unit was added.
+
+    Raises `OnHold` (``quantity_raised``, with the figures) when units were added but the invoice can no longer
+    be corrected, and as `plan_sales_invoice` does.
+    """
+    if not record.invoiced or record.invoice is None or not record.invoice.lines or is_cancelled(order):
+        return None
+    if ctx.mapping is None or (order.shop_id or "") not in ctx.mapping.stores:
+        return None
+    store = ctx.store(order.shop_id)
+    added = units_added(order, store, record.invoice.lines, corrected_lines(record), prices)
+    if not added:
+        return None
+    number = record.invoice.number
+    referenced = [
+        *([f"receipt {record.receipt.number}"] if record.receipt is not None else []),
+        *(f"return {doc.number}" for doc in record.returns.values()),
+        *(f"journal voucher {journal}" for journal in record.refunds),
+        *([f"payout {record.exact_payout}"] if record.exact_payout else []),
+        *(f"Ginee return {ret.return_id}" for ret in order.return_infos if ret.return_id not in record.returns),
+    ]
+    if referenced:
+        raise quantity_raised_hold(order, number, added, record.invoice.lines, ", ".join(referenced) + " answer to it")
+    return plan_sales_invoice(order, store, prices, number=number)
+
+
+def _withdraw_invoices(
+    ctx: ConnectionContext, corrected: dict[str, SalesInvoice], owner: str, outcomes: dict[str, Outcome]
+) -> dict[str, SalesInvoice]:
+    """Delete each posted invoice a corrected one replaces, under the order's lease; the corrected invoices now
+    free to post (their orders leased). An invoice already gone (an attempt that died before posting its
+    replacement) counts as deleted; one Accurate refuses to delete holds the order ``quantity_raised``."""
+    if not corrected:
+        return {}
+    leased = ctx.ledger.lease({oid: plan.number for oid, plan in corrected.items()}, owner)
+    free: dict[str, SalesInvoice] = {}
+    holds: dict[str, OnHold] = {}
+    for order_id, plan in corrected.items():
+        if order_id not in leased:
+            outcomes[order_id] = Outcome(Result.RETRY, "another worker holds this order")
+            continue
+        try:
+            ctx.accurate.delete(SalesInvoice, number=plan.number or "")
+        except NotFound:
+            pass  # deleted by an earlier attempt that died before posting the correction
+        except Transient as error:
+            ctx.ledger.release([order_id], owner)
+            outcomes[order_id] = Outcome(Result.RETRY, str(error))
+            continue
+        except AccurateError as error:
+            holds[order_id] = OnHold(
+                QUANTITY_RAISED,
+                f"units were added to the order after invoice {plan.number}, and Accurate refuses to delete it "
+                f"for its correction: {error}",
+                "invoice the added units by hand in Accurate, or undo the change in Ginee; the order is retried "
+                "automatically",
+            )
+            continue
+        logger.info("invoice withdrawn for its correction", extra={"order_id": order_id, "number": plan.number})
+        free[order_id] = plan
+    hold_orders(ctx, holds, owner, outcomes)
+    return free
 
 
 def _lines_gone(ctx: ConnectionContext, order: Order, record: SyncRecord, prices: dict[str, Decimal]) -> bool:
