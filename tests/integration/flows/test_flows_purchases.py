@@ -134,7 +134,7 @@ def test_a_receive_item_mapping_books_goods_received_not_billed(open_world: Open
 
 
 def test_purchases_stay_unbooked_unless_the_mapping_turns_them_on(open_world: OpenWorld) -> None:
-    world = open_world(flow_scenario("flows-small"), mapping_yaml())
+    world = open_world(flow_scenario("flows-small"), purchases_mapping(enabled=False))
     started_player(world)
     received = inbound(world, [{"masterSku": "KAOS-PUTIH-L", "planQuantity": 20, "planPrice": 29000}])
     world.ginee.state.complete_inbound(received)

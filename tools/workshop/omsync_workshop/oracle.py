@@ -40,15 +40,25 @@ Scope (what the orders, cancellations and settlements flows post):
   * a payout is held (nothing posted, one count per payout) when an order in it has no invoice
     (``unknown_order``), a fee kind has no account (``unmapped_fee``), a line's net is not its amount
     less its fees (``payout_unbalanced``) or an amount is off beyond the tolerance (``amount_mismatch``);
-- NOT purchases or stock adjustments.
+- where the mapping sets ``purchases.enabled`` (docs/POSTING.md §21): a Purchase Invoice (or Receive Item,
+  per ``purchases.document``) ``<prefix><inbound>-1`` of what each inbound received at its real price
+  (Dr Persediaan, Cr Hutang Usaha or Hutang Barang Belum Ditagih), none for an inbound cancelled after it
+  was received (``purchases.cancellation: delete``); an Item Adjustment ``<prefix><movement>`` per stock
+  adjustment, in at Ginee's average purchase price (Dr Persediaan, Cr the adjustment account), out at
+  Accurate's average cost (the reverse);
+- the Items omsync writes (docs/POSTING.md §20), as documents of kind ``item`` (number: the master SKU,
+  total: its selling price): each product created during the scenario and each one changed from what the
+  seller's books opened with, in its last state; bundles are no Item.
 
 Assumptions, stated so a mismatch can be traced:
 
 - the opening position is the seed company's plus the scenario's own stocked products at their cost
   (a seller starts omsync with items and opening stock already in Accurate);
-- cost of goods = the item's opening unit cost in the seed company (no purchases in the scenario, so
-  Accurate's moving average stays at it); a SKU the seed does not know is costed at the scenario's
-  product cost;
+- cost of goods = the item's opening unit cost in the seed company (a SKU the seed does not know: the
+  scenario's product cost), so Accurate's moving average must stay at it: the order in which the workers
+  post a purchase and a sale is not a fact of the scenario. A scenario that buys a SKU at another price
+  and also sells, returns or adjusts it is refused (`ValueError`); Ginee's average purchase price of a SKU
+  adjusted in is then its cost, too;
 - an exploded bundle's price is split over its components by component price × quantity;
 - PPN is the effective 11% of the mapping, once per document, half up (docs/POSTING.md §3);
 - PPh 22 is the store's rate on what the receipt pays less the PPN in it (PPN taken out at the
@@ -72,6 +82,10 @@ from omsync.config.mapping import CancellationRule, ConnectionMapping, Settlemen
 from omsync_workshop.scenarios.facts import LineFacts, OrderFacts, Scenario
 from omsync_workshop.scenarios.statements import statement_adjustments
 
+ITEM = "item"
+PURCHASE_INVOICE = "purchase_invoice"
+RECEIVE_ITEM = "receive_item"
+ITEM_ADJUSTMENT = "item_adjustment"
 SALES_INVOICE = "sales_invoice"
 SALES_RETURN = "sales_return"
 SALES_RECEIPT = "sales_receipt"
@@ -209,6 +223,9 @@ def expected_books(
         invoiced[order.order_id] = _Invoiced(number, owed, receivable - owed, late, late_number)
 
     _book_settlements(books, accounts.receivable, scenario, mapping, invoiced, set(statements))
+    _expect_items(books, scenario)
+    if mapping.purchases.enabled:
+        _book_purchases(books, accounts.inventory, defaults, scenario, mapping, cost_of)
     books.trial_balance = {acct: amount for acct, amount in sorted(books.trial_balance.items()) if amount != 0}
     return books
 
@@ -713,6 +730,85 @@ def _shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: limit - 9] + "-" + hashlib.sha256(text.encode()).hexdigest()[:8].upper()
+
+
+# --- products, purchases and stock ------------------------------------------------------------------
+
+
+def _expect_items(books: ExpectedBooks, scenario: Scenario) -> None:
+    """The Items the products flow writes: created, or changed from the opening books, in their last state."""
+    opening = {product.sku: (product.name, product.price) for product in scenario.products}
+    final: dict[str, tuple[str, Decimal]] = {}
+    for change in scenario.product_changes:
+        if change.data.get("masterVariationType") == "BUNDLE":
+            continue  # a bundle's components are the Items (docs/POSTING.md §5)
+        for variation in change.data.get("variations", []):
+            final[str(variation["sku"])] = (str(variation["name"]), Decimal(str(variation["sellingPrice"])))
+    for sku, item in sorted(final.items()):
+        if opening.get(sku) != item:
+            books.record(ITEM, sku, item[1])
+
+
+def _book_purchases(
+    books: ExpectedBooks,
+    inventory: str,
+    defaults: Mapping[str, str],
+    scenario: Scenario,
+    mapping: ConnectionMapping,
+    cost_of: Mapping[str, Decimal],
+) -> None:
+    """docs/POSTING.md §21: each received inbound's purchase document, each stock adjustment's Item Adjustment."""
+    policy = mapping.purchases
+    _check_costs_stay(scenario, cost_of)
+    receive_item = policy.document == "receive_item"
+    kind = RECEIVE_ITEM if receive_item else PURCHASE_INVOICE
+    payable = defaults["unbilledPayableAccountNo" if receive_item else "payableAccountNo"]
+    for inbound in scenario.inbounds:
+        if inbound.cancelled_at is not None:
+            continue  # its documents are deleted (``purchases.cancellation: delete``): nothing remains
+        value = sum((Decimal(got) * price for _, _, got, price in inbound.lines), Decimal(0))
+        if not any(got for _, _, got, _ in inbound.lines):
+            continue
+        books.post(inventory, debit=value)
+        books.post(payable, credit=value)
+        books.record(kind, _suffixed(policy.number_prefix + inbound.inbound_id, "-1"), value)
+    # Stock in is valued at Ginee's average purchase price (the product's purchase price, kept by buying at
+    # it), stock out at Accurate's average cost.
+    ginee_cost = {product.sku: product.cost for product in scenario.products}
+    for change in scenario.product_changes:
+        for variation in change.data.get("variations", []):
+            if variation.get("purchasePrice") is not None:
+                ginee_cost.setdefault(str(variation["sku"]), Decimal(str(variation["purchasePrice"])))
+    for adjustment in scenario.adjustments:
+        if not adjustment.movement_id:
+            raise ValueError(f"the adjustment of {adjustment.sku} at {adjustment.at} names no Ginee movement")
+        if policy.adjustment_account is None:
+            books.hold("unmapped_adjustment_account")
+            continue
+        sign = 1 if adjustment.delta > 0 else -1
+        value = abs(adjustment.delta) * _cost(ginee_cost if sign > 0 else cost_of, adjustment.sku)
+        books.post(inventory, debit=sign * value)
+        books.post(policy.adjustment_account, credit=sign * value)
+        books.record(ITEM_ADJUSTMENT, _shorten(policy.number_prefix + adjustment.movement_id, 30), value)
+
+
+def _cost(cost_of: Mapping[str, Decimal], sku: str) -> Decimal:
+    if sku not in cost_of:
+        raise ValueError(f"SKU {sku} has no cost in the scenario")
+    return cost_of[sku]
+
+
+def _check_costs_stay(scenario: Scenario, cost_of: Mapping[str, Decimal]) -> None:
+    """Refuse a scenario whose cost of goods depends on the order the workers post in (see the assumptions)."""
+    costed = {sku for order in scenario.orders for line in order.lines for sku, _ in (line.bundle or ((line.sku, 1),))}
+    costed |= {adjustment.sku for adjustment in scenario.adjustments}
+    for inbound in scenario.inbounds:
+        for sku, _, _, price in inbound.lines:
+            if sku in costed and price != _cost(cost_of, sku):
+                raise ValueError(
+                    f"inbound {inbound.inbound_id} buys {sku} at {price}, not its cost {cost_of[sku]}, and the scenario "
+                    "also sells or adjusts it: its cost of goods would depend on the order the workers post in"
+                )
 
 
 # --- comparing with what Accurate holds ------------------------------------------------------------

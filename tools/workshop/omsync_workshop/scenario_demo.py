@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from omsync.sync.payouts import PayoutResult
+    from omsync.sync.stock import StockLine
     from omsync_workshop.terminal import Progress
 
 JOURNAL_COLUMNS = ("kind", "number", "transDate", "accountNo", "accountName", "debit", "credit")
@@ -44,9 +45,15 @@ class ScenarioDemo:
     balances: dict[str, Decimal] = field(default_factory=dict)
     """Store → its marketplace balance account in Accurate after the payouts."""
 
+    stock: dict[str, Any] = field(default_factory=dict)
+    """`omsync stock compare` at the end: ``warehouses``, ``skus`` compared, ``differences`` (one per SKU and
+    warehouse where Ginee's available stock is not Accurate's), and ``checked`` (purchases are booked, so
+    Accurate must follow Ginee's stock)."""
+
     @property
     def ok(self) -> bool:
-        return self.report.oracle_match
+        """The books match the oracle and, where purchases are booked, Accurate's stock is Ginee's."""
+        return self.report.oracle_match and not (self.stock.get("checked") and self.stock.get("differences"))
 
     def to_dict(self) -> dict[str, Any]:
         """The one JSON object `omsync demo --json` prints."""
@@ -59,6 +66,7 @@ class ScenarioDemo:
             "oracle_match": report.oracle_match,
             "trial_balance_difference": str(report.comparison.trial_balance_difference),
             "per_store": self.per_store,
+            "stock_compare": self.stock,
             "marketplace_balances": {store: str(balance) for store, balance in self.balances.items()},
             "payouts": self.payouts,
             "webhooks": self.webhooks,
@@ -112,6 +120,8 @@ def run_scenario_demo(
         world.settle()
         phase("comparing the books with the oracle")
         report = world.report()
+        phase("comparing Ginee's stock with Accurate's (omsync stock compare)")
+        stock = _stock_summary(world.stock_compare(), checked=world.loaded.mapping.purchases.enabled)
         balances = world.marketplace_balances()
         webhooks = len(world.sender.emitted) if world.sender is not None else 0
         journal = world.accurate.journal()
@@ -126,7 +136,27 @@ def run_scenario_demo(
         seconds=time.monotonic() - started,
         payouts=payouts,
         balances=balances,
+        stock=stock,
     )
+
+
+def _stock_summary(lines: list[StockLine], *, checked: bool) -> dict[str, Any]:
+    differing = [line for line in lines if line.difference != 0]
+    return {
+        "checked": checked,
+        "warehouses": len({line.warehouse for line in lines}),
+        "skus": len(lines),
+        "differences": [
+            {
+                "warehouse": line.warehouse,
+                "sku": line.sku,
+                "ginee": str(line.ginee),
+                "accurate": str(line.accurate),
+                "difference": str(line.difference),
+            }
+            for line in differing
+        ],
+    }
 
 
 def _payout_summary(result: PayoutResult) -> dict[str, Any]:
@@ -140,16 +170,24 @@ def _payout_summary(result: PayoutResult) -> dict[str, Any]:
     }
 
 
+PURCHASES_ROW = "Purchases and stock"
+"""The report's row of what belongs to no store: Items, purchase documents and Item Adjustments (Ginee keeps
+inbounds and stock per warehouse, which the stores share)."""
+
+
 def documents_per_store(report: WorldReport, mapping: ConnectionMapping) -> dict[str, dict[str, int]]:
-    """Documents per store and kind, attributed by the store's number prefix."""
+    """Documents per store and kind, attributed by the store's number prefix; Items and the documents
+    numbered with ``purchases.number_prefix`` on the `PURCHASES_ROW` row."""
     prefixes = sorted(((store.number_prefix, store.name) for store in mapping.stores.values()), reverse=True)
+    prefixes.append((mapping.purchases.number_prefix, PURCHASES_ROW))
     counts: dict[str, Counter[str]] = {name: Counter() for _, name in prefixes}
     for kind, documents in report.totals.items():
         for number in documents:
-            store = next((name for prefix, name in prefixes if number.startswith(prefix)), None)
+            store = PURCHASES_ROW if kind == "item" else None
+            store = store or next((name for prefix, name in prefixes if number.startswith(prefix)), None)
             if store is not None:
                 counts[store][kind] += 1
-    return {store: dict(kinds) for store, kinds in counts.items()}
+    return {store: dict(kinds) for store, kinds in counts.items() if kinds or store != PURCHASES_ROW}
 
 
 def write_journal(journal: list[dict[str, Any]], path: Path) -> None:
@@ -209,7 +247,23 @@ def render(demo: ScenarioDemo) -> str:
     else:
         out.append("Books DO NOT match the oracle:")
         out.extend(f"  {line}" for line in report.comparison.report().splitlines())
+    out += ["", *_render_stock(demo.stock)]
     return "\n".join(out)
+
+
+def _render_stock(stock: dict[str, Any]) -> list[str]:
+    if not stock:
+        return []
+    head = f"Stock compare (omsync stock compare): {stock['skus']} SKU(s) in {stock['warehouses']} warehouse(s), "
+    differences = stock["differences"]
+    if not differences:
+        return [head + "Ginee and Accurate agree."]
+    note = "" if stock["checked"] else " (purchases are not booked: Accurate does not follow Ginee's stock)"
+    lines = [head + f"{len(differences)} differ{note}:"]
+    lines.extend(
+        f"  {d['warehouse']:<16} {d['sku']:<20} Ginee {d['ginee']:>6}  Accurate {d['accurate']:>6}" for d in differences
+    )
+    return lines
 
 
 def _money(amount: Decimal) -> str:

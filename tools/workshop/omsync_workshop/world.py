@@ -43,6 +43,7 @@ from omsync_workshop.stack import LocalStack, RegisteredConnection, project_root
 
 if TYPE_CHECKING:
     from omsync.sync.payouts import PayoutResult
+    from omsync.sync.stock import StockLine
 
 API_TOKEN = "aat.local-world-token"
 SIGNATURE_SECRET = "local-world-signature-secret"
@@ -52,14 +53,25 @@ OAUTH_REDIRECT = "http://127.0.0.1:9/callback"
 GINEE_ACCESS_KEY = "local-world-access-key"
 GINEE_SECRET_KEY = "local-world-secret-key"
 
-COMPARED_KINDS = ("sales_invoice", "sales_return", "sales_receipt", "journal_voucher")
-"""The document kinds the oracle predicts one by one (the others only through the trial balance)."""
+COMPARED_KINDS = (
+    "sales_invoice",
+    "sales_return",
+    "sales_receipt",
+    "journal_voucher",
+    "purchase_invoice",
+    "receive_item",
+    "item_adjustment",
+    "item",
+)
+"""The document kinds the oracle predicts one by one (the others only through the trial balance); ``item``:
+the Items created or changed since the books were opened (number: code, total: selling price)."""
 
 DOCUMENT_MODULES = {
     "sales_invoice": "sales-invoice",
     "sales_return": "sales-return",
     "sales_receipt": "sales-receipt",
     "purchase_invoice": "purchase-invoice",
+    "receive_item": "receive-item",
     "item_adjustment": "item-adjustment",
     "journal_voucher": "journal-voucher",
 }
@@ -149,6 +161,8 @@ class LocalWorld:
         self.player: ScenarioPlayer | None = None
         self.imported_statements: set[str] = set()
         """Store keys whose settlement files were imported (the oracle expects their payouts)."""
+        self.opening_items: dict[str, tuple[str, Decimal]] = {}
+        """Item code → (name, selling price) as the seller's books opened, before omsync wrote any Item."""
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> Self:
@@ -246,6 +260,7 @@ class LocalWorld:
         for row in self.accurate_client().bulk_save(items):
             if not row.ok:
                 raise RuntimeError(f"could not open the books for item {row.document.key}: {row.error}")
+        self.opening_items = self.items()
 
     def _opening_warehouse(self) -> str:
         ginee_ids = [str(w["id"]) for w in self.scenario.warehouses]
@@ -355,13 +370,43 @@ class LocalWorld:
         )
 
     def document_totals(self) -> dict[str, dict[str, Decimal]]:
-        """Every document Accurate holds, per kind: number → total amount, read through ``list.do``."""
+        """Every document Accurate holds, per kind: number → total amount, read through ``list.do``; a kind
+        without a ``totalAmount`` (Item Adjustment, Receive Item) totals its journal's debits. Kind ``item``:
+        the Items created or changed since the books were opened, code → selling price."""
         client = self.accurate_client()
         totals: dict[str, dict[str, Decimal]] = {}
+        debits: dict[tuple[str, str], Decimal] = {}
         for kind, module in DOCUMENT_MODULES.items():
-            rows = client.list(module, fields=("id", "number", "totalAmount"))
+            rows = list(client.list(module, fields=("id", "number", "totalAmount")))
+            if any(row.get("totalAmount") is None for row in rows):
+                if not debits:
+                    for line in self.accurate.journal():
+                        key = (line["kind"], line["number"])
+                        debits[key] = debits.get(key, Decimal(0)) + Decimal(line["debit"])
+                totals[kind] = {
+                    str(row["number"]): debits.get((module, str(row["number"])), Decimal(0)) for row in rows
+                }
+                continue
             totals[kind] = {str(row["number"]): Decimal(str(row["totalAmount"])) for row in rows}
+        now = self.items()
+        totals["item"] = {no: price for no, (name, price) in now.items() if self.opening_items.get(no) != (name, price)}
         return totals
+
+    def items(self) -> dict[str, tuple[str, Decimal]]:
+        """Every Item in Accurate: code → (name, selling price), read through ``list.do``."""
+        rows = self.accurate_client().list("item", fields=("id", "no", "name", "unitPrice"))
+        return {str(row["no"]): (str(row["name"]), Decimal(str(row.get("unitPrice") or 0))) for row in rows}
+
+    def stock_compare(self) -> list[StockLine]:
+        """`omsync stock compare` for the connection (the same code): per mapped warehouse and SKU, Ginee's
+        available stock beside Accurate's."""
+        from omsync.sync.context import context_for
+        from omsync.sync.stock import compare_stock, mapped_warehouses
+
+        ctx = context_for(self.connection_id)
+        if ctx.mapping is None:
+            raise RuntimeError("the local world's connection has no mapping")
+        return compare_stock(ctx, mapped_warehouses(ctx.mapping))
 
     def on_hold(self) -> dict[str, int]:
         """Orders on hold, counted by cause."""

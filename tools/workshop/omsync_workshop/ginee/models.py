@@ -210,8 +210,10 @@ class GineeState:
         at: object | None = None,
         *,
         notify: bool = True,
+        movement_id: str | None = None,
     ) -> Json:
-        """Change shelf stock outside orders and purchases: an ADJUSTMENT inbound (+) or outbound (−)."""
+        """Change shelf stock outside orders and purchases: an ADJUSTMENT inbound (+) or outbound (−), whose id
+        is ``movement_id`` when given (a scenario names its movements), else the sandbox's next one."""
         with self.lock:
             moment = self._at(at)
             self.stock_of(warehouse_id, sku).warehouse_stock += delta
@@ -220,7 +222,7 @@ class GineeState:
             line = {"masterSku": sku, "realQuantity": abs(delta), "realPrice": cost}
             if delta >= 0:
                 record = {
-                    "inboundOrderId": self._next_id("IB"),
+                    "inboundOrderId": movement_id or self._next_id("IB"),
                     "inboundType": "ADJUSTMENT",
                     "warehouseId": warehouse_id,
                     "status": "COMPLETE",
@@ -233,7 +235,7 @@ class GineeState:
                 entity, key = "inbound_order", "inboundOrderId"
             else:
                 record = {
-                    "outboundOrderId": self._next_id("OB"),
+                    "outboundOrderId": movement_id or self._next_id("OB"),
                     "outboundType": "ADJUSTMENT",
                     "warehouseId": warehouse_id,
                     "status": "COMPLETE",

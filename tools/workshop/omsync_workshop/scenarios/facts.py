@@ -221,7 +221,8 @@ class TimelineEvent:
 
 @dataclass(frozen=True)
 class InboundFacts:
-    """A purchase inbound: what was planned and what was received, at which unit price."""
+    """A purchase inbound: what was planned and what was received, at which unit price; ``cancelled_at``
+    when the seller cancelled it after it was received (Ginee status INVALID: the goods leave the shelf)."""
 
     inbound_id: str
     warehouse_id: str
@@ -229,17 +230,20 @@ class InboundFacts:
     created_at: datetime
     completed_at: datetime
     lines: tuple[tuple[str, int, int, Decimal], ...]  # (sku, planned, received, unit price)
+    cancelled_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class AdjustmentFacts:
-    """A stock adjustment outside orders and purchases (+ in, − out)."""
+    """A stock adjustment outside orders and purchases (+ in, − out): Ginee records it as the ``ADJUSTMENT``
+    inbound (in) or outbound (out) ``movement_id``."""
 
     at: datetime
     warehouse_id: str
     sku: str
     delta: int
     remark: str
+    movement_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -678,26 +678,39 @@ def _inbounds(build: _Builder, spec: Mapping[str, Any], warehouse: str) -> tuple
         )
         received = {sku: {"realQuantity": got, "realPrice": price} for sku, _, got, price in lines}
         build.add(completed, "inbound", "complete", inbound_id, {"received": received})
-        inbounds.append(InboundFacts(inbound_id, target, str(entry.get("supplier", "")), created, completed, lines))
+        cancelled = None
+        if entry.get("cancelAfterHours") is not None:
+            cancelled = _seconds(completed + timedelta(hours=float(str(entry["cancelAfterHours"]))))
+            build.add(cancelled, "inbound", "cancel", inbound_id)
+        supplier = str(entry.get("supplier", ""))
+        inbounds.append(InboundFacts(inbound_id, target, supplier, created, completed, lines, cancelled))
     return tuple(inbounds)
 
 
 def _adjustments(build: _Builder, spec: Mapping[str, Any], warehouse: str) -> tuple[AdjustmentFacts, ...]:
     adjustments: list[AdjustmentFacts] = []
     for entry in spec.get("adjustments", []):
+        delta = int(entry["delta"])
         fact = AdjustmentFacts(
             at=_seconds(build.at(entry["atHour"])),
             warehouse_id=str(entry.get("warehouseId", warehouse)),
             sku=str(entry["masterSku"]),
-            delta=int(entry["delta"]),
+            delta=delta,
             remark=str(entry.get("remark", "")),
+            # Ginee records stock added as an ADJUSTMENT inbound, stock taken out as an outbound.
+            movement_id=_id(build.rng, "IB" if delta >= 0 else "OB"),
         )
         build.add(
             fact.at,
             "stock",
             "adjust",
             fact.sku,
-            {"warehouseId": fact.warehouse_id, "delta": fact.delta, "remark": fact.remark},
+            {
+                "warehouseId": fact.warehouse_id,
+                "delta": fact.delta,
+                "remark": fact.remark,
+                "movementId": fact.movement_id,
+            },
         )
         adjustments.append(fact)
     return tuple(adjustments)

@@ -49,9 +49,17 @@ def apply_event(state: GineeState, event: TimelineEvent, *, notify: bool = True)
         state.create_inbound(_copy(data), event.at, notify=notify)
     elif event.entity == "inbound" and event.action == "complete":
         state.complete_inbound(event.target, _copy(data.get("received", {})), event.at, notify=notify)
+    elif event.entity == "inbound" and event.action == "cancel":
+        state.cancel_inbound(event.target, event.at, notify=notify)
     elif event.entity == "stock":
         state.adjust_stock(
-            data["warehouseId"], event.target, int(data["delta"]), data.get("remark", ""), event.at, notify=notify
+            data["warehouseId"],
+            event.target,
+            int(data["delta"]),
+            data.get("remark", ""),
+            event.at,
+            notify=notify,
+            movement_id=data.get("movementId"),
         )
     else:
         raise ValueError(f"unknown timeline event {event.entity}/{event.action}")

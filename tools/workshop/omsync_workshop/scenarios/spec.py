@@ -151,6 +151,8 @@ class InboundItemSpec(_Part):
 class InboundSpec(_Part):
     at_hour: Decimal
     complete_after_hours: Decimal = Decimal(4)
+    cancel_after_hours: Decimal | None = Field(default=None, gt=0)
+    """Hours after its completion when the seller cancels the inbound in Ginee (status INVALID)."""
     supplier: str = ""
     warehouse_id: str | None = None
     items: list[InboundItemSpec] = Field(min_length=1)
@@ -191,10 +193,15 @@ class ScenarioSpec(_Part):
             *(f"products: bundle part {p.master_sku}" for q in self.products for p in q.bundle),
             *(f"stores: mix.skus {sku}" for store in self.stores for sku in store.mix.skus or ()),
             *(f"productChanges: {change.sku}" for change in self.product_changes),
+        ]
+        # Goods can be bought and counted of a product created during the day, too.
+        later = skus | {product.sku for product in self.new_products}
+        moved = [
             *(f"inbounds: {item.master_sku}" for inbound in self.inbounds for item in inbound.items),
             *(f"adjustments: {adjustment.master_sku}" for adjustment in self.adjustments),
         ]
         unknown = [where for where in named if where.rsplit(" ", 1)[-1] not in skus]
+        unknown += [where for where in moved if where.rsplit(" ", 1)[-1] not in later]
         if unknown:
             raise ValueError(f"SKU not among products: {unknown[0]}")
         keys = [store.key for store in self.stores]
