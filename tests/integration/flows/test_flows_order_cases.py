@@ -60,6 +60,8 @@ PENJUALAN = "4101"
 RETUR_PENJUALAN = "4102"
 HPP = "5101"
 SALE_WAREHOUSE = "Gudang Utama"
+ORDER_PROCESSING_EXPENSE = "6104"
+PPN_MASUKAN = "1401"
 
 
 def case_world(open_world: OpenWorld, mapping: str | None = None) -> LocalWorld:
@@ -553,4 +555,50 @@ def test_units_added_after_the_invoice_correct_it_while_nothing_answers_to_it_el
     assert "SP-251007QTY001-P" in record.hold.reason, record.hold.reason
     assert record.hold.hint
     assert balance(world, RECEIVABLE) == Decimal(0)
+    assert dead_letters(world) == {}
+
+
+# --- fees on an order that owes nothing ------------------------------------------------------------------------
+
+
+def test_the_fees_of_an_order_returned_in_full_leave_the_balance_by_a_journal_voucher_not_a_skipped_receipt(
+    open_world: OpenWorld,
+) -> None:
+    world = case_world(open_world)
+    # Given a Shopee order of KAOS-HITAM-M × 1 (55,500; order processing fee 1,250), paid, shipped, delivered
+    order_id = create(world, "order-251007QTY001.json")
+    for action in ("pay", "ship", "deliver"):
+        step(world, order_id, action)
+
+    # When the shirt is returned in full (refund 55,500) and the order completes, still bearing its fee
+    order = world.ginee.state.get_order(order_id)
+    everything = {
+        "returnId": "RT-QTY001-1",
+        "status": "COMPLETED",
+        "reason": "BUYER_RETURN",
+        "createAt": order["lastUpdateAt"],
+        "warehouseId": order["warehouseId"],
+        "refundAmount": 55500,
+        "items": [
+            {"itemId": order["items"][0]["itemId"], "masterSku": "KAOS-HITAM-M", "quantity": 1, "refundAmount": 55500}
+        ],
+    }
+    step(world, order_id, "status", orderStatus="DELIVERED", extra={"returnInfos": [everything]})
+    step(world, order_id, "complete")
+
+    # Then the invoice is credited in full, no receipt pays nothing, and the fee leaves Saldo Shopee by a journal
+    assert documents(world, "sales_return") == {"SP-251007QTY001-R1": Decimal(55500)}
+    assert documents(world, "sales_receipt") == {}
+    assert documents(world, "journal_voucher") == {"SP-251007QTY001-PF": Decimal(1250)}
+    # (Shopee issues tax invoices for its fees: 1,250 is 1,126 of expense and 124 of PPN Masukan)
+    assert net_by_account(world.accurate.journal("SP-251007QTY001-PF")) == {
+        ORDER_PROCESSING_EXPENSE: Decimal(1126),
+        PPN_MASUKAN: Decimal(124),
+        SALDO_SHOPEE: Decimal(-1250),
+    }
+    assert balance(world, RECEIVABLE) == Decimal(0)
+    assert balance(world, SALDO_SHOPEE) == Decimal(-1250)
+    record = record_of(world, order_id)
+    assert record is not None and record.receipt is not None and record.receipt.number == "SP-251007QTY001-PF"
+    assert world.on_hold() == {}
     assert dead_letters(world) == {}

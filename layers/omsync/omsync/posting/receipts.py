@@ -226,7 +226,10 @@ def _by_account(postings: Iterable[tuple[str, Decimal, str]]) -> dict[str, Decim
 
 @dataclass(frozen=True)
 class PlannedReceipt:
-    receipt: SalesReceipt
+    """What the estimate posts for one completed order: its Sales Receipt, or — when the invoice owes nothing —
+    the Journal Voucher of its fees (`plan_estimate_fees_journal`); and what it booked, for the Ledger."""
+
+    receipt: SalesReceipt | JournalVoucher
     entry: ReceiptEntry
 
 
@@ -284,6 +287,52 @@ def plan_estimate_receipt(
     )
     covered = tuple(sorted(ret.return_id for ret in order.return_infos))
     return PlannedReceipt(receipt, ReceiptEntry(due.outstanding, cheque, _by_account(postings), covered))
+
+
+def estimate_fees_journal_number(invoice_no: str) -> str:
+    """The number of the journal voucher of the fees of an order that owes nothing: the invoice number plus ``-PF``."""
+    return return_number(invoice_no, "-PF")
+
+
+def plan_estimate_fees_journal(
+    order: Order,
+    store: StoreMapping,
+    component_prices: Mapping[str, Decimal] | None = None,
+    *,
+    invoice_no: str | None = None,
+) -> PlannedReceipt | None:
+    """The fees of a completed order whose invoice owes nothing (returned in full): the marketplace still
+    charged them, so they leave the marketplace balance by a Journal Voucher ``<invoice>-PF`` — Dr each fee's
+    account (its PPN to PPN Masukan where the store books it), Cr the balance — instead of a receipt that
+    would pay nothing (docs/POSTING.md §12). None when the invoice still owes something or the order bears no
+    fee. ``invoice_no`` as in `owed`; raises `OnHold` for a fee kind with no account.
+    """
+    due = owed(order, store, component_prices, invoice_no=invoice_no)
+    if due.outstanding > ZERO:
+        return None
+    postings = fee_postings(estimated_fees(order, store, due.revenue), store)
+    if not postings:
+        return None
+    total = sum((amount for _, amount, _ in postings), ZERO)
+    sn = marketplace_order_number(order)
+    completed = order.close_at or order.last_update_at or order.pay_at or order.create_at or _EPOCH
+    journal = JournalVoucher(
+        number=estimate_fees_journal_number(due.invoice_no),
+        trans_date=jakarta_date(completed),
+        branch_name=store.branch,
+        description=f"Fees of order {sn} ({store.name}), which owes nothing after its returns",
+        detail_journal_voucher=[
+            *(
+                JournalLine(account_no=account, amount=amount, amount_type="DEBIT", memo=f"{sn} {note}")
+                for account, amount, note in postings
+            ),
+            JournalLine(
+                account_no=store.accounts.marketplace_balance, amount=total, amount_type="CREDIT", memo=f"fees {sn}"
+            ),
+        ],
+    )
+    covered = tuple(sorted(ret.return_id for ret in order.return_infos))
+    return PlannedReceipt(journal, ReceiptEntry(ZERO, -total, _by_account(postings), covered))
 
 
 def _comparable_release(order: Order) -> Decimal | None:

@@ -3,7 +3,8 @@
 Level-triggered like the other flows: a message says "order X changed"; this re-reads the Ledger and Ginee
 and posts the receipt only when the order is COMPLETED, its invoice stands, it has no receipt yet, and its
 store settles by estimate (file stores are receipted by `omsync.sync.payouts` from the marketplace's own
-settlement file). The receipt (`omsync.posting.receipts.plan_estimate_receipt`) goes out in bulk under each
+settlement file). The receipt (`omsync.posting.receipts.plan_estimate_receipt`; for an order whose invoice owes
+nothing, the journal voucher of its fees, `plan_estimate_fees_journal`) goes out in bulk under each
 order's lease, exactly once by number, and is recorded with what it booked so that a later payout file
 can post only the difference. An order whose Ginee record cannot be read is held (``unreadable_record``).
 """
@@ -13,13 +14,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from omsync.accurate.documents import JournalVoucher, SalesReceipt
 from omsync.config.mapping import SettlementMode
 from omsync.errors import OnHold, PermanentError
 from omsync.ginee.models import Order, OrderStatus
 from omsync.ledger.orders import ReceiptRecord, SyncRecord
 from omsync.observability import logger
 from omsync.posting.lifecycle import is_cancelled
-from omsync.posting.receipts import ESTIMATE_SOURCE, PlannedReceipt, plan_estimate_receipt
+from omsync.posting.receipts import (
+    ESTIMATE_SOURCE,
+    PlannedReceipt,
+    plan_estimate_fees_journal,
+    plan_estimate_receipt,
+)
 from omsync.sync.context import ConnectionContext
 from omsync.sync.documents import post_exactly_once
 from omsync.sync.steps import (
@@ -82,13 +89,17 @@ def _decide(
             return Outcome(Result.NOT_OURS, "the store settles from payout files")
         invoice_no = record.invoice.number if record.invoice is not None else None
         plan = plan_estimate_receipt(order, store, prices, invoice_no=invoice_no)
+        if plan is None:
+            # The invoice owes nothing (returned in full), but the marketplace kept its fees: they leave the
+            # balance by a journal voucher, never skipped with the receipt (docs/POSTING.md §12).
+            plan = plan_estimate_fees_journal(order, store, prices, invoice_no=invoice_no)
     except OnHold as hold:
         return hold
     except PermanentError as error:
         logger.error("receipt cannot be planned", extra={"order_id": order.order_id, "error": type(error).__name__})
         return Outcome(Result.FAILED, str(error))
     if plan is None:
-        return Outcome(Result.ALREADY_DONE, "the invoice owes nothing (returned in full)")
+        return Outcome(Result.ALREADY_DONE, "the invoice owes nothing (returned in full) and bears no fee")
     return plan
 
 
@@ -98,7 +109,16 @@ def _post_receipts(
     if not plans:
         return
     by_number = {plan.receipt.number or "": order_id for order_id, plan in plans.items()}
-    result = post_exactly_once(ctx.accurate, [plan.receipt for plan in plans.values()])
+    # post_exactly_once takes one kind at a time: receipts, then the fees journals of orders that owe nothing.
+    result = post_exactly_once(ctx.accurate, [p.receipt for p in plans.values() if isinstance(p.receipt, SalesReceipt)])
+    journals = post_exactly_once(
+        ctx.accurate, [p.receipt for p in plans.values() if isinstance(p.receipt, JournalVoucher)]
+    )
+    result.saved.update(journals.saved)
+    result.found.update(journals.found)
+    result.missing_master.update(journals.missing_master)
+    result.refused.update(journals.refused)
+    result.unresolved.update(journals.unresolved)
     records: dict[str, ReceiptRecord] = {}
     for number, doc in result.saved.items():
         entry = plans[by_number[number]].entry
