@@ -23,7 +23,14 @@ from omsync.config.mapping import ConnectionMapping, load_mapping
 from omsync_workshop.oracle import JOURNAL_VOUCHER, SALES_INVOICE, SALES_RECEIPT, SALES_RETURN, expected_books
 from omsync_workshop.scenarios.facts import LateReturn, LineFacts, OrderFacts, Scenario
 from omsync_workshop.scenarios.generator import load_scenario
-from omsync_workshop.scenarios.statements import LATE_SHIPPING_CHARGE, statement_adjustments
+from omsync_workshop.scenarios.statements import (
+    LATE_SHIPPING_CHARGE,
+    LOGISTICS_REIMBURSEMENT,
+    REFUND_WITHOUT_RETURN,
+    RETURN_SHIPPING_CHARGE,
+    early_export,
+    statement_adjustments,
+)
 
 PIUTANG, SALDO_TOKOPEDIA, SALDO_LAZADA = "1201", "1104", "1105"
 PPN_MASUKAN, PPH22_DIMUKA = "1401", "1402"
@@ -408,3 +415,37 @@ class TestTheDemoScenario:
         assert below_zero == 1
         assert {number: receipts[number] for number in receipts if number.startswith("LZ-")} == released
         assert books.trial_balance["1401"] > 0  # Shopee's fee PPN
+
+    def test_the_files_new_line_kinds_are_booked_each_on_its_account(self) -> None:
+        root = Path(__file__).resolve().parents[3]
+        text = (root / "events" / "mapping.example.yaml").read_text()
+        seed = json.loads((Path(omsync_workshop.accurate.__path__[0]) / "seed_company.json").read_text())
+        demo = load_scenario("demo")
+
+        books = expected_books(demo, load_mapping(text).mapping, seed)
+
+        # Lazada's refund no return covers (the buyer kept the goods) lowers the price: Potongan Penjualan, no PPN
+        # on a non-PKP store (§17); TikTok's logistics reimbursement is other income (§15)
+        refund, _ = REFUND_WITHOUT_RETURN
+        assert books.trial_balance["4103"] == refund
+        assert books.trial_balance["7102"] == -LOGISTICS_REIMBURSEMENT[1]
+        # Return shipping on an order cancelled after shipping, in each store's last payout: a journal voucher
+        # though the order owes nothing (Shopee's and Tokopedia's invoices deleted, Lazada's credited, §15)
+        journals = books.documents[JOURNAL_VOUCHER]
+        assert journals["SP-SHOPEE-20250910-J"] == RETURN_SHIPPING_CHARGE
+        # The Shopee day the early download held in part: its other orders are the supplement's (§18)
+        early = early_export(demo, "shopee")
+        assert early is not None
+        day = f"SP-SHOPEE-{early.paid_on:%Y%m%d}"
+        assert f"{day}-S1-J" in journals and f"{day}-J" in journals
+
+    def test_under_the_default_rule_the_refund_without_a_return_holds_its_payout(self) -> None:
+        root = Path(__file__).resolve().parents[3]
+        text = (root / "events" / "mapping.example.yaml").read_text()
+        text = text.replace("    refund_without_return: price_reduction", "    refund_without_return: hold")
+        seed = json.loads((Path(omsync_workshop.accurate.__path__[0]) / "seed_company.json").read_text())
+
+        books = expected_books(load_scenario("demo"), load_mapping(text).mapping, seed)
+
+        assert books.on_hold == {"refund_without_return": 1}
+        assert "4103" not in books.trial_balance

@@ -1,6 +1,8 @@
 """Specification: the demo's settlement files carry the rows a real export has beyond its orders' own (issue 15,
-build item 9): a seller shipping charge for an order settled in the previous payout, and in Lazada's statement
-an ads top-up of no order; they read back as a line of no item value and a charge, and every payout still adds
+build item 9): a seller shipping charge for an order settled in the previous payout, a return shipping charge on an
+order cancelled after shipping, a TikTok Shop/Tokopedia adjustment row, and in Lazada's statement an ads top-up of no
+order, a release below zero and a refund no return covers; a Shopee report's early download, which the full report
+completes. They read back as lines of no item value, charges, a refund and a supplement, and every payout still adds
 up."""
 
 from __future__ import annotations
@@ -10,18 +12,30 @@ from functools import cache
 
 import pytest
 
+from omsync.payouts.content import compare_content, payout_content
 from omsync.payouts.files import read_payouts
 from omsync.payouts.model import PayoutCharge
 from omsync.posting.receipts import check_integrity
 from omsync_workshop.scenarios import Scenario, load_scenario
 from omsync_workshop.scenarios.statements import (
+    ADJUSTMENT_TYPE,
     ADS_TOP_UP,
+    CANCELLED_ORDER_CHARGE,
     LATE_SHIPPING_CHARGE,
+    LINE_KINDS,
+    LOGISTICS_REIMBURSEMENT,
+    NEGATIVE_RELEASE,
     NEGATIVE_RELEASE_MARGIN,
+    REFUND_WITHOUT_RETURN,
+    REFUND_WITHOUT_RETURN_ROW,
+    RETURN_SHIPPING_CHARGE,
+    early_export,
     statement_adjustments,
     write_payouts,
     write_statement,
 )
+
+FORMATS = {"shopee": "shopee", "tokopedia": "tiktok", "lazada": "lazada"}
 
 
 @cache
@@ -70,9 +84,86 @@ def test_without_adjustments_the_export_has_only_the_orders_rows() -> None:
 
 def test_the_lazada_statement_has_an_order_whose_charges_take_its_release_below_zero() -> None:
     scenario = demo()
-    [below] = [a for a in statement_adjustments(scenario, "lazada") if a.order_sn and a.amount < -LATE_SHIPPING_CHARGE]
+    [below] = [a for a in statement_adjustments(scenario, "lazada") if a.line_kind == NEGATIVE_RELEASE]
 
     payouts = read_payouts(write_statement(scenario, "lazada", "lazada", adjustments=True), "lazada")
 
     [line] = [ln for p in payouts if p.payout_id == below.payout_id for ln in p.lines if ln.order_sn == below.order_sn]
     assert line.amount > 0 and line.net == -NEGATIVE_RELEASE_MARGIN == line.computed_net
+
+
+def test_the_demo_lists_every_store_and_its_files_carry_every_line_kind() -> None:
+    scenario = demo()
+    assert sorted(scenario.settlement_files) == sorted(FORMATS)
+
+    kinds = {extra.line_kind for store in FORMATS for extra in statement_adjustments(scenario, store)}
+
+    assert kinds == set(LINE_KINDS)
+    assert early_export(scenario, "shopee") is not None
+
+
+@pytest.mark.parametrize(("store", "fmt"), list(FORMATS.items()))
+def test_an_order_cancelled_after_shipping_is_charged_return_shipping_in_the_last_payout(store: str, fmt: str) -> None:
+    scenario = demo()
+    [charge] = [a for a in statement_adjustments(scenario, store) if a.line_kind == CANCELLED_ORDER_CHARGE]
+    [order] = [o for o in scenario.orders if o.external_order_sn == charge.order_sn]
+    assert order.shipped_at is not None and order.cancelled_at is not None and order.payout_id is None
+
+    payouts = read_payouts(write_statement(scenario, store, fmt, adjustments=True), fmt)
+
+    [line] = [ln for p in payouts for ln in p.lines if ln.order_sn == charge.order_sn]
+    assert (line.amount, dict(line.fees), line.net) == (
+        Decimal(0),
+        {"shipping_difference": RETURN_SHIPPING_CHARGE},
+        -RETURN_SHIPPING_CHARGE,
+    )
+    assert any(ln is line for ln in payouts[-1].lines)
+    assert all(check_integrity(p) == [] for p in payouts)
+
+
+def test_the_tokopedia_settlement_has_a_logistics_reimbursement_row_for_an_order_settled_earlier() -> None:
+    scenario = demo()
+    [row] = [a for a in statement_adjustments(scenario, "tokopedia") if a.line_kind == ADJUSTMENT_TYPE]
+    row_type, credit = LOGISTICS_REIMBURSEMENT
+
+    text = write_statement(scenario, "tokopedia", "tiktok", adjustments=True)
+    payouts = read_payouts(text, "tiktok")
+
+    assert f"{row.order_sn},{row_type}," in text
+    lines = [(p.payout_id, ln) for p in payouts for ln in p.lines if ln.order_sn == row.order_sn]
+    [(paid_in, reimbursed)] = [(pid, ln) for pid, ln in lines if ln.amount == 0]
+    assert (dict(reimbursed.fees), reimbursed.net) == ({"reimbursement": -credit}, credit)
+    assert paid_in == row.payout_id and any(ln.amount > 0 and pid != paid_in for pid, ln in lines)
+    assert all(check_integrity(p) == [] for p in payouts)
+
+
+def test_the_lazada_statement_refunds_an_order_with_no_return_at_all() -> None:
+    scenario = demo()
+    [row] = [a for a in statement_adjustments(scenario, "lazada") if a.line_kind == REFUND_WITHOUT_RETURN_ROW]
+    [order] = [o for o in scenario.orders if o.external_order_sn == row.order_sn]
+    assert order.late_return is None and not any(line.returned_quantity for line in order.lines)
+    refund, commission_back = REFUND_WITHOUT_RETURN
+
+    payouts = read_payouts(write_statement(scenario, "lazada", "lazada", adjustments=True), "lazada")
+
+    [line] = [ln for p in payouts if p.payout_id == row.payout_id for ln in p.lines if ln.order_sn == row.order_sn]
+    expected = (-refund, {"commission": -commission_back}, -refund + commission_back)
+    assert (line.amount, dict(line.fees), line.net) == expected
+    assert all(check_integrity(p) == [] for p in payouts)
+
+
+def test_a_shopee_early_download_holds_half_a_day_and_the_full_report_is_its_fuller_export() -> None:
+    scenario = demo()
+    early = early_export(scenario, "shopee")
+    assert early is not None and early_export(scenario, "lazada") is None
+
+    [first] = read_payouts(write_statement(scenario, "shopee", "shopee", early=early), "shopee")
+    full = read_payouts(write_statement(scenario, "shopee", "shopee", adjustments=True), "shopee")
+
+    [day] = [p for p in full if p.paid_on == early.paid_on]
+    assert first.payout_id == day.payout_id and {ln.order_sn for ln in first.lines} == early.order_sns
+    assert 0 < len(first.lines) < len(day.lines)
+    change = compare_content(payout_content(first), day, 0)
+    assert change.kind == "fuller" and change.supplement is not None
+    assert change.supplement.payout_id == f"{day.payout_id}-S1"
+    assert first.amount + change.supplement.amount == day.amount

@@ -25,16 +25,22 @@ Scope (what the orders, cancellations and settlements flows post):
   released amount) and every return after settlement a refund line (amount − refund, fees − the fees
   given back) in its refund payout; a store listed under ``settlementFiles`` also gets the rows of
   `statements.statement_adjustments` (a seller shipping charge for an order settled in the previous
-  payout, and a Lazada ads top-up of no order), booked in the payout's journal voucher on their kind's
-  account (docs/POSTING.md §15). Shopee's report names no payout: its payouts are its release dates.
-  Per payout:
+  payout, return shipping for an order cancelled after shipping, a TikTok adjustment row, a Lazada ads
+  top-up of no order, a release below zero, a refund no return covers), booked in the payout's journal
+  voucher on their kind's account (docs/POSTING.md §15-§17). Shopee's report names no payout: its payouts
+  are its release dates; a listed Shopee store's `statements.early_export` splits its date into the payout
+  (the early download's orders) and its supplement ``<id>-S1`` (the rest, §18). Per payout:
   * orders without a receipt (§B): one Sales Receipt numbered prefix + payout id paying what each
     invoice still owes (after every return), the difference to the line's amount on the rounding
     account; a line paying for goods returned since (beyond the tolerance) leaves that part on the
     customer's account in the payout's journal voucher (Cr Piutang);
   * orders receipted by estimate (§C): the payout's journal voucher moves, account by account, what
     the file's fees (PPN split per fee) and amount change against the estimate;
-  * refund lines (§D): Dr Piutang what was not moved out yet by §F, the fees given back credited;
+  * refund lines (§D): Dr Piutang what was not moved out yet by §F, the fees given back credited; what
+    the order's returns do not cover (beyond the tolerance) holds the payout ``refund_without_return``, or
+    with the store's ``price_reduction`` rule is Dr Potongan Penjualan (and PPN Keluaran, PKP: 11/111);
+  * a line of no item value (amount 0) of an order omsync invoiced — also one whose invoice was deleted
+    by a cancellation — is a charge or credit of the balance;
   * the journal voucher (prefix + payout id + ``-J``) balances on the marketplace balance; none when
     nothing but that line would be on it;
   * a payout is held (nothing posted, one count per payout) when an order in it has no invoice
@@ -78,9 +84,16 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from omsync.config.mapping import CancellationRule, ConnectionMapping, SettlementMode, ShippingRule, StoreMapping
+from omsync.config.mapping import (
+    CancellationRule,
+    ConnectionMapping,
+    RefundWithoutReturn,
+    SettlementMode,
+    ShippingRule,
+    StoreMapping,
+)
 from omsync_workshop.scenarios.facts import LineFacts, OrderFacts, Scenario
-from omsync_workshop.scenarios.statements import statement_adjustments
+from omsync_workshop.scenarios.statements import EarlyExport, early_export, statement_adjustments
 
 ITEM = "item"
 PURCHASE_INVOICE = "purchase_invoice"
@@ -465,9 +478,12 @@ def _book_settlements(
         if late is not None:
             rows.setdefault(late.refund_payout_id, []).append((_jakarta(late.refund_paid_at), _refund_line(order)))
     charges: dict[str, list[tuple[str, Decimal]]] = {}
+    early: dict[str, EarlyExport] = {}
     for facts in scenario.stores:
         if facts.key not in imported or facts.key not in scenario.settlement_files or facts.shop_id not in payouts:
             continue
+        if (download := early_export(scenario, facts.key)) is not None:
+            early[facts.shop_id] = download
         by_id = payouts[facts.shop_id]
         by_sn = {order.external_order_sn: order for order in scenario.orders}
         for extra in statement_adjustments(scenario, facts.key):
@@ -476,19 +492,21 @@ def _book_settlements(
                 continue
             payout_rows = by_id[extra.payout_id]
             paid_on = max(day for day, _ in payout_rows)
-            line = _StatementLine(by_sn[extra.order_sn], Decimal(0), {extra.kind: -extra.amount}, extra.amount)
+            line = _StatementLine(by_sn[extra.order_sn], extra.item_amount, extra.fees, extra.amount)
             same = [i for i, (_, row) in enumerate(payout_rows) if row.order.external_order_sn == extra.order_sn]
             if same and facts.channel.upper().startswith("LAZADA"):
                 # Lazada's reader adds an order's rows of one statement into one line
                 day, row = payout_rows[same[0]]
                 fees = dict(row.fees)
-                fees[extra.kind] = fees.get(extra.kind, Decimal(0)) - extra.amount
-                payout_rows[same[0]] = (day, _StatementLine(row.order, row.amount, fees, row.net + extra.amount))
+                for kind, fee in extra.fees.items():
+                    fees[kind] = fees.get(kind, Decimal(0)) + fee
+                merged = _StatementLine(row.order, row.amount + extra.item_amount, fees, row.net + extra.amount)
+                payout_rows[same[0]] = (day, merged)
                 continue
             payout_rows.append((paid_on, line))
     for shop_id, by_id in payouts.items():
         store = mapping.stores[shop_id]
-        for payout_id, lines in _payouts_as_read(store, by_id):
+        for payout_id, lines in _payouts_as_read(store, by_id, early.get(shop_id)):
             try:
                 _book_payout(books, receivable, store, payout_id, lines, invoiced, settled, charges.get(payout_id, []))
             except _Held as held:
@@ -500,16 +518,31 @@ def _jakarta(moment: datetime) -> date:
 
 
 def _payouts_as_read(
-    store: StoreMapping, by_id: Mapping[str, list[tuple[date, _StatementLine]]]
+    store: StoreMapping, by_id: Mapping[str, list[tuple[date, _StatementLine]]], early: EarlyExport | None = None
 ) -> list[tuple[str, list[_StatementLine]]]:
     """The payouts as the import reads them from the statement, in date order: each payout is dated its
-    latest line; a Shopee income report names no payout, so there each date is one (``SHOPEE-YYYYMMDD``)."""
+    latest line; a Shopee income report names no payout, so there each date is one (``SHOPEE-YYYYMMDD``).
+
+    With an ``early`` download imported first (docs/POSTING.md §18), its date's payout is what it held, and
+    the rest of that date's lines are the payout's supplement ``<id>-S1``, posted when the full report comes.
+    """
     dated: dict[str, tuple[date, list[_StatementLine]]] = {}
     for payout_id, rows in by_id.items():
         paid_on = max(day for day, _ in rows)
         key = f"SHOPEE-{paid_on:%Y%m%d}" if store.channel.upper().startswith("SHOPEE") else payout_id
         dated.setdefault(key, (paid_on, []))[1].extend(line for _, line in rows)
-    return [(key, lines) for key, (_, lines) in sorted(dated.items(), key=lambda item: (item[1][0], item[0]))]
+    read = [(key, lines) for key, (_, lines) in sorted(dated.items(), key=lambda item: (item[1][0], item[0]))]
+    if early is None:
+        return read
+    split: list[tuple[str, list[_StatementLine]]] = []
+    for key, lines in read:
+        if dated[key][0] != early.paid_on:
+            split.append((key, lines))
+            continue
+        held = [line for line in lines if line.amount > 0 and line.order.external_order_sn in early.order_sns]
+        split.append((key, held))
+        split.append((f"{key}-S1", [line for line in lines if not any(line is h for h in held)]))
+    return split
 
 
 def _statement_line(order: OrderFacts) -> _StatementLine:
@@ -577,16 +610,27 @@ def _book_payout(
         journal.append((account, -amount))
     for line in lines:
         invoice = invoiced.get(line.order.order_id)
-        if invoice is None:
+        # An order cancelled after its invoice under the delete rule has none left, yet omsync knows it (§15).
+        deleted = line.order.cancelled_at is not None and _reached(line.order, store.trigger_status)
+        if invoice is None and not (deleted and line.amount == 0):
             raise _Held("unknown_order")
         fees = _fee_discounts(store, line.fees)
         if line.amount == 0:  # a line of no item value: a charge or credit of the balance (§15)
             journal.extend(fees)
             continue
-        if line.amount < 0:  # §D
-            back = -line.amount - settled.moved_out.get(line.order.order_id, Decimal(0))
+        if invoice is None:
+            raise _Held("unknown_order")
+        if line.amount < 0:  # §D; what no return covers (§17): held, or a price reduction
+            refund = -line.amount
+            uncovered = refund - invoice.returned - invoice.late_returned
+            if uncovered <= tolerance:
+                uncovered = Decimal(0)
+            elif store.refund_without_return is not RefundWithoutReturn.PRICE_REDUCTION:
+                raise _Held("refund_without_return")
+            back = refund - uncovered - settled.moved_out.get(line.order.order_id, Decimal(0))
             if back != 0:
                 journal.append((_receivable(store), back))
+            journal.extend(_price_reduction(store, uncovered))
             journal.extend(fees)
             continue
         estimate = settled.estimates.get(line.order.order_id)
@@ -635,6 +679,19 @@ def _book_payout_journal(
     for account, amount in entries:
         books.post(account, debit=amount)
     books.record(JOURNAL_VOUCHER, number, sum((amount for _, amount in entries if amount > 0), Decimal(0)))
+
+
+def _price_reduction(store: StoreMapping, refund: Decimal) -> list[tuple[str, Decimal]]:
+    """§17: money back without goods back lowers the sale's price — Potongan Penjualan its base and, on a PKP
+    store, PPN Keluaran its tax (the refund includes PPN: tax = refund × 11/111, half up)."""
+    if refund == 0:
+        return []
+    reduction = _required(store.accounts.price_reduction, "price_reduction")
+    if not store.tax.pkp:
+        return [(reduction, refund)]
+    rate = store.tax.effective_rate
+    tax = _rupiah(refund * rate / (1 + rate))
+    return [(reduction, refund - tax), (_required(store.accounts.output_tax, "output_tax"), tax)]
 
 
 def _receivable(store: StoreMapping) -> str:

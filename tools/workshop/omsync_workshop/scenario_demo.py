@@ -44,6 +44,9 @@ class ScenarioDemo:
     """Store → each imported payout (id, orders, amount, status, documents, problems)."""
     balances: dict[str, Decimal] = field(default_factory=dict)
     """Store → its marketplace balance account in Accurate after the payouts."""
+    settlement_rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Store → what its settlement file carried beyond its orders' own rows: line kind → rows
+    (`LocalWorld.settlement_rows`)."""
 
     stock: dict[str, Any] = field(default_factory=dict)
     """`omsync stock compare` at the end: ``warehouses``, ``skus`` compared, ``differences`` (one per SKU and
@@ -69,6 +72,7 @@ class ScenarioDemo:
             "stock_compare": self.stock,
             "marketplace_balances": {store: str(balance) for store, balance in self.balances.items()},
             "payouts": self.payouts,
+            "settlement_rows": self.settlement_rows,
             "webhooks": self.webhooks,
             "seconds": round(self.seconds, 1),
             "trial_balance": {account: str(balance) for account, balance in report.trial_balance.items() if balance},
@@ -123,6 +127,7 @@ def run_scenario_demo(
         phase("comparing Ginee's stock with Accurate's (omsync stock compare)")
         stock = _stock_summary(world.stock_compare(), checked=world.loaded.mapping.purchases.enabled)
         balances = world.marketplace_balances()
+        settlement_rows = world.settlement_rows()
         webhooks = len(world.sender.emitted) if world.sender is not None else 0
         journal = world.accurate.journal()
         names = {row["accountNo"]: row["accountName"] for row in world.accurate.company.trial_balance()}
@@ -137,6 +142,7 @@ def run_scenario_demo(
         payouts=payouts,
         balances=balances,
         stock=stock,
+        settlement_rows=settlement_rows,
     )
 
 
@@ -227,6 +233,11 @@ def render(demo: ScenarioDemo) -> str:
                     f"{_money(Decimal(payout['amount'])):>14}  {payout['status']} ({documents})"
                 )
                 out.extend(f"      {problem}" for problem in payout["problems"])
+    if demo.settlement_rows:
+        out += ["", "Settlement rows beyond the orders' own, per store (booked as docs/POSTING.md §15-§18 say):"]
+        for store, kinds in demo.settlement_rows.items():
+            listed = ", ".join(f"{kind.replace('_', ' ')} {n}" for kind, n in sorted(kinds.items())) or "none"
+            out.append(f"  {store:<28} {listed}")
     if demo.balances:
         out += ["", "Marketplace balances after the payouts:"]
         out.extend(f"  {store:<28}{_money(balance) or '0':>18}" for store, balance in demo.balances.items())

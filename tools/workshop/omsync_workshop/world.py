@@ -38,7 +38,12 @@ from omsync_workshop.moto_patches import PatchLevel
 from omsync_workshop.oracle import Comparison, compare, expected_books
 from omsync_workshop.scenarios import ScenarioPlayer
 from omsync_workshop.scenarios.facts import Scenario
-from omsync_workshop.scenarios.statements import write_statement
+from omsync_workshop.scenarios.statements import (
+    CANCELLED_ORDER_CHARGE,
+    early_export,
+    statement_adjustments,
+    write_statement,
+)
 from omsync_workshop.stack import LocalStack, RegisteredConnection, project_root
 
 if TYPE_CHECKING:
@@ -283,12 +288,17 @@ class LocalWorld:
         if self.player is None:
             self.player = ScenarioPlayer(self.ginee.state, self.scenario)
         late = {order.order_id for order in self.scenario.orders if order.late_return is not None}
+        failed = self._failed_deliveries()
         applied = 0
         while not self.player.done and (limit is None or applied < limit):
             upcoming = self.scenario.events[self.player.position]
-            if late and upcoming.action == "return" and upcoming.target in late and self.stack.run_event_sources:
-                # Days pass before a return after settlement: what omsync does meanwhile (the receipt) is
-                # done before it, as it would be; the timeline is otherwise played as fast as it goes.
+            after_days = (upcoming.action == "return" and upcoming.target in late) or (
+                upcoming.action == "cancel" and upcoming.target in failed
+            )
+            if after_days and self.stack.run_event_sources:
+                # Days pass before a return after settlement or a failed delivery's cancellation: what omsync
+                # does meanwhile (the receipt; the invoice) is done before it, as it would be; the timeline is
+                # otherwise played as fast as it goes.
                 self.sender.flush()
                 self.settle()
             self.player.step()
@@ -296,12 +306,24 @@ class LocalWorld:
         self.sender.flush()
         return applied
 
+    def _failed_deliveries(self) -> set[str]:
+        """Ginee ids of the orders cancelled after shipping that an imported export charges return shipping for
+        (`statement_adjustments`): their invoice stood for days before the cancellation."""
+        numbers = {
+            extra.order_sn
+            for key in self.scenario.settlement_files
+            for extra in statement_adjustments(self.scenario, key)
+            if extra.line_kind == CANCELLED_ORDER_CHARGE
+        }
+        return {order.order_id for order in self.scenario.orders if order.external_order_sn in numbers}
+
     def import_settlement_files(self) -> dict[str, list[PayoutResult]]:
         """Import the statement the marketplace would export for the scenario's payouts (written from the facts,
         in the store's channel's format) of every store that settles from files and of every store the scenario
         lists under ``settlementFiles`` (estimate stores: the file then books the differences; a listed store's
-        export also carries `statement_adjustments`' rows of no item value and of no order). Store name →
-        results."""
+        export also carries `statement_adjustments`' rows of no item value and of no order, and a listed Shopee
+        store's `early_export` is imported first, so the full report's import posts a supplement). Store name →
+        results, in the order imported."""
         from omsync.sync.context import context_for
         from omsync.sync.payouts import import_payouts
 
@@ -312,11 +334,34 @@ class LocalWorld:
             if store is None or (store.settlement is not SettlementMode.FILE and facts.key not in listed):
                 continue
             fmt = format_for_channel(facts.channel)
+            imported: list[PayoutResult] = []
+            early = early_export(self.scenario, facts.key) if facts.key in listed else None
+            if early is not None:
+                text = write_statement(self.scenario, facts.key, fmt, early=early)
+                imported += import_payouts(context_for(self.connection_id), facts.shop_id, read_payouts(text, fmt))
             text = write_statement(self.scenario, facts.key, fmt, adjustments=facts.key in listed)
-            payouts = read_payouts(text, fmt)
-            results[store.name] = import_payouts(context_for(self.connection_id), facts.shop_id, payouts)
+            imported += import_payouts(context_for(self.connection_id), facts.shop_id, read_payouts(text, fmt))
+            results[store.name] = imported
             self.imported_statements.add(facts.key)
         return results
+
+    def settlement_rows(self) -> dict[str, dict[str, int]]:
+        """What the imported settlement files carried beyond their orders' own rows, per store name: line kind
+        (`statements.LINE_KINDS`, and ``supplement`` for an early download completed later) → rows."""
+        counted: dict[str, dict[str, int]] = {}
+        for facts in self.scenario.stores:
+            store = self.loaded.mapping.stores.get(facts.shop_id)
+            if (
+                store is None
+                or facts.key not in self.imported_statements
+                or facts.key not in self.scenario.settlement_files
+            ):
+                continue
+            kinds = Counter(extra.line_kind for extra in statement_adjustments(self.scenario, facts.key))
+            if early_export(self.scenario, facts.key) is not None:
+                kinds["supplement"] += 1
+            counted[store.name] = dict(kinds)
+        return counted
 
     def marketplace_balances(self) -> dict[str, Decimal]:
         """Each store's marketplace balance account (Saldo Shopee…) in Accurate: store name → balance."""

@@ -11,8 +11,12 @@ a Shopee income report names none, so read back its payouts are keyed by release
 
 With ``adjustments`` (the stores a scenario lists under ``settlementFiles``) the export also carries the
 rows a real one has beyond its orders' own (`statement_adjustments`, issue 15): a seller shipping charge
-for an order settled in the previous payout (a fee correction, a line of no item value) and, in a Lazada
-statement, an ads top-up of no order and an order whose charges take its release below zero.
+for an order settled in the previous payout (a fee correction, a line of no item value), a return
+shipping charge on an order cancelled after shipping and, by format, what only that format has: a TikTok
+Shop/Tokopedia adjustment row (a logistics reimbursement); in a Lazada statement an ads top-up of no
+order, an order whose charges take its release below zero and a refund no return covers. A Shopee income
+report also has an early download (`early_export`): part of one release date, which the full report
+then completes (a supplement of the payout).
 
 `write_payouts` writes any list of `Payout`s, so tests can build a file with a changed fee, a refund
 or a wrong total. For a well-formed list, ``read_payouts(write_payouts(payouts, fmt), fmt)`` gives the
@@ -28,7 +32,7 @@ import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Final
 
@@ -59,6 +63,8 @@ class _Order:
     voucher: Decimal = ZERO
     platform_voucher: Decimal = ZERO
     coin: Decimal = ZERO
+    adjustment: str | None = None
+    """A TikTok Shop/Tokopedia adjustment row's Type (its fees are of that Type's kind, in no fee column)."""
 
     @property
     def amount(self) -> Decimal:
@@ -97,13 +103,37 @@ LATE_SHIPPING_CHARGE: Final = Decimal(1000)
 NEGATIVE_RELEASE_MARGIN: Final = Decimal(5000)
 """How far below zero `statement_adjustments` takes one Lazada order's release (a seller shipping charge
 beyond its value, in its own statement: Lazada's reader adds the row to the order's line)."""
+RETURN_SHIPPING_CHARGE: Final = Decimal(15000)
+"""The return shipping `statement_adjustments` charges for an order cancelled after shipping (case E10)."""
+LOGISTICS_REIMBURSEMENT: Final = ("Logistics reimbursement", Decimal(8000))
+"""The TikTok Shop/Tokopedia adjustment row `statement_adjustments` adds: its Type and amount (a credit, rupiah)."""
+REFUND_WITHOUT_RETURN: Final = (Decimal(10000), Decimal(700))
+"""The Lazada refund no return covers that `statement_adjustments` adds: refund and commission given back."""
+
+FEE_CORRECTION: Final = "fee_correction"
+CANCELLED_ORDER_CHARGE: Final = "cancelled_order_charge"
+NO_ORDER_ROW: Final = "no_order_row"
+ADJUSTMENT_TYPE: Final = "adjustment_type"
+NEGATIVE_RELEASE: Final = "negative_release"
+REFUND_WITHOUT_RETURN_ROW: Final = "refund_without_return"
+LINE_KINDS: Final = (
+    FEE_CORRECTION,
+    CANCELLED_ORDER_CHARGE,
+    NO_ORDER_ROW,
+    ADJUSTMENT_TYPE,
+    NEGATIVE_RELEASE,
+    REFUND_WITHOUT_RETURN_ROW,
+)
+"""The kinds of `StatementAdjustment.line_kind`, as the demo's report counts them."""
 
 
 @dataclass(frozen=True)
 class StatementAdjustment:
     """A row of a store's export beyond its orders' own: ``order_sn`` None for a row of no order.
 
-    ``amount`` is signed as the balance sees it (negative: charged); ``kind`` is how omsync books it.
+    ``amount`` is the row's net, signed as the balance sees it (negative: charged); ``item_amount`` the item
+    value it settles (negative: a refund; 0 for a charge or credit); ``kind`` is how omsync books the rest (a
+    fee kind); ``line_kind`` one of `LINE_KINDS`.
     """
 
     payout_id: str
@@ -112,15 +142,41 @@ class StatementAdjustment:
     amount: Decimal
     row_type: str
     name: str
+    line_kind: str = FEE_CORRECTION
+    item_amount: Decimal = ZERO
+
+    @property
+    def fees(self) -> dict[str, Decimal]:
+        """The row's fees as a payout line holds them (positive: kept by the marketplace), zero ones left out."""
+        fee = self.item_amount - self.amount
+        return {self.kind: fee} if fee else {}
+
+
+@dataclass(frozen=True)
+class EarlyExport:
+    """A Shopee income report downloaded before its release date was over: the orders it already holds."""
+
+    paid_on: date
+    order_sns: frozenset[str]
 
 
 def statement_adjustments(scenario: Scenario, store_key: str) -> list[StatementAdjustment]:
-    """The extra rows of a store's export (``write_statement(..., adjustments=True)``), by payout id of the facts:
-    in the second payout, a seller shipping charge of `LATE_SHIPPING_CHARGE` for the first order of the first
-    payout that comes back in no later payout (a fee correction for an order settled earlier); in a Lazada
-    statement also the `ADS_TOP_UP` row of no order in the first payout and, in the second, a seller shipping
-    charge on the order released least there that takes its release `NEGATIVE_RELEASE_MARGIN` below zero.
-    None when the store has fewer than two payouts."""
+    """The extra rows of a store's export (``write_statement(..., adjustments=True)``), by payout id of the facts.
+
+    None when the store has fewer than two payouts. Otherwise, with the first payout's orders that come back in
+    no later payout as candidates (in the facts' order):
+
+    - in the second payout, a seller shipping charge of `LATE_SHIPPING_CHARGE` for the first candidate (a fee
+      correction for an order settled earlier);
+    - in the last payout, a return shipping charge of `RETURN_SHIPPING_CHARGE` for the store's first order
+      cancelled after shipping, when it has one;
+    - TikTok Shop/Tokopedia: in the last payout, the `LOGISTICS_REIMBURSEMENT` adjustment row for the first
+      other order settled before it (and not returned later);
+    - Lazada: the `ADS_TOP_UP` row of no order in the first payout; in the second, a seller shipping charge on
+      the order released least there that takes its release `NEGATIVE_RELEASE_MARGIN` below zero; in the last,
+      a refund of `REFUND_WITHOUT_RETURN` for the last order settled before it that has no return at all (the
+      buyer kept the goods) and no other row here.
+    """
     store = scenario.store(store_key)
     dated: dict[str, date] = {}
     first_orders: dict[str, list[str]] = {}
@@ -139,18 +195,46 @@ def statement_adjustments(scenario: Scenario, store_key: str) -> list[StatementA
     if len(ordered) < 2:
         return []
     candidates = [sn for sn in first_orders.get(ordered[0], []) if sn not in returned_later]
+    earlier = [sn for payout_id in ordered[:-1] for sn in first_orders.get(payout_id, []) if sn not in returned_later]
     adjustments = []
     fmt = files.format_for_channel(store.channel)
+    shipping = _LAZADA_NAMES["shipping_difference"]
     if candidates:
-        name = _LAZADA_NAMES["shipping_difference"]
         adjustments.append(
             StatementAdjustment(
-                ordered[1], candidates[0], "shipping_difference", -LATE_SHIPPING_CHARGE, "Orders-Lazada Fees", name
+                ordered[1], candidates[0], "shipping_difference", -LATE_SHIPPING_CHARGE, "Orders-Lazada Fees", shipping
+            )
+        )
+    cancelled = [
+        o.external_order_sn
+        for o in scenario.orders
+        if o.store_key == store.key and o.cancelled_at is not None and o.shipped_at is not None
+    ]
+    if cancelled:
+        adjustments.append(
+            StatementAdjustment(
+                ordered[-1],
+                cancelled[0],
+                "shipping_difference",
+                -RETURN_SHIPPING_CHARGE,
+                "Orders-Logistics",
+                shipping,
+                CANCELLED_ORDER_CHARGE,
+            )
+        )
+    others = [sn for sn in earlier if sn not in candidates[:1]]
+    if fmt == "tiktok" and others:
+        row_type, credit = LOGISTICS_REIMBURSEMENT
+        adjustments.append(
+            StatementAdjustment(
+                ordered[-1], others[0], files.charge_kind(row_type), credit, row_type, row_type, ADJUSTMENT_TYPE
             )
         )
     if fmt == "lazada":
         row_type, name, amount = ADS_TOP_UP
-        adjustments.append(StatementAdjustment(ordered[0], None, files.charge_kind(name), amount, row_type, name))
+        adjustments.append(
+            StatementAdjustment(ordered[0], None, files.charge_kind(name), amount, row_type, name, NO_ORDER_ROW)
+        )
         released = {
             o.external_order_sn: o.released_amount
             for o in scenario.orders
@@ -164,21 +248,73 @@ def statement_adjustments(scenario: Scenario, store_key: str) -> list[StatementA
         if cheapest:
             net, sn = cheapest[0]
             charge = -(net + NEGATIVE_RELEASE_MARGIN)
-            name = _LAZADA_NAMES["shipping_difference"]
             adjustments.append(
-                StatementAdjustment(ordered[1], sn, "shipping_difference", charge, "Orders-Logistics", name)
+                StatementAdjustment(
+                    ordered[1], sn, "shipping_difference", charge, "Orders-Logistics", shipping, NEGATIVE_RELEASE
+                )
+            )
+        returned = {o.external_order_sn for o in scenario.orders if any(line.returned_quantity for line in o.lines)}
+        charged = {extra.order_sn for extra in adjustments}
+        kept = [sn for sn in others if sn not in returned and sn not in charged]
+        if kept:
+            refund, commission_back = REFUND_WITHOUT_RETURN
+            adjustments.append(
+                StatementAdjustment(
+                    ordered[-1],
+                    kept[-1],
+                    "commission",
+                    -refund + commission_back,
+                    "Refunds-Sales",
+                    files.LAZADA_REVERSAL + "Item Price",
+                    REFUND_WITHOUT_RETURN_ROW,
+                    item_amount=-refund,
+                )
             )
     return adjustments
 
 
-def write_statement(scenario: Scenario, store_key: str, fmt: str, *, adjustments: bool = False) -> str:
+def early_export(scenario: Scenario, store_key: str) -> EarlyExport | None:
+    """The early download a listed Shopee store's export has (a Shopee payout is only a release date): the
+    release date with the most orders (the latest of equals), holding the first half of them (rounded up) by
+    release time. Importing it, then the full report, posts that date's other orders as a supplement. None for
+    other formats and for a store without a date of two orders."""
+    store = scenario.store(store_key)
+    if files.format_for_channel(store.channel) != "shopee":
+        return None
+    by_day: dict[date, list[tuple[datetime, str]]] = {}
+    for order in scenario.orders:
+        if order.store_key == store.key and order.payout_id is not None and order.settled_at is not None:
+            by_day.setdefault(_settled_on(order), []).append((order.settled_at, order.external_order_sn))
+    if not by_day:
+        return None
+    paid_on = max(by_day, key=lambda day: (len(by_day[day]), day))
+    released = sorted(by_day[paid_on])
+    if len(released) < 2:
+        return None
+    return EarlyExport(paid_on, frozenset(sn for _, sn in released[: (len(released) + 1) // 2]))
+
+
+def write_statement(
+    scenario: Scenario, store_key: str, fmt: str, *, adjustments: bool = False, early: EarlyExport | None = None
+) -> str:
     """The settlement export of a scenario store (key or Ginee shop id) in format ``fmt`` of `files.FORMATS`;
-    with ``adjustments``, also the rows of `statement_adjustments`."""
+    with ``adjustments``, also the rows of `statement_adjustments`; with ``early`` (`early_export`), only the
+    early download: that date's orders it holds, nothing else."""
     store = scenario.store(store_key)
     by_payout: dict[str, list[tuple[date, _Order]]] = {}
     for order in scenario.orders:
         if order.store_key == store.key and order.payout_id is not None:
+            if early is not None and order.external_order_sn not in early.order_sns:
+                continue
             by_payout.setdefault(order.payout_id, []).append((_settled_on(order), _order(order)))
+    if early is not None:
+        return _write(
+            [
+                _Statement(payout_id, early.paid_on, tuple(row for _, row in rows))
+                for payout_id, rows in by_payout.items()
+            ],
+            fmt,
+        )
     for order in scenario.orders:
         late = order.late_return
         if order.store_key == store.key and late is not None:
@@ -190,8 +326,10 @@ def write_statement(scenario: Scenario, store_key: str, fmt: str, *, adjustments
                 charges.setdefault(extra.payout_id, []).append(_Charge(extra.row_type, extra.name, extra.amount))
                 continue
             paid_on = max(day for day, _ in by_payout[extra.payout_id])
-            fee = {extra.kind: -extra.amount}
-            by_payout[extra.payout_id].append((paid_on, _Order(extra.order_sn, (), fee, extra.amount)))
+            items = (_Item(f"{extra.order_sn}-1", extra.item_amount),) if extra.item_amount else ()
+            adjustment = extra.row_type if extra.line_kind == ADJUSTMENT_TYPE else None
+            row = _Order(extra.order_sn, items, extra.fees, extra.amount, adjustment=adjustment)
+            by_payout[extra.payout_id].append((paid_on, row))
     statements = [
         _Statement(
             payout_id,
@@ -322,11 +460,12 @@ def _tiktok_rows(statements: Sequence[_Statement]) -> list[list[str]]:
     rows = [list(files.TIKTOK_COLUMNS)]
     for statement in statements:
         for order in statement.orders:
-            fees = _by_column(order.fees, files.TIKTOK_FEE_COLUMNS, "tiktok")
+            # An adjustment row states only its settlement amount: its Type says the kind.
+            fees = _by_column(order.fees, files.TIKTOK_FEE_COLUMNS, "tiktok") if order.adjustment is None else {}
             rows.append(
                 [
                     order.order_sn,
-                    files.TIKTOK_REFUND_TYPE if order.amount < 0 else files.TIKTOK_ORDER_TYPE,
+                    order.adjustment or (files.TIKTOK_REFUND_TYPE if order.amount < 0 else files.TIKTOK_ORDER_TYPE),
                     statement.payout_id,
                     f"{statement.paid_on:%Y/%m/%d}",
                     _money(order.amount),
