@@ -322,3 +322,13 @@ def test_reference_masters_can_be_listed_for_mapping_checks(client: AccurateClie
     assert [row["name"] for row in client.list("branch", {"name": "Cabang Online"}, fields=("name",))] == [
         "Cabang Online"
     ]
+
+
+def test_an_item_code_longer_than_30_characters_or_a_name_longer_than_255_is_refused(client: AccurateClient) -> None:
+    # Accurate's item code takes 30 characters (reference/accurate-api.md §7.2); names 255 (docs/ARCHITECTURE.md)
+    with pytest.raises(Rejected, match="Kode Barang terlalu besar. Maksimal 30 karakter"):
+        client.save(Item(no="K" * 31, name="Kaos", item_type="INVENTORY"))
+    with pytest.raises(Rejected, match="Nama Barang terlalu besar. Maksimal 255 karakter"):
+        client.save(Item(no="KAOS-PANJANG", name="N" * 256, item_type="INVENTORY"))
+    client.save(Item(no="K" * 30, name="N" * 255, item_type="INVENTORY"))
+    assert client.detail(Item, number="K" * 30)["name"] == "N" * 255

@@ -602,3 +602,31 @@ def test_the_fees_of_an_order_returned_in_full_leave_the_balance_by_a_journal_vo
     assert record is not None and record.receipt is not None and record.receipt.number == "SP-251007QTY001-PF"
     assert world.on_hold() == {}
     assert dead_letters(world) == {}
+
+
+# --- a SKU longer than Accurate's item code --------------------------------------------------------------------
+
+
+def test_a_sku_longer_than_accurates_item_code_is_held_with_a_hint_never_the_dead_letter_queue(
+    open_world: OpenWorld,
+) -> None:
+    world = case_world(open_world, mapping_yaml(auto_create=True))
+    # Given the R5 order whose shirt's master SKU is 35 characters (Accurate's item code takes 30)
+    long_sku = "KAOS-HITAM-M-KATUN-COMBED-30S-PRIA"
+    assert len(long_sku) > 30
+    case = order_file("order-251007QTY001.json")
+    case["items"] = [{**case["items"][0], "sku": long_sku, "masterSku": long_sku}]
+    order_id = str(world.ginee.state.create_order(case)["orderId"])
+    settle(world)
+
+    # When it is paid
+    step(world, order_id, "pay")
+
+    # Then it is on hold sku_too_long, naming the SKU, its length and the limit, with a hint; nothing failed
+    record = record_of(world, order_id)
+    assert record is not None and record.hold is not None, "no hold"
+    assert record.hold.cause == "sku_too_long"
+    assert long_sku in record.hold.reason and "at most 30" in record.hold.reason, record.hold.reason
+    assert "shorten the master SKU in Ginee" in record.hold.hint
+    assert documents(world, "sales_invoice") == {}
+    assert dead_letters(world) == {}

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 from pydantic.alias_generators import to_camel
@@ -50,6 +50,10 @@ Amount = Annotated[Decimal, Field(max_digits=18, decimal_places=6)]
 
 ItemType = Literal["INVENTORY", "NON_INVENTORY", "SERVICE", "GROUP", "PRODUCTION_COST"]
 ReturnType = Literal["DELIVERY", "INVOICE", "INVOICE_DP", "NO_INVOICE"]
+ITEM_CODE_MAX_LENGTH: Final = 30
+"""Accurate refuses a longer item code (Kode Barang): "… terlalu besar. Maksimal 30 karakter"
+(reference/accurate-api.md §7.2)."""
+
 ItemAdjustmentType = Literal["ADJUSTMENT_IN", "ADJUSTMENT_OUT"]
 ItemTransferType = Literal["TRANSFER_OUT", "TRANSFER_IN"]
 AmountType = Literal["DEBIT", "CREDIT"]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 
-from omsync.accurate.documents import SalesInvoice, SalesInvoiceExpense, SalesInvoiceItem
+from omsync.accurate.documents import ITEM_CODE_MAX_LENGTH, SalesInvoice, SalesInvoiceExpense, SalesInvoiceItem
 from omsync.config.mapping import ShippingRule, StoreMapping
 from omsync.errors import OnHold, PermanentError
 from omsync.ginee.models import Order, OrderItem
@@ -346,6 +346,16 @@ def _sku(order: Order, item: OrderItem) -> str:
             "missing_sku",
             f"a line of order {marketplace_order_number(order)} ({item.product_name or 'unnamed'}) has no master SKU",
             "bind the marketplace product to a master SKU in Ginee",
+        )
+    if len(sku) > ITEM_CODE_MAX_LENGTH:
+        # Accurate refuses such an item code, so no item can ever carry it: the seller must shorten the SKU.
+        raise OnHold(
+            "sku_too_long",
+            f"SKU {sku} of order {marketplace_order_number(order)} is {len(sku)} characters; Accurate's item code "
+            f"(Kode Barang) takes at most {ITEM_CODE_MAX_LENGTH}",
+            f"shorten the master SKU in Ginee to {ITEM_CODE_MAX_LENGTH} characters or fewer and bind the marketplace "
+            "product to it (the item is created in Accurate under the new SKU); the order is posted automatically "
+            "once it fits",
         )
     return sku
 

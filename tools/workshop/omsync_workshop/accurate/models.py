@@ -50,6 +50,23 @@ KEY_FIELDS = {"item": "no", "customer": "customerNo", "vendor": "vendorNo"}
 # list.do filters a master on its code as `no`, though customer and vendor records show it under their own name.
 FILTER_FIELDS = {"customer": {"no": "customerNo"}, "vendor": {"no": "vendorNo"}}
 DUPLICATE_LABELS = {"item": "Kode Barang", "customer": "ID Pelanggan", "vendor": "ID Pemasok"}
+CODE_MAX_LENGTH = 30
+"""A master's code (Kode Barang, ID Pelanggan, ID Pemasok): Accurate answers a longer one "… terlalu besar.
+Maksimal 30 karakter" (reference/accurate-api.md §7.2, observed by integrators on the item code)."""
+NAME_MAX_LENGTH = 255
+"""A master's name: Accurate's reference states no limit; 255 is the plausible one the sandbox enforces
+(docs/ARCHITECTURE.md, the Accurate sandbox)."""
+NAME_LABELS = {"item": "Nama Barang", "customer": "Nama Pelanggan", "vendor": "Nama Pemasok"}
+
+
+def check_lengths(module: str, key: object, name: object) -> None:
+    """Refuse a master whose code or name is longer than Accurate takes, in Accurate's words."""
+    if key not in (None, "") and len(str(key)) > CODE_MAX_LENGTH:
+        raise Refused(f"{DUPLICATE_LABELS[module]} terlalu besar. Maksimal {CODE_MAX_LENGTH} karakter")
+    if name not in (None, "") and len(str(name)) > NAME_MAX_LENGTH:
+        raise Refused(f"{NAME_LABELS[module]} terlalu besar. Maksimal {NAME_MAX_LENGTH} karakter")
+
+
 NUMBER_PREFIX = {
     "sales-invoice": "SI",
     "sales-receipt": "SR",
@@ -592,6 +609,7 @@ class Company:
     # masters
 
     def _master(self, module: str, body: Mapping[str, Any], key: str | None, record: dict[str, Any]) -> Posted:
+        check_lengths(module, key, record.get("name"))
         if key in (None, ""):
             self._auto_numbers[module] += 1
             key = f"{module[0].upper()}.{self._auto_numbers[module]:05d}"
@@ -689,6 +707,7 @@ class Company:
                 raise Refused("Tipe barang tidak dapat diubah karena sudah digunakan di transaksi")
             record["itemType"] = str(item_type)
         if body.get("name") not in (None, ""):
+            check_lengths("item", None, body["name"])
             record["name"] = str(body["name"])
         if "unitPrice" in body:
             record["unitPrice"] = amount(body.get("unitPrice"), "unitPrice", ZERO)
