@@ -1,8 +1,10 @@
-"""Reconciler (scheduled): puts every connection's held orders back on the orders queue.
+"""Reconciler (scheduled): per connection, releases held orders and polls Ginee for the orders whose webhooks
+never came (`omsync.sync.reconcile`).
 
 Held orders are released as soon as their cause may be fixed; `omsync mapping apply` releases a
 connection's holds at once, and this schedule catches the fixes omsync cannot see (an item created or a
-period opened directly in Accurate).
+period opened directly in Accurate). The poll lists Ginee's orders changed since the connection's cursor and
+puts every order the Ledger is behind on its queue.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from omsync import deadline
 from omsync.config.settings import settings
 from omsync.observability import logger, metrics, tracer
-from omsync.sync.holds import release_all_holds
+from omsync.sync.reconcile import reconcile_all
 
 settings()  # a misconfigured deploy fails here, at cold start
 
@@ -25,7 +27,10 @@ settings()  # a misconfigured deploy fails here, at cold start
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     with deadline.invocation(context):  # every wait below ends before the timeout
-        released = release_all_holds()
+        outcome = reconcile_all()
+        released = {cid: run.released for cid, run in outcome.items() if run.released}
+        enqueued = sum(len(run.orders.enqueued) for run in outcome.values() if run.orders is not None)
         total = sum(sum(counts.values()) for counts in released.values())
         metrics.add_metric(name="holds.released", unit=MetricUnit.Count, value=total)
-        return {"released": released}
+        metrics.add_metric(name="orders.behind_enqueued", unit=MetricUnit.Count, value=enqueued)
+        return {"released": released, "connections": {cid: run.summary() for cid, run in outcome.items()}}

@@ -48,7 +48,10 @@ def test_the_workers_post_and_keep_the_rotated_oauth_pair_under_their_own_polici
     world.accurate.expire_access_tokens()
     world.play()
     world.settle()
-    world.stack.fire_schedules()
+    # The reconciler polls Ginee and releases holds under its own policy: no connection's run fails
+    (reconciler,) = world.stack.fire_schedules()
+    assert reconciler.ok and world.connection_id in reconciler.result["connections"]
+    assert "failed" not in reconciler.result["connections"][world.connection_id], reconciler.result
     world.settle()
 
     rotated = stored_oauth(world)

@@ -53,7 +53,8 @@ def write(name: str, content: object) -> str:
 def test_an_unknown_scenario_lists_the_known_ones(command: tuple[str, ...]) -> None:
     err = answer(*command)
     assert (
-        err == "error: no scenario 'nosuch'; known: demo, flash-sale, returns-heavy (or give a scenario file's path)\n"
+        err
+        == "error: no scenario 'nosuch'; known: demo, drop30, flash-sale, returns-heavy (or give a scenario file's path)\n"
     )
 
 

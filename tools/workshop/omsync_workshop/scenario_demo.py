@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omsync.config.mapping import ConnectionMapping
+from omsync.ledger.cursors import ORDERS, PollCursors
 from omsync_workshop.ginee.webhooks import DeliveryOptions
 from omsync_workshop.moto_patches import PatchLevel
 from omsync_workshop.scenarios import Scenario, load_scenario
@@ -47,6 +48,8 @@ class ScenarioDemo:
     settlement_rows: dict[str, dict[str, int]] = field(default_factory=dict)
     """Store → what its settlement file carried beyond its orders' own rows: line kind → rows
     (`LocalWorld.settlement_rows`)."""
+    reconciler: dict[str, int] = field(default_factory=dict)
+    """The reconciler's runs after the play: ``runs``, ``orders_enqueued`` (found behind Ginee), ``holds_released``."""
 
     stock: dict[str, Any] = field(default_factory=dict)
     """`omsync stock compare` at the end: ``warehouses``, ``skus`` compared, ``differences`` (one per SKU and
@@ -74,6 +77,7 @@ class ScenarioDemo:
             "payouts": self.payouts,
             "settlement_rows": self.settlement_rows,
             "webhooks": self.webhooks,
+            "reconciler": self.reconciler,
             "seconds": round(self.seconds, 1),
             "trial_balance": {account: str(balance) for account, balance in report.trial_balance.items() if balance},
             "differences": report.comparison.report().splitlines() if not report.oracle_match else [],
@@ -104,13 +108,19 @@ def run_scenario_demo(
             progress.phase(name, count)
 
     phase("starting moto, the Ginee and Accurate sandboxes")
+    faults = scenario.webhooks
     with LocalWorld(
         scenario,
         mapping_yaml,
-        delivery=delivery,
+        delivery=delivery
+        or DeliveryOptions(
+            drop_rate=faults.drop_rate, duplicate_rate=faults.duplicate_rate, reorder_window=faults.reorder_window
+        ),
         environment_overrides=environment_overrides,
         moto_patches=moto_patches,
     ) as world:
+        # The connection's history starts with the scenario: the reconciler's poll reads Ginee from there.
+        PollCursors(world.connection_id).start_at(ORDERS, scenario.start)
         total = len(scenario.events)
         phase("playing", lambda: f"{world.player.position if world.player else 0}/{total} changes")
         world.play()
@@ -122,6 +132,8 @@ def run_scenario_demo(
             for store, results in world.import_settlement_files().items()
         }
         world.settle()
+        phase("running the reconciler's schedule until it finds nothing behind")
+        reconciler = world.reconcile()
         phase("comparing the books with the oracle")
         report = world.report()
         phase("comparing Ginee's stock with Accurate's (omsync stock compare)")
@@ -143,7 +155,17 @@ def run_scenario_demo(
         balances=balances,
         stock=stock,
         settlement_rows=settlement_rows,
+        reconciler=_reconciler_summary(reconciler),
     )
+
+
+def _reconciler_summary(runs: list[dict[str, Any]]) -> dict[str, int]:
+    polls = [run.get("orders") or {} for run in runs]
+    return {
+        "runs": len(runs),
+        "orders_enqueued": sum(int(poll.get("enqueued", 0)) for poll in polls),
+        "holds_released": sum(sum(dict(run.get("released") or {}).values()) for run in runs),
+    }
 
 
 def _stock_summary(lines: list[StockLine], *, checked: bool) -> dict[str, Any]:
@@ -222,6 +244,12 @@ def render(demo: ScenarioDemo) -> str:
         out.extend(f"  {cause:<20} {n}" for cause, n in sorted(report.on_hold.items()))
     else:
         out.append("On hold: none")
+    if demo.reconciler:
+        runs = demo.reconciler
+        out.append(
+            f"Reconciler: {runs['runs']} run(s), {runs['orders_enqueued']} order(s) found behind Ginee, "
+            f"{runs['holds_released']} hold(s) released"
+        )
     if demo.payouts:
         out += ["", "Payouts imported from settlement files:"]
         for store, payouts in demo.payouts.items():

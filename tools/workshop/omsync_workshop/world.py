@@ -405,6 +405,23 @@ class LocalWorld:
         """Wait until every queue is empty and no worker is busy."""
         self.stack.esm.drain_until_idle(timeout)
 
+    def reconcile(self, max_runs: int = 5) -> list[dict[str, Any]]:
+        """Fire the reconciler's schedule and let the queues settle, again until a run finds nothing behind and
+        releases nothing (at most ``max_runs`` runs); this connection's outcome of each run, as the function
+        answered it (``released`` by cause, ``orders``: the poll's window and counts)."""
+        runs: list[dict[str, Any]] = []
+        for _ in range(max_runs):
+            fired = [f for f in self.stack.fire_schedules() if f.function == "ReconcilerFunction"]
+            if not fired or not fired[0].ok:
+                raise RuntimeError(f"the reconciler failed: {fired[0].error if fired else 'no schedule'}")
+            self.settle()
+            run = dict(fired[0].result["connections"].get(self.connection_id) or {})
+            runs.append(run)
+            orders = run.get("orders") or {}
+            if not run.get("released") and not orders.get("enqueued") and not orders.get("missing"):
+                break
+        return runs
+
     # ------------------------------------------------------------------ reading the books
     def accurate_client(self) -> AccurateClient:
         """A client of the Accurate sandbox with the connection's token (for reading the books back)."""

@@ -9,6 +9,8 @@ Faults: ``busyNext``/``rateLimitNext`` make the next N signed calls answer ``SER
 with ``Retry-After``; ``busyRate``/``rateLimitRate`` do so at random (seeded). ``malformed`` (order id →
 fields) serves those orders' ``batch-get`` rows with the given fields in place of the stored ones, as a
 Ginee that changed a field's type would (the stored order, its stock and lifecycle are untouched).
+``leftOut`` (order id → count) leaves those orders out of their next ``count`` ``batch-get`` answers, as
+Ginee's batch-get sometimes answers without an order it has.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class Faults:
     retry_after: int = 1
     malformed: dict[str, Json] = field(default_factory=dict)
     """Order id → fields its batch-get rows carry instead (merged key by key; a list item by item)."""
+    left_out: dict[str, int] = field(default_factory=dict)
+    """Order id → how many more ``batch-get`` answers leave it out, as if Ginee did not know it."""
 
 
 class GineeResponses:
@@ -134,9 +138,22 @@ class GineeResponses:
         if route is None:
             return self._envelope("PARAMETER_ERROR", f"no such API: {method} {path}")
         data = route(self.state, body, query)
+        if path == BATCH_GET_PATH and self.faults.left_out:
+            data = self._leave_out(data)
         if path == BATCH_GET_PATH and self.faults.malformed:
             data = [_overlay(row, self.faults.malformed.get(str(row.get("orderId")), {})) for row in data]
         return self._envelope("SUCCESS", "OK", data)
+
+    def _leave_out(self, rows: list[Json]) -> list[Json]:
+        kept = []
+        with self._lock:
+            for row in rows:
+                order_id = str(row.get("orderId"))
+                if self.faults.left_out.get(order_id, 0) > 0:
+                    self.faults.left_out[order_id] -= 1
+                    continue
+                kept.append(row)
+        return kept
 
     # -- the sandbox's own control endpoints -----------------------------------------------------------
 
@@ -188,6 +205,7 @@ class GineeResponses:
                     rate_limit_rate=float(body.get("rateLimitRate", 0)),
                     retry_after=int(body.get("retryAfter", 1)),
                     malformed=dict(body.get("malformed") or {}),
+                    left_out={str(k): int(v) for k, v in dict(body.get("leftOut") or {}).items()},
                 )
             return {"faults": vars(self.faults)}
         if (method, path) == ("GET", "/sandbox/calls"):

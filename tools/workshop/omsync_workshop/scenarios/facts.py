@@ -247,6 +247,16 @@ class AdjustmentFacts:
 
 
 @dataclass(frozen=True)
+class WebhookFaults:
+    """The share of webhooks never delivered (``drop_rate``) and sent twice (``duplicate_rate``), and how many
+    consecutive ones are shuffled (``reorder_window``)."""
+
+    drop_rate: float = 0.0
+    duplicate_rate: float = 0.0
+    reorder_window: int = 0
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A generated scenario: its stores, catalogue, orders and every change in time order."""
 
@@ -264,6 +274,8 @@ class Scenario:
     events: tuple[TimelineEvent, ...]
     settlement_files: tuple[str, ...] = ()
     """Store keys whose settlement export the local world imports after the play (``settlementFiles``)."""
+    webhooks: WebhookFaults = field(default_factory=WebhookFaults)
+    """How Ginee's webhooks reach omsync (``webhooks``): the demo delivers them so unless told otherwise."""
 
     def store(self, key_or_shop_id: str) -> StoreFacts:
         """A store by its scenario key or Ginee shop id."""

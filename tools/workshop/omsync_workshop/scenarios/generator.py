@@ -32,6 +32,7 @@ from omsync_workshop.scenarios.facts import (
     Scenario,
     StoreFacts,
     TimelineEvent,
+    WebhookFaults,
 )
 from omsync_workshop.scenarios.fees import FEE_FIELDS, FEE_KINDS, FeeBase, FeeRules, order_fees
 from omsync_workshop.scenarios.spec import OutcomeName, ScenarioError, validate_scenario
@@ -167,6 +168,15 @@ def generate(spec: Mapping[str, Any], seed: int) -> Scenario:
         product_changes=product_changes,
         events=build.timeline(),
         settlement_files=tuple(str(key) for key in spec.get("settlementFiles", [])),
+        webhooks=_webhooks(spec.get("webhooks") or {}),
+    )
+
+
+def _webhooks(entry: dict[str, Any]) -> WebhookFaults:
+    return WebhookFaults(
+        drop_rate=float(entry.get("dropRate", 0)),
+        duplicate_rate=float(entry.get("duplicateRate", 0)),
+        reorder_window=int(entry.get("reorderWindow", 0)),
     )
 
 

@@ -166,6 +166,14 @@ class AdjustmentSpec(_Part):
     warehouse_id: str | None = None
 
 
+class WebhooksSpec(_Part):
+    """How Ginee's webhooks reach omsync in this scenario (the demo's default delivery; 0: every one, once)."""
+
+    drop_rate: Decimal = Field(default=Decimal(0), ge=0, lt=1)
+    duplicate_rate: Decimal = Field(default=Decimal(0), ge=0, le=1)
+    reorder_window: int = Field(default=0, ge=0)
+
+
 class ScenarioSpec(_Part):
     """A whole scenario file."""
 
@@ -177,6 +185,7 @@ class ScenarioSpec(_Part):
     cover_all_paths: bool | Literal["eachStore"] = False
     settlement_files: list[str] = []
     """Store keys whose settlement export the demo writes and imports after the play."""
+    webhooks: WebhooksSpec = WebhooksSpec()
     warehouses: list[WarehouseSpec] = Field(min_length=1)
     products: list[ProductSpec] = Field(min_length=1)
     stores: list[StoreSpec] = Field(min_length=1)

@@ -1,0 +1,244 @@
+"""The reconciler's poll: find the orders whose webhooks never came, and put them on their queue.
+
+Webhooks get lost (invariant 2, "nothing lost"). On its schedule, per connection, the reconciler:
+
+1. releases the held orders (`omsync.sync.holds`), since a fix made in Accurate is invisible to omsync;
+2. lists Ginee's orders by ``lastUpdateSince`` from the connection's stored cursor, less an overlap
+   (`OVERLAP`: Ginee's update time is the marketplace's, which may reach Ginee late; integrators keep 30 to
+   180 minutes, reference ginee-api §6), up to now, in ≤15-day windows with ``historicalData`` past three
+   months (`GineeClient.list_orders`);
+3. re-reads those orders and the ones an earlier poll is still waiting for (``batch-get``, 100 a call) and
+   the Ledger's records of them, and decides per order whether the Ledger is behind Ginee (`behind`);
+4. puts every order that is behind on the queue its webhook would have reached (cancelled and returned
+   orders on cancellations, the rest on orders) and keeps it *pending* until a later poll finds the Ledger
+   caught up: an order that a worker's ``batch-get`` left out, or this poll's, is tried again on every run,
+   never dropped;
+5. moves the cursor to the end of what it listed.
+
+Held orders are not enqueued by the poll: the release of step 1 brings them back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Final
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from omsync import queues
+from omsync.config.mapping import SettlementMode, StoreMapping
+from omsync.config.settings import WorkQueue
+from omsync.ginee.models import Order, OrderBatch, OrderStatus
+from omsync.ginee.webhook import CANCELLATION_STATUSES
+from omsync.ledger.connections import ConnectionRepository, ConnectionStatus
+from omsync.ledger.cursors import ORDERS, PollCursors
+from omsync.ledger.orders import SyncRecord
+from omsync.observability import logger, metrics
+from omsync.posting.cancellation import CANCELLATION_RETURN_ID
+from omsync.posting.lifecycle import is_cancelled, reached_trigger
+from omsync.posting.returns import ordered_returns, units_gone
+from omsync.queues import WorkMessage
+from omsync.sync.context import ConnectionContext, context_for
+from omsync.sync.holds import release_holds
+from omsync.sync.steps import corrected_lines
+
+OVERLAP: Final = timedelta(minutes=60)
+"""How far before its cursor each poll starts reading again (seconds of clock skew and late updates)."""
+FIRST_LOOKBACK: Final = timedelta(hours=1)
+"""A connection never polled starts at its creation less this; older history is for a backfill."""
+
+
+def behind(
+    order: Order,
+    record: SyncRecord | None,
+    store: StoreMapping | None,
+    trigger: str,
+    prices: Mapping[str, Decimal] | None = None,
+) -> str | None:
+    """Why the Ledger's ``record`` of ``order`` is behind what Ginee says now; None when it is not.
+
+    ``store`` is the order's store mapping (None: unmapped, then the order is enqueued so that the flow holds
+    it with its cause); ``trigger`` the store's trigger status; ``prices`` master SKU → selling price (the
+    weights of bundle components), needed only for orders with bundles. Pure: the same rules the flows
+    decide by, read as "is there a document still to post (or delete)?". A held order is never behind here
+    (its hold's release brings it back), nor a tombstoned one.
+    """
+    if record is not None and (record.hold is not None or record.tombstone):
+        return None
+    invoiced = record is not None and record.invoiced
+    if is_cancelled(order):
+        if record is None or (record.invoice is None and not record.tombstone):
+            return "cancelled: not recorded yet"
+        if invoiced and record is not None and CANCELLATION_RETURN_ID not in record.returns:
+            return "cancelled after its invoice"
+        return None
+    if record is None or record.invoice is None:
+        if reached_trigger(order, trigger):
+            return f"{order.order_status}: no invoice yet"
+        return None
+    if not invoiced:
+        return None
+    waiting = [ret.return_id for ret in ordered_returns(order) if ret.return_id not in record.returns]
+    if waiting:
+        return f"return {waiting[0]} not posted"
+    if order.order_status == OrderStatus.RETURNED and not order.return_infos:
+        return "RETURNED without return lines"
+    if store is None:
+        return None
+    if record.invoice.lines and units_gone(order, store, record.invoice.lines, corrected_lines(record), prices or {}):
+        return "units gone since its invoice"
+    owes_receipt = order.order_status == OrderStatus.COMPLETED and store.settlement is SettlementMode.ESTIMATE
+    if owes_receipt and record.receipt is None:
+        return "COMPLETED: no receipt yet"
+    return None
+
+
+def queue_for(order: Order) -> WorkQueue:
+    """The queue an order's webhook would have reached (the receiver routes by the same statuses)."""
+    return WorkQueue.CANCELLATIONS if order.order_status in CANCELLATION_STATUSES else WorkQueue.ORDERS
+
+
+@dataclass
+class PollResult:
+    """What one poll of one connection's orders did: its window (aware UTC) and counts of orders."""
+
+    since: datetime
+    to: datetime
+    listed: int = 0
+    enqueued: dict[str, str] = field(default_factory=dict)
+    """Order id → why it was behind."""
+    caught_up: int = 0
+    missing: list[str] = field(default_factory=list)
+    """Orders (listed, or pending from an earlier run) Ginee's batch-get left out this time: kept pending."""
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "since": self.since.isoformat(),
+            "to": self.to.isoformat(),
+            "listed": self.listed,
+            "enqueued": len(self.enqueued),
+            "caught_up": self.caught_up,
+            "missing": len(self.missing),
+        }
+
+
+def poll_orders(
+    ctx: ConnectionContext, *, now: datetime | None = None, created_at: datetime | None = None
+) -> PollResult:
+    """One poll of a connection's orders (steps 2 to 5 of the module's doc); raises what the Ginee client raises
+    (`ServiceBusy`, `GineeError`), leaving the cursor and the pending orders as they were.
+
+    ``now`` (aware; default the clock) ends the window; ``created_at`` is the connection's creation, where a
+    poll with no cursor starts (less `FIRST_LOOKBACK`).
+    """
+    to = now or datetime.now(UTC)
+    cursors = PollCursors(ctx.connection_id)
+    cursor = cursors.get(ORDERS)
+    since = cursor.since - OVERLAP if cursor is not None else (created_at or to) - FIRST_LOOKBACK
+    result = PollResult(since=since, to=to)
+    listed = [row.order_id for row in ctx.ginee.list_orders(last_update_since=since, last_update_to=to)]
+    result.listed = len(listed)
+    pending = cursors.pending(ORDERS)
+    wanted = list(dict.fromkeys([*listed, *pending]))
+    fetched = ctx.ginee.batch_get(wanted) if wanted else OrderBatch()
+    orders = {order.order_id: order for order in fetched}
+    records = ctx.ledger.load([*orders, *fetched.unreadable])
+    prices = ctx.component_prices() if any(item.bundle_skus for o in orders.values() for item in o.items) else {}
+    for order_id, order in orders.items():
+        reason = behind(order, records.get(order_id), _store(ctx, order), ctx.trigger_status(order.shop_id), prices)
+        if reason is not None:
+            result.enqueued[order_id] = reason
+    for order_id in fetched.unreadable:
+        # The orders flow holds it (``unreadable_record``, with the fields at fault), where the seller sees it.
+        if (record := records.get(order_id)) is None or record.hold is None:
+            result.enqueued[order_id] = "Ginee's record cannot be read"
+    result.missing = [oid for oid in wanted if oid not in orders and oid not in fetched.unreadable]
+    caught_up = [oid for oid in pending if oid in orders and oid not in result.enqueued]
+    result.caught_up = len(caught_up)
+    for order_id in result.enqueued:
+        _enqueue(ctx.connection_id, order_id, orders.get(order_id))
+    # An order Ginee's batch-get left out is kept too: the next run reads it again, whatever its window.
+    waiting = {**dict.fromkeys(result.missing, "left out of Ginee's batch-get"), **result.enqueued}
+    cursors.keep_pending(ORDERS, waiting, pending, to)
+    cursors.drop_pending(ORDERS, caught_up, to)
+    still_pending = len(set(pending) - set(caught_up) | set(waiting))
+    cursors.advance(ORDERS, to, ran_at=to, listed=result.listed, enqueued=len(result.enqueued), pending=still_pending)
+    if result.enqueued or result.missing:
+        logger.info(
+            "orders behind Ginee enqueued",
+            extra={
+                "connection_id": ctx.connection_id,
+                "enqueued": len(result.enqueued),
+                "missing": len(result.missing),
+                "order_ids": sorted(result.enqueued)[:50],
+            },
+        )
+    return result
+
+
+def _store(ctx: ConnectionContext, order: Order) -> StoreMapping | None:
+    if ctx.mapping is None:
+        return None
+    return ctx.mapping.stores.get(order.shop_id or "")
+
+
+def _enqueue(connection_id: str, order_id: str, order: Order | None) -> None:
+    queues.send(
+        queue_for(order) if order is not None else WorkQueue.ORDERS,
+        WorkMessage(
+            connection_id=connection_id,
+            entity="order",
+            action="UPDATE",
+            entity_id=order_id,
+            status_hint=order.order_status if order is not None else None,
+            received_at=datetime.now(UTC),
+        ),
+    )
+
+
+@dataclass
+class ConnectionRun:
+    """What one reconcile of one connection did: holds released (cause → orders), its orders' poll, or why it
+    did not run (``skipped``: the connection is disabled; ``failed``: the class of the error that stopped it)."""
+
+    released: dict[str, int] = field(default_factory=dict)
+    orders: PollResult | None = None
+    skipped: str | None = None
+    failed: str | None = None
+
+    def summary(self) -> dict[str, object]:
+        if self.skipped or self.failed:
+            return {"skipped": self.skipped} if self.skipped else {"failed": self.failed}
+        return {"released": self.released, "orders": self.orders.summary() if self.orders else None}
+
+
+def reconcile_connection(connection_id: str, *, now: datetime | None = None) -> ConnectionRun:
+    """Release a connection's holds and poll its orders (a disabled connection is skipped)."""
+    connection = ConnectionRepository().get(connection_id)
+    if connection is None or connection.status is not ConnectionStatus.ACTIVE:
+        return ConnectionRun(skipped="disabled" if connection is not None else "unknown")
+    released = release_holds(connection_id)
+    polled = poll_orders(context_for(connection_id), now=now, created_at=connection.created_at)
+    return ConnectionRun(released=released, orders=polled)
+
+
+def reconcile_all(*, now: datetime | None = None) -> dict[str, ConnectionRun]:
+    """`reconcile_connection` for every connection (the reconciler's schedule calls this).
+
+    A connection whose run fails is logged (class and id only, never the error's text) and counted
+    (``reconcile.failed``); the others run all the same, and its cursor and pending orders stay for the next run.
+    """
+    outcome: dict[str, ConnectionRun] = {}
+    for connection_id in ConnectionRepository().ids():
+        try:
+            outcome[connection_id] = reconcile_connection(connection_id, now=now)
+        except Exception as error:  # noqa: BLE001 - one connection's failure must not stop the others'
+            logger.error(
+                "connection not reconciled", extra={"connection_id": connection_id, "error": type(error).__name__}
+            )
+            metrics.add_metric(name="reconcile.failed", unit=MetricUnit.Count, value=1)
+            outcome[connection_id] = ConnectionRun(failed=type(error).__name__)
+    return outcome
