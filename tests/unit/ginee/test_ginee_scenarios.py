@@ -1,12 +1,14 @@
-"""Fee rules of the scenario generator and its determinism."""
+"""Fee rules of the scenario generator, its determinism, and the purchases it plays into Ginee."""
 
 from __future__ import annotations
 
 from collections import Counter
 from decimal import Decimal
 
+from omsync_workshop.ginee.models import GineeState
 from omsync_workshop.scenarios import OUTCOMES, load_scenario
 from omsync_workshop.scenarios.fees import FeeBase, FeeRules, order_fees
+from omsync_workshop.scenarios.player import preload
 
 
 def test_the_tokopedia_worked_example_yields_its_fees() -> None:
@@ -65,3 +67,21 @@ def test_every_timeline_is_in_time_order_and_settled_orders_release_net_less_fee
                 order.released_amount == kept - order.voucher_seller + order.returned_voucher_share - order.total_fees
             )
         assert all(fee == fee.to_integral_value() for fee in order.fees.values())
+
+
+def test_the_demos_purchases_reach_ginee_as_the_facts_say_one_inbound_cancelled_after_it_was_received() -> None:
+    # Given the demo's inbounds and stock adjustments played into a Ginee sandbox
+    scenario = load_scenario("demo")
+    state = GineeState()
+    preload(state, scenario)
+
+    # Then the inbound the facts cancel ends INVALID, its goods off the shelf again; the others are received
+    statuses = {inbound.inbound_id: state.inbounds[inbound.inbound_id]["status"] for inbound in scenario.inbounds}
+    cancelled = [inbound.inbound_id for inbound in scenario.inbounds if inbound.cancelled_at is not None]
+    assert len(cancelled) == 1 and statuses.pop(cancelled[0]) == "INVALID"
+    assert sorted(statuses.values()) == ["COMPLETE", "PART_COMPLETE"]
+    assert state.stock_of(scenario.inbounds[-1].warehouse_id, "TOPI-BASEBALL").warehouse_stock == 120
+    # And each adjustment is the Ginee movement the facts name: stock out an outbound, stock in an inbound
+    for adjustment in scenario.adjustments:
+        movement = state.outbounds if adjustment.delta < 0 else state.inbounds
+        assert movement[adjustment.movement_id]["items"][0]["masterSku"] == adjustment.sku

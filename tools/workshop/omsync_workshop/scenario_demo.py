@@ -56,6 +56,9 @@ class ScenarioDemo:
     warehouse where Ginee's available stock is not Accurate's), and ``checked`` (purchases are booked, so
     Accurate must follow Ginee's stock)."""
 
+    movements: dict[str, int] = field(default_factory=dict)
+    """The purchases flow's record of the scenario's inbounds and adjustments (`LocalWorld.movements`)."""
+
     @property
     def ok(self) -> bool:
         """The books match the oracle and, where purchases are booked, Accurate's stock is Ginee's."""
@@ -73,6 +76,7 @@ class ScenarioDemo:
             "trial_balance_difference": str(report.comparison.trial_balance_difference),
             "per_store": self.per_store,
             "stock_compare": self.stock,
+            "purchase_movements": self.movements,
             "marketplace_balances": {store: str(balance) for store, balance in self.balances.items()},
             "payouts": self.payouts,
             "settlement_rows": self.settlement_rows,
@@ -138,6 +142,7 @@ def run_scenario_demo(
         report = world.report()
         phase("comparing Ginee's stock with Accurate's (omsync stock compare)")
         stock = _stock_summary(world.stock_compare(), checked=world.loaded.mapping.purchases.enabled)
+        movements = world.movements()
         balances = world.marketplace_balances()
         settlement_rows = world.settlement_rows()
         webhooks = len(world.sender.emitted) if world.sender is not None else 0
@@ -154,6 +159,7 @@ def run_scenario_demo(
         payouts=payouts,
         balances=balances,
         stock=stock,
+        movements=movements,
         settlement_rows=settlement_rows,
         reconciler=_reconciler_summary(reconciler),
     )
@@ -286,6 +292,13 @@ def render(demo: ScenarioDemo) -> str:
     else:
         out.append("Books DO NOT match the oracle:")
         out.extend(f"  {line}" for line in report.comparison.report().splitlines())
+    if demo.movements.get("posted"):
+        moved = demo.movements
+        out += [
+            "",
+            f"Purchases and stock adjustments: {moved['posted']} document(s) posted, {moved['deleted']} of them "
+            f"deleted again (an inbound cancelled after it was posted), {moved['held']} held.",
+        ]
     out += ["", *_render_stock(demo.stock)]
     return "\n".join(out)
 

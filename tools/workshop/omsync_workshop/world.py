@@ -459,6 +459,22 @@ class LocalWorld:
         rows = self.accurate_client().list("item", fields=("id", "no", "name", "unitPrice"))
         return {str(row["no"]): (str(row["name"]), Decimal(str(row.get("unitPrice") or 0))) for row in rows}
 
+    def movements(self) -> dict[str, int]:
+        """What the purchases flow recorded of the scenario's inbounds and adjustments (its Ledger records):
+        ``posted`` documents, of which ``deleted`` (an inbound cancelled after it was posted), and ``held``
+        movements."""
+        from omsync.ledger.purchases import MovementLedger
+
+        ledger = MovementLedger(self.connection_id)
+        ids = [inbound.inbound_id for inbound in self.scenario.inbounds]
+        ids += [adjustment.movement_id for adjustment in self.scenario.adjustments if adjustment.movement_id]
+        records = [ledger.load(movement_id) for movement_id in ids]
+        return {
+            "posted": sum(len(record.parts) for record in records),
+            "deleted": sum(part.deleted for record in records for part in record.parts),
+            "held": sum(record.hold_cause is not None for record in records),
+        }
+
     def stock_compare(self) -> list[StockLine]:
         """`omsync stock compare` for the connection (the same code): per mapped warehouse and SKU, Ginee's
         available stock beside Accurate's."""
