@@ -5,7 +5,8 @@ Powertools' `BatchProcessor` calls a handler once per record; omsync's workers m
 module does the grouping itself and answers in the same ``{"batchItemFailures": [...]}`` shape that
 `ReportBatchItemFailures` expects. A message fails (comes back, and after maxReceiveCount goes to its DLQ)
 only when its order's outcome is RETRY or FAILED; everything else — posted, already done, on hold,
-not ready — leaves the queue.
+not ready — leaves the queue. Each failure is noted in the Ledger (`omsync.ledger.failures`: the error's
+class or the outcome, first and last time), since a dead letter itself keeps no trace of why it failed.
 
 A fault stays where it started (DESIGN invariant 8): any exception of one connection's use case fails that
 connection's messages only, and is logged by class and ids, never by its text. Within a connection, a record
@@ -28,6 +29,7 @@ from pydantic import ValidationError
 
 from omsync import deadline
 from omsync.errors import OnHold, PermanentError, RetryableError
+from omsync.ledger.failures import FailureNotes
 from omsync.observability import logger, metrics, tracer
 from omsync.queues import WorkMessage
 from omsync.sync.context import ConnectionContext, context_for
@@ -60,13 +62,17 @@ def handle_batch(event: Mapping[str, Any], use_case: UseCase, flow: str) -> dict
         except Exception as error:  # noqa: BLE001 - one connection's failure must not fail the others' messages
             _connection_failed(flow, connection_id, order_ids, error)
             failures.extend(message_id for message_id, _ in messages)
+            _note_failures(flow, connection_id, dict.fromkeys(order_ids, type(error).__name__))
             continue
         counts: dict[Result, int] = defaultdict(int)
+        failed: dict[str, str] = {}
         for message_id, message in messages:
             outcome = outcomes.get(message.entity_id, Outcome(Result.RETRY, "no outcome"))
             counts[outcome.result] += 1
             if not outcome.result.settled:
                 failures.append(message_id)
+                failed[message.entity_id] = outcome.result.value
+        _note_failures(flow, connection_id, failed)
         for result, count in counts.items():
             metrics.add_metric(name=f"{flow}.{result.value}", unit=MetricUnit.Count, value=count)
         logger.info(
@@ -74,6 +80,18 @@ def handle_batch(event: Mapping[str, Any], use_case: UseCase, flow: str) -> dict
             extra={"connection_id": connection_id, "flow": flow, **{r.value: n for r, n in counts.items()}},
         )
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}
+
+
+def _note_failures(flow: str, connection_id: str, errors: dict[str, str]) -> None:
+    """Note why each failed message failed (`omsync.ledger.failures`: `omsync dlq list` shows it); a note that
+    cannot be written is logged by class and counted, and the batch's answer stands."""
+    if not errors:
+        return
+    try:
+        FailureNotes(connection_id).note(flow, errors)
+    except Exception as error:  # noqa: BLE001 - the note is for people; the messages' fate is already decided
+        logger.warning("failure not noted", extra={"connection_id": connection_id, "error": type(error).__name__})
+        metrics.add_metric(name=f"{flow}.failure_not_noted", unit=MetricUnit.Count, value=1)
 
 
 def _connection_failed(flow: str, connection_id: str, order_ids: Sequence[str], error: Exception) -> None:
