@@ -8,7 +8,10 @@ from decimal import Decimal
 from omsync_workshop.ginee.models import GineeState
 from omsync_workshop.scenarios import OUTCOMES, load_scenario
 from omsync_workshop.scenarios.fees import FeeBase, FeeRules, order_fees
+from omsync_workshop.scenarios.generator import EXCHANGED, LINE_CANCELLED, SPLIT_PACKAGE
 from omsync_workshop.scenarios.player import preload
+
+ISSUE_16_PATHS = {LINE_CANCELLED, EXCHANGED, SPLIT_PACKAGE}
 
 
 def test_the_tokopedia_worked_example_yields_its_fees() -> None:
@@ -48,11 +51,34 @@ def test_the_same_seed_gives_the_same_scenario_and_another_seed_another() -> Non
 def test_the_demo_takes_every_path_across_three_stores() -> None:
     demo = load_scenario("demo")
     assert {store.channel for store in demo.stores} == {"SHOPEE_ID", "TOKOPEDIA_ID", "LAZADA_ID"}
-    assert set(Counter(order.outcome for order in demo.orders)) == set(OUTCOMES)
+    # Every path but those a file must weigh to take (issue 16's, which returns-heavy takes)
+    assert set(Counter(order.outcome for order in demo.orders)) == set(OUTCOMES) - ISSUE_16_PATHS
     assert 150 <= len(demo.orders) <= 250
     assert any(line.bundle for order in demo.orders for line in order.lines)
     assert any(order.is_cod for order in demo.orders)
     assert demo.inbounds and demo.adjustments and demo.product_changes
+
+
+def test_returns_heavy_takes_the_paths_of_orders_changing_after_the_invoice() -> None:
+    scenario = load_scenario("returns-heavy")
+    taken = Counter(order.outcome for order in scenario.orders)
+    assert set(taken) >= ISSUE_16_PATHS
+    for order in scenario.orders:
+        if order.outcome == LINE_CANCELLED:
+            # Its last line leaves whole after payment; the fees Ginee shows are those of the lines kept
+            *kept, gone = order.lines
+            assert gone.cancelled_quantity == gone.quantity and not gone.bundle
+            assert all(line.cancelled_quantity == 0 for line in kept)
+            assert order.released_amount == sum(line.actual_total for line in kept) - order.total_fees
+        if order.outcome == EXCHANGED:
+            assert order.lines[0].exchanged_quantity == 1 and order.lines[0].returned_quantity == 0
+    seconds = [order for order in scenario.orders if order.first_package is not None]
+    assert seconds
+    by_id = {order.order_id: order for order in scenario.orders}
+    for second in seconds:
+        first = by_id[second.first_package or ""]
+        assert first.external_order_sn == second.external_order_sn and first.order_id != second.order_id
+        assert first.paid_at is not None and second.paid_at is not None and second.paid_at > first.paid_at
 
 
 def test_every_timeline_is_in_time_order_and_settled_orders_release_net_less_fees() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,10 +14,11 @@ from oracle_builders import tokopedia as mapping
 import omsync_workshop.accurate
 from omsync.config.mapping import load_mapping
 from omsync_workshop.oracle import SALES_INVOICE, SALES_RETURN, compare, expected_books
-from omsync_workshop.scenarios.facts import LineFacts
+from omsync_workshop.scenarios.facts import LineFacts, ProductFacts
 from omsync_workshop.scenarios.generator import load_scenario
 
 SEED = seed(10)
+SO_2_DIGEST = hashlib.sha256(b"SO-2").hexdigest()[:8].upper()
 OPENING = Decimal(300000)
 
 
@@ -84,6 +87,34 @@ class TestReturns:
         assert books.trial_balance["2201"] == Decimal(-15950 + 5317)
         assert books.trial_balance["1201"] == Decimal(160950 - 53650)
         assert books.trial_balance["5101"] == Decimal(60000)
+
+
+class TestOrdersChangingAfterTheInvoice:
+    def test_a_line_gone_after_the_invoice_comes_back_by_its_correction_at_the_invoiced_price(self) -> None:
+        # Given the worked example's line plus a second line of SKU-A 2 × 22,200 that leaves after the invoice
+        gone = LineFacts("IT-2", "SKU-A", "fashion", 2, Decimal(22200), Decimal(0), cancelled_quantity=2)
+        order = worked_example(lines=(*worked_example().lines, gone), outcome="line_cancelled")
+
+        mug = ProductFacts("MP-A", "SKU-A", "Mug", "fashion", Decimal(22200), Decimal(12000))
+        world = scenario(order)
+
+        books = expected_books(replace(world, products=(*world.products, mug)), mapping(), SEED)
+
+        # Then the invoice has both lines (160,950 + 44,400) and -K1 takes the second back, stock and all
+        assert books.documents[SALES_INVOICE] == {"TP-INV/1001": Decimal(205350)}
+        assert books.documents[SALES_RETURN] == {"TP-INV/1001-K1": Decimal(44400)}
+        assert books.trial_balance["4102"] == Decimal(40000)
+        assert books.trial_balance["1201"] == Decimal(160950)
+        assert books.trial_balance["5101"] == Decimal(3 * 30000)
+
+    def test_a_second_package_of_one_marketplace_order_has_its_own_invoice_numbered_apart(self) -> None:
+        first = worked_example()
+        second = worked_example(order_id="SO-2", first_package="SO-1")
+
+        books = expected_books(scenario(first, second), mapping(), SEED)
+
+        # The plain number plus 8 hex digits of the SHA-256 of the second Ginee order's id (docs/POSTING.md §6)
+        assert set(books.documents[SALES_INVOICE]) == {"TP-INV/1001", "TP-INV/1001-" + SO_2_DIGEST}
 
 
 class TestHolds:

@@ -13,6 +13,12 @@ Scope (what the orders, cancellations and settlements flows post):
   (assuming the invoice was posted before the cancellation arrived);
 - a Sales Return of the returned lines of returned orders (one return per order, ``-R1``), and one of
   the unit returned after settlement (``-R1``, or ``-R2`` after an earlier return);
+- a line cancelled after the invoice (outcome ``line_cancelled``): the invoice of every line as paid, then a
+  Sales Return ``<invoice>-K1`` of the line that left, at its invoiced price (docs/POSTING.md §8a);
+- an exchange (outcome ``exchanged``, refund 0): nothing beyond the sale — its stock moves by Item Transfer
+  between warehouses of one inventory account, which changes no balance (§8b);
+- a second package of a marketplace order (outcome ``split_package``, ``first_package`` set): its own invoice,
+  numbered apart (the plain number plus 8 hex digits of its Ginee order id's SHA-256, §6), and its own receipt;
 - ``settlement: estimate`` stores (settlement rules §A): a Sales Receipt ``<invoice>-P`` per completed,
   not cancelled order whose invoice still has something owing (invoice receivable less its return's),
   each fee of the order a discount (PPN split to PPN Masukan when the marketplace invoices its fees),
@@ -217,9 +223,15 @@ def expected_books(
             continue
         lines = _invoice_lines(order, store, price_of)
         number = _invoice_number(store.number_prefix, order.external_order_sn)
+        if order.first_package is not None:
+            number = _apart(number, order.order_id)
         receivable = _book_invoice(books, accounts, store, order, lines, number, cost_of)
         owed = receivable
         returns = 0
+        gone = {line.key: order.lines[int(line.key)].cancelled_quantity for line in lines if "." not in line.key}
+        if any(gone.values()):
+            # A line that left the order after its invoice comes back at its invoiced price (§8a).
+            owed -= _book_return(books, accounts, store, lines, gone, _suffixed(number, "-K1"), cost_of)
         if cancelled:
             everything = {line.key: line.quantity_units for line in lines}
             owed -= _book_return(books, accounts, store, lines, everything, _suffixed(number, "-RC"), cost_of)
@@ -781,6 +793,12 @@ def _invoice_number(prefix: str, order_number: str) -> str:
 
 def _suffixed(number: str, suffix: str) -> str:
     return _shorten(number, 30 - len(suffix)) + suffix
+
+
+def _apart(number: str, order_id: str) -> str:
+    """A second package's invoice number (docs/POSTING.md §6): the plain number, shortened to leave room, plus
+    ``-`` and 8 hex digits of the SHA-256 of its Ginee order id."""
+    return _shorten(number, 30 - 9) + "-" + hashlib.sha256(order_id.encode()).hexdigest()[:8].upper()
 
 
 def _shorten(text: str, limit: int) -> str:

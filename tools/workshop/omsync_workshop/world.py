@@ -38,6 +38,7 @@ from omsync_workshop.moto_patches import PatchLevel
 from omsync_workshop.oracle import Comparison, compare, expected_books
 from omsync_workshop.scenarios import ScenarioPlayer
 from omsync_workshop.scenarios.facts import Scenario
+from omsync_workshop.scenarios.generator import LINE_CANCELLED
 from omsync_workshop.scenarios.statements import (
     CANCELLED_ORDER_CHARGE,
     early_export,
@@ -288,12 +289,18 @@ class LocalWorld:
         if self.player is None:
             self.player = ScenarioPlayer(self.ginee.state, self.scenario)
         late = {order.order_id for order in self.scenario.orders if order.late_return is not None}
+        # A line leaves an order after its invoice, a second package is paid after the first one's invoice: what
+        # omsync does before (the invoice) is done before it, as in the seller's hours between them.
+        after_invoice = {(o.order_id, "status") for o in self.scenario.orders if o.outcome == LINE_CANCELLED}
+        after_invoice |= {(o.order_id, "pay") for o in self.scenario.orders if o.first_package is not None}
         failed = self._failed_deliveries()
         applied = 0
         while not self.player.done and (limit is None or applied < limit):
             upcoming = self.scenario.events[self.player.position]
-            after_days = (upcoming.action == "return" and upcoming.target in late) or (
-                upcoming.action == "cancel" and upcoming.target in failed
+            after_days = (
+                (upcoming.action == "return" and upcoming.target in late)
+                or (upcoming.action == "cancel" and upcoming.target in failed)
+                or (upcoming.target, upcoming.action) in after_invoice
             )
             if after_days and self.stack.run_event_sources:
                 # Days pass before a return after settlement or a failed delivery's cancellation: what omsync

@@ -73,6 +73,10 @@ class LineFacts:
     returned_quantity: int = 0
     refund_amount: Decimal = ZERO
     bundle: tuple[tuple[str, int], ...] = ()
+    cancelled_quantity: int = 0
+    """Units gone from Ginee's order after it was paid and invoiced (a line cancelled): never delivered."""
+    exchanged_quantity: int = 0
+    """Units the buyer sent back for a replacement (reason EXCHANGE, refund 0): the sale stands."""
 
     @property
     def actual_price(self) -> Decimal:
@@ -84,7 +88,7 @@ class LineFacts:
 
     @property
     def kept_quantity(self) -> int:
-        return self.quantity - self.returned_quantity
+        return self.quantity - self.returned_quantity - self.cancelled_quantity
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,9 @@ class OrderFacts:
     settled_fees: dict[str, Decimal] | None = None
     """The fees the settlement file charges when they differ from ``fees`` (Ginee keeps showing ``fees``)."""
     late_return: LateReturn | None = None
+    first_package: str | None = None
+    """The Ginee order id of the first package when this order is a second package of the same marketplace
+    order (outcome ``split_package``: both share ``external_order_sn``; this one is paid after the first)."""
 
     @property
     def file_fees(self) -> dict[str, Decimal]:

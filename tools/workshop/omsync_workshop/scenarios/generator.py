@@ -41,7 +41,17 @@ from omsync_workshop.scenarios.spec import OutcomeName, ScenarioError, validate_
 OUTCOMES: Final[tuple[str, ...]] = get_args(OutcomeName)
 RETURNED_AFTER_SETTLEMENT: Final = "returned_after_settlement"
 """Completed, settled, then one unit of a voucher-free, non-bundle line comes back (a late return)."""
-SETTLED_OUTCOMES: Final = frozenset({"completed", "returned_partial", RETURNED_AFTER_SETTLEMENT})
+LINE_CANCELLED: Final = "line_cancelled"
+"""Paid and invoiced, then Ginee's order loses its last line (a line cancelled); the rest completes and settles."""
+EXCHANGED: Final = "exchanged"
+"""Delivered, then one unit of the first line comes back for a replacement (reason EXCHANGE, refund 0); completes."""
+SPLIT_PACKAGE: Final = "split_package"
+"""Two Ginee orders (packages) of one marketplace order number, the second paid after the first; both complete."""
+OPT_IN_OUTCOMES: Final = frozenset({RETURNED_AFTER_SETTLEMENT, LINE_CANCELLED, EXCHANGED, SPLIT_PACKAGE})
+"""Paths an order takes only where the scenario file weighs them, so older files expand exactly as before."""
+SETTLED_OUTCOMES: Final = frozenset(
+    {"completed", "returned_partial", RETURNED_AFTER_SETTLEMENT, LINE_CANCELLED, EXCHANGED, SPLIT_PACKAGE}
+)
 FINAL_STATUS: Final = {
     "completed": OrderStatus.COMPLETED,
     "cancelled_unpaid": OrderStatus.CANCELLED,
@@ -54,6 +64,9 @@ FINAL_STATUS: Final = {
     "open_shipping": OrderStatus.SHIPPING,
     "open_delivered": OrderStatus.DELIVERED,
     RETURNED_AFTER_SETTLEMENT: OrderStatus.COMPLETED,  # a partial return keeps the status
+    LINE_CANCELLED: OrderStatus.COMPLETED,
+    EXCHANGED: OrderStatus.COMPLETED,
+    SPLIT_PACKAGE: OrderStatus.COMPLETED,
 }
 SCENARIOS_ENV: Final = "OMSYNC_SCENARIOS_DIR"
 
@@ -265,7 +278,7 @@ def _orders(
     orders: list[OrderFacts] = []
     # A late return is forced only where the file weighs it, so older files expand exactly as before.
     late = RETURNED_AFTER_SETTLEMENT in weights
-    paths = [name for name in OUTCOMES if late or name != RETURNED_AFTER_SETTLEMENT]
+    paths = [name for name in OUTCOMES if name not in OPT_IN_OUTCOMES or name in weights]
     forced = list(paths) if cover else []
     for position, (store_spec, store) in enumerate(zip(spec["stores"], stores, strict=True)):
         if each_store and position > 0:
@@ -281,6 +294,20 @@ def _orders(
             created = _seconds(build.start + window * rng.random())
             order = _order(build, store, mix, skus, by_sku, outcome, created, adjust)
             orders.append(order)
+            if order.outcome == SPLIT_PACKAGE and order.paid_at is not None:
+                # The marketplace order's second package: its own Ginee order, same number, paid after the first.
+                second = _order(
+                    build,
+                    store,
+                    mix,
+                    skus,
+                    by_sku,
+                    SPLIT_PACKAGE,
+                    order.paid_at + timedelta(minutes=1),
+                    adjust,
+                    package_of=order,
+                )
+                orders.append(second)
     return tuple(orders)
 
 
@@ -293,16 +320,19 @@ def _order(
     outcome: str,
     created: datetime,
     adjust: _SettlementAdjust | None = None,
+    package_of: OrderFacts | None = None,
 ) -> OrderFacts:
     rng = build.rng
     order_id = _id(rng, "SO")
     line_count = 1 + rng.randrange(int(mix.get("maxLines", 2)))
+    if outcome == LINE_CANCELLED:
+        line_count = max(line_count, 2)  # one line leaves, one stays
     lines: list[LineFacts] = []
     for index, sku in enumerate(rng.sample(list(skus), min(line_count, len(skus))), start=1):
         product = by_sku[sku]
         quantity = 1 + rng.randrange(int(mix.get("maxQuantity", 2)))
-        if outcome == "returned_partial" and index == 1:
-            quantity = max(quantity, 2)  # a partial return needs something left to keep
+        if outcome in ("returned_partial", EXCHANGED) and index == 1:
+            quantity = max(quantity, 2)  # a partial return (or exchange) needs something left to keep
         discount = ZERO
         if _chance(rng, mix, "itemDiscountShare"):
             discount = round_rupiah(product.price * to_decimal(mix.get("itemDiscountRate", "0.10")))
@@ -319,10 +349,12 @@ def _order(
         )
     if outcome == RETURNED_AFTER_SETTLEMENT:
         lines, outcome = _late_return_lines(lines)
+    if outcome == LINE_CANCELLED:
+        lines, outcome = _line_cancelled_lines(lines)
     items_total = sum((line.actual_total for line in lines), ZERO)
     voucher_seller = to_decimal(mix.get("sellerVoucher", 0)) if _chance(rng, mix, "sellerVoucherShare") else ZERO
     voucher_seller = min(voucher_seller, items_total // 2)
-    if outcome == RETURNED_AFTER_SETTLEMENT:
+    if outcome in (RETURNED_AFTER_SETTLEMENT, LINE_CANCELLED):
         voucher_seller = ZERO  # so the refund is the line's price, exactly what the Sales Return credits
     voucher_platform = to_decimal(mix.get("platformVoucher", 0)) if _chance(rng, mix, "platformVoucherShare") else ZERO
     voucher_platform = min(voucher_platform, (items_total - voucher_seller) // 2)
@@ -350,9 +382,10 @@ def _order(
         return order_fees(store.fee_rules, base)
 
     estimated = fees_for(lines)
+    external_sn = _external_sn(rng, store.channel, created)
     facts = OrderFacts(
         order_id=order_id,
-        external_order_sn=_external_sn(rng, store.channel, created),
+        external_order_sn=package_of.external_order_sn if package_of is not None else external_sn,
         store_key=store.key,
         shop_id=store.shop_id,
         channel=store.channel,
@@ -371,6 +404,7 @@ def _order(
         shipping_subsidy=subsidy,
         seller_shipping=seller_shipping,
         fees=estimated,
+        first_package=package_of.order_id if package_of is not None else None,
     )
     return _timeline(build, store, mix, facts, by_sku, fees_for, adjust)
 
@@ -387,6 +421,22 @@ def _late_return_lines(lines: list[LineFacts]) -> tuple[list[LineFacts], str]:
     if sum(line.quantity for line in lines) == 1:
         lines = [replace(lines[position], quantity=2)]
     return lines, RETURNED_AFTER_SETTLEMENT
+
+
+def _line_cancelled_lines(lines: list[LineFacts]) -> tuple[list[LineFacts], str]:
+    """The lines of an order that loses one after its invoice, and its outcome.
+
+    The line that leaves is the last plain (non-bundle) one whose SKU no other line carries (as itself or a
+    bundle's component), so what leaves is unambiguous per SKU; without one the order simply completes.
+    """
+    for position in range(len(lines) - 1, -1, -1):
+        line = lines[position]
+        others = [other for i, other in enumerate(lines) if i != position]
+        carried = {other.sku for other in others} | {sku for other in others for sku, _ in other.bundle}
+        if not line.bundle and line.sku not in carried and others:
+            moved = [*others, line]  # the leaving line last, so the kept ones keep their places
+            return moved, LINE_CANCELLED
+    return lines, "completed"
 
 
 @dataclass(frozen=True)
@@ -521,6 +571,22 @@ def _timeline(
         return cancel(paid + timedelta(hours=0.2 + 3 * rng.random()), "PAID")
     if outcome == "open_paid":
         return done()
+    if outcome == LINE_CANCELLED:
+        *kept_lines, leaving = facts.lines
+        gone = replace(leaving, cancelled_quantity=leaving.quantity)
+        changes["lines"] = (*kept_lines, gone)
+        changes["fees"] = fees_for(changes["lines"])
+        now = replace(facts, **changes)
+        kept_json = [item for item in order_json(now, store, by_sku)["items"] if item["itemId"] != leaving.item_id]
+        patch = {FEE_FIELDS[kind]: changes["fees"][kind] for kind in FEE_KINDS}
+        patch["subTotal"] = sum((line.original_price * line.quantity for line in kept_lines), ZERO)
+        build.add(
+            paid + timedelta(minutes=6),
+            "order",
+            "status",
+            oid,
+            {"orderStatus": OrderStatus.PAID.value, "extra": {"items": kept_json}, "paymentInfo": patch},
+        )
     ready = paid + timedelta(hours=0.5 + 6 * rng.random())
     build.add(ready, "order", "ready_to_ship", oid)
     if outcome == "cancelled_ready":
@@ -548,6 +614,22 @@ def _timeline(
     changes["delivered_at"] = delivered
     if outcome == "open_delivered":
         return done()
+    if outcome == EXCHANGED:
+        first, *rest = facts.lines
+        exchanged = _seconds(delivered + timedelta(days=0.5 + rng.random()))
+        build.add(
+            exchanged,
+            "order",
+            "return",
+            oid,
+            {
+                "lines": [{"itemId": first.item_id, "quantity": 1, "refundAmount": ZERO}],
+                "reason": "EXCHANGE",
+                "returnId": f"RX{oid[2:]}",
+            },
+        )
+        changes["lines"] = (replace(first, exchanged_quantity=1), *rest)
+        delivered = exchanged
     if outcome in ("returned_full", "returned_partial"):
         returned = _seconds(delivered + timedelta(days=0.5 + rng.random()))
         if outcome == "returned_full":

@@ -29,6 +29,9 @@ OutcomeName = Literal[
     "open_shipping",
     "open_delivered",
     "returned_after_settlement",
+    "line_cancelled",
+    "exchanged",
+    "split_package",
 ]
 
 
