@@ -133,6 +133,28 @@ def test_a_receive_item_mapping_books_goods_received_not_billed(open_world: Open
     assert world.accurate.company.saves["purchase-invoice"] == 0
 
 
+def test_an_inbound_of_a_product_accurate_has_no_item_for_yet_creates_it_with_auto_create(
+    open_world: OpenWorld,
+) -> None:
+    world = open_world(flow_scenario("flows-small"), purchases_mapping())
+    started_player(world)
+    # Given a product created in Ginee whose Item the products flow has not made yet (its webhook is late)
+    product = {"name": "Topi Baseball Hitam", "variations": [{"sku": "TOPI-BASEBALL", "sellingPrice": 44400}]}
+    world.ginee.state.put_product(product, notify=False)
+    assert "TOPI-BASEBALL" not in world.items()
+
+    # When 120 caps are received at 21,000
+    caps = inbound(world, [{"masterSku": "TOPI-BASEBALL", "planQuantity": 120, "planPrice": 21000}])
+    world.ginee.state.complete_inbound(caps)
+    settle(world)
+
+    # Then items.auto_create makes the Item from Ginee's catalogue and the purchase is booked, not held
+    assert journal(world, f"PB-{caps}-1") == {PERSEDIAAN: Decimal("2520000"), HUTANG_USAHA: Decimal("-2520000")}
+    assert world.accurate.stock("TOPI-BASEBALL", "Gudang Utama") == 120
+    assert MovementLedger(world.connection_id).load(caps).hold_cause is None
+    assert world.items()["TOPI-BASEBALL"] == ("Topi Baseball Hitam", Decimal(44400))
+
+
 def test_purchases_stay_unbooked_unless_the_mapping_turns_them_on(open_world: OpenWorld) -> None:
     world = open_world(flow_scenario("flows-small"), purchases_mapping(enabled=False))
     started_player(world)

@@ -13,9 +13,10 @@ know as an inbound is read as an outbound), then:
   ``purchases.cancellation: delete``), newest first;
 - an ``ADJUSTMENT`` inbound, or an outbound, is one Item Adjustment IN or OUT.
 
-Problems the seller must fix (no vendor, warehouse or adjustment account mapped; a SKU not in Accurate; a
-closed period; a purchase Accurate will not delete) are recorded on the movement as a hold and the
-message leaves the queue; the next notification of the movement tries again.
+Problems the seller must fix (no vendor, warehouse or adjustment account mapped; a SKU not in Accurate with
+``items.auto_create`` off, which otherwise creates its Item from Ginee's catalogue; a closed period; a
+purchase Accurate will not delete) are recorded on the movement as a hold and the message leaves the
+queue; the next notification of the movement tries again.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from omsync.posting.purchases import (
 )
 from omsync.sync.context import ConnectionContext
 from omsync.sync.documents import find_posted
-from omsync.sync.steps import Outcome, Result, post_single
+from omsync.sync.steps import MISSING_SKU, Outcome, Result, create_items, post_single
 
 
 def sync_purchases(ctx: ConnectionContext, movement_ids: Sequence[str], owner: str) -> dict[str, Outcome]:
@@ -162,12 +163,29 @@ def _post(
     if not ledger.write(record, parts=record.parts, intent=intent, owner=owner):
         return Outcome(Result.RETRY, "another worker is booking this movement")
     try:
-        posted = post_single(ctx, document, what)
+        try:
+            posted = post_single(ctx, document, what)
+        except OnHold as hold:
+            if hold.cause != MISSING_SKU or not _create_missing_items(ctx, document):
+                raise
+            posted = post_single(ctx, document, what)
     except (OnHold, PermanentError):
         ledger.write(record, parts=record.parts)
         raise
     ledger.write(record, parts=[*record.parts, replace(intent, accurate_id=posted.accurate_id)])
     return Outcome(Result.POSTED, number)
+
+
+def _create_missing_items(ctx: ConnectionContext, document: AccurateDocument) -> bool:
+    """With ``items.auto_create``, create the document's Items from Ginee's catalogue, as invoices do (an
+    inbound of a product created minutes ago can reach Accurate before the products flow made its Item);
+    whether every SKU of the document now exists."""
+    if ctx.mapping is None or not ctx.mapping.items.auto_create:
+        return False
+    skus = {str(line.item_no) for line in getattr(document, "detail_item", [])}
+    if not skus <= ctx.catalogue().keys():
+        ctx.forget_catalogue()  # the product is newer than the catalogue this worker read
+    return bool(skus) and create_items(ctx, skus) >= skus
 
 
 def _business_date(moment: datetime | None) -> datetime:

@@ -89,11 +89,15 @@ def insufficient_stock_hold(error: AccurateError, what: str) -> OnHold:
     )
 
 
+MISSING_SKU = "missing_sku"
+"""The hold cause of a document naming an Item that is not in Accurate."""
+
+
 def missing_master_hold(error: MasterNotFound) -> OnHold:
     """The hold for a document naming a master that is not in Accurate."""
     if error.kind.lower().startswith(("barang", "item")):
         return OnHold(
-            "missing_sku",
+            MISSING_SKU,
             f"SKU {error.key} is not in Accurate",
             f"Create item {error.key} in Accurate (Barang & Jasa), or set items.auto_create: true in the mapping "
             "and apply it; the order is posted automatically once the item exists.",
@@ -291,7 +295,7 @@ def _post_round(ctx: ConnectionContext, plans: Mapping[str, SalesInvoice]) -> tu
         if error.kind.lower().startswith(("barang", "item"))
     }
     if missing_skus and ctx.mapping is not None and ctx.mapping.items.auto_create:
-        created = _create_items(ctx, {error.key for error in missing_skus.values()})
+        created = create_items(ctx, {error.key for error in missing_skus.values()})
         retry = [plans[by_number[n]] for n, e in missing_skus.items() if e.key in created]
         if retry:
             again = post_exactly_once(ctx.accurate, retry)
@@ -360,8 +364,9 @@ def _record_round(
     ctx.ledger.release([*failed, *unresolved], owner)
 
 
-def _create_items(ctx: ConnectionContext, skus: set[str]) -> set[str]:
-    """Create the items Ginee's catalogue knows (auto-create); returns the SKUs that now exist."""
+def create_items(ctx: ConnectionContext, skus: set[str]) -> set[str]:
+    """Create the items Ginee's catalogue knows (``items.auto_create``: invoices and purchases meeting a SKU
+    before the products flow made it); returns the SKUs that now exist."""
     catalogue = ctx.catalogue()
     if ctx.mapping is None:
         return set()
