@@ -1,4 +1,5 @@
-"""`omsync connection create|rotate-token|authorize|show`: link a Ginee account to an Accurate database.
+"""`omsync connection create|rotate-token|authorize|show|list|disable|enable|delete`: link a Ginee account to an
+Accurate database, and manage the links.
 
 Secrets go to Secrets Manager, the connection (with only the SHA-256 of its webhook token) to the Ledger.
 The webhook URL with its token is printed once and never stored. Each command names its stack with
@@ -24,7 +25,13 @@ from botocore.exceptions import ClientError
 from omsync.accurate.auth import ACCOUNT_URL, CallbackKeeper, OAuthTokens, authorize_url, exchange_code
 from omsync.accurate.client import AccurateClient, Database
 from omsync.accurate.errors import AccurateError
-from omsync.ledger.connections import Connection, ConnectionRepository, hash_token, is_connection_id
+from omsync.ledger.connections import (
+    Connection,
+    ConnectionRepository,
+    ConnectionStatus,
+    hash_token,
+    is_connection_id,
+)
 from omsync.ledger.credentials import (
     AccurateApiToken,
     AccurateOAuth,
@@ -194,6 +201,54 @@ def show(args: argparse.Namespace) -> int:
     print(f"accurate:       {accurate_kind}" + (f", database {database}" if database is not None else ""))
     print(f"ginee secret:   {connection.ginee_secret}")
     print(f"accurate secret: {connection.accurate_secret}")
+    return 0
+
+
+def list_connections(args: argparse.Namespace) -> int:
+    """One line per connection: id, status, created, name (never a secret)."""
+    use_stack(args)
+    repository = ConnectionRepository()
+    connections = [c for c in (repository.get(cid) for cid in repository.ids()) if c is not None]
+    if not connections:
+        print("no connections: create one with `omsync connection create NAME --ginee-url …`")
+        return 0
+    print(f"{'id':<28} {'status':<9} {'created':<26} name")
+    for connection in sorted(connections, key=lambda c: c.id):
+        created = connection.created_at.isoformat(timespec="seconds")
+        print(f"{connection.id:<28} {connection.status.value:<9} {created:<26} {connection.name}")
+    return 0
+
+
+def set_status(args: argparse.Namespace) -> int:
+    """Disable a connection (its webhooks are refused, its reconciler runs skipped) or enable it again."""
+    use_stack(args)
+    connection = _existing(args.connection_id)
+    status = ConnectionStatus.DISABLED if args.connection_command == "disable" else ConnectionStatus.ACTIVE
+    ConnectionRepository().put(connection.model_copy(update={"status": status}))
+    if status is ConnectionStatus.DISABLED:
+        print(f"connection {connection.id} disabled: Ginee's webhooks for it are refused and nothing of it is synced")
+        print(f"enable it again with: omsync connection enable {connection.id} (the reconciler then catches up)")
+    else:
+        print(f"connection {connection.id} enabled")
+    return 0
+
+
+def delete(args: argparse.Namespace) -> int:
+    """Delete a connection and schedule its secrets' deletion (recoverable for 7 days), after confirmation.
+
+    The operator confirms by typing the connection's id (or passes ``--yes`` with that id in a script). What
+    omsync recorded of its orders stays in the Ledger, and its documents stay in Accurate.
+    """
+    use_stack(args)
+    connection = _existing(args.connection_id)
+    if not args.yes:
+        typed = input(f"delete connection {connection.id} ({connection.name}) and its secrets? type its id: ")
+        if typed.strip() != connection.id:
+            raise CommandError(f"not deleted: {typed.strip()!r} is not {connection.id}")
+    ConnectionRepository().delete(connection.id)
+    CredentialStore().delete(connection.ginee_secret, connection.accurate_secret)
+    print(f"connection {connection.id} deleted; its secrets are scheduled for deletion in 7 days")
+    print("its orders' records stay in the Ledger and its documents in Accurate")
     return 0
 
 
@@ -390,3 +445,20 @@ def register(subparsers: Any) -> None:
     view.add_argument("connection_id", metavar="ID")
     add_stack_options(view)
     view.set_defaults(func=reporting_errors(show))
+
+    listing = commands.add_parser("list", help="every connection: id, status, created, name")
+    add_stack_options(listing)
+    listing.set_defaults(func=reporting_errors(list_connections))
+    for action, text in (
+        ("disable", "refuse its webhooks and sync nothing of it until it is enabled"),
+        ("enable", "accept its webhooks again (the reconciler catches up what came meanwhile)"),
+    ):
+        toggle = commands.add_parser(action, help=text)
+        toggle.add_argument("connection_id", metavar="ID")
+        add_stack_options(toggle)
+        toggle.set_defaults(func=reporting_errors(set_status))
+    remove = commands.add_parser("delete", help="delete the connection and its secrets (asks for its id)")
+    remove.add_argument("connection_id", metavar="ID")
+    remove.add_argument("--yes", action="store_true", help="do not ask (scripts)")
+    add_stack_options(remove)
+    remove.set_defaults(func=reporting_errors(delete))

@@ -136,6 +136,10 @@ class ConnectionRepository:
         }
         ledger_table().put_item(Item=item)
 
+    def delete(self, connection_id: str) -> None:
+        """Delete a connection record (the operator's `omsync connection delete`; no function deletes one)."""
+        ledger_table().delete_item(Key=connection_key(connection_id))
+
     def ids(self) -> list[str]:
         """The id of every connection (one Query on the GSI, paged)."""
         found: list[str] = []

@@ -144,6 +144,17 @@ class CredentialStore:
         )
         secretsmanager().put_secret_value(SecretId=secret_id, SecretString=updated.model_dump_json())
 
+    def delete(self, *secret_ids: str, recovery_days: int = 7) -> None:
+        """Schedule the deletion of these secrets (ARNs or names), recoverable for ``recovery_days`` (7 to 30);
+        a secret that does not exist (an OAuth connection never authorized) is skipped."""
+        client = secretsmanager()
+        for secret_id in secret_ids:
+            try:
+                client.delete_secret(SecretId=secret_id, RecoveryWindowInDays=recovery_days)
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
+
     # --- Secrets Manager --------------------------------------------------------------------------------
 
     @staticmethod
