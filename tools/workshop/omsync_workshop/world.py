@@ -293,6 +293,8 @@ class LocalWorld:
         # omsync does before (the invoice) is done before it, as in the seller's hours between them.
         after_invoice = {(o.order_id, "status") for o in self.scenario.orders if o.outcome == LINE_CANCELLED}
         after_invoice |= {(o.order_id, "pay") for o in self.scenario.orders if o.first_package is not None}
+        # Likewise an inbound cancelled a day after it was received: its Purchase Invoice is posted before.
+        after_invoice |= {(i.inbound_id, "cancel") for i in self.scenario.inbounds if i.cancelled_at is not None}
         failed = self._failed_deliveries()
         applied = 0
         while not self.player.done and (limit is None or applied < limit):
