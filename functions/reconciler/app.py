@@ -4,7 +4,7 @@ never came (`omsync.sync.reconcile`).
 Held orders are released as soon as their cause may be fixed; `omsync mapping apply` releases a
 connection's holds at once, and this schedule catches the fixes omsync cannot see (an item created or a
 period opened directly in Accurate). The poll lists Ginee's orders changed since the connection's cursor and
-puts every order the Ledger is behind on its queue.
+puts every order the Ledger is behind on its queue, and the master products changed since then on theirs.
 """
 
 from __future__ import annotations
@@ -33,4 +33,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         total = sum(sum(counts.values()) for counts in released.values())
         metrics.add_metric(name="holds.released", unit=MetricUnit.Count, value=total)
         metrics.add_metric(name="orders.behind_enqueued", unit=MetricUnit.Count, value=enqueued)
+        changed = sum(len(run.products) for run in outcome.values())
+        metrics.add_metric(name="products.changed_enqueued", unit=MetricUnit.Count, value=changed)
         return {"released": released, "connections": {cid: run.summary() for cid, run in outcome.items()}}

@@ -2,13 +2,15 @@
 
 Webhooks get lost; Ginee's batch-get sometimes answers without an order it has. On its schedule the reconciler
 lists Ginee's orders changed since the connection's cursor, re-reads them, and puts every order whose Ledger
-record is behind Ginee on its queue, keeping it pending until a later run finds it caught up. Everything runs
+record is behind Ginee on its queue, keeping it pending until a later run finds it caught up; master products
+changed since its products cursor go on the products queue. Everything runs
 through the local stack: the schedule is fired as EventBridge would, the workers are the template's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 import requests
@@ -133,3 +135,30 @@ def test_an_order_batch_get_leaves_out_is_posted_by_a_later_run_never_dropped(op
     record = record_of(world, order.order_id)
     assert record is not None and record.invoice is not None and record.invoice.number == number
     assert len(list(world.accurate_client().list("sales-invoice", filters={"number": number}))) == 1
+
+
+def test_a_master_product_created_and_changed_without_a_webhook_becomes_its_item_on_the_next_run(
+    open_world: object,
+) -> None:
+    world = open_world(flow_scenario("reconcile-drops"), mapping_yaml(auto_create=True))  # type: ignore[operator]
+    assert isinstance(world, LocalWorld)
+    started_player(world)
+    # Given a master product created in Ginee, and its notification never delivered
+    product = {
+        "name": "Topi Rajut Abu",
+        "variations": [{"sku": "TOPI-RAJUT-ABU", "sellingPrice": 45000, "purchasePrice": 20000}],
+    }
+    created = world.ginee.state.put_product(product, notify=False)
+    settle(world)
+    assert "TOPI-RAJUT-ABU" not in world.items()
+
+    # When the reconciler runs, then its Item exists
+    run = reconcile(world)
+    assert run["products"] == 1
+    assert world.items()["TOPI-RAJUT-ABU"] == ("Topi Rajut Abu", Decimal(45000))
+
+    # And a price changed without a notification is the Item's price after the next run
+    changed = {**created, "variations": [{**created["variations"][0], "sellingPrice": 47500}]}
+    world.ginee.state.put_product(changed, notify=False)
+    reconcile(world)
+    assert world.items()["TOPI-RAJUT-ABU"] == ("Topi Rajut Abu", Decimal(47500))

@@ -2,7 +2,7 @@
 
 One partition per connection, pk=``CONN#{cid}#POLL``:
 
-- sk=``CURSOR#{entity}`` (entity ``orders``): ``since``, the ``lastUpdateSince`` the next poll starts from
+- sk=``CURSOR#{entity}`` (entity ``orders`` or ``products``): ``since``, the ``lastUpdateSince`` the next poll starts from
   (ISO 8601, UTC; the poll reads from an overlap before it), and what the last run did: ``last_run_at``,
   ``listed``, ``enqueued``, ``pending``;
 - sk=``PENDING#{entity}#{id}``: an entity a poll found behind its Ginee state and put on its queue, kept until a
@@ -27,6 +27,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from omsync.ledger.tables import ledger_table
 
 ORDERS = "orders"
+PRODUCTS = "products"
 RESOLVED_KEPT_SECONDS = 86_400
 """How long a caught-up pending record stays readable before DynamoDB's TTL removes it."""
 

@@ -13,7 +13,10 @@ Webhooks get lost (invariant 2, "nothing lost"). On its schedule, per connection
    orders on cancellations, the rest on orders) and keeps it *pending* until a later poll finds the Ledger
    caught up: an order that a worker's ``batch-get`` left out, or this poll's, is tried again on every run,
    never dropped;
-5. moves the cursor to the end of what it listed.
+5. moves the cursor to the end of what it listed;
+6. puts the master products Ginee changed since the products cursor on the products queue (`poll_products`).
+   Ginee documents no list of inbounds (reference ginee-api §3.8), so inbounds are not polled: a lost
+   inbound notification is found by nothing yet.
 
 Held orders are not enqueued by the poll: the release of step 1 brings them back.
 """
@@ -34,7 +37,7 @@ from omsync.config.settings import WorkQueue
 from omsync.ginee.models import Order, OrderBatch, OrderStatus
 from omsync.ginee.webhook import CANCELLATION_STATUSES
 from omsync.ledger.connections import ConnectionRepository, ConnectionStatus
-from omsync.ledger.cursors import ORDERS, PollCursors
+from omsync.ledger.cursors import ORDERS, PRODUCTS, PollCursors
 from omsync.ledger.orders import SyncRecord
 from omsync.observability import logger, metrics
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID
@@ -206,23 +209,63 @@ class ConnectionRun:
 
     released: dict[str, int] = field(default_factory=dict)
     orders: PollResult | None = None
+    products: list[str] = field(default_factory=list)
+    """Master products changed in Ginee since the last run, put on the products queue."""
     skipped: str | None = None
     failed: str | None = None
 
     def summary(self) -> dict[str, object]:
         if self.skipped or self.failed:
             return {"skipped": self.skipped} if self.skipped else {"failed": self.failed}
-        return {"released": self.released, "orders": self.orders.summary() if self.orders else None}
+        return {
+            "released": self.released,
+            "orders": self.orders.summary() if self.orders else None,
+            "products": len(self.products),
+        }
+
+
+def poll_products(
+    ctx: ConnectionContext, *, now: datetime | None = None, created_at: datetime | None = None
+) -> list[str]:
+    """Put on the products queue every master product Ginee changed since the products cursor (less `OVERLAP`);
+    returns their ids. Raises what the Ginee client raises, leaving the cursor as it was.
+
+    Ginee lists master products only by page (and by creation date, reference ginee-api §3.6), so the whole
+    catalogue is listed and filtered on each row's ``updateAt``. The products flow saves nothing when Accurate
+    already agrees, so a product changed within the overlap and read by several runs costs reads, not writes.
+    A product deleted in Ginee is no longer listed: only its webhook tells (not found here).
+    """
+    to = now or datetime.now(UTC)
+    cursors = PollCursors(ctx.connection_id)
+    cursor = cursors.get(PRODUCTS)
+    since = cursor.since - OVERLAP if cursor is not None else (created_at or to) - FIRST_LOOKBACK
+    catalogue = ctx.ginee.list_master_products()
+    changed = [p.product_id for p in catalogue if (p.update_at or p.create_at or since) >= since]
+    for product_id in changed:
+        queues.send(
+            WorkQueue.PRODUCTS,
+            WorkMessage(
+                connection_id=ctx.connection_id,
+                entity="master_product",
+                action="UPDATE",
+                entity_id=product_id,
+                received_at=datetime.now(UTC),
+            ),
+        )
+    cursors.advance(PRODUCTS, to, ran_at=to, listed=len(catalogue), enqueued=len(changed), pending=0)
+    return changed
 
 
 def reconcile_connection(connection_id: str, *, now: datetime | None = None) -> ConnectionRun:
-    """Release a connection's holds and poll its orders (a disabled connection is skipped)."""
+    """Release a connection's holds and poll its orders and master products (a disabled connection is skipped)."""
     connection = ConnectionRepository().get(connection_id)
     if connection is None or connection.status is not ConnectionStatus.ACTIVE:
         return ConnectionRun(skipped="disabled" if connection is not None else "unknown")
     released = release_holds(connection_id)
-    polled = poll_orders(context_for(connection_id), now=now, created_at=connection.created_at)
-    return ConnectionRun(released=released, orders=polled)
+    ctx = context_for(connection_id)
+    polled = poll_orders(ctx, now=now, created_at=connection.created_at)
+    products = poll_products(ctx, now=now, created_at=connection.created_at)
+    return ConnectionRun(released=released, orders=polled, products=products)
 
 
 def reconcile_all(*, now: datetime | None = None) -> dict[str, ConnectionRun]:
