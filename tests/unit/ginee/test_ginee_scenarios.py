@@ -8,10 +8,10 @@ from decimal import Decimal
 from omsync_workshop.ginee.models import GineeState
 from omsync_workshop.scenarios import OUTCOMES, load_scenario
 from omsync_workshop.scenarios.fees import FeeBase, FeeRules, order_fees
-from omsync_workshop.scenarios.generator import EXCHANGED, LINE_CANCELLED, SPLIT_PACKAGE
+from omsync_workshop.scenarios.generator import COMPONENT_RETURNED, EXCHANGED, LINE_CANCELLED, SPLIT_PACKAGE
 from omsync_workshop.scenarios.player import preload
 
-ISSUE_16_PATHS = {LINE_CANCELLED, EXCHANGED, SPLIT_PACKAGE}
+ISSUE_16_PATHS = {LINE_CANCELLED, EXCHANGED, SPLIT_PACKAGE, COMPONENT_RETURNED}
 
 
 def test_the_tokopedia_worked_example_yields_its_fees() -> None:
@@ -72,6 +72,12 @@ def test_returns_heavy_takes_the_paths_of_orders_changing_after_the_invoice() ->
             assert order.released_amount == sum(line.actual_total for line in kept) - order.total_fees
         if order.outcome == EXCHANGED:
             assert order.lines[0].exchanged_quantity == 1 and order.lines[0].returned_quantity == 0
+        if order.outcome == COMPONENT_RETURNED:
+            # One unit of one component of its first line, a bundle kept otherwise, refunded its share
+            bundle = order.lines[0]
+            assert bundle.bundle and bundle.returned_component == bundle.bundle[0][0]
+            assert (bundle.component_returned_quantity, bundle.returned_quantity) == (1, 0)
+            assert 0 < bundle.refund_amount < bundle.actual_price
     seconds = [order for order in scenario.orders if order.first_package is not None]
     assert seconds
     by_id = {order.order_id: order for order in scenario.orders}
@@ -88,7 +94,8 @@ def test_every_timeline_is_in_time_order_and_settled_orders_release_net_less_fee
     for order in demo.orders:
         if order.released_amount is not None:
             # The kept items less the voucher they carry: a returned unit takes its share of the voucher back.
-            kept = sum((line.actual_price * line.kept_quantity for line in order.lines), Decimal(0))
+            # (a bundle's component returned alone takes its refund off its line: `LineFacts.kept_value`)
+            kept = sum((line.kept_value for line in order.lines), Decimal(0))
             assert (
                 order.released_amount == kept - order.voucher_seller + order.returned_voucher_share - order.total_fees
             )

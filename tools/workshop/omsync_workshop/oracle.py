@@ -19,6 +19,8 @@ Scope (what the orders, cancellations and settlements flows post):
   between warehouses of one inventory account, which changes no balance (§8b);
 - a second package of a marketplace order (outcome ``split_package``, ``first_package`` set): its own invoice,
   numbered apart (the plain number plus 8 hex digits of its Ginee order id's SHA-256, §6), and its own receipt;
+- one component of an exploded bundle returned alone (outcome ``component_returned``): ``-R1`` of that
+  component's units at its invoiced share (a store that does not explode bundles is not expected to see one);
 - ``settlement: estimate`` stores (settlement rules §A): a Sales Receipt ``<invoice>-P`` per completed,
   not cancelled order whose invoice still has something owing (invoice receivable less its return's),
   each fee of the order a discount (PPN split to PPN Masukan when the marketplace invoices its fees),
@@ -235,7 +237,7 @@ def expected_books(
         if cancelled:
             everything = {line.key: line.quantity_units for line in lines}
             owed -= _book_return(books, accounts, store, lines, everything, _suffixed(number, "-RC"), cost_of)
-        elif any(line.returned_quantity for line in order.lines):
+        elif any(line.returned_quantity or line.component_returned_quantity for line in order.lines):
             returned = {line.key: line.returned_units for line in lines}
             owed -= _book_return(books, accounts, store, lines, returned, _suffixed(number, "-R1"), cost_of)
             returns = 1
@@ -300,7 +302,10 @@ def _components(
     for (sku, per_bundle), share, disc in zip(line.bundle, grosses, discounts, strict=True):
         units = per_bundle * line.quantity
         unit_price = (share / units).to_integral_value(rounding=ROUND_CEILING)
-        parts.append(_Line(f"{key}.{sku}", sku, units, per_bundle * line.returned_quantity, unit_price * units, disc))
+        back = per_bundle * line.returned_quantity
+        if line.returned_component == sku:
+            back += line.component_returned_quantity  # a component that came back alone (§8)
+        parts.append(_Line(f"{key}.{sku}", sku, units, back, unit_price * units, disc))
     # Rounding component prices up leaves a few rupiah over the bundle's price: the last one's discount.
     surplus = sum((part.gross for part in parts), Decimal(0)) - gross
     last = parts[-1]

@@ -521,7 +521,8 @@ class GineeState:
             lines.append(
                 {
                     "itemId": item["itemId"],
-                    "masterSku": item.get("masterSku"),
+                    # A bundle's component returned alone names the component (issue 16, case R4).
+                    "masterSku": asked.get("masterSku") or item.get("masterSku"),
                     "quantity": quantity,
                     "refundAmount": refund,
                 }

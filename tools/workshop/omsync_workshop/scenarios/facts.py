@@ -77,6 +77,10 @@ class LineFacts:
     """Units gone from Ginee's order after it was paid and invoiced (a line cancelled): never delivered."""
     exchanged_quantity: int = 0
     """Units the buyer sent back for a replacement (reason EXCHANGE, refund 0): the sale stands."""
+    returned_component: str | None = None
+    """A bundle line's component that came back alone (its master SKU), ``component_returned_quantity`` of its
+    units, refunded ``refund_amount``; the bundles themselves stay kept."""
+    component_returned_quantity: int = 0
 
     @property
     def actual_price(self) -> Decimal:
@@ -89,6 +93,12 @@ class LineFacts:
     @property
     def kept_quantity(self) -> int:
         return self.quantity - self.returned_quantity - self.cancelled_quantity
+
+    @property
+    def kept_value(self) -> Decimal:
+        """What the buyer keeps of the line at its actual price: the kept units, less a component refunded."""
+        component_refund = self.refund_amount if self.component_returned_quantity else ZERO
+        return self.actual_price * self.kept_quantity - component_refund
 
 
 @dataclass(frozen=True)
@@ -191,7 +201,7 @@ class OrderFacts:
     @property
     def settled_amount(self) -> Decimal:
         """What the marketplace settles for the items the buyer kept: their value less the voucher they carry."""
-        kept = sum((line.actual_price * line.kept_quantity for line in self.lines), ZERO)
+        kept = sum((line.kept_value for line in self.lines), ZERO)
         return kept - self.voucher_seller + self.returned_voucher_share
 
     @property

@@ -47,10 +47,22 @@ EXCHANGED: Final = "exchanged"
 """Delivered, then one unit of the first line comes back for a replacement (reason EXCHANGE, refund 0); completes."""
 SPLIT_PACKAGE: Final = "split_package"
 """Two Ginee orders (packages) of one marketplace order number, the second paid after the first; both complete."""
-OPT_IN_OUTCOMES: Final = frozenset({RETURNED_AFTER_SETTLEMENT, LINE_CANCELLED, EXCHANGED, SPLIT_PACKAGE})
+COMPONENT_RETURNED: Final = "component_returned"
+"""Delivered, then one unit of one component of its first line, a bundle, comes back alone; completes."""
+OPT_IN_OUTCOMES: Final = frozenset(
+    {RETURNED_AFTER_SETTLEMENT, LINE_CANCELLED, EXCHANGED, SPLIT_PACKAGE, COMPONENT_RETURNED}
+)
 """Paths an order takes only where the scenario file weighs them, so older files expand exactly as before."""
 SETTLED_OUTCOMES: Final = frozenset(
-    {"completed", "returned_partial", RETURNED_AFTER_SETTLEMENT, LINE_CANCELLED, EXCHANGED, SPLIT_PACKAGE}
+    {
+        "completed",
+        "returned_partial",
+        RETURNED_AFTER_SETTLEMENT,
+        LINE_CANCELLED,
+        EXCHANGED,
+        SPLIT_PACKAGE,
+        COMPONENT_RETURNED,
+    }
 )
 FINAL_STATUS: Final = {
     "completed": OrderStatus.COMPLETED,
@@ -67,6 +79,7 @@ FINAL_STATUS: Final = {
     LINE_CANCELLED: OrderStatus.COMPLETED,
     EXCHANGED: OrderStatus.COMPLETED,
     SPLIT_PACKAGE: OrderStatus.COMPLETED,
+    COMPONENT_RETURNED: OrderStatus.COMPLETED,
 }
 SCENARIOS_ENV: Final = "OMSYNC_SCENARIOS_DIR"
 
@@ -328,10 +341,18 @@ def _order(
     if outcome == LINE_CANCELLED:
         line_count = max(line_count, 2)  # one line leaves, one stays
     lines: list[LineFacts] = []
-    for index, sku in enumerate(rng.sample(list(skus), min(line_count, len(skus))), start=1):
+    picked = rng.sample(list(skus), min(line_count, len(skus)))
+    if outcome == COMPONENT_RETURNED:
+        bundles = [sku for sku in skus if by_sku[sku].bundle]
+        if bundles:
+            bundle = rng.choice(bundles)
+            picked = [bundle, *(sku for sku in picked if sku != bundle)][:line_count]
+        else:
+            outcome = "completed"  # no bundle to take a component of
+    for index, sku in enumerate(picked, start=1):
         product = by_sku[sku]
         quantity = 1 + rng.randrange(int(mix.get("maxQuantity", 2)))
-        if outcome in ("returned_partial", EXCHANGED) and index == 1:
+        if outcome in ("returned_partial", EXCHANGED, COMPONENT_RETURNED) and index == 1:
             quantity = max(quantity, 2)  # a partial return (or exchange) needs something left to keep
         discount = ZERO
         if _chance(rng, mix, "itemDiscountShare"):
@@ -354,7 +375,7 @@ def _order(
     items_total = sum((line.actual_total for line in lines), ZERO)
     voucher_seller = to_decimal(mix.get("sellerVoucher", 0)) if _chance(rng, mix, "sellerVoucherShare") else ZERO
     voucher_seller = min(voucher_seller, items_total // 2)
-    if outcome in (RETURNED_AFTER_SETTLEMENT, LINE_CANCELLED):
+    if outcome in (RETURNED_AFTER_SETTLEMENT, LINE_CANCELLED, COMPONENT_RETURNED):
         voucher_seller = ZERO  # so the refund is the line's price, exactly what the Sales Return credits
     voucher_platform = to_decimal(mix.get("platformVoucher", 0)) if _chance(rng, mix, "platformVoucherShare") else ZERO
     voucher_platform = min(voucher_platform, (items_total - voucher_seller) // 2)
@@ -374,7 +395,7 @@ def _order(
     payment_method = "COD" if is_cod else rng.choice(["VIRTUAL_ACCOUNT", "E_WALLET", "CREDIT_CARD", "PAYLATER"])
 
     def fees_for(kept: Sequence[LineFacts]) -> dict[str, Decimal]:
-        amounts = [(line.category, line.actual_price * line.kept_quantity) for line in kept]
+        amounts = [(line.category, line.kept_value) for line in kept]
         net = sum((amount for _, amount in amounts), ZERO)
         base = FeeBase(
             amounts, min(voucher_seller, net), shipping_fee - subsidy - seller_shipping, seller_shipping, affiliate
@@ -630,6 +651,31 @@ def _timeline(
         )
         changes["lines"] = (replace(first, exchanged_quantity=1), *rest)
         delivered = exchanged
+    if outcome == COMPONENT_RETURNED:
+        first, *rest = facts.lines
+        component = first.bundle[0][0]
+        # The buyer gets back the component's share of one bundle, by its list price (as the invoice splits it).
+        weights = [by_sku[sku].price * per_bundle for sku, per_bundle in first.bundle]
+        refund = round_rupiah(first.actual_price * weights[0] / sum(weights, ZERO) / first.bundle[0][1])
+        apart = replace(first, returned_component=component, component_returned_quantity=1, refund_amount=refund)
+        changes["lines"] = (apart, *rest)
+        changes["fees"] = fees_for(changes["lines"])
+        returned = _seconds(delivered + timedelta(days=0.5 + rng.random()))
+        patch = {FEE_FIELDS[kind]: changes["fees"][kind] for kind in FEE_KINDS}
+        build.add(
+            returned,
+            "order",
+            "return",
+            oid,
+            {
+                "lines": [{"itemId": first.item_id, "masterSku": component, "quantity": 1, "refundAmount": refund}],
+                "reason": "BUYER_RETURN",
+                "returnId": f"RC{oid[2:]}",
+                "paymentInfo": {**patch, "sellerReturnRefundAmount": refund},
+            },
+        )
+        changes["returned_at"] = returned
+        delivered = returned
     if outcome in ("returned_full", "returned_partial"):
         returned = _seconds(delivered + timedelta(days=0.5 + rng.random()))
         if outcome == "returned_full":

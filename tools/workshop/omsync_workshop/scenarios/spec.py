@@ -32,6 +32,7 @@ OutcomeName = Literal[
     "line_cancelled",
     "exchanged",
     "split_package",
+    "component_returned",
 ]
 
 
