@@ -13,7 +13,7 @@ from oracle_builders import tokopedia as mapping
 
 import omsync_workshop.accurate
 from omsync.config.mapping import load_mapping
-from omsync_workshop.oracle import SALES_INVOICE, SALES_RETURN, compare, expected_books
+from omsync_workshop.oracle import JOURNAL_VOUCHER, SALES_INVOICE, SALES_RECEIPT, SALES_RETURN, compare, expected_books
 from omsync_workshop.scenarios.facts import LineFacts, ProductFacts
 from omsync_workshop.scenarios.generator import load_scenario
 
@@ -115,6 +115,19 @@ class TestOrdersChangingAfterTheInvoice:
 
         # The plain number plus 8 hex digits of the SHA-256 of the second Ginee order's id (docs/POSTING.md §6)
         assert set(books.documents[SALES_INVOICE]) == {"TP-INV/1001", "TP-INV/1001-" + SO_2_DIGEST}
+
+    def test_an_order_returned_in_full_that_bears_fees_books_them_by_a_journal_voucher(self) -> None:
+        # Given the worked example completed after all 3 units came back, its fees still charged
+        line = LineFacts("IT-1", "SKU-B", "fashion", 3, Decimal(55500), Decimal(1850), returned_quantity=3)
+        order = worked_example(lines=(line,), returned_at=T0, completed_at=T0)
+
+        books = expected_books(scenario(order), mapping(), SEED)
+
+        # Then no receipt, and the fees (9,657 + 1,250 + 1,000) leave Saldo Tokopedia by <invoice>-PF
+        assert SALES_RECEIPT not in books.documents
+        assert books.documents[JOURNAL_VOUCHER] == {"TP-INV/1001-PF": Decimal(11907)}
+        assert books.trial_balance["1104"] == Decimal(-11907)
+        assert "1201" not in books.trial_balance  # the receivable ends at 0
 
 
 class TestHolds:

@@ -25,6 +25,8 @@ Scope (what the orders, cancellations and settlements flows post):
   not cancelled order whose invoice still has something owing (invoice receivable less its return's),
   each fee of the order a discount (PPN split to PPN Masukan when the marketplace invoices its fees),
   PPh 22 withheld when the store says so;
+- a completed order whose invoice owes nothing (returned in full) but which bears fees: a Journal Voucher
+  ``<invoice>-PF``, Dr each fee (PPN split as on a receipt), Cr the marketplace balance (docs/POSTING.md §12);
 - a return after the estimated receipt (§F): a Journal Voucher ``<return>-J`` moves its receivable out
   of the marketplace balance (Dr Piutang, Cr Saldo);
 - the statement the demo imports for ``settlement: file`` stores and for the stores the scenario lists
@@ -477,7 +479,9 @@ def _book_settlements(
         if store.settlement is SettlementMode.ESTIMATE:
             if order.completed_at is None or order.cancelled_at is not None or invoice is None:
                 continue
-            if invoice.outstanding > 0:
+            if invoice.outstanding <= 0:
+                _book_fees_journal(books, store, order, invoice)
+            else:
                 settled.estimates[order.order_id] = _book_estimate_receipt(books, receivable, store, order, invoice)
                 if invoice.late_returned > 0 and store.accounts.receivable is None:
                     books.hold("unmapped_account")  # the return after the receipt waits for the account
@@ -590,6 +594,20 @@ def _book_estimate_receipt(
     number = _suffixed(invoice.number, "-P")
     cheque = _book_receipt(books, receivable, store, number, invoice.outstanding, discounts)
     return _Estimate(invoice.outstanding, cheque, _by_account(discounts))
+
+
+def _book_fees_journal(books: ExpectedBooks, store: StoreMapping, order: OrderFacts, invoice: _Invoiced) -> None:
+    """An order whose invoice owes nothing but which bears fees (docs/POSTING.md §12): no receipt, a journal
+    voucher ``<invoice>-PF`` — Dr each fee (PPN split as on a receipt), Cr the marketplace balance."""
+    fees = {kind: order.fees[kind] for kind in _ORDER_FEE_KINDS if kind in order.fees}
+    debits = [(account, amount) for account, amount in _fee_discounts(store, fees) if amount != 0]
+    if not debits:
+        return
+    total = sum((amount for _, amount in debits), Decimal(0))
+    for account, amount in debits:
+        books.post(account, debit=amount)
+    books.post(store.accounts.marketplace_balance, credit=total)
+    books.record(JOURNAL_VOUCHER, _suffixed(invoice.number, "-PF"), total)
 
 
 def _book_refund_journal(books: ExpectedBooks, store: StoreMapping, invoice: _Invoiced) -> None:
