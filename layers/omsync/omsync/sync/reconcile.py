@@ -162,7 +162,7 @@ def poll_orders(
     caught_up = [oid for oid in pending if oid in orders and oid not in result.enqueued]
     result.caught_up = len(caught_up)
     for order_id in result.enqueued:
-        _enqueue(ctx.connection_id, order_id, orders.get(order_id))
+        enqueue_order(ctx.connection_id, order_id, orders.get(order_id))
     # An order Ginee's batch-get left out is kept too: the next run reads it again, whatever its window.
     waiting = {**dict.fromkeys(result.missing, "left out of Ginee's batch-get"), **result.enqueued}
     cursors.keep_pending(ORDERS, waiting, pending, to)
@@ -188,7 +188,9 @@ def _store(ctx: ConnectionContext, order: Order) -> StoreMapping | None:
     return ctx.mapping.stores.get(order.shop_id or "")
 
 
-def _enqueue(connection_id: str, order_id: str, order: Order | None) -> None:
+def enqueue_order(connection_id: str, order_id: str, order: Order | None) -> None:
+    """Put an order on the queue its webhook would have reached (`queue_for`; orders when Ginee's record of it
+    could not be read)."""
     queues.send(
         queue_for(order) if order is not None else WorkQueue.ORDERS,
         WorkMessage(
