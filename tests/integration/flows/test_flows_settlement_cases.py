@@ -37,7 +37,7 @@ from flow_world import (
     net_by_account,
     omsync,
     orders_of,
-    play_rest,
+    play_late,
     play_through,
     record_of,
     settle,
@@ -90,7 +90,7 @@ def without_ads_account(text: str) -> str:
 def bug_world(open_world: OpenWorld) -> LocalWorld:
     """bug-world played to the end: its Shopee store settles from files (the case's mapping)."""
     world = open_world(load_scenario(CASES / "bug-world.json"), with_stores({SHOPEE: {"settlement": "file"}}))
-    play_rest(world)
+    play_late(world)
     return world
 
 
@@ -167,7 +167,7 @@ def test_e3_a_lazada_row_of_no_order_holds_its_payout_until_its_kind_is_mapped_t
     world = open_world(
         load_scenario(CASES / "bug-world.json"), without_ads_account(with_stores({SHOPEE: {"settlement": "file"}}))
     )
-    play_rest(world)
+    play_late(world)
     books = world.accurate.trial_balance()
 
     # When a statement with an ads top-up row (-50,000, no order number) is imported under a mapping with no
@@ -397,7 +397,7 @@ def test_e10_a_charge_on_an_order_cancelled_after_shipping_posts_against_the_bal
     open_world: OpenWorld, rule: str
 ) -> None:
     world = open_world(load_scenario(CASES / "bug-orders.json"), mapping_yaml(cancellation={SHOPEE: rule}))
-    play_rest(world)
+    play_late(world)
     order_id = failed_delivery_order(world)
     record = record_of(world, order_id)
     assert record is not None and record.invoice is not None

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from flow_world import LAZADA, OpenWorld, documents, flow_scenario, mapping_yaml, omsync, play_rest
+from flow_world import LAZADA, OpenWorld, documents, flow_scenario, mapping_yaml, omsync, play_late
 
 from omsync.payouts.files import read_payouts
 from omsync_workshop.scenarios import Scenario
@@ -88,7 +88,7 @@ def test_a_statement_saved_by_excel_reads_as_the_marketplace_wrote_it_and_anothe
     # Given flows-small played through the stack, and the statement Lazada exports for its payouts
     scenario = flow_scenario("flows-small")
     world = open_world(scenario, mapping_yaml())
-    play_rest(world)
+    play_late(world)
     rows = with_dashed_details(write_statement(scenario, "lazada", "lazada"))
     original = tmp_path / "lazada.csv"
     original.write_text(_excel_rows(rows, ","), encoding="utf-8", newline="")

@@ -28,6 +28,7 @@ from flow_world import (
     net_by_account,
     omsync,
     orders_of,
+    play_late,
     play_rest,
     play_through,
     record_of,
@@ -67,7 +68,7 @@ def played_with_lazada_statement(open_world: OpenWorld) -> tuple[LocalWorld, str
     """flows-small played through the stack, and the statement Lazada exports for its payouts."""
     scenario = flow_scenario("flows-small")
     world = open_world(scenario, mapping_yaml())
-    play_rest(world)
+    play_late(world)
     return world, write_statement(scenario, "lazada", "lazada")
 
 
@@ -203,7 +204,7 @@ def test_estimate_then_exact_posts_only_the_difference_never_a_second_receipt(
     scenario = flow_scenario("flows-paths")
     world = open_world(scenario, mapping_yaml())
     order = orders_of(scenario, "completed")[0]
-    play_rest(world)
+    play_late(world)
     receipts_before = documents(world, "sales_receipt")
     saldo_before = balance(world, SALDO_SHOPEE)
 
@@ -335,7 +336,7 @@ def test_a_tiktok_settlement_whose_fees_equal_the_estimates_posts_nothing_new(
 ) -> None:
     scenario = flow_scenario("flows-small")
     world = open_world(scenario, mapping_yaml())
-    play_rest(world)
+    play_late(world)
     books = world.accurate.trial_balance()
     text = write_statement(scenario, "tokopedia", "tiktok")
     payouts = read_payouts(text, "tiktok")
