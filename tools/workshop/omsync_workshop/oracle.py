@@ -15,8 +15,9 @@ Scope (what the orders, cancellations and settlements flows post):
   the unit returned after settlement (``-R1``, or ``-R2`` after an earlier return);
 - a line cancelled after the invoice (outcome ``line_cancelled``): the invoice of every line as paid, then a
   Sales Return ``<invoice>-K1`` of the line that left, at its invoiced price (docs/POSTING.md §8a);
-- an exchange (outcome ``exchanged``, refund 0): nothing beyond the sale — its stock moves by Item Transfer
-  between warehouses of one inventory account, which changes no balance (§8b);
+- an exchange (outcome ``exchanged``, refund 0): nothing beyond the sale but its stock moves, an Item Transfer
+  sent ``<invoice>-XO1`` and received ``-XI1`` from the sale's warehouse to the return warehouse (when they
+  differ), between warehouses of one inventory account, so no balance changes (§8b);
 - a second package of a marketplace order (outcome ``split_package``, ``first_package`` set): its own invoice,
   numbered apart (the plain number plus 8 hex digits of its Ginee order id's SHA-256, §6), and its own receipt;
 - one component of an exploded bundle returned alone (outcome ``component_returned``): ``-R1`` of that
@@ -109,6 +110,7 @@ ITEM = "item"
 PURCHASE_INVOICE = "purchase_invoice"
 RECEIVE_ITEM = "receive_item"
 ITEM_ADJUSTMENT = "item_adjustment"
+ITEM_TRANSFER = "item_transfer"
 SALES_INVOICE = "sales_invoice"
 SALES_RETURN = "sales_return"
 SALES_RECEIPT = "sales_receipt"
@@ -250,6 +252,8 @@ def expected_books(
             back = _late_units(order, lines)
             late = _book_return(books, accounts, store, lines, back, late_number, cost_of)
         invoiced[order.order_id] = _Invoiced(number, owed, receivable - owed, late, late_number)
+        if not cancelled and any(line.exchanged_quantity for line in order.lines):
+            _expect_exchange_transfer(books, store, order, number)
 
     _book_settlements(books, accounts.receivable, scenario, mapping, invoiced, set(statements))
     _expect_items(books, scenario)
@@ -389,6 +393,16 @@ def _book_return(
     books.post(accounts.cogs, credit=cost)
     books.record(SALES_RETURN, number, revenue + ppn)
     return revenue + ppn
+
+
+def _expect_exchange_transfer(books: ExpectedBooks, store: StoreMapping, order: OrderFacts, number: str) -> None:
+    """An exchange moves its unit from the warehouse the sale left from to the return warehouse: an Item Transfer
+    sent ``-XO1`` and received ``-XI1`` (docs/POSTING.md §8b), no journal (total 0); nothing when both are one."""
+    shipped_from = store.warehouses.get(order.warehouse_id) or store.default_warehouse
+    if shipped_from is None or store.return_warehouse in (None, shipped_from):
+        return
+    books.record(ITEM_TRANSFER, _suffixed(number, "-XO1"), Decimal(0))
+    books.record(ITEM_TRANSFER, _suffixed(number, "-XI1"), Decimal(0))
 
 
 # --- settlements: the money the marketplace releases -----------------------------------------------

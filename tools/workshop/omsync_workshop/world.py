@@ -67,6 +67,7 @@ COMPARED_KINDS = (
     "purchase_invoice",
     "receive_item",
     "item_adjustment",
+    "item_transfer",
     "item",
 )
 """The document kinds the oracle predicts one by one (the others only through the trial balance); ``item``:
@@ -79,6 +80,7 @@ DOCUMENT_MODULES = {
     "purchase_invoice": "purchase-invoice",
     "receive_item": "receive-item",
     "item_adjustment": "item-adjustment",
+    "item_transfer": "item-transfer",
     "journal_voucher": "journal-voucher",
 }
 
