@@ -217,7 +217,9 @@ def run_front_door(args: argparse.Namespace) -> int:
     log_path = new_log_path("demo-front-door")
     with functions_output_to(log_path) as terminal, Progress(terminal) as progress:
         progress.phase("posting the sample webhooks to the local stack")
-        with LocalStack(environment_overrides=SHARED_PROCESS_METRICS_OFF) as stack:
+        # Only the receiver: no worker consumes, so each accepted webhook stays in its queue to be counted
+        # (the samples name orders no Ginee holds; workers would only retry them until their deadline).
+        with LocalStack(environment_overrides=SHARED_PROCESS_METRICS_OFF, run_event_sources=False) as stack:
             result = run_demo(stack)
     _report(result.to_dict(), lambda: render(result), log_path, as_json=args.json)
     return 0 if result.ok else 1

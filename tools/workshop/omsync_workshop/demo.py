@@ -142,7 +142,7 @@ def run_demo(stack: LocalStack, posts: tuple[WebhookPost, ...] = DEMO_POSTS) -> 
             result.attempts.append(
                 WebhookAttempt(post.label, post.sample, post.expected_status, response.status_code, outcome, answer)
             )
-    if stack.esm.mappings:
+    if stack.run_event_sources:
         stack.esm.drain_until_idle(timeout=60)
     result.queue_depths = stack.queue_depths()
     return result
