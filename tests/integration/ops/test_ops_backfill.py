@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-import omsync_ops.backfill
+import omsync.sync.backfill as backfill_module
 from omsync.sync.backfill import BackfillProgressRepository, backfill_day
 from omsync_ops.cli import main
 from omsync_workshop.ginee.webhooks import DeliveryOptions
@@ -72,7 +72,7 @@ def test_a_backfill_stopped_halfway_resumes_with_the_next_day_and_posts_every_or
         days.append(args[1])
         return backfill_day(*args, **kwargs)
 
-    monkeypatch.setattr(omsync_ops.backfill, "backfill_day", stopped_on_the_third_day)
+    monkeypatch.setattr(backfill_module, "backfill_day", stopped_on_the_third_day)
     status, shown = omsync("backfill", "--connection", history.connection_id, *RANGE)
     assert status == 130 and "interrupted" in shown, shown
     progress = BackfillProgressRepository(history.connection_id).get()

@@ -28,8 +28,6 @@ from rich.progress import (
 from rich.text import Text
 
 from omsync.ledger.connections import ConnectionRepository
-from omsync.sync.backfill import BackfillProgress, BackfillProgressRepository, backfill_day
-from omsync.sync.context import context_for
 from omsync_ops.errors import CommandError, reporting_errors
 from omsync_ops.stacks import add_stack_options, use_stack
 
@@ -58,6 +56,11 @@ def backfill(args: argparse.Namespace) -> int:
     if (until - since).days >= MAX_DAYS:
         raise CommandError(f"at most {MAX_DAYS} days at once: split the range")
     use_stack(args)
+    # Imported here, not at the top: the runtime's logger must not exist before a command needs it (the demo
+    # points the functions' output at its log file first).
+    from omsync.sync.backfill import BackfillProgress, BackfillProgressRepository, backfill_day
+    from omsync.sync.context import context_for
+
     connection = ConnectionRepository().get(args.connection)
     if connection is None:
         raise CommandError(f"no connection {args.connection}; `omsync connection list` shows them")

@@ -28,7 +28,6 @@ from omsync.ledger.mappings import MappingRepository
 from omsync.ledger.orders import OrderLedger, SyncRecord, invoice_partition
 from omsync.ledger.tables import ledger_table
 from omsync.queues import sqs
-from omsync.sync.context import context_for
 from omsync_ops.dlq import dead_letter_url, depth, peek
 from omsync_ops.errors import CommandError, reporting_errors
 from omsync_ops.stacks import add_stack_options, use_stack
@@ -186,6 +185,10 @@ def order_show(args: argparse.Namespace) -> int:
     connection = _owner(args.order_id, args.connection)
     record = OrderLedger(connection.id).load([args.order_id]).get(args.order_id)
     print(f"order {args.order_id} (connection {connection.id})")
+    # Imported here, not at the top: the runtime's logger must not exist before a command needs it (the demo
+    # points the functions' output at its log file first).
+    from omsync.sync.context import context_for
+
     try:
         batch = context_for(connection.id).ginee.batch_get([args.order_id])
     except Exception as error:  # noqa: BLE001 - Ginee unreachable must not hide what the Ledger knows
