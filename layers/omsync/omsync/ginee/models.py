@@ -232,12 +232,21 @@ class ReturnLine(GineeModel):
 
 
 class ReturnInfo(GineeModel):
-    """A return (after-sales) of some or all lines. Ginee documents no return API; see ARCHITECTURE §5."""
+    """A return (after-sales) of some or all lines. Ginee documents no return API; see ARCHITECTURE §5.
+
+    ``status`` is ``REQUESTED``, ``REJECTED``, ``CANCELLED`` or ``COMPLETED``; ``return_type`` is
+    ``RETURN_REFUND`` (goods back, then the refund) or ``REFUND_ONLY`` (the buyer keeps the goods);
+    ``create_at`` is when the buyer asked, ``received_at`` when the goods came back into the warehouse,
+    ``refund_at`` when the refund was made (the sandbox's shape, ARCHITECTURE §5).
+    """
 
     return_id: str
     status: str | None = None
+    return_type: str | None = None
     reason: str | None = None
     create_at: UtcDateTime | None = None
+    received_at: UtcDateTime | None = None
+    refund_at: UtcDateTime | None = None
     warehouse_id: str | None = None
     refund_amount: Money = ZERO
     items: list[ReturnLine] = Field(default_factory=list)

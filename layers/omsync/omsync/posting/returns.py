@@ -13,6 +13,10 @@ Rules (worked journals in docs/POSTING.md §8–§9):
   its discount, and a line returned in full gives back exactly all of it;
 - PPN is the return document's own (same rule as invoices: `omsync.posting.amounts`);
 - goods go back into the store's return warehouse (else the warehouse they left from);
+- only a return accepted and completed with its goods back posts (`return_outcome`): a rejected or cancelled
+  return posts nothing, one still open waits, a refund-only one (the buyer keeps the goods) posts no Sales
+  Return and its refund follows the payout's ``refund_without_return`` rule (POSTING.md §8c); the Sales
+  Return is dated when the goods were received (else the refund, else the request);
 - a returned line is matched by its order line id, then by SKU over the lines with units left; one that
   matches none, or asks more units than are left, holds the order ``refund_unmatched`` with the figures;
 - a returned line naming one component of an exploded bundle returns that component only; an exchange
@@ -29,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Protocol
 
 from omsync.accurate.documents import ItemTransfer, ItemTransferLine, SalesReturn, SalesReturnItem
@@ -174,11 +179,62 @@ def plan_exchange_moves(
     return moves
 
 
+class ReturnOutcome(StrEnum):
+    """What a Ginee return does to the books (docs/POSTING.md §8c)."""
+
+    GOODS_BACK = "goods_back"
+    """Accepted, the goods received and the refund made: a Sales Return, the goods back in stock."""
+    REFUND_ONLY = "refund_only"
+    """Refunded while the buyer keeps the goods: no Sales Return and no stock; the refund is a price reduction
+    by the payout's ``refund_without_return`` rule (held by default)."""
+    REJECTED = "rejected"
+    """Rejected by the seller or marketplace, or withdrawn by the buyer: nothing is posted."""
+    OPEN = "open"
+    """Still being decided (requested, goods on their way): nothing yet; the order changes again when it ends."""
+
+
+RETURN_COMPLETED = "COMPLETED"
+RETURN_CLOSED_UNPAID = frozenset({"REJECTED", "CANCELLED"})
+REFUND_ONLY_TYPE = "REFUND_ONLY"
+
+
+def return_outcome(ret: ReturnInfo) -> ReturnOutcome:
+    """The outcome of a return by its ``status`` and ``returnType`` (the sandbox's shape, ARCHITECTURE §5).
+
+    ``COMPLETED`` with goods (``RETURN_REFUND``, or no type) → `GOODS_BACK`; ``COMPLETED`` ``REFUND_ONLY`` →
+    `REFUND_ONLY`; ``REJECTED``/``CANCELLED`` → `REJECTED`; any other status (``REQUESTED`` …) → `OPEN`.
+    A return without a status is taken as completed with its goods back (returns recorded before Ginee's
+    status was read carried none).
+    """
+    status = (ret.status or RETURN_COMPLETED).upper()
+    if status in RETURN_CLOSED_UNPAID:
+        return ReturnOutcome.REJECTED
+    if status != RETURN_COMPLETED:
+        return ReturnOutcome.OPEN
+    if (ret.return_type or "").upper() == REFUND_ONLY_TYPE:
+        return ReturnOutcome.REFUND_ONLY
+    return ReturnOutcome.GOODS_BACK
+
+
 def ordered_returns(order: Order) -> list[ReturnInfo]:
-    """The order's returns that credit the invoice (every return but exchanges, `is_exchange`), in the stable
-    order that numbers them: by created time, then return id."""
+    """The order's returns that may credit the invoice (every return but exchanges, `is_exchange`, whatever its
+    outcome), in the stable order that numbers them: by created time, then return id. A return that posts
+    nothing keeps its number unused, so a return decided later never renumbers one already posted."""
     credited = [ret for ret in order.return_infos if not is_exchange(ret)]
     return sorted(credited, key=lambda ret: (ret.create_at or _EPOCH, ret.return_id))
+
+
+def returns_to_post(order: Order) -> list[ReturnInfo]:
+    """The returns of `ordered_returns` that post a Sales Return (`ReturnOutcome.GOODS_BACK`)."""
+    return [ret for ret in ordered_returns(order) if return_outcome(ret) is ReturnOutcome.GOODS_BACK]
+
+
+def return_date(ret: ReturnInfo, order: Order) -> datetime:
+    """When a return is booked: the goods received, else the refund made, else the request (then the order's
+    last change); an open request is not a return yet (docs/POSTING.md §8c)."""
+    return (
+        ret.received_at or ret.refund_at or ret.create_at or order.last_update_at or order.pay_at or order.create_at
+    ) or _EPOCH
 
 
 def sales_return_number(invoice_no: str, position: int) -> str:
@@ -196,7 +252,8 @@ def plan_sales_returns(
 
     A returned line is matched to the invoice by its item id, else by SKU; a line naming a component of a
     bundle (its ``masterSku`` is the component's) returns that component, its quantity in the component's
-    units; one naming the bundle returns whole bundles. Exchanges (`is_exchange`) return nothing.
+    units; one naming the bundle returns whole bundles. Exchanges (`is_exchange`) and returns that are not
+    `ReturnOutcome.GOODS_BACK` return nothing; each is dated by `return_date`.
     """
     if posted.invoice_number is None:
         return []
@@ -205,10 +262,12 @@ def plan_sales_returns(
     returned_before: dict[str, int] = {}
     planned: list[SalesReturn] = []
     for position, ret in enumerate(ordered_returns(order), start=1):
+        if return_outcome(ret) is not ReturnOutcome.GOODS_BACK:
+            continue
         this_return = _quantities(ret, lines, sold, returned_before)
         returned_after = {key: returned_before.get(key, 0) + this_return.get(key, 0) for key in sold}
         if not posted.has_return(ret.return_id) and any(this_return.values()):
-            moment = ret.create_at or order.last_update_at or order.pay_at or order.create_at or _EPOCH
+            moment = return_date(ret, order)
             sales_return = build_sales_return(
                 number=sales_return_number(posted.invoice_number, position),
                 invoice_no=posted.invoice_number,

@@ -41,9 +41,9 @@ from omsync.posting.returns import (
     EXCHANGE_PREFIX,
     QUANTITY_RAISED,
     REFUND_UNMATCHED,
-    ordered_returns,
     plan_exchange_moves,
     quantity_raised_hold,
+    returns_to_post,
     units_added,
     units_gone,
 )
@@ -153,7 +153,7 @@ def _after_sale(ctx: ConnectionContext, order: Order, record: SyncRecord, prices
     ``unmapped_store`` for a completed order still to be receipted whose store has no mapping,
     ``returned_without_lines`` for an order Ginee reports RETURNED with no return lines.
     """
-    pending_returns = [ret.return_id for ret in ordered_returns(order) if ret.return_id not in record.returns]
+    pending_returns = [ret.return_id for ret in returns_to_post(order) if ret.return_id not in record.returns]
     cancelled = is_cancelled(order) and not record.invoice_deleted and CANCELLATION_RETURN_ID not in record.returns
     if record.invoiced and _returned_without_lines(order):
         raise returned_without_lines_hold(order)
@@ -201,7 +201,7 @@ def _corrected_invoice(
         *(f"return {doc.number}" for doc in record.returns.values()),
         *(f"journal voucher {journal}" for journal in record.refunds),
         *([f"payout {record.exact_payout}"] if record.exact_payout else []),
-        *(f"Ginee return {ret.return_id}" for ret in order.return_infos if ret.return_id not in record.returns),
+        *(f"Ginee return {ret.return_id}" for ret in returns_to_post(order) if ret.return_id not in record.returns),
     ]
     if referenced:
         raise quantity_raised_hold(order, number, added, record.invoice.lines, ", ".join(referenced) + " answer to it")

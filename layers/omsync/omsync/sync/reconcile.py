@@ -42,7 +42,7 @@ from omsync.ledger.orders import SyncRecord
 from omsync.observability import logger, metrics
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID
 from omsync.posting.lifecycle import is_cancelled, reached_trigger
-from omsync.posting.returns import ordered_returns, units_gone
+from omsync.posting.returns import returns_to_post, units_gone
 from omsync.queues import WorkMessage
 from omsync.sync.context import ConnectionContext, context_for
 from omsync.sync.holds import release_holds
@@ -84,7 +84,7 @@ def behind(
         return None
     if not invoiced:
         return None
-    waiting = [ret.return_id for ret in ordered_returns(order) if ret.return_id not in record.returns]
+    waiting = [ret.return_id for ret in returns_to_post(order) if ret.return_id not in record.returns]
     if waiting:
         return f"return {waiting[0]} not posted"
     if order.order_status == OrderStatus.RETURNED and not order.return_infos:

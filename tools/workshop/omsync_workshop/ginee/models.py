@@ -34,6 +34,16 @@ Json = dict[str, Any]
 SHIPPED_STATUSES: Final = frozenset({OrderStatus.SHIPPING, OrderStatus.DELIVERED, OrderStatus.COMPLETED})
 
 
+RETURN_REQUESTED = "REQUESTED"
+RETURN_COMPLETED = "COMPLETED"
+RETURN_CLOSED_UNPAID = frozenset({"REJECTED", "CANCELLED"})
+RETURN_STATUSES = frozenset({RETURN_REQUESTED, RETURN_COMPLETED, *RETURN_CLOSED_UNPAID})
+"""A return's life in the sandbox (Ginee documents no return API; ARCHITECTURE §5): asked, then decided."""
+RETURN_REFUND = "RETURN_REFUND"
+RETURN_REFUND_ONLY = "REFUND_ONLY"
+"""A return's type: goods back then the refund, or the refund while the buyer keeps the goods."""
+
+
 class SandboxError(Exception):
     """A refusal in Ginee's words: the envelope ``code`` and ``message`` the client will see."""
 
@@ -429,7 +439,7 @@ class GineeState:
     ) -> Json:
         """Move an order through its life: ``pay``, ``ready_to_ship``, ``ship``, ``deliver``,
         ``complete``, ``cancel`` (``reason``), ``return`` (``lines`` [{itemId, quantity, refundAmount}],
-        ``reason``), ``settle`` (``releasedAmount``, ``payoutId``) or ``status`` (any ``orderStatus``).
+        ``reason``, ``status``, ``returnType``, ``requestedAt``, ``returnId``: see `_return`), ``settle`` (``releasedAmount``, ``payoutId``) or ``status`` (any ``orderStatus``).
 
         Any action may carry ``paymentInfo`` (merged into the order's) and ``extra`` (fields merged into
         the order as they are, unknown ones included).
@@ -502,12 +512,23 @@ class GineeState:
             )
 
     def _return(self, order: Json, details: dict[str, Any], moment: datetime) -> None:
+        """A return as its life goes (issue 17): ``status`` ``REQUESTED``, ``REJECTED``, ``CANCELLED`` or
+        ``COMPLETED`` (the default), ``returnType`` ``RETURN_REFUND`` (the default) or ``REFUND_ONLY``;
+        ``requestedAt`` is when the buyer asked (default: now). A ``returnId`` already on the order moves that
+        return on to the given status. Only a completed return with goods puts units back on the shelf;
+        only a completed one refunds (``refundAt``, ``sellerReturnRefundAmount``)."""
         self._require(order, {OrderStatus.SHIPPING, OrderStatus.DELIVERED, OrderStatus.COMPLETED}, "return")
+        status = str(details.get("status", RETURN_COMPLETED)).upper()
+        if status not in RETURN_STATUSES:
+            raise SandboxError("PARAMETER_ERROR", f"unknown return status {status!r}")
+        existing = next(
+            (ret for ret in order.get("returnInfos", []) if ret["returnId"] == details.get("returnId")), None
+        )
+        if existing is not None:
+            self._decide_return(order, existing, status, moment)
+            return
         by_id = {str(item["itemId"]): item for item in order.get("items", [])}
-        already: dict[str, int] = {}
-        for previous in order.get("returnInfos", []):
-            for line in previous.get("items", []):
-                already[line["itemId"]] = already.get(line["itemId"], 0) + int(line["quantity"])
+        already = self._units_in_returns(order)
         lines: list[Json] = []
         for asked in details.get("lines") or [{"itemId": i, "quantity": int(by_id[i]["quantity"])} for i in by_id]:
             item = by_id.get(str(asked["itemId"]))
@@ -528,25 +549,66 @@ class GineeState:
                 }
             )
             already[item["itemId"]] = already.get(item["itemId"], 0) + quantity
-        warehouse = details.get("warehouseId") or order.get("warehouseId")
-        self._move_lines(
-            {**order, "warehouseId": warehouse}, shelf=1, only={ln["itemId"]: ln["quantity"] for ln in lines}
-        )
-        refund_total = sum((ln["refundAmount"] for ln in lines), ZERO)
-        order.setdefault("returnInfos", []).append(
-            {
-                "returnId": details.get("returnId") or f"RT{order['orderId']}-{len(order.get('returnInfos', [])) + 1}",
-                "status": "COMPLETED",
-                "reason": details.get("reason", "BUYER_RETURN"),
-                "createAt": format_timestamp(moment),
-                "warehouseId": warehouse,
-                "refundAmount": refund_total,
-                "items": lines,
-            }
-        )
+        requested = self._at(details["requestedAt"]) if details.get("requestedAt") else moment
+        ret: Json = {
+            "returnId": details.get("returnId") or f"RT{order['orderId']}-{len(order.get('returnInfos', [])) + 1}",
+            "status": RETURN_REQUESTED,
+            "returnType": str(details.get("returnType", RETURN_REFUND)).upper(),
+            "reason": details.get("reason", "BUYER_RETURN"),
+            "createAt": format_timestamp(requested),
+            "warehouseId": details.get("warehouseId") or order.get("warehouseId"),
+            "refundAmount": sum((ln["refundAmount"] for ln in lines), ZERO),
+            "items": lines,
+        }
+        order.setdefault("returnInfos", []).append(ret)
+        self._decide_return(order, ret, status, moment)
+
+    def _units_in_returns(self, order: Json) -> dict[str, int]:
+        """Units per order item already named by a return that was not rejected or cancelled."""
+        units: dict[str, int] = {}
+        for previous in order.get("returnInfos", []):
+            if previous.get("status") in RETURN_CLOSED_UNPAID:
+                continue
+            for line in previous.get("items", []):
+                units[line["itemId"]] = units.get(line["itemId"], 0) + int(line["quantity"])
+        return units
+
+    def _decide_return(self, order: Json, ret: Json, status: str, moment: datetime) -> None:
+        """Move a ``REQUESTED`` return to ``status``: completed with goods, they come back to the shelf of the
+        return's warehouse (``receivedAt``); completed, it is refunded (``refundAt``); rejected or cancelled, its
+        refund is 0. A return already decided cannot change."""
+        if ret["status"] != RETURN_REQUESTED:
+            raise SandboxError("BUSINESS_ERROR", f"return {ret['returnId']} is already {ret['status']}")
+        ret["status"] = status
+        if status in RETURN_CLOSED_UNPAID:
+            ret["refundAmount"] = ZERO
+            for line in ret["items"]:
+                line["refundAmount"] = ZERO
+            return
+        if status != RETURN_COMPLETED:
+            return
+        stamp = format_timestamp(moment)
+        if ret["returnType"] != RETURN_REFUND_ONLY:
+            self._move_lines(
+                {**order, "warehouseId": ret["warehouseId"]},
+                shelf=1,
+                only={ln["itemId"]: ln["quantity"] for ln in ret["items"]},
+            )
+            ret["receivedAt"] = stamp
+        ret["refundAt"] = stamp
         payment = order.setdefault("paymentInfo", {})
-        payment["sellerReturnRefundAmount"] = to_decimal(payment.get("sellerReturnRefundAmount", 0)) + refund_total
-        if all(already.get(i, 0) >= int(item["quantity"]) for i, item in by_id.items()):
+        payment["sellerReturnRefundAmount"] = (
+            to_decimal(payment.get("sellerReturnRefundAmount", 0)) + ret["refundAmount"]
+        )
+        back: dict[str, int] = {}
+        for done in order.get("returnInfos", []):
+            if (
+                done.get("status", RETURN_COMPLETED) == RETURN_COMPLETED
+                and done.get("returnType") != RETURN_REFUND_ONLY
+            ):
+                for line in done.get("items", []):
+                    back[line["itemId"]] = back.get(line["itemId"], 0) + int(line["quantity"])
+        if all(back.get(str(item["itemId"]), 0) >= int(item["quantity"]) for item in order.get("items", [])):
             order["orderStatus"] = OrderStatus.RETURNED.value
 
     # -- queries ---------------------------------------------------------------------------------------
