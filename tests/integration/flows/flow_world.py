@@ -49,14 +49,20 @@ def mapping_yaml(
     without: Iterable[str] = (),
     cancellation: Mapping[str, str] | None = None,
     auto_create: bool | None = None,
+    store_settings: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
-    """The example mapping of the demo's three stores, with stores left out, cancellation rules or the
-    auto-create policy changed (comments are lost; the rules are the example's)."""
+    """The example mapping of the demo's three stores, with stores left out, cancellation rules, the
+    auto-create policy or a store's settings changed (``store_settings``: shop id → settings merged into the
+    store, a dict value into the store's dict; comments are lost; the rules are the example's)."""
     data: dict[str, Any] = yaml.safe_load(default_mapping_path().read_text(encoding="utf-8"))
     for shop_id in without:
         del data["stores"][shop_id]
     for shop_id, rule in (cancellation or {}).items():
         data["stores"][shop_id]["cancellation"] = rule
+    for shop_id, settings in (store_settings or {}).items():
+        for key, value in settings.items():
+            current = data["stores"][shop_id].get(key)
+            data["stores"][shop_id][key] = {**current, **value} if isinstance(current, dict) else value
     if auto_create is not None:
         data["items"]["auto_create"] = auto_create
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -13,9 +13,10 @@ by estimate, cancellation ``delete``):
 - R3 an exchange (refund 0) is no credit: the sale stands, the receipt pays the whole invoice, and only stock
   moves (the returned unit into the return warehouse, the replacement out of the sale's) by an Item Transfer;
 - R4 one component of a bundle back: that component, its quantity, at its invoiced price;
-- R5 a line of quantity 0 is left out of the invoice;
+- R5 a line of quantity 0 is left out of the invoice (or holds the order, per the store's ``zero_quantity_lines``);
 - R6 a store unmapped at completion holds the order, and the receipt follows once it is mapped again;
-- R7 a seller voucher above the price is held with the figures, never the dead-letter queue.
+- R7 a seller voucher above the price is held with the figures, never the dead-letter queue (or, per the store's
+  ``voucher_above_price``, the line is invoiced at 0 and the excess leaves the balance as an expense).
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ HPP = "5101"
 SALE_WAREHOUSE = "Gudang Utama"
 ORDER_PROCESSING_EXPENSE = "6104"
 PPN_MASUKAN = "1401"
+BEBAN_LAIN_LAIN = "6107"
 
 
 def case_world(open_world: OpenWorld, mapping: str | None = None) -> LocalWorld:
@@ -149,6 +151,72 @@ def test_r7_a_seller_voucher_above_the_price_is_held_with_the_figures_never_the_
     assert release_holds(world.connection_id) == {"seller_discount_above_price": 1}
     settle(world)
     assert hold_cause(world, order_id) == "seller_discount_above_price"
+    assert dead_letters(world) == {}
+
+
+def test_r7_a_store_that_expenses_a_voucher_above_the_price_invoices_the_line_at_zero_and_books_the_excess(
+    open_world: OpenWorld,
+) -> None:
+    world = case_world(
+        open_world,
+        mapping_yaml(
+            store_settings={
+                SHOPEE: {"voucher_above_price": "expense", "accounts": {"seller_voucher_excess": BEBAN_LAIN_LAIN}}
+            }
+        ),
+    )
+    # Given the R7 order (BOTOL-750 at 38,850, seller voucher 45,000) in a store whose rule is expense
+    order_id = create(world, "order-251010VCHR01.json")
+
+    # When it is paid
+    step(world, order_id, "pay")
+
+    # Then the bottle is invoiced at 0 net (never below) and leaves stock; nothing is held
+    assert documents(world, "sales_invoice") == {"SP-251010VCHR01": Decimal(0)}
+    invoice = net_by_account(world.accurate.journal("SP-251010VCHR01"))
+    assert invoice.get(RECEIVABLE, Decimal(0)) == Decimal(0) and invoice.get(PENJUALAN, Decimal(0)) == Decimal(0)
+    assert invoice[HPP] > 0 and invoice[PERSEDIAAN] == -invoice[HPP]
+    assert hold_cause(world, order_id) is None
+
+    # When it is shipped, delivered and completed
+    for action in ("ship", "deliver", "complete"):
+        step(world, order_id, action)
+
+    # Then the 6,150 the voucher exceeds the price by leaves Saldo Shopee as an expense, by the fees journal of an
+    # order whose invoice owes nothing; the receivable stays 0 and nothing is held or dead-lettered
+    assert documents(world, "journal_voucher") == {"SP-251010VCHR01-PF": Decimal(6150)}
+    assert net_by_account(world.accurate.journal("SP-251010VCHR01-PF")) == {
+        BEBAN_LAIN_LAIN: Decimal(6150),
+        SALDO_SHOPEE: Decimal(-6150),
+    }
+    assert documents(world, "sales_receipt") == {}
+    assert balance(world, RECEIVABLE) == Decimal(0)
+    record = record_of(world, order_id)
+    assert record is not None and record.receipt is not None and record.receipt.number == "SP-251010VCHR01-PF"
+    assert world.on_hold() == {}
+    assert dead_letters(world) == {}
+
+
+# --- R5 under a store that holds zero-quantity lines -----------------------------------------------------------
+
+
+def test_r5_a_store_that_holds_zero_quantity_lines_holds_the_order_naming_the_line_never_the_dead_letter_queue(
+    open_world: OpenWorld,
+) -> None:
+    world = case_world(open_world, mapping_yaml(store_settings={SHOPEE: {"zero_quantity_lines": "hold"}}))
+    # Given an order of KAOS-HITAM-M × 1 and BOTOL-750 × 0 in a store whose rule is hold
+    order_id = create(world, "order-251007QTY001.json")
+
+    # When it is paid
+    step(world, order_id, "pay")
+
+    # Then it is on hold zero_quantity_line, naming the line, with a hint; no invoice, nothing dead-lettered
+    record = record_of(world, order_id)
+    assert record is not None and record.hold is not None, "no hold"
+    assert record.hold.cause == "zero_quantity_line"
+    assert "BOTOL-750" in record.hold.reason and "quantity 0" in record.hold.reason, record.hold.reason
+    assert "zero_quantity_lines" in record.hold.hint
+    assert documents(world, "sales_invoice") == {}
     assert dead_letters(world) == {}
 
 

@@ -63,6 +63,25 @@ class RefundWithoutReturn(StrEnum):
     """Book it as a price reduction: revenue and PPN Keluaran reduced, the order's Piutang untouched."""
 
 
+class ZeroQuantityLines(StrEnum):
+    """What an order line of quantity 0 (a line the marketplace zeroed; Ginee keeps it) does to the invoice."""
+
+    LEAVE_OUT = "leave_out"
+    """It sells nothing: the invoice carries the order's other lines."""
+    HOLD = "hold"
+    """The order is held (``zero_quantity_line``) until the seller corrects or removes the line."""
+
+
+class VoucherAbovePrice(StrEnum):
+    """What a seller voucher worth more than the line it discounts does (docs/POSTING.md §2)."""
+
+    HOLD = "hold"
+    """The order is held (``seller_discount_above_price``) with the figures until they read right."""
+    EXPENSE = "expense"
+    """The line is invoiced at 0 (never below) and the excess is an expense at settlement, on
+    ``accounts.seller_voucher_excess``."""
+
+
 class _Strict(BaseModel):
     # A misspelt key must be an error, not a silently ignored setting.
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -137,6 +156,9 @@ class StoreAccounts(_Strict):
     """Potongan Penjualan: the revenue a refund without returned goods takes back (``price_reduction``)."""
     output_tax: NonEmpty | None = None
     """PPN Keluaran: the output PPN a refund without returned goods takes back (PKP stores)."""
+    seller_voucher_excess: NonEmpty | None = None
+    """Beban Promosi: the part of a seller voucher above the price it discounts (``voucher_above_price:
+    expense``), booked at settlement."""
 
     def fee_accounts(self) -> dict[str, str]:
         """Fee kind → expense account, for settlements."""
@@ -184,6 +206,10 @@ class StoreMapping(_Strict):
     """Accurate warehouse returned goods go back into; by default the one they left from."""
     explode_bundles: bool = False
     """Post a bundle's component SKUs instead of the bundle SKU (when Accurate stocks the components)."""
+    zero_quantity_lines: ZeroQuantityLines = ZeroQuantityLines.LEAVE_OUT
+    """An order line of quantity 0: left out of the invoice, or the order held (docs/POSTING.md §1)."""
+    voucher_above_price: VoucherAbovePrice = VoucherAbovePrice.HOLD
+    """A seller voucher above a line's price: the order held, or the excess an expense (docs/POSTING.md §2)."""
 
     @model_validator(mode="after")
     def _shipping_accounts_when_booked(self) -> StoreMapping:
@@ -204,6 +230,12 @@ class StoreMapping(_Strict):
                 "refund_without_return: price_reduction needs accounts.price_reduction "
                 "(and accounts.output_tax on a PKP store)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _voucher_excess_account(self) -> StoreMapping:
+        if self.voucher_above_price is VoucherAbovePrice.EXPENSE and self.accounts.seller_voucher_excess is None:
+            raise ValueError("voucher_above_price: expense needs accounts.seller_voucher_excess (e.g. Beban Promosi)")
         return self
 
     @model_validator(mode="after")

@@ -23,7 +23,7 @@ from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 
 from omsync.accurate.documents import ITEM_CODE_MAX_LENGTH, SalesInvoice, SalesInvoiceExpense, SalesInvoiceItem
-from omsync.config.mapping import ShippingRule, StoreMapping
+from omsync.config.mapping import ShippingRule, StoreMapping, VoucherAbovePrice, ZeroQuantityLines
 from omsync.errors import OnHold, PermanentError
 from omsync.ginee.models import Order, OrderItem
 from omsync.money import ZERO, round_rupiah
@@ -152,10 +152,13 @@ def plan_sales_invoice(
 
     ``component_prices`` (master SKU → selling price, from Ginee's master products) weighs how a bundle's
     price is split over its components; without it the split follows the component quantities.
-    Lines of quantity 0 are left out (docs/POSTING.md §6). Raises `OnHold` for what the seller can fix in
-    Ginee or the mapping: an unmapped warehouse, a line without master SKU or price, a negative quantity, an
-    order with no line to invoice, seller discounts above a line's price (the hold names both figures, in
-    rupiah), an order in a currency other than rupiah, an amount with a fraction of a rupiah
+    Lines of quantity 0 are left out (docs/POSTING.md §1), unless the store's ``zero_quantity_lines`` is
+    ``hold``. A line whose seller discounts exceed its price is invoiced at 0 when the store's
+    ``voucher_above_price`` is ``expense`` (the excess, `seller_voucher_excess`, is booked at settlement).
+    Raises `OnHold` for what the seller can fix in Ginee or the mapping: an unmapped warehouse, a line without
+    master SKU or price, a negative quantity, a line of quantity 0 (``zero_quantity_line``, per the store), an
+    order with no line to invoice, seller discounts above a line's price (``seller_discount_above_price``, per
+    the store; the hold names both figures, in rupiah), an order in a currency other than rupiah, an amount with a fraction of a rupiah
     (`require_whole_rupiah`); `PermanentError` for an order without any time to date it by.
     """
     _require_rupiah(order)
@@ -194,17 +197,9 @@ def plan_lines(order: Order, store: StoreMapping, component_prices: Mapping[str,
     Order lines of quantity 0 (a line the marketplace zeroed, Ginee keeps it) sell nothing: they are left
     out. Raises `OnHold` as `plan_sales_invoice` says.
     """
-    items = invoiced_items(order)
-    own_discounts = [_own_seller_discount(item) for item in items]
-    grosses = [_unit_price(order, item) * item.quantity for item in items]
-    voucher_shares = split_proportionally(
-        order.payment_info.voucher_seller, [gross - own for gross, own in zip(grosses, own_discounts, strict=True)]
-    )
     planned: list[PlannedLine] = []
-    for item, gross, own, voucher in zip(items, grosses, own_discounts, voucher_shares, strict=True):
-        discount = own + voucher
-        if discount > gross:
-            raise seller_discount_hold(order, _sku(order, item), own, voucher, gross)
+    for item, gross, own, voucher in _discounted_items(order, store):
+        discount = min(own + voucher, gross)
         warehouse = store.warehouse_for(item.warehouse_id or order.warehouse_id)
         if store.explode_bundles and item.bundle_skus:
             planned.extend(_bundle_components(order, item, gross, discount, warehouse, component_prices))
@@ -222,9 +217,39 @@ def plan_lines(order: Order, store: StoreMapping, component_prices: Mapping[str,
     return planned
 
 
-def invoiced_items(order: Order) -> list[OrderItem]:
-    """The order's lines that sell something (quantity above 0); raises `OnHold` for a negative quantity or
-    when no line is left to invoice."""
+def seller_voucher_excess(order: Order, store: StoreMapping) -> Decimal:
+    """The rupiah of the order's seller discounts above its lines' prices, which the invoice leaves out when the
+    store's ``voucher_above_price`` is ``expense`` (0 otherwise, or when no line's discounts exceed its price).
+
+    Booked at settlement on ``accounts.seller_voucher_excess`` (docs/POSTING.md §2). Raises `OnHold` as
+    `plan_sales_invoice` says.
+    """
+    return sum((max(own + voucher - gross, ZERO) for _, gross, own, voucher in _discounted_items(order, store)), ZERO)
+
+
+def _discounted_items(order: Order, store: StoreMapping) -> list[tuple[OrderItem, Decimal, Decimal, Decimal]]:
+    """(line, gross, own seller discount, share of the seller voucher) of each invoiced line, whole rupiah.
+
+    Raises `seller_discount_hold` for a line whose seller discounts exceed its price unless the store books the
+    excess of a voucher as an expense; a line whose *own* discount exceeds its price is held either way (an
+    actual price below zero is no voucher: Ginee's data is wrong)."""
+    items = invoiced_items(order, store)
+    own_discounts = [_own_seller_discount(item) for item in items]
+    grosses = [_unit_price(order, item) * item.quantity for item in items]
+    voucher_shares = split_proportionally(
+        order.payment_info.voucher_seller, [gross - own for gross, own in zip(grosses, own_discounts, strict=True)]
+    )
+    found = list(zip(items, grosses, own_discounts, voucher_shares, strict=True))
+    for item, gross, own, voucher in found:
+        if own + voucher > gross and (store.voucher_above_price is VoucherAbovePrice.HOLD or own > gross):
+            raise seller_discount_hold(order, _sku(order, item), own, voucher, gross)
+    return found
+
+
+def invoiced_items(order: Order, store: StoreMapping) -> list[OrderItem]:
+    """The order's lines that sell something (quantity above 0); raises `OnHold` for a negative quantity, for a
+    line of quantity 0 when the store's ``zero_quantity_lines`` is ``hold``, or when no line is left to
+    invoice."""
     number = marketplace_order_number(order)
     for item in order.items:
         if item.quantity < 0:
@@ -233,6 +258,13 @@ def invoiced_items(order: Order) -> list[OrderItem]:
                 f"line {_sku(order, item)} of order {number} has quantity {item.quantity}",
                 "correct the line's quantity in Ginee (or the marketplace); the order is invoiced automatically "
                 "once it reads 0 or more",
+            )
+        if item.quantity == 0 and store.zero_quantity_lines is ZeroQuantityLines.HOLD:
+            raise OnHold(
+                "zero_quantity_line",
+                f"line {_sku(order, item)} of order {number} has quantity 0",
+                "correct the line's quantity in Ginee (or remove the line), or set the store's zero_quantity_lines "
+                "to leave_out in the mapping and apply it; the order is invoiced automatically once it reads right",
             )
     items = [item for item in order.items if item.quantity > 0]
     if not items:

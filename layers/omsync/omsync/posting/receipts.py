@@ -35,7 +35,12 @@ from omsync.ginee.models import Order, PaymentInfo
 from omsync.money import ZERO, round_rupiah
 from omsync.payouts.model import PPH22, STANDARD_FEE_KINDS, Payout, PayoutCharge, PayoutLine
 from omsync.posting.amounts import document_amounts, split_inclusive
-from omsync.posting.invoice import marketplace_order_number, plan_sales_invoice, require_whole_rupiah
+from omsync.posting.invoice import (
+    marketplace_order_number,
+    plan_sales_invoice,
+    require_whole_rupiah,
+    seller_voucher_excess,
+)
 from omsync.posting.lifecycle import is_cancelled
 from omsync.posting.numbers import fit_number, invoice_number, jakarta_date, return_number
 from omsync.posting.returns import PostedDocuments, plan_sales_returns
@@ -125,6 +130,16 @@ def owed(
         returned += back.receivable
         revenue -= back.revenue
     return Owed(number, outstanding, revenue, amounts.other_revenue if outstanding > ZERO else ZERO, returned)
+
+
+def voucher_excess_posting(order: Order, store: StoreMapping) -> list[tuple[str, Decimal, str]]:
+    """The part of the seller's voucher above the price its line was invoiced at 0 for (``voucher_above_price:
+    expense``), as a deduction on ``accounts.seller_voucher_excess``: the marketplace takes it from the payout
+    (docs/POSTING.md §2). Empty when there is none; raises `OnHold` as `plan_sales_invoice` says."""
+    excess = seller_voucher_excess(order, store)
+    if excess == ZERO or store.accounts.seller_voucher_excess is None:
+        return []
+    return [(store.accounts.seller_voucher_excess, excess, "seller voucher above the price")]
 
 
 def shipping_posting(due: Owed, store: StoreMapping) -> list[tuple[str, Decimal, str]]:
@@ -250,7 +265,11 @@ def plan_estimate_receipt(
     due = owed(order, store, component_prices, invoice_no=invoice_no)
     if due.outstanding <= ZERO:
         return None
-    postings = fee_postings(estimated_fees(order, store, due.revenue), store) + shipping_posting(due, store)
+    postings = (
+        fee_postings(estimated_fees(order, store, due.revenue), store)
+        + voucher_excess_posting(order, store)
+        + shipping_posting(due, store)
+    )
     discounts = sum((amount for _, amount, _ in postings), ZERO)
     cheque = due.outstanding - discounts
     sn = marketplace_order_number(order)
@@ -304,13 +323,14 @@ def plan_estimate_fees_journal(
     """The fees of a completed order whose invoice owes nothing (returned in full): the marketplace still
     charged them, so they leave the marketplace balance by a Journal Voucher ``<invoice>-PF`` — Dr each fee's
     account (its PPN to PPN Masukan where the store books it), Cr the balance — instead of a receipt that
-    would pay nothing (docs/POSTING.md §12). None when the invoice still owes something or the order bears no
+    would pay nothing (docs/POSTING.md §12). So does the excess of a seller voucher of an order invoiced at 0
+    (`voucher_excess_posting`, docs/POSTING.md §2). None when the invoice still owes something or the order bears no
     fee. ``invoice_no`` as in `owed`; raises `OnHold` for a fee kind with no account.
     """
     due = owed(order, store, component_prices, invoice_no=invoice_no)
     if due.outstanding > ZERO:
         return None
-    postings = fee_postings(estimated_fees(order, store, due.revenue), store)
+    postings = fee_postings(estimated_fees(order, store, due.revenue), store) + voucher_excess_posting(order, store)
     if not postings:
         return None
     total = sum((amount for _, amount, _ in postings), ZERO)
@@ -320,7 +340,7 @@ def plan_estimate_fees_journal(
         number=estimate_fees_journal_number(due.invoice_no),
         trans_date=jakarta_date(completed),
         branch_name=store.branch,
-        description=f"Fees of order {sn} ({store.name}), which owes nothing after its returns",
+        description=f"Fees of order {sn} ({store.name}), whose invoice owes nothing",
         detail_journal_voucher=[
             *(
                 JournalLine(account_no=account, amount=amount, amount_type="DEBIT", memo=f"{sn} {note}")
