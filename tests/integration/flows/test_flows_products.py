@@ -13,6 +13,7 @@ from typing import Any
 from flow_world import OpenWorld, announce_again, dead_letters, flow_scenario, mapping_yaml, settle, started_player
 
 from omsync.accurate.documents import Item
+from omsync.ledger.products import ProductBindings
 from omsync_workshop.ginee.webhooks import DeliveryOptions
 from omsync_workshop.world import LocalWorld
 
@@ -162,3 +163,54 @@ def test_the_products_function_does_its_job_under_its_own_template_policy(open_w
 
     assert dead_letters(world) == {}
     assert world.stack.runner.stats["ProductsFunction"].errors == 0
+
+
+def test_a_sku_longer_than_accurates_item_code_holds_its_product_never_the_dead_letter_queue(
+    open_world: OpenWorld,
+) -> None:
+    world = open_world(flow_scenario("flows-small"), mapping_yaml())
+    started_player(world)
+    state = world.ginee.state
+    long_sku = "KAOS-KATUN-COMBED-30S-PRIA-XL-HITAM"
+    assert len(long_sku) > 30
+
+    # Given a master product whose XL SKU is 35 characters (Accurate's item code takes 30) beside an M SKU that fits
+    product_id = "MP9000000000000000000004"
+    state.put_product(
+        {
+            "productId": product_id,
+            "name": "Kaos Combed",
+            "variations": [{"sku": "KAOS-COMBED-M", "sellingPrice": 65000}, {"sku": long_sku, "sellingPrice": 69000}],
+        }
+    )
+    settle(world)
+
+    # Then the M SKU is an Item, the long one is none, and the product is held sku_too_long naming it, with the fix;
+    # nothing is dead-lettered and the function never failed
+    assert item(world, "KAOS-COMBED-M") is not None
+    assert item(world, long_sku[:30]) is None
+    hold = ProductBindings(world.connection_id).hold(product_id)
+    assert hold is not None, "no hold"
+    assert hold.cause == "sku_too_long"
+    assert long_sku in hold.reason and "35 characters" in hold.reason and "at most 30" in hold.reason, hold.reason
+    assert "shorten the master SKU in Ginee" in hold.hint
+    assert dead_letters(world) == {}
+    assert world.stack.runner.stats["ProductsFunction"].errors == 0
+
+    # When the seller shortens the SKU in Ginee
+    state.put_product(
+        {
+            "productId": product_id,
+            "name": "Kaos Combed",
+            "variations": [
+                {"sku": "KAOS-COMBED-M", "sellingPrice": 65000},
+                {"sku": "KAOS-COMBED-XL", "sellingPrice": 69000},
+            ],
+        }
+    )
+    settle(world)
+
+    # Then its Item follows and the hold is gone
+    assert item(world, "KAOS-COMBED-XL") is not None
+    assert ProductBindings(world.connection_id).hold(product_id) is None
+    assert dead_letters(world) == {}

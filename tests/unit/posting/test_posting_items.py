@@ -7,7 +7,7 @@ from typing import Any
 
 from omsync.config.mapping import ItemPolicy
 from omsync.ginee.models import MasterProduct
-from omsync.posting.items import desired_items, item_change, suspension
+from omsync.posting.items import desired_items, item_change, sku_too_long_hold, suspension
 
 POLICY = ItemPolicy(item_type="INVENTORY", unit="PCS", category="Pakaian")
 
@@ -123,3 +123,16 @@ def test_a_deleted_products_item_is_suspended_once_never_deleted() -> None:
         "suspended": True,
     }
     assert suspension(accurate_row(suspended=True)) is None
+
+
+def test_a_sku_longer_than_accurates_item_code_holds_the_product_naming_it_and_its_length() -> None:
+    long_sku = "KAOS-POLOS-KATUN-COMBED-30S-XL"  # 30 characters: fits
+    longer = long_sku + "L"  # 31: does not
+
+    assert sku_too_long_hold(product(), ["KAOS-M", long_sku]) is None
+    hold = sku_too_long_hold(product(), ["KAOS-M", longer])
+
+    assert hold is not None and hold.cause == "sku_too_long"
+    assert f"{longer} (31 characters)" in hold.reason and "at most 30" in hold.reason
+    assert "KAOS-M " not in hold.reason
+    assert "shorten the master SKU in Ginee to 30 characters or fewer" in hold.hint

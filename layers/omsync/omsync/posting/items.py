@@ -18,12 +18,13 @@ from Accurate, and saves only what these functions return:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from omsync.accurate.documents import Item
+from omsync.accurate.documents import ITEM_CODE_MAX_LENGTH, Item
 from omsync.config.mapping import ItemPolicy
+from omsync.errors import OnHold
 from omsync.ginee.models import MasterProduct, MasterVariation
 
 ITEM_FIELDS = ("id", "no", "name", "itemType", "unit1Name", "unitPrice", "itemCategoryName", "upcNo", "suspended")
@@ -57,6 +58,23 @@ def desired_items(product: MasterProduct, policy: ItemPolicy) -> dict[str, Item]
             suspended=False,
         )
     return items
+
+
+def sku_too_long_hold(product: MasterProduct, skus: Sequence[str]) -> OnHold | None:
+    """The hold of a product some of whose master ``skus`` are longer than Accurate's item code (Kode Barang,
+    `ITEM_CODE_MAX_LENGTH` characters): no Item can ever carry them, so Accurate would refuse every save.
+    ``sku_too_long``, naming each SKU and its length, with the fix; None when every SKU fits."""
+    too_long = [sku for sku in skus if len(sku) > ITEM_CODE_MAX_LENGTH]
+    if not too_long:
+        return None
+    shown = ", ".join(f"{sku} ({len(sku)} characters)" for sku in too_long)
+    return OnHold(
+        "sku_too_long",
+        f"master product {product.product_id}: SKU {shown} is longer than Accurate's item code (Kode Barang) takes, "
+        f"at most {ITEM_CODE_MAX_LENGTH}",
+        f"shorten the master SKU in Ginee to {ITEM_CODE_MAX_LENGTH} characters or fewer (and bind the marketplace "
+        "products to it); the Item is created once Ginee's product changes",
+    )
 
 
 def _same_amount(current: object, desired: Decimal) -> bool:

@@ -12,6 +12,10 @@ or deleted). For a batch this
    only what differs (`item_change`, `suspension`): a duplicate, late or replayed webhook saves nothing;
 4. records each product's SKUs in the Ledger once Accurate agrees.
 
+A SKU longer than Accurate's item code (`omsync.posting.items.sku_too_long_hold`) is no Item to save: the
+product's other SKUs are, and the product is recorded held ``sku_too_long`` with the fix (never the DLQ).
+Shortening the SKU in Ginee changes the product, which brings it back (its webhook, or the reconciler).
+
 Exactly once without a lease: an Item's code is unique in Accurate, so two workers creating one SKU at
 once end with one Item (the second is refused "Sudah ada data lain dengan Kode Barang" and compares again),
 and two edits towards the same desired state write the same values. Items are never deleted.
@@ -23,14 +27,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from omsync.accurate.client import BULK_LIMIT
-from omsync.accurate.documents import Item
+from omsync.accurate.documents import ITEM_CODE_MAX_LENGTH, Item
 from omsync.accurate.errors import DuplicateNumber
 from omsync.errors import OnHold, RetryableError
 from omsync.ginee.errors import DataNotExisted, GineeError
 from omsync.ginee.models import MasterProduct
 from omsync.ledger.products import ProductBindings
 from omsync.observability import logger
-from omsync.posting.items import ITEM_FIELDS, desired_items, item_change, suspension
+from omsync.posting.items import ITEM_FIELDS, desired_items, item_change, sku_too_long_hold, suspension
 from omsync.sync.context import ConnectionContext
 from omsync.sync.steps import Outcome, Result
 
@@ -42,7 +46,8 @@ def sync_products(ctx: ConnectionContext, product_ids: Sequence[str], owner: str
     """Make Accurate's Items match the current state of these Ginee master products.
 
     Returns an `Outcome` per product id: POSTED (an Item was created, edited or suspended), ALREADY_DONE
-    (Accurate already agreed), UNKNOWN_ORDER (deleted in Ginee and never synced: nothing to suspend),
+    (Accurate already agreed), HELD (a SKU too long for Accurate's item code: its other SKUs are Items, the
+    hold is recorded with the product's binding), UNKNOWN_ORDER (deleted in Ginee and never synced: nothing to suspend),
     RETRY (Ginee busy, or Accurate still differs after `COMPARE_ROUNDS`) or FAILED (Accurate refused an
     Item, or Ginee refused the read). ``owner`` is unused: no lease is taken (see the module's docstring).
     Raises `OnHold` when the connection has no mapping yet (the batch comes back), and what the Accurate
@@ -74,8 +79,14 @@ def sync_products(ctx: ConnectionContext, product_ids: Sequence[str], owner: str
     bound = bindings.load([*products, *deleted])
     desired: dict[str, Item] = {}
     skus_of: dict[str, tuple[str, ...]] = {}
+    holds: dict[str, OnHold] = {}
     for product_id, product in products.items():
         items = desired_items(product, ctx.mapping.items)
+        hold = sku_too_long_hold(product, list(items))
+        if hold is not None:
+            holds[product_id] = hold
+            logger.warning("master product held", extra={"product_id": product_id, "cause": hold.cause})
+            items = {sku: item for sku, item in items.items() if len(sku) <= ITEM_CODE_MAX_LENGTH}
         desired.update(items)
         skus_of[product_id] = tuple(items)
     to_suspend: dict[str, str] = {}  # SKU → the product it left
@@ -105,9 +116,18 @@ def sync_products(ctx: ConnectionContext, product_ids: Sequence[str], owner: str
         elif mine & unsettled:
             outcomes[product_id] = Outcome(Result.RETRY, "Accurate still differs")
         else:
-            if bound.get(product_id) != skus or product_id in deleted:
-                bindings.bind(product_id, skus, deleted=product_id in deleted)
-            outcomes[product_id] = Outcome(Result.POSTED if mine & changed else Result.ALREADY_DONE)
+            hold = holds.get(product_id)
+            if (
+                bound.get(product_id) != skus
+                or product_id in deleted
+                or hold is not None
+                or product_id in bindings.held
+            ):
+                bindings.bind(product_id, skus, deleted=product_id in deleted, hold=hold)
+            if hold is not None:
+                outcomes[product_id] = Outcome(Result.HELD, hold.cause)
+            else:
+                outcomes[product_id] = Outcome(Result.POSTED if mine & changed else Result.ALREADY_DONE)
     return outcomes
 
 
