@@ -63,6 +63,7 @@ HPP = "5101"
 SALE_WAREHOUSE = "Gudang Utama"
 ORDER_PROCESSING_EXPENSE = "6104"
 PPN_MASUKAN = "1401"
+PEMBULATAN = "7101"
 BEBAN_LAIN_LAIN = "6107"
 
 
@@ -415,12 +416,14 @@ def test_r4_one_component_of_a_bundle_back_returns_that_component_at_its_invoice
     )
     step(world, order_id, "complete")
 
-    # Then 1 shirt comes back for 51,800: revenue 46,667, PPN 5,133; the 2 the buyer kept stay sold
+    # Then 1 shirt comes back for 51,800, as Accurate computes it (POSTING.md §3a): revenue 46,666.666667,
+    # PPN 5,133 (rounded down), 0.333333 back off Pembulatan; the 2 the buyer kept stay sold
     assert documents(world, "sales_return") == {"SP-251004BNDL01-R1": Decimal(51800)}
     back = net_by_account(world.accurate.journal("SP-251004BNDL01-R1"))
     assert back[RECEIVABLE] == Decimal(-51800)
     assert back[PPN_KELUARAN] == Decimal(5133)
-    assert back.get(PENJUALAN, Decimal(0)) + back.get(RETUR_PENJUALAN, Decimal(0)) == Decimal(46667)
+    assert back.get(PENJUALAN, Decimal(0)) + back.get(RETUR_PENJUALAN, Decimal(0)) == Decimal("46666.666667")
+    assert back[PEMBULATAN] == Decimal("0.333333")
     assert world.accurate.stock("KAOS-HITAM-M", RETURN_WAREHOUSE) == back_before + 1
     # And the receipt pays the rest (103,600) less fees: the receivable ends at 0
     [receipt] = documents(world, "sales_receipt")

@@ -26,6 +26,7 @@ def seed(opening_units: int) -> dict[str, Any]:
             "cogsAccountNo": "5101",
             "outputTaxAccountNo": "2201",
             "openingEquityAccountNo": "3102",
+            "roundingAccountNo": PEMBULATAN,
         },
         "items": [
             {

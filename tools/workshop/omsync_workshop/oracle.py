@@ -77,7 +77,10 @@ Assumptions, stated so a mismatch can be traced:
   and also sells, returns or adjusts it is refused (`ValueError`); Ginee's average purchase price of a SKU
   adjusted in is then its cost, too;
 - an exploded bundle's price is split over its components by component price × quantity;
-- PPN is the effective 11% of the mapping, once per document, half up (docs/POSTING.md §3);
+- PPN on a Sales Invoice or Sales Return is Accurate's (reference/accurate-api.md §16): each line's value before
+  tax to 6 decimals (net ÷ (1 + the effective 11%) where prices include PPN), the tax on their sum rounded
+  down, what is left of the price on the company's rounding account; elsewhere (receipts, journal vouchers)
+  the effective 11% of the mapping, half up (docs/POSTING.md §3);
 - PPh 22 is the store's rate on what the receipt pays less the PPN in it (PPN taken out at the
   effective rate, half up), so the same for prices with or without PPN;
 - the estimated receipt of an order is posted before its return after settlement (it pays the whole
@@ -91,7 +94,7 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -169,6 +172,7 @@ class _Accounts:
     inventory: str
     cogs: str
     opening_equity: str
+    rounding: str | None
 
 
 def expected_books(
@@ -197,6 +201,7 @@ def expected_books(
         inventory=defaults["inventoryAccountNo"],
         cogs=defaults["cogsAccountNo"],
         opening_equity=defaults["openingEquityAccountNo"],
+        rounding=defaults.get("roundingAccountNo"),
     )
     books = ExpectedBooks()
     seed_cost: dict[str, Decimal] = {}
@@ -325,14 +330,33 @@ def _split(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
     return [*shares, total - sum(shares, Decimal(0))]
 
 
-def _ppn_and_revenue(store: StoreMapping, amount: Decimal) -> tuple[Decimal, Decimal]:
-    rate = store.tax.effective_rate
+_SIX_DECIMALS = Decimal("0.000001")
+
+
+def _accurate_tax(store: StoreMapping, nets: list[Decimal]) -> tuple[Decimal, Decimal, Decimal]:
+    """(PPN, revenue, rounding leftover) of a document's item lines (their net amounts) as Accurate computes
+    them (reference/accurate-api.md §16): a line's value before tax to 6 decimals, the tax rounded down to the
+    rupiah, and on prices including PPN what neither takes to the rounding account."""
+    total = sum(nets, Decimal(0))
     if not store.tax.pkp:
-        return Decimal(0), amount
-    if store.tax.prices_include_ppn:
-        ppn = _rupiah(amount * rate / (1 + rate))
-        return ppn, amount - ppn
-    return _rupiah(amount * rate), amount
+        return Decimal(0), total, Decimal(0)
+    rate = store.tax.effective_rate
+    if not store.tax.prices_include_ppn:
+        return (total * rate).quantize(Decimal(1), rounding=ROUND_DOWN), total, Decimal(0)
+    revenue = sum(((net / (1 + rate)).quantize(_SIX_DECIMALS, rounding=ROUND_HALF_UP) for net in nets), Decimal(0))
+    ppn = (revenue * rate).quantize(Decimal(1), rounding=ROUND_DOWN)
+    if revenue == revenue.to_integral_value():
+        revenue = revenue.quantize(Decimal(1))
+    return ppn, revenue, total - revenue - ppn
+
+
+def _post_rounding(books: ExpectedBooks, accounts: _Accounts, credit: Decimal) -> None:
+    """A document's tax leftover on the company's rounding account (credit on a sale; negative: a debit)."""
+    if credit == 0:
+        return
+    if accounts.rounding is None:
+        raise ValueError("the seed company has no rounding account (defaults.roundingAccountNo)")
+    books.post(accounts.rounding, credit=credit)
 
 
 def _book_invoice(
@@ -345,20 +369,20 @@ def _book_invoice(
     cost_of: Mapping[str, Decimal],
 ) -> Decimal:
     """Book the invoice; returns what it puts on Piutang."""
-    net = sum((line.gross - line.discount for line in lines), Decimal(0))
-    ppn, revenue = _ppn_and_revenue(store, net)
+    ppn, revenue, leftover = _accurate_tax(store, [line.gross - line.discount for line in lines])
     shipping = Decimal(0)
     if store.shipping is ShippingRule.REVENUE_AND_EXPENSE and store.accounts.shipping_revenue is not None:
         shipping = order.buyer_shipping if order.buyer_shipping > 0 else Decimal(0)
         books.post(store.accounts.shipping_revenue, credit=shipping)
-    books.post(accounts.receivable, debit=revenue + ppn + shipping)
+    books.post(accounts.receivable, debit=revenue + ppn + leftover + shipping)
     books.post(accounts.sales, credit=revenue)
     books.post(accounts.output_tax, credit=ppn)
+    _post_rounding(books, accounts, leftover)
     cost = sum((cost_of[line.sku] * line.quantity_units for line in lines), Decimal(0))
     books.post(accounts.cogs, debit=cost)
     books.post(accounts.inventory, credit=cost)
-    books.record(SALES_INVOICE, number, revenue + ppn + shipping)
-    return revenue + ppn + shipping
+    books.record(SALES_INVOICE, number, revenue + ppn + leftover + shipping)
+    return revenue + ppn + leftover + shipping
 
 
 def _book_return(
@@ -371,7 +395,7 @@ def _book_return(
     cost_of: Mapping[str, Decimal],
 ) -> Decimal:
     """Book the return (if anything comes back); returns what it takes off Piutang."""
-    net = Decimal(0)
+    nets: list[Decimal] = []
     cost = Decimal(0)
     for line in lines:
         back = units_back.get(line.key, 0)
@@ -381,18 +405,19 @@ def _book_return(
         discount_back = (
             line.discount if back == line.quantity_units else _rupiah(line.discount * back / line.quantity_units)
         )
-        net += unit_price * back - discount_back
+        nets.append(unit_price * back - discount_back)
         cost += cost_of[line.sku] * back
-    if net == 0 and cost == 0:
+    if sum(nets, Decimal(0)) == 0 and cost == 0:
         return Decimal(0)
-    ppn, revenue = _ppn_and_revenue(store, net)
+    ppn, revenue, leftover = _accurate_tax(store, nets)
     books.post(accounts.sales_return, debit=revenue)
     books.post(accounts.output_tax, debit=ppn)
-    books.post(accounts.receivable, credit=revenue + ppn)
+    _post_rounding(books, accounts, -leftover)
+    books.post(accounts.receivable, credit=revenue + ppn + leftover)
     books.post(accounts.inventory, debit=cost)
     books.post(accounts.cogs, credit=cost)
-    books.record(SALES_RETURN, number, revenue + ppn)
-    return revenue + ppn
+    books.record(SALES_RETURN, number, revenue + ppn + leftover)
+    return revenue + ppn + leftover
 
 
 def _expect_exchange_transfer(books: ExpectedBooks, store: StoreMapping, order: OrderFacts, number: str) -> None:

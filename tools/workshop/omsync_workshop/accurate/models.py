@@ -11,10 +11,12 @@ Cost: moving average **per item across all warehouses** (Accurate's default cost
 item's total quantity and total value. Goods out are costed at qty × value / quantity rounded half-up to
 a whole rupiah; taking the last units out takes the remaining value exactly, so no residue stays behind.
 
-Tax: a line marked ``useTax1`` on a ``taxable`` document carries the header ``tax1Name`` tax, or the
-company's first tax ("PPN", 11%: PPN 12% on the DPP Nilai Lain of 11/12, which is 11% of the price).
-Tax is computed once per document on the sum of its taxed lines and rounded half-up to a rupiah;
-with ``inclusiveTax`` the base is gross × 100 / (100 + rate), rounded, and the tax is the rest.
+Tax, as Accurate documents it (`omsync_workshop.accurate.tax`, reference/accurate-api.md §16): on a ``taxable``
+document a line is taxed by its item's ``tax1Name`` unless the line's ``useTax1`` says otherwise, at the
+header ``tax1Name`` tax or the company's first; the base is the taxed lines' value (6 decimals) × the DPP
+fraction — 11/12 when the document's ``taxType`` is ``DPP_NILAILAIN`` or the company's preference
+``defaultDpp1112`` is set, else 100% — and the tax is rounded down to the rupiah; an inclusive document's
+leftover goes to the company's rounding account (``defaults.roundingAccountNo``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+
+from omsync_workshop.accurate.tax import DPP_FULL, DPP_OTHER_VALUE, DocumentTax, document_tax
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -258,6 +262,8 @@ class Company:
         self.units: list[str] = list(seed["units"])
         self.item_categories: list[dict[str, Any]] = [dict(c) for c in seed["itemCategories"]]
         self.taxes: dict[str, Decimal] = {t["taxCode"]: Decimal(t["rate"]) for t in seed["taxes"]}
+        self.default_dpp_other_value = bool(seed.get("preferences", {}).get("defaultDpp1112", False))
+        """Pengaturan → Preferensi → Pajak, "Default DPP 11/12": the base of a document that chooses none."""
         self.tax_records: list[dict[str, Any]] = [dict(t) for t in seed["taxes"]]
         self.debit_totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
         self.credit_totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
@@ -319,6 +325,22 @@ class Company:
         if str(name) not in self.taxes:
             raise Refused(f'Pajak "{name}" tidak ditemukan atau sudah dihapus')
         return self.taxes[str(name)]
+
+    def dpp_fraction(self, body: Mapping[str, Any]) -> Decimal:
+        """The document's tax base: 11/12 when it says ``taxType: DPP_NILAILAIN`` or the company's preference
+        "Default DPP 11/12" is set, else 100% (Accurate's default)."""
+        if body.get("taxType") == "DPP_NILAILAIN" or self.default_dpp_other_value:
+            return DPP_OTHER_VALUE
+        return DPP_FULL
+
+    def book_rounding(self, draft: Draft, leftover: Decimal, sign: int) -> None:
+        """Journal a document's tax leftover to the rounding account (credit on a sale, ``sign`` −1 reverses)."""
+        if leftover == ZERO:
+            return
+        account = self.defaults.get("roundingAccountNo")
+        if not account:
+            raise Refused("Akun Pembulatan belum diatur di Preferensi")
+        draft.credit(account, sign * leftover)
 
     def check_period(self, trans_date: date) -> None:
         if trans_date < self.start_date:
@@ -654,6 +676,7 @@ class Company:
             "salesGlAccountNo": body.get("salesGlAccountNo") or self.defaults["salesAccountNo"],
             "salesRetGlAccountNo": body.get("salesRetGlAccountNo") or self.defaults["salesReturnAccountNo"],
             "cogsGlAccountNo": body.get("cogsGlAccountNo") or self.defaults["cogsAccountNo"],
+            "tax1Name": body.get("tax1Name") or None,
         }
         posted = self._master("item", body, body.get("no"), record)
         opening = body.get("detailOpenBalance") or []
@@ -740,40 +763,18 @@ class Company:
                 for part in str(percent).split("+"):
                     gross -= gross * amount(part, "itemDiscPercent") / HUNDRED
             gross -= amount(line.get("itemCashDiscount"), "itemCashDiscount", ZERO)
-            taxed = taxable and bool(line.get("useTax1"))
+            # The item's tax setting, unless the line says otherwise (reference/accurate-api.md §16).
+            use_tax = line.get("useTax1")
+            taxed = taxable and (bool(item.record.get("tax1Name")) if use_tax in (None, "") else bool(use_tax))
             priced.append((line, item, quantity, gross, taxed))
         return priced
 
-    def _split_tax(self, gross_taxed: Decimal, rate: Decimal, inclusive: bool) -> tuple[Decimal, Decimal]:
-        """(base, tax) of the taxed lines' total."""
-        if inclusive:
-            base = rupiah(gross_taxed * HUNDRED / (HUNDRED + rate))
-            return base, gross_taxed - base
-        return gross_taxed, rupiah(gross_taxed * rate / HUNDRED)
-
+    @staticmethod
     def _line_values(
-        self, priced: list[tuple[Any, Any, Decimal, Decimal, bool]], rate: Decimal, inclusive: bool
-    ) -> tuple[Decimal, Decimal, Decimal, list[Decimal]]:
-        """(untaxed total, tax base, tax, each line's value before tax) of a document's priced lines.
-
-        Taxed lines share the base in proportion to their net amounts; the last taxed line takes the
-        remainder so the shares add up to the base exactly. An untaxed line's value is its net amount.
-        """
-        taxed_gross = sum((net for *_, net, taxed in priced if taxed), ZERO)
-        untaxed = sum((net for *_, net, taxed in priced if not taxed), ZERO)
-        base, tax = self._split_tax(taxed_gross, rate, inclusive)
-        remaining = base
-        taxed_count = sum(1 for *_, taxed in priced if taxed)
-        values: list[Decimal] = []
-        for *_, net, taxed in priced:
-            if not taxed:
-                values.append(net)
-                continue
-            taxed_count -= 1
-            share = remaining if taxed_count == 0 else rupiah(base * net / taxed_gross)
-            remaining -= share
-            values.append(share)
-        return untaxed, base, tax, values
+        priced: list[tuple[Any, Any, Decimal, Decimal, bool]], rate: Decimal, dpp: Decimal, inclusive: bool
+    ) -> DocumentTax:
+        """The document's line values, base, tax and leftover as Accurate computes them (`document_tax`)."""
+        return document_tax([(net, taxed) for *_, net, taxed in priced], rate, dpp, inclusive=inclusive)
 
     def _save_sales_invoice(self, body: Mapping[str, Any]) -> Posted:
         required(body, "customerNo", "transDate", "detailItem")
@@ -788,7 +789,9 @@ class Company:
         draft = Draft(self, "sales-invoice", number, trans_date)
         priced = self._priced_lines(body, body["detailItem"], taxable)
         cash_discount = amount(body.get("cashDiscount"), "cashDiscount", ZERO)
-        untaxed, base, tax, shares = self._line_values(priced, rate, inclusive)
+        dpp = self.dpp_fraction(body) if taxable else DPP_FULL
+        computed = self._line_values(priced, rate, dpp, inclusive)
+        untaxed, base, tax, shares = computed.untaxed, computed.base, computed.tax, computed.values
         # Revenue per sales account: taxed lines share the base in proportion to their net amounts.
         revenue: dict[str, Decimal] = defaultdict(lambda: ZERO)
         lines_out = []
@@ -823,7 +826,8 @@ class Company:
         for account_no, value in revenue.items():
             draft.credit(account_no, value)
         draft.credit(self.defaults["outputTaxAccountNo"], tax)
-        total = base + tax + untaxed + sum((e["expenseAmount"] for e in expenses), ZERO) - cash_discount
+        self.book_rounding(draft, computed.rounding, 1)
+        total = computed.total + sum((e["expenseAmount"] for e in expenses), ZERO) - cash_discount
         draft.debit(self.defaults["receivableAccountNo"], total)
         draft.check_balanced()
         ident = self._new_id()
@@ -836,8 +840,11 @@ class Company:
             "taxable": taxable,
             "inclusiveTax": inclusive,
             "taxRate": rate,
+            "dppFraction": dpp,
             "salesAmount": base + untaxed,
+            "taxBase": computed.dpp,
             "taxAmount": tax,
+            "roundingAmount": computed.rounding,
             "totalAmount": total,
             "outstanding": total,
             "detailItem": lines_out,
@@ -940,7 +947,9 @@ class Company:
         rate = invoice.record["taxRate"] if invoice and taxable else (self.tax_rate(None) if taxable else ZERO)
         draft = Draft(self, "sales-return", number, trans_date)
         priced = self._priced_lines(body, body["detailItem"], taxable)
-        untaxed, base, tax, _values = self._line_values(priced, rate, inclusive)
+        dpp = invoice.record.get("dppFraction", DPP_FULL) if invoice else self.dpp_fraction(body)
+        computed = self._line_values(priced, rate, dpp if taxable else DPP_FULL, inclusive)
+        untaxed, base, tax = computed.untaxed, computed.base, computed.tax
         returned_lines = []
         pending_returned: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for line, item, quantity, _net, _taxed in priced:
@@ -966,7 +975,8 @@ class Company:
         return_account = priced[0][1].record["salesRetGlAccountNo"]
         draft.debit(return_account, base + untaxed)
         draft.debit(self.defaults["outputTaxAccountNo"], tax)
-        total = base + untaxed + tax
+        self.book_rounding(draft, computed.rounding, -1)
+        total = computed.total
         draft.credit(self.defaults["receivableAccountNo"], total)
         draft.check_balanced()
         ident = self._new_id()
@@ -980,6 +990,7 @@ class Company:
             "invoiceNumber": invoice.key if invoice else None,
             "returnAmount": base + untaxed,
             "taxAmount": tax,
+            "roundingAmount": computed.rounding,
             "totalAmount": total,
             "detailItem": returned_lines,
         }
@@ -1005,8 +1016,9 @@ class Company:
         rate = self.tax_rate(body.get("tax1Name")) if taxable else ZERO
         draft = Draft(self, "purchase-invoice", number, trans_date)
         priced = self._priced_lines(body, body["detailItem"], taxable)
-        untaxed, base, tax, values = self._line_values(priced, rate, inclusive)
-        for (line, item, quantity, _net, _taxed), value in zip(priced, values, strict=True):
+        computed = self._line_values(priced, rate, self.dpp_fraction(body) if taxable else DPP_FULL, inclusive)
+        tax = computed.tax
+        for (line, item, quantity, _net, _taxed), value in zip(priced, computed.values, strict=True):
             if line.get("receiveItemNumber"):
                 self.master("receive-item", line["receiveItemNumber"])
                 draft.debit(self.defaults["unbilledPayableAccountNo"], value)
@@ -1022,7 +1034,8 @@ class Company:
             draft.debit(self.account(expense["accountNo"]).no, value)
             expense_total += value
         draft.debit(self.defaults["inputTaxAccountNo"], tax)
-        total = base + untaxed + tax + expense_total
+        self.book_rounding(draft, computed.rounding, -1)
+        total = computed.total + expense_total
         draft.credit(self.defaults["payableAccountNo"], total)
         draft.check_balanced()
         ident = self._new_id()
