@@ -3,12 +3,17 @@
 One ``list.do`` per kind of record, never one call per reference: master tables that are small by nature
 (accounts, branches, warehouses, taxes, units, item categories) are read whole; customers and vendors,
 which can be many, are filtered on the numbers the mapping names (``filter.no`` with one ``val[n]`` each).
+
+A PKP store's tax must also compute what omsync books: omsync sends no DPP choice, so Accurate taxes the
+store's invoices at the tax's ``rate`` on DPP 100% (its default; docs/POSTING.md §3a), which must be the
+store's ``tax.effective_rate`` — a PPN 12% tax would book about 8% more PPN than the price holds.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from omsync.accurate.client import AccurateClient
 from omsync.accurate.errors import AccurateError
@@ -61,6 +66,42 @@ def check_references(loaded: LoadedMapping, client: AccurateClient) -> list[str]
         problems.extend(
             f"{r.where}: {lookup.label} {r.value} is not in Accurate" for r in references if r.value not in present
         )
+    if wanted.get(ReferenceKind.TAX):
+        problems.extend(_tax_rate_problems(loaded, client, wanted[ReferenceKind.TAX]))
+    return problems
+
+
+def _tax_rate_problems(loaded: LoadedMapping, client: AccurateClient, references: list[Reference]) -> list[str]:
+    """Each store whose Accurate tax would compute a different PPN than the store's ``tax.effective_rate``.
+
+    The rate is read from ``tax/list.do`` (``rate``, percent). Accurate computes a document's PPN at that rate
+    on DPP 100% unless the document chooses "DPP Nilai Lain" or the company ticks "Default DPP 11/12"; omsync
+    sends no choice and cannot read that preference, so the rate itself must be the effective one.
+    """
+    try:
+        rows = client.list("tax", fields=("id", "taxCode", "rate"), page_size=100)
+    except AccurateError as error:
+        return [f"could not read the taxes' rates from Accurate (tax/list.do): {error}"]
+    rates: dict[str, Decimal] = {}
+    for row in rows:
+        try:
+            rates[str(row.get("taxCode"))] = Decimal(str(row.get("rate")))
+        except InvalidOperation:
+            continue
+    problems = []
+    for reference in references:
+        rate = rates.get(reference.value)
+        shop_id = str(reference.path[1])
+        if rate is None:
+            continue
+        effective = loaded.mapping.stores[shop_id].tax.effective_rate * 100
+        if rate != effective:
+            problems.append(
+                f"{reference.where}: Accurate's tax {reference.value} is {rate.normalize():f}%, and omsync sends no "
+                f"DPP choice, so Accurate would compute PPN at {rate.normalize():f}% of the price on DPP 100%, not "
+                f"the store's effective {effective.normalize():f}%: in Accurate set the rate of tax "
+                f"{reference.value} to {effective.normalize():f}% (Perusahaan → Pajak), or name a tax of that rate"
+            )
     return problems
 
 
