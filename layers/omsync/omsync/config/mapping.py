@@ -280,6 +280,9 @@ class ItemPolicy(_Strict):
     item_type: ItemType = "INVENTORY"
     unit: NonEmpty = "PCS"
     category: NonEmpty | None = None
+    tax_name: NonEmpty | None = None
+    """The Accurate tax (``tax1Name``) on Items omsync creates, e.g. PPN: Accurate taxes an ordinary invoice's line
+    by its item's tax (docs/POSTING.md §3a). None: the tax the mapping's PKP stores name, when they name one."""
 
 
 PurchaseDocument = Literal["purchase_invoice", "receive_item"]
@@ -379,6 +382,15 @@ class ConnectionMapping(_Strict):
                 f"add stores.{shop_id} (customer, accounts, warehouses) to the mapping and run `omsync mapping apply`",
             ) from None
 
+    @property
+    def item_tax_name(self) -> str | None:
+        """The tax set on Items omsync creates: ``items.tax_name``, else the one tax every PKP store names
+        (None when no store is PKP, or PKP stores name different taxes)."""
+        if self.items.tax_name is not None:
+            return self.items.tax_name
+        named = {store.tax.tax_name for store in self.stores.values() if store.tax.pkp and store.tax.tax_name}
+        return named.pop() if len(named) == 1 else None
+
     def references(self, lines: Mapping[FieldPath, int] | None = None) -> list[Reference]:
         """Every Accurate record this mapping names, with the YAML line when ``lines`` is given."""
         found = list(self._walk_references())
@@ -406,6 +418,8 @@ class ConnectionMapping(_Strict):
             if store.return_warehouse is not None:
                 yield ReferenceKind.WAREHOUSE, store.return_warehouse, (*base, "return_warehouse")
         yield ReferenceKind.UNIT, self.items.unit, ("items", "unit")
+        if self.items.tax_name is not None:
+            yield ReferenceKind.TAX, self.items.tax_name, ("items", "tax_name")
         if self.items.category is not None:
             yield ReferenceKind.ITEM_CATEGORY, self.items.category, ("items", "category")
         if self.purchases.default_vendor is not None:

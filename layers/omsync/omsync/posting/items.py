@@ -36,12 +36,13 @@ def is_bundle(product: MasterProduct, variation: MasterVariation) -> bool:
     return product.master_variation_type == "BUNDLE" or bool(variation.bundle_skus)
 
 
-def desired_items(product: MasterProduct, policy: ItemPolicy) -> dict[str, Item]:
+def desired_items(product: MasterProduct, policy: ItemPolicy, tax_name: str | None = None) -> dict[str, Item]:
     """Master SKU → the Item it should be in Accurate, for every non-bundle variation of ``product``.
 
     The name is the variation's own name, else the product's, else the SKU (Accurate requires a name).
     Prices are rupiah `Decimal` as Ginee gives them; a variation without a selling price leaves the Item's
-    price as it is.
+    price as it is. ``tax_name`` (`ConnectionMapping.item_tax_name`) is the tax an Item is created with; it is
+    not compared afterwards (`item_change`), so a seller's own tax setting on an Item stays.
     """
     items: dict[str, Item] = {}
     for variation in product.variations or product.variation_briefs:
@@ -55,6 +56,7 @@ def desired_items(product: MasterProduct, policy: ItemPolicy) -> dict[str, Item]
             item_category_name=policy.category,
             unit_price=variation.selling_price,
             upc_no=variation.bar_code or None,
+            tax1_name=tax_name,
             suspended=False,
         )
     return items

@@ -81,7 +81,7 @@ def sync_products(ctx: ConnectionContext, product_ids: Sequence[str], owner: str
     skus_of: dict[str, tuple[str, ...]] = {}
     holds: dict[str, OnHold] = {}
     for product_id, product in products.items():
-        items = desired_items(product, ctx.mapping.items)
+        items = desired_items(product, ctx.mapping.items, ctx.mapping.item_tax_name)
         hold = sku_too_long_hold(product, list(items))
         if hold is not None:
             holds[product_id] = hold

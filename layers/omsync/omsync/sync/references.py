@@ -91,9 +91,9 @@ def _tax_rate_problems(loaded: LoadedMapping, client: AccurateClient, references
     problems = []
     for reference in references:
         rate = rates.get(reference.value)
-        shop_id = str(reference.path[1])
-        if rate is None:
+        if rate is None or reference.path[0] != "stores":
             continue
+        shop_id = str(reference.path[1])
         effective = loaded.mapping.stores[shop_id].tax.effective_rate * 100
         if rate != effective:
             problems.append(
