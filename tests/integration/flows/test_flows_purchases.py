@@ -27,7 +27,7 @@ from flow_world import (
     started_player,
 )
 
-from omsync.accurate.documents import PurchaseInvoice, PurchaseInvoiceItem
+from omsync.accurate.documents import Item, PurchaseInvoice, PurchaseInvoiceItem
 from omsync.ledger.purchases import BookedPart, MovementLedger
 from omsync.observability import logger
 from omsync.posting.purchases import Received
@@ -257,3 +257,37 @@ def test_a_worker_that_died_after_posting_leaves_an_intent_the_next_one_books_wi
     assert record.intent is None
     assert journal(world, number) == {PERSEDIAAN: Decimal("170000"), HUTANG_USAHA: Decimal("-170000")}
     assert journal(world, second) == {PERSEDIAAN: Decimal("34000"), HUTANG_USAHA: Decimal("-34000")}
+
+
+def test_product_and_inbound_notifications_queued_before_their_functions_ran_are_booked_once_they_do(
+    open_world: OpenWorld,
+) -> None:
+    # Given a stack whose products and purchases queues fill while no function consumes them (the receiver
+    # accepted master-product and inbound webhooks before these functions were deployed)
+    world = open_world(flow_scenario("flows-small"), purchases_mapping(document="receive_item"), start_workers=False)
+    started_player(world)
+    state = world.ginee.state
+    state.put_product(
+        {"productId": "MP9000000000000000000002", "name": "Topi Rajut", "variations": [{"sku": "TOPI-RAJUT"}]}
+    )
+    received = inbound(world, [{"masterSku": "KAOS-PUTIH-L", "planQuantity": 20, "planPrice": 29000}])
+    state.complete_inbound(received)
+    assert world.sender is not None
+    world.sender.flush()
+    waiting = world.stack.queue_depths()
+    assert waiting["ProductsQueue"] >= 1 and waiting["PurchasesQueue"] >= 1, waiting
+    assert world.accurate_client().find_by_number(Item, "TOPI-RAJUT") is None
+
+    # When the functions deploy (their event sources start polling)
+    world.start_workers()
+    settle(world)
+
+    # Then what waited is booked, once, and the queues (whose age alarms fired) are empty
+    assert world.accurate_client().find_by_number(Item, "TOPI-RAJUT") is not None
+    assert journal(world, f"PB-{received}-1") == {
+        PERSEDIAAN: Decimal("580000"),
+        HUTANG_BELUM_DITAGIH: Decimal("-580000"),
+    }
+    depths = world.stack.queue_depths()
+    assert depths["ProductsQueue"] == 0 and depths["PurchasesQueue"] == 0, depths
+    assert dead_letters(world) == {}
