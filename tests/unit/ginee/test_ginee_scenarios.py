@@ -8,7 +8,13 @@ from decimal import Decimal
 from omsync_workshop.ginee.models import GineeState
 from omsync_workshop.scenarios import OUTCOMES, load_scenario
 from omsync_workshop.scenarios.fees import FeeBase, FeeRules, order_fees
-from omsync_workshop.scenarios.generator import COMPONENT_RETURNED, EXCHANGED, LINE_CANCELLED, SPLIT_PACKAGE
+from omsync_workshop.scenarios.generator import (
+    COMPONENT_RETURNED,
+    EXCHANGED,
+    LINE_CANCELLED,
+    RETURN_REJECTED,
+    SPLIT_PACKAGE,
+)
 from omsync_workshop.scenarios.player import preload
 
 ISSUE_16_PATHS = {LINE_CANCELLED, EXCHANGED, SPLIT_PACKAGE, COMPONENT_RETURNED}
@@ -51,8 +57,8 @@ def test_the_same_seed_gives_the_same_scenario_and_another_seed_another() -> Non
 def test_the_demo_takes_every_path_across_three_stores() -> None:
     demo = load_scenario("demo")
     assert {store.channel for store in demo.stores} == {"SHOPEE_ID", "TOKOPEDIA_ID", "LAZADA_ID"}
-    # Every path but those a file must weigh to take (issue 16's, which returns-heavy takes)
-    assert set(Counter(order.outcome for order in demo.orders)) == set(OUTCOMES) - ISSUE_16_PATHS
+    # Every path but those a file must weigh to take (issue 16's and 17's, which returns-heavy takes)
+    assert set(Counter(order.outcome for order in demo.orders)) == set(OUTCOMES) - ISSUE_16_PATHS - {RETURN_REJECTED}
     assert 150 <= len(demo.orders) <= 250
     assert any(line.bundle for order in demo.orders for line in order.lines)
     assert any(order.is_cod for order in demo.orders)
@@ -118,3 +124,15 @@ def test_the_demos_purchases_reach_ginee_as_the_facts_say_one_inbound_cancelled_
     for adjustment in scenario.adjustments:
         movement = state.outbounds if adjustment.delta < 0 else state.inbounds
         assert movement[adjustment.movement_id]["items"][0]["masterSku"] == adjustment.sku
+
+
+def test_returns_heavy_has_returns_the_seller_rejected_and_their_orders_keep_every_unit() -> None:
+    # Issue 17: a return asked and rejected is in Ginee, but the facts are the completed order's
+    scenario = load_scenario("returns-heavy")
+    rejected = [order for order in scenario.orders if order.outcome == RETURN_REJECTED]
+    assert rejected
+    for order in rejected:
+        assert all(line.returned_quantity == 0 and line.refund_amount == 0 for line in order.lines)
+        returns = [e for e in scenario.events if e.target == order.order_id and e.action == "return"]
+        assert [e.data.get("status") for e in returns] == ["REQUESTED", "REJECTED"]
+        assert returns[0].at < returns[1].at

@@ -49,8 +49,11 @@ SPLIT_PACKAGE: Final = "split_package"
 """Two Ginee orders (packages) of one marketplace order number, the second paid after the first; both complete."""
 COMPONENT_RETURNED: Final = "component_returned"
 """Delivered, then one unit of one component of its first line, a bundle, comes back alone; completes."""
+RETURN_REJECTED: Final = "return_rejected"
+"""Delivered, then the buyer asks to return one unit of the first line and the seller rejects it; completes
+(issue 17: a rejected return posts nothing, so the books are the completed order's)."""
 OPT_IN_OUTCOMES: Final = frozenset(
-    {RETURNED_AFTER_SETTLEMENT, LINE_CANCELLED, EXCHANGED, SPLIT_PACKAGE, COMPONENT_RETURNED}
+    {RETURNED_AFTER_SETTLEMENT, LINE_CANCELLED, EXCHANGED, SPLIT_PACKAGE, COMPONENT_RETURNED, RETURN_REJECTED}
 )
 """Paths an order takes only where the scenario file weighs them, so older files expand exactly as before."""
 SETTLED_OUTCOMES: Final = frozenset(
@@ -62,6 +65,7 @@ SETTLED_OUTCOMES: Final = frozenset(
         EXCHANGED,
         SPLIT_PACKAGE,
         COMPONENT_RETURNED,
+        RETURN_REJECTED,
     }
 )
 FINAL_STATUS: Final = {
@@ -80,6 +84,7 @@ FINAL_STATUS: Final = {
     EXCHANGED: OrderStatus.COMPLETED,
     SPLIT_PACKAGE: OrderStatus.COMPLETED,
     COMPONENT_RETURNED: OrderStatus.COMPLETED,
+    RETURN_REJECTED: OrderStatus.COMPLETED,
 }
 SCENARIOS_ENV: Final = "OMSYNC_SCENARIOS_DIR"
 
@@ -651,6 +656,13 @@ def _timeline(
         )
         changes["lines"] = (replace(first, exchanged_quantity=1), *rest)
         delivered = exchanged
+    if outcome == RETURN_REJECTED:
+        asked = _seconds(delivered + timedelta(days=0.5 + rng.random()))
+        return_id = f"RJ{oid[2:]}"
+        request = {"itemId": facts.lines[0].item_id, "quantity": 1}
+        build.add(asked, "order", "return", oid, {"lines": [request], "returnId": return_id, "status": "REQUESTED"})
+        delivered = _seconds(asked + timedelta(days=0.5 + rng.random()))
+        build.add(delivered, "order", "return", oid, {"returnId": return_id, "status": "REJECTED"})
     if outcome == COMPONENT_RETURNED:
         first, *rest = facts.lines
         component = first.bundle[0][0]

@@ -33,6 +33,7 @@ OutcomeName = Literal[
     "exchanged",
     "split_package",
     "component_returned",
+    "return_rejected",
 ]
 
 
