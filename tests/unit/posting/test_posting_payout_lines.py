@@ -208,7 +208,8 @@ def completed_with_release(released: str | None) -> Any:
 def test_an_estimate_the_marketplaces_released_amount_confirms_is_posted() -> None:
     # DESIGN §1: the estimate receives 149,043; the marketplace released 149,000 (43 apart, tolerance 1,000)
     planned = plan_estimate_receipt(completed_with_release("149000"), store())
-    assert planned is not None and planned.receipt.cheque_amount == rp(149043)
+    assert planned is not None and isinstance(planned.receipt, SalesReceipt)
+    assert planned.receipt.cheque_amount == rp(149043)
     assert plan_estimate_receipt(completed_with_release(None), store()) is not None
 
 

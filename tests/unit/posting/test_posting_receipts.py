@@ -62,7 +62,7 @@ def jv_of(journal: JournalVoucher) -> dict[str, Decimal]:
 
 def test_design_worked_example_receipt_to_the_rupiah() -> None:
     planned = plan_estimate_receipt(completed(), store())
-    assert planned is not None
+    assert planned is not None and isinstance(planned.receipt, SalesReceipt)
     receipt = planned.receipt
     assert receipt.number == "TP-INV/20260315/1001-P"
     assert receipt.trans_date == date(2026, 3, 19)  # 18 March 17:05 UTC is 19 March in Jakarta
@@ -81,7 +81,7 @@ def test_design_worked_example_receipt_to_the_rupiah() -> None:
 
 def test_fees_are_listed_in_a_fixed_order_and_zero_fees_are_left_out() -> None:
     planned = plan_estimate_receipt(completed(), store())
-    assert planned is not None
+    assert planned is not None and isinstance(planned.receipt, SalesReceipt)
     notes = [d.discount_notes for d in planned.receipt.detail_invoice[0].detail_discount]
     assert notes == ["INV/20260315/1001 commission", "INV/20260315/1001 payment", "INV/20260315/1001 order_processing"]
     assert fee_order(["zeta", "pph22", "payment", "alpha", "commission"]) == [
@@ -96,7 +96,7 @@ def test_fees_are_listed_in_a_fixed_order_and_zero_fees_are_left_out() -> None:
 def test_fee_ppn_goes_to_ppn_masukan_when_the_marketplace_issues_tax_invoices() -> None:
     pkp = store(tax={"pkp": True, "tax_name": "PPN", "fee_tax_invoices": True}, accounts=ACCOUNTS_WITH_TAX)
     planned = plan_estimate_receipt(completed(), pkp)
-    assert planned is not None
+    assert planned is not None and isinstance(planned.receipt, SalesReceipt)
     # 9,657 → PPN 957 (9,657 × 11/111 = 956.99), expense 8,700; 1,250 → 124 + 1,126; 1,000 → 99 + 901.
     assert journal_of(planned.receipt) == {
         "1-1102": rp(149043),
@@ -111,14 +111,14 @@ def test_fee_ppn_goes_to_ppn_masukan_when_the_marketplace_issues_tax_invoices() 
 def test_fee_ppn_is_not_split_for_a_store_that_is_not_pkp() -> None:
     plain = store(tax={"pkp": False, "prices_include_ppn": False, "fee_tax_invoices": True}, accounts=ACCOUNTS_WITH_TAX)
     planned = plan_estimate_receipt(completed(), plain)
-    assert planned is not None
+    assert planned is not None and isinstance(planned.receipt, SalesReceipt)
     assert "1-1401" not in journal_of(planned.receipt)
 
 
 def test_pph22_withheld_is_half_a_percent_of_revenue_without_ppn() -> None:
     withheld = store(tax={"pkp": True, "tax_name": "PPN", "pph22_withheld": True}, accounts=ACCOUNTS_WITH_TAX)
     planned = plan_estimate_receipt(completed(), withheld)
-    assert planned is not None
+    assert planned is not None and isinstance(planned.receipt, SalesReceipt)
     # revenue 145,000 × 0.5% = 725
     assert journal_of(planned.receipt)["1-1402"] == rp(725)
     assert planned.receipt.cheque_amount == rp(149043 - 725)
@@ -150,7 +150,7 @@ def test_the_receipt_pays_what_is_left_after_a_partial_return() -> None:
     assert due.outstanding == rp(222000 - 55500)
     assert due.revenue == rp(150000)
     planned = plan_estimate_receipt(returned, store())
-    assert planned is not None
+    assert planned is not None and isinstance(planned.receipt, SalesReceipt)
     assert planned.receipt.detail_invoice[0].payment_amount == rp(166500)
     assert planned.receipt.cheque_amount == rp(161500)
 
@@ -393,7 +393,7 @@ def test_buyer_shipping_booked_as_revenue_is_passed_to_the_courier_at_the_receip
         accounts={**ACCOUNTS, "shipping_revenue": "4-2001", "shipping_expense": "6-2007"},
     )
     planned = plan_estimate_receipt(completed(), shipping)
-    assert planned is not None
+    assert planned is not None and isinstance(planned.receipt, SalesReceipt)
     books = journal_of(planned.receipt)
     assert books["piutang"] == rp(-169950)
     assert books["6-2007"] == rp(9000)
@@ -424,7 +424,7 @@ def test_posting_12_after_one_unit_returned_the_receipt_pays_107300_less_fees() 
         )
     )
     planned = plan_estimate_receipt(returned, store())
-    assert planned is not None
+    assert planned is not None and isinstance(planned.receipt, SalesReceipt)
     assert planned.receipt.detail_invoice[0].payment_amount == rp(107300)
     assert planned.receipt.cheque_amount == rp(107300 - 9657 - 1250 - 1000)
     assert planned.entry.returns == ("RT-1",)
