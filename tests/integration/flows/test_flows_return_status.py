@@ -7,7 +7,9 @@ each returned differently in the Ginee sandbox, every queue settled after each c
 - a return the seller rejected posts nothing and nothing comes back into stock;
 - a return asked on one day and whose goods came back days later is one Sales Return, dated the day the goods
   were received, and the unit is back in the return warehouse;
-- a refund-only return (the buyer keeps the goods) posts no Sales Return and puts nothing back.
+- a refund-only return (the buyer keeps the goods) posts no Sales Return and puts nothing back; when its order
+  completes, the estimated receipt is held ``refund_without_return`` (no estimate can book money back without
+  goods back; the payout file does).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flow_world import RETURN_WAREHOUSE, dead_letters, documents, mapping_yaml, settle, started_player
+from flow_world import RETURN_WAREHOUSE, dead_letters, documents, mapping_yaml, record_of, settle, started_player
 
 from omsync.posting.numbers import jakarta_date
 from omsync_workshop.scenarios import load_scenario
@@ -40,6 +42,7 @@ class Played:
     """Invoice number per case: ``rejected``, ``received``, ``refund_only``."""
     returned_stock_before: Decimal
     received_at: datetime
+    refund_only_order: str
 
 
 def delivered_order(world: LocalWorld, sn: str) -> tuple[str, str]:
@@ -77,15 +80,23 @@ def played(moto_endpoint: str) -> Iterator[Played]:
         state.transition(received, "return", came_back, returnId="RT-RCVD01", status="COMPLETED")
         one = [{"itemId": refund_item, "quantity": 1}]
         state.transition(refund_only, "return", lines=one, returnType="REFUND_ONLY", returnId="RT-RFND01")
+        state.transition(refund_only, "complete")
         settle(world)
         invoices = {"rejected": "SP-251017RJCT01", "received": "SP-251017RCVD01", "refund_only": "SP-251017RFND01"}
-        yield Played(world, invoices, before, came_back)
+        yield Played(world, invoices, before, came_back, refund_only)
 
 
-def test_every_order_is_invoiced_and_nothing_is_held_or_dead(played: Played) -> None:
+def test_every_order_is_invoiced_and_nothing_is_dead(played: Played) -> None:
     assert set(played.invoices.values()) <= set(documents(played.world, "sales_invoice"))
-    assert played.world.on_hold() == {}
     assert dead_letters(played.world) == {}
+
+
+def test_a_refund_only_return_holds_its_orders_estimated_receipt_and_nothing_else_is_held(played: Played) -> None:
+    assert played.world.on_hold() == {"refund_without_return": 1}
+    record = record_of(played.world, played.refund_only_order)
+    assert record is not None and record.hold is not None
+    assert "RT-RFND01 refunded 55,500 while the buyer kept the goods" in record.hold.reason
+    assert not [number for number in documents(played.world, "sales_receipt") if "RFND01" in number]
 
 
 def test_a_rejected_return_posts_nothing(played: Played) -> None:

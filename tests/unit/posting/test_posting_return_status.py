@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from posting_builders import store, worked_example_order
 
+from omsync.errors import OnHold
 from omsync.ginee.models import Order, ReturnInfo
-from omsync.posting.receipts import owed
+from omsync.posting.receipts import owed, plan_estimate_receipt
 from omsync.posting.returns import (
     PostedDocuments,
     ReturnOutcome,
@@ -90,3 +91,14 @@ def test_a_rejected_return_keeps_its_number_unused_so_a_later_one_is_never_renum
     [sales_return] = plan_sales_returns(with_returns(rejected, accepted), store(), INVOICED)
 
     assert sales_return.number == "TP-INV/20260315/1001-R2"
+
+
+def test_a_refund_only_return_holds_the_estimated_receipt_refund_without_return() -> None:
+    refunded = {**a_return("RT-1", "COMPLETED", "REFUND_ONLY", refundAt="2026-03-21T03:00:00Z"), "refundAmount": 20000}
+    order = with_returns(refunded)
+
+    with pytest.raises(OnHold) as held:
+        plan_estimate_receipt(order, store())
+
+    assert held.value.cause == "refund_without_return"
+    assert "RT-1 refunded 20,000 while the buyer kept the goods" in str(held.value)

@@ -43,7 +43,7 @@ from omsync.posting.invoice import (
 )
 from omsync.posting.lifecycle import is_cancelled
 from omsync.posting.numbers import fit_number, invoice_number, jakarta_date, return_number
-from omsync.posting.returns import PostedDocuments, plan_sales_returns
+from omsync.posting.returns import PostedDocuments, ReturnOutcome, plan_sales_returns, return_outcome
 
 ESTIMATE_SOURCE: Final = "estimate"
 """The ``source`` of a receipt posted from Ginee's estimate (a payout receipt's source is its payout id)."""
@@ -258,10 +258,13 @@ def plan_estimate_receipt(
     """The estimated receipt of a completed order; None when its invoice owes nothing (returned in full).
     ``invoice_no`` as in `owed`.
 
-    Raises `OnHold` when the fees exceed what the invoice owes (nothing would be received), and
-    ``inconsistent`` when Ginee's order carries the amount the marketplace released and the receipt's money
-    (rupiah) differs from it by more than the store's ``settlement_tolerance``.
+    Raises `OnHold` when the fees exceed what the invoice owes (nothing would be received), ``inconsistent``
+    when Ginee's order carries the amount the marketplace released and the receipt's money (rupiah) differs
+    from it by more than the store's ``settlement_tolerance``, and ``refund_without_return`` when a return
+    refunded money while the buyer kept the goods (docs/POSTING.md §8c: no estimate can book it; the payout
+    file does, §17).
     """
+    _refund_only_hold(order)
     due = owed(order, store, component_prices, invoice_no=invoice_no)
     if due.outstanding <= ZERO:
         return None
@@ -306,6 +309,20 @@ def plan_estimate_receipt(
     )
     covered = tuple(sorted(ret.return_id for ret in order.return_infos))
     return PlannedReceipt(receipt, ReceiptEntry(due.outstanding, cheque, _by_account(postings), covered))
+
+
+def _refund_only_hold(order: Order) -> None:
+    """Raise ``refund_without_return`` for a completed refund-only return that refunded money (§8c)."""
+    for ret in order.return_infos:
+        if return_outcome(ret) is ReturnOutcome.REFUND_ONLY and ret.refund_amount > ZERO:
+            raise OnHold(
+                "refund_without_return",
+                f"order {marketplace_order_number(order)}: Ginee's return {ret.return_id} refunded "
+                f"{ret.refund_amount:,} while the buyer kept the goods; an estimated receipt cannot book a refund "
+                "without goods back",
+                "import the store's payout file (its refund row is booked per refund_without_return), "
+                "or record the return with its goods in Ginee",
+            )
 
 
 def estimate_fees_journal_number(invoice_no: str) -> str:
