@@ -19,6 +19,7 @@ from omsync.posting.receipts import owed, plan_estimate_receipt
 from omsync.posting.returns import (
     PostedDocuments,
     ReturnOutcome,
+    plan_exchange_moves,
     plan_sales_returns,
     return_outcome,
     returns_to_post,
@@ -102,3 +103,12 @@ def test_a_refund_only_return_holds_the_estimated_receipt_refund_without_return(
 
     assert held.value.cause == "refund_without_return"
     assert "RT-1 refunded 20,000 while the buyer kept the goods" in str(held.value)
+
+
+@pytest.mark.parametrize(("status", "moves"), [("COMPLETED", 1), ("REJECTED", 0), ("REQUESTED", 0)])
+def test_only_an_exchange_completed_with_its_unit_back_moves_stock(status: str, moves: int) -> None:
+    exchange = {**a_return("RX-1", status), "reason": "EXCHANGE", "refundAmount": "0"}
+
+    planned = plan_exchange_moves(with_returns(exchange), store(), INVOICED.invoice_number or "")
+
+    assert len(planned) == moves

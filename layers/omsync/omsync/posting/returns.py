@@ -125,13 +125,16 @@ def plan_exchange_moves(
     exchange whose units go back where they left from (nothing moves).
 
     Lines are matched as for returns (`_units_of`: line id, then SKU); raises `OnHold` (``refund_unmatched``)
-    when an exchange names nothing the invoice sold.
+    when an exchange names nothing the invoice sold. Only an exchange completed with its unit back moves stock
+    (`return_outcome`).
     """
     lines = plan_lines(order, store, component_prices or {})
     sold = sold_per_item(lines)
     by_key = {line_key(line): line for line in lines}
     moves: list[ExchangeMove] = []
     for position, ret in enumerate(ordered_exchanges(order), start=1):
+        if return_outcome(ret) is not ReturnOutcome.GOODS_BACK:
+            continue  # a rejected or open exchange moves nothing, and keeps its number (§8c)
         units = _quantities(ret, lines, sold, {})
         per_pair: dict[tuple[str, str], dict[str, int]] = {}
         for key, quantity in units.items():
