@@ -27,6 +27,7 @@ from flow_world import (
     oracle_journal_of,
     order_notification,
     orders_of,
+    play_late,
     play_rest,
     play_through,
     record_of,
@@ -98,8 +99,8 @@ def test_orders_of_an_unmapped_store_wait_on_hold_and_are_posted_once_a_mapping_
     partial = mapping_yaml(without=[TOKOPEDIA])
     world = open_world(scenario, partial)
 
-    # When the scenario plays
-    play_rest(world)
+    # When the scenario plays (Ginee's notifications late: one per order, at its state)
+    play_late(world)
 
     # Then Tokopedia's paid orders that are not cancelled are on hold, "unmapped_store", with the fix
     waiting = {o.order_id for o in scenario.orders if o.shop_id == TOKOPEDIA and o.paid_at and not o.cancelled_at}
