@@ -179,3 +179,18 @@ class TestVersions:
     def test_the_first_version_is_one_and_each_apply_adds_one(self) -> None:
         assert next_version(None) == 1
         assert next_version(3) == 4
+
+
+@pytest.mark.parametrize("trigger", ["paid", "PAYED", "CANCELLED", "RETURNED"])
+def test_a_trigger_status_that_is_not_a_lifecycle_step_is_refused_naming_the_steps(trigger: str) -> None:
+    # A status omsync cannot rank would leave every order of the store "not ready" for ever, silently
+    text = VALID.replace("    number_prefix: TP-\n", f"    number_prefix: TP-\n    trigger_status: {trigger}\n")
+    problems = problems_of(text)
+    assert len(problems) == 1 and "trigger_status" in problems[0], problems
+    assert "'PAID'" in problems[0] and "'COMPLETED'" in problems[0], problems
+
+
+def test_each_lifecycle_step_is_a_trigger_status() -> None:
+    for trigger in ("PAID", "READY_TO_SHIP", "SHIPPING", "DELIVERED", "COMPLETED"):
+        text = VALID.replace("    number_prefix: TP-\n", f"    number_prefix: TP-\n    trigger_status: {trigger}\n")
+        assert load_mapping(text).mapping.store("SH-TOKO").trigger_status == trigger

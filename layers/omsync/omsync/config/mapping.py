@@ -184,8 +184,9 @@ class StoreMapping(_Strict):
     """The Accurate customer (Pelanggan) every order of this store is invoiced to."""
     branch: NonEmpty | None = None
     """Accurate branch (Cabang) name; required by Accurate when the company has several."""
-    trigger_status: NonEmpty = "PAID"
-    """The Ginee order status at which the Sales Invoice is posted."""
+    trigger_status: Literal["PAID", "READY_TO_SHIP", "SHIPPING", "DELIVERED", "COMPLETED"] = "PAID"
+    """The Ginee order status at which the Sales Invoice is posted: one of the steps of Ginee's lifecycle
+    (`omsync.posting.lifecycle`); any other word would leave the store's orders waiting for ever."""
     number_prefix: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=12)]
     """Prefix of every document number of this store, e.g. ``TP-``."""
     tax: TaxSettings = TaxSettings()
