@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from omsync.payouts.files import FORMATS, detect_format, read_payouts
+from omsync.payouts.files import FORMATS, LAZADA_TYPE, SHOPEE_DATE, detect_format, read_payouts
 from omsync.payouts.model import SettlementFileError
 
 SHOPEE = (
@@ -124,9 +124,12 @@ def test_the_format_is_detected_from_the_header(header: str, fmt: str) -> None:
     assert fmt in FORMATS
 
 
-def test_a_header_of_no_known_export_is_refused_showing_it() -> None:
-    with pytest.raises(SettlementFileError, match="line 1: not a known settlement export; header: No, Tanggal, Jumlah"):
-        detect_format("No,Tanggal,Jumlah\n1,2025-09-09,100\n")
+def test_a_header_of_no_known_export_is_refused_naming_the_columns_looked_for_never_its_cells() -> None:
+    with pytest.raises(SettlementFileError, match="line 1: not a known settlement export") as refused:
+        detect_format("Budi Santoso,0812-3456-7890,budi@example.com\nSiti,0813,siti@example.com\n")
+    message = str(refused.value)
+    assert "has 3 columns" in message and SHOPEE_DATE in message and LAZADA_TYPE in message, message
+    assert "Budi" not in message and "0812" not in message and "@" not in message, message
 
 
 def test_a_header_matching_two_formats_is_refused() -> None:

@@ -86,9 +86,10 @@ def test_the_report_as_spreadsheet_rows_reads_the_same() -> None:
     assert read_payout_rows(rows, "shopee") == read_payouts(shopee_report(ORDER_ROW), "shopee")
 
 
-def test_a_report_without_a_header_anywhere_is_refused_with_its_first_row() -> None:
-    with pytest.raises(SettlementFileError, match="line 1: not a known settlement export; header: Username"):
+def test_a_report_without_a_header_anywhere_is_refused_without_its_first_rows_cells() -> None:
+    with pytest.raises(SettlementFileError, match="line 1: not a known settlement export: no row of its first 30") as e:
         detect_format("\n".join(",".join(row) for row in PREAMBLE))
+    assert "Username" not in str(e.value)
 
 
 LAZADA_HEADER = (

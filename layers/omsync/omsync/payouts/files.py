@@ -314,8 +314,12 @@ def _read(table: _Table, fmt: str) -> list[Payout]:
 def _detect(table: _Table) -> str:
     matches = [fmt for fmt, columns in _SIGNATURES.items() if all(table.has(column) for column in columns)]
     if len(matches) != 1:
-        header = ", ".join(table.names) or "(empty)"
-        raise SettlementFileError(f"line {table.header_line}: not a known settlement export; header: {header}")
+        # The row read as the header may be a data row (names, phones, addresses): its cells are never shown.
+        expected = "; ".join(f"{fmt}: {', '.join(columns)}" for fmt, columns in _SIGNATURES.items())
+        raise SettlementFileError(
+            f"line {table.header_line}: not a known settlement export: no row of its first {_HEADER_SEARCH} has the "
+            f"columns of one export ({expected}); the row read as its header has {len(table.names)} columns"
+        )
     return matches[0]
 
 
