@@ -126,6 +126,12 @@ def test_connections_are_listed_disabled_enabled_and_deleted_only_once_confirmed
     connection = ConnectionRepository().get(cid)
     assert connection is not None and connection.status is ConnectionStatus.ACTIVE
 
+    def no_terminal(prompt: str) -> str:
+        raise EOFError
+
+    monkeypatch.setattr("builtins.input", no_terminal)
+    status, unanswered = omsync("connection", "delete", cid)
+    assert status == 2 and "no answer" in unanswered and ConnectionRepository().get(cid) is not None, unanswered
     monkeypatch.setattr("builtins.input", lambda prompt: "not-the-id")
     status, refused = omsync("connection", "delete", cid)
     assert status == 2 and "not deleted" in refused and ConnectionRepository().get(cid) is not None

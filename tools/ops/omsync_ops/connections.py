@@ -242,7 +242,10 @@ def delete(args: argparse.Namespace) -> int:
     use_stack(args)
     connection = _existing(args.connection_id)
     if not args.yes:
-        typed = input(f"delete connection {connection.id} ({connection.name}) and its secrets? type its id: ")
+        try:
+            typed = input(f"delete connection {connection.id} ({connection.name}) and its secrets? type its id: ")
+        except EOFError:  # no terminal to answer (a script, a closed stdin): nothing is deleted
+            raise CommandError("not deleted: no answer to confirm with; type its id, or pass --yes") from None
         if typed.strip() != connection.id:
             raise CommandError(f"not deleted: {typed.strip()!r} is not {connection.id}")
     ConnectionRepository().delete(connection.id)
