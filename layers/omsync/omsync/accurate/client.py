@@ -554,6 +554,18 @@ class AccurateClient:
         params = {"id": str(id)} if id is not None else {key_param: str(number)}
         self._data_call("DELETE", name, "delete", params)
 
+    def delete_if_present(
+        self, module: str | type[AccurateDocument], id: int | None = None, number: str | None = None
+    ) -> bool:
+        """`delete`, where a record already gone is what was wanted: True when this call deleted it, False when
+        Accurate has none by that key (deleted by an earlier attempt that died before recording it, or by
+        hand). Raises what `delete` raises otherwise."""
+        try:
+            self.delete(module, id=id, number=number)
+        except NotFound:
+            return False
+        return True
+
     def get_balance(self, account_no: str, as_of: date | None = None) -> Decimal:
         """A GL account's balance (debit positive for debit-normal accounts): ``glaccount/get-balance.do``."""
         params = {"no": account_no}

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from omsync.accurate.documents import SalesInvoice, SalesReturn
-from omsync.accurate.errors import AccurateError, NotFound, Transient
+from omsync.accurate.errors import AccurateError, Transient
 from omsync.config.mapping import CancellationRule, SettlementMode, StoreMapping
 from omsync.errors import OnHold, PermanentError
 from omsync.ginee.models import Order
@@ -169,10 +169,8 @@ def _cancel_invoiced(
     plan = plan_cancellation(order, store, posted, component_prices=prices)
     if plan.action is CancellationAction.DELETE_INVOICE and plan.invoice_number is not None:
         try:
-            ctx.accurate.delete(SalesInvoice, number=plan.invoice_number)
+            ctx.accurate.delete_if_present(SalesInvoice, number=plan.invoice_number)
             deleted = True
-        except NotFound:
-            deleted = True  # deleted by an earlier attempt that died before recording it
         except AccurateError as error:
             if isinstance(error, Transient):
                 raise

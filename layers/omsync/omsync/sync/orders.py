@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from omsync import queues
 from omsync.accurate.documents import SalesInvoice
-from omsync.accurate.errors import AccurateError, NotFound, Transient
+from omsync.accurate.errors import AccurateError, Transient
 from omsync.config.mapping import SettlementMode
 from omsync.config.settings import WorkQueue
 from omsync.errors import OnHold, PermanentError
@@ -224,9 +224,7 @@ def _withdraw_invoices(
             outcomes[order_id] = Outcome(Result.RETRY, "another worker holds this order")
             continue
         try:
-            ctx.accurate.delete(SalesInvoice, number=plan.number or "")
-        except NotFound:
-            pass  # deleted by an earlier attempt that died before posting the correction
+            ctx.accurate.delete_if_present(SalesInvoice, number=plan.number or "")
         except Transient as error:
             ctx.ledger.release([order_id], owner)
             outcomes[order_id] = Outcome(Result.RETRY, str(error))

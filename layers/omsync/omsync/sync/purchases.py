@@ -26,7 +26,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from omsync.accurate.documents import AccurateDocument
-from omsync.accurate.errors import NotFound, Rejected
+from omsync.accurate.errors import Rejected
 from omsync.config.mapping import ConnectionMapping
 from omsync.errors import OnHold, PermanentError, RetryableError
 from omsync.ginee.errors import DataNotExisted, GineeError
@@ -229,11 +229,9 @@ def _cancel(ctx: ConnectionContext, ledger: MovementLedger, record: MovementReco
             continue
         try:
             if part.accurate_id is not None:
-                ctx.accurate.delete(part.module, id=part.accurate_id)
+                ctx.accurate.delete_if_present(part.module, id=part.accurate_id)
             else:
-                ctx.accurate.delete(part.module, number=part.number)
-        except NotFound:
-            pass  # deleted by an earlier attempt, or by hand
+                ctx.accurate.delete_if_present(part.module, number=part.number)
         except Rejected as refusal:
             ledger.write(record, parts=parts)
             raise OnHold(
