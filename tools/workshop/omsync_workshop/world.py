@@ -184,7 +184,7 @@ class LocalWorld:
                 "access_key": GINEE_ACCESS_KEY,
                 "secret_key": GINEE_SECRET_KEY,
             },
-            accurate_credentials=self._accurate_credentials(),
+            accurate_credentials=self.accurate_credentials(),
         )
         self.open_books()
         if self.apply_mapping_at_start:
@@ -192,7 +192,9 @@ class LocalWorld:
         self.sender = self.ginee.send_webhooks_to(self.connection.webhook_url, options=self.delivery)
         return self
 
-    def _accurate_credentials(self) -> dict[str, Any]:
+    def accurate_credentials(self) -> dict[str, Any]:
+        """The connection's Accurate credentials as `omsync connection` stores them: the API token, or an OAuth
+        pair got by the seller's consent (``accurate_auth``)."""
         if self.accurate_auth == "api_token":
             return {
                 "kind": "api_token",

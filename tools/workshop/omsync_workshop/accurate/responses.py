@@ -146,6 +146,8 @@ class AccurateResponses:
         self._access: dict[str, float] = {}
         self._refresh: set[str] = set()
         self._sessions: dict[str, float] = {}
+        self.issued: list[str] = []
+        """Every OAuth access and refresh token handed out (secrets a log line must never carry)."""
 
     # --- test controls --------------------------------------------------------------------------------
 
@@ -230,6 +232,7 @@ class AccurateResponses:
             access, refresh = secrets.token_hex(16), secrets.token_hex(16)
             self._access[access] = time.time() + ACCESS_TOKEN_SECONDS
             self._refresh.add(refresh)
+            self.issued += [access, refresh]
         answer = {
             "access_token": access,
             "refresh_token": refresh,

@@ -6,7 +6,10 @@ Ginee refusal, HTTP 200 with ``{"code": "IAM_FAILED", "message": "signature veri
 choice). Control routes (``/sandbox/…``) are the sandbox's own and need no signature.
 
 Faults: ``busyNext``/``rateLimitNext`` make the next N signed calls answer ``SERVICE_BUSY`` or HTTP 429
-with ``Retry-After``; ``busyRate``/``rateLimitRate`` do so at random (seeded). ``malformed`` (order id →
+with ``Retry-After``; ``busyRate``/``rateLimitRate`` do so at random (seeded), and ``noRetryAfterShare`` of
+those 429s carry no ``Retry-After`` (a gateway's own refusal). ``truncatedRate`` cuts that share of
+successful answers' bodies in half (HTTP 200, a JSON text that ends midway), as a connection closed
+mid-answer by a proxy leaves them. ``malformed`` (order id →
 fields) serves those orders' ``batch-get`` rows with the given fields in place of the stored ones, as a
 Ginee that changed a field's type would (the stored order, its stock and lifecycle are untouched).
 ``leftOut`` (order id → count) leaves those orders out of their next ``count`` ``batch-get`` answers, as
@@ -59,6 +62,10 @@ class Faults:
     busy_rate: float = 0.0
     rate_limit_rate: float = 0.0
     retry_after: int = 1
+    no_retry_after_share: float = 0.0
+    """Share of the injected 429s sent without a ``Retry-After`` header."""
+    truncated_rate: float = 0.0
+    """Share of successful answers whose body is cut in half."""
     malformed: dict[str, Json] = field(default_factory=dict)
     """Order id → fields its batch-get rows carry instead (merged key by key; a list item by item)."""
     left_out: dict[str, int] = field(default_factory=dict)
@@ -114,7 +121,9 @@ class GineeResponses:
             faults = self.faults
             if faults.rate_limit_next > 0 or (faults.rate_limit_rate and self._rng.random() < faults.rate_limit_rate):
                 faults.rate_limit_next = max(faults.rate_limit_next - 1, 0)
-                headers = {"Content-Type": "application/json", "Retry-After": str(faults.retry_after)}
+                headers = {"Content-Type": "application/json"}
+                if not (faults.no_retry_after_share and self._rng.random() < faults.no_retry_after_share):
+                    headers["Retry-After"] = str(faults.retry_after)
                 return 429, headers, dumps({"code": "TOO_MANY_REQUESTS", "message": "too many requests"})
             if faults.busy_next > 0 or (faults.busy_rate and self._rng.random() < faults.busy_rate):
                 faults.busy_next = max(faults.busy_next - 1, 0)
@@ -142,7 +151,13 @@ class GineeResponses:
             data = self._leave_out(data)
         if path == BATCH_GET_PATH and self.faults.malformed:
             data = [_overlay(row, self.faults.malformed.get(str(row.get("orderId")), {})) for row in data]
-        return self._envelope("SUCCESS", "OK", data)
+        status, headers, answer = self._envelope("SUCCESS", "OK", data)
+        if self.faults.truncated_rate:
+            with self._lock:
+                truncated = self._rng.random() < self.faults.truncated_rate
+            if truncated:
+                answer = answer[: len(answer) // 2]
+        return status, headers, answer
 
     def _leave_out(self, rows: list[Json]) -> list[Json]:
         kept = []
@@ -204,6 +219,8 @@ class GineeResponses:
                     busy_rate=float(body.get("busyRate", 0)),
                     rate_limit_rate=float(body.get("rateLimitRate", 0)),
                     retry_after=int(body.get("retryAfter", 1)),
+                    no_retry_after_share=float(body.get("noRetryAfterShare", 0)),
+                    truncated_rate=float(body.get("truncatedRate", 0)),
                     malformed=dict(body.get("malformed") or {}),
                     left_out={str(k): int(v) for k, v in dict(body.get("leftOut") or {}).items()},
                 )

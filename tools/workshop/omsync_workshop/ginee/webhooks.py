@@ -6,7 +6,7 @@ connection failure is retried with exponential backoff up to ``max_attempts`` (G
 retry policy; this one is bounded like most providers'), then recorded in ``failed``.
 
 Misbehaviour, decided by a seeded generator in emission order so a seed always picks the same
-envelopes: ``duplicate_rate`` sends an envelope twice (same id), ``drop_rate`` never sends it,
+envelopes: ``duplicate_rate`` sends an envelope twice (same id), or 2 to ``max_copies`` times, ``drop_rate`` never sends it,
 ``reorder_window`` shuffles each run of that many envelopes before sending, ``delay`` waits before each
 post. With ``workers > 1`` deliveries also overlap, as real ones do.
 """
@@ -33,6 +33,10 @@ class DeliveryOptions:
     duplicate_rate: float = 0.0
     drop_rate: float = 0.0
     reorder_window: int = 0
+    max_copies: int = 2
+    """The most copies a duplicated envelope is sent as (drawn evenly from 2 to this)."""
+    never_dropped: frozenset[str] = frozenset()
+    """Entities whose envelopes ``drop_rate`` spares (e.g. ``inbound_order``: nothing would find a lost one)."""
     delay: float = 0.0
     max_attempts: int = 5
     retry_backoff: float = 0.05
@@ -84,10 +88,12 @@ class WebhookSender:
         """Queue one envelope, applying the drop, duplicate and reorder options."""
         with self._lock:
             self.emitted.append(envelope)
-            if self._rng.random() < self.options.drop_rate:
+            if self._rng.random() < self.options.drop_rate and envelope.get("entity") not in self.options.never_dropped:
                 self.log.dropped.append(envelope)
                 return
             copies = 2 if self._rng.random() < self.options.duplicate_rate else 1
+            if copies == 2 and self.options.max_copies > 2:
+                copies = self._rng.randint(2, self.options.max_copies)
             if self.options.reorder_window > 1:
                 self._buffer.extend([envelope] * copies)
                 if len(self._buffer) >= self.options.reorder_window:
