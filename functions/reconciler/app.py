@@ -5,6 +5,8 @@ Held orders are released as soon as their cause may be fixed; `omsync mapping ap
 connection's holds at once, and this schedule catches the fixes omsync cannot see (an item created or a
 period opened directly in Accurate). The poll lists Ginee's orders changed since the connection's cursor and
 puts every order the Ledger is behind on its queue, and the master products changed since then on theirs.
+Once a day (the first run after 01:00 Asia/Jakarta) the deep pass compares the day before with Accurate
+(`omsync.sync.deep_pass`), heals what it can and counts the drift it found (metric ``ReconcileDrift``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from omsync import deadline
 from omsync.config.settings import settings
 from omsync.observability import logger, metrics, tracer
+from omsync.sync.deep_pass import nightly_all
 from omsync.sync.reconcile import reconcile_all
 
 settings()  # a misconfigured deploy fails here, at cold start
@@ -35,4 +38,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.add_metric(name="orders.behind_enqueued", unit=MetricUnit.Count, value=enqueued)
         changed = sum(len(run.products) for run in outcome.values())
         metrics.add_metric(name="products.changed_enqueued", unit=MetricUnit.Count, value=changed)
-        return {"released": released, "connections": {cid: run.summary() for cid, run in outcome.items()}}
+        nightly = nightly_all()
+        passes = [run for run in nightly.values() if run.day is not None]
+        if passes:
+            drift = sum(run.drift_found for run in passes)
+            metrics.add_metric(name="ReconcileDrift", unit=MetricUnit.Count, value=drift)
+        return {
+            "released": released,
+            "connections": {cid: run.summary() for cid, run in outcome.items()},
+            "deep_pass": {cid: run.summary() for cid, run in nightly.items() if run.skipped != "not due"},
+        }

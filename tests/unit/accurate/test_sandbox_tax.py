@@ -69,7 +69,7 @@ ROUNDING, PPN_KELUARAN, SALES, RECEIVABLE = "7101", "2201", "4101", "1201"
 
 
 def company(**changes: Any) -> Company:
-    """The sandbox's seed company (PPN 11%, default DPP 100%, rounding account 7101), with ``changes`` merged in."""
+    """The sandbox's seed company (PPN 12%, default DPP 11/12, rounding account 7101), with ``changes`` merged in."""
     return Company({**seed_company(), **changes})
 
 
@@ -124,9 +124,8 @@ def test_a_line_without_use_tax1_is_taxed_by_its_items_setting() -> None:
 
 
 def test_ppn_12_percent_follows_the_documents_dpp_choice_and_the_companys_default() -> None:
-    taxes = [{"taxCode": "PPN", "description": "PPN 12%", "taxType": "PPN", "rate": "12"}]
-    full = company(taxes=taxes)
-    preferred = company(taxes=taxes, preferences={"defaultDpp1112": True})
+    full = company(preferences={"defaultDpp1112": False})
+    preferred = company()  # the seed follows Accurate's 2025 guidance: PPN 12%, "Default DPP 11/12" ticked
 
     full.save("sales-invoice", invoice("INV-100", 111000, useTax1=True))
     full.save("sales-invoice", {**invoice("INV-1112", 111000, useTax1=True), "taxType": "DPP_NILAILAIN"})
@@ -136,3 +135,20 @@ def test_ppn_12_percent_follows_the_documents_dpp_choice_and_the_companys_defaul
     assert net(full, "INV-100")[PPN_KELUARAN] == Decimal(-11892)
     assert net(full, "INV-1112")[PPN_KELUARAN] == Decimal(-11000)
     assert net(preferred, "INV-DEF")[PPN_KELUARAN] == Decimal(-11000)
+    assert full.master("sales-invoice", "INV-1112").record["dppFraction"] == "11/12"
+    assert full.master("sales-invoice", "INV-100").record["dppFraction"] == "1"
+
+
+def test_ppn_on_dpp_eleven_twelfths_is_taken_from_the_exact_base_not_its_six_decimal_display() -> None:
+    # 2,000 excluding PPN: DPP 1,833.333333 shown, PPN 220 (the effective 11%), not 219.999999 rounded down to 219
+    tax = document_tax([(Decimal(2000), True)], Decimal(12), DPP_OTHER_VALUE, inclusive=False)
+
+    assert tax.dpp == Decimal("1833.333333")
+    assert (tax.tax, tax.total) == (Decimal(220), Decimal(2220))
+
+
+def test_the_seed_company_follows_accurates_2025_guidance() -> None:
+    seed = seed_company()
+
+    assert {tax["taxCode"]: tax["rate"] for tax in seed["taxes"]}["PPN"] == "12"
+    assert seed["preferences"] == {"defaultDpp1112": True}

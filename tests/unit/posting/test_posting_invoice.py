@@ -102,6 +102,29 @@ class TestTax:
         assert (invoice.taxable, invoice.tax1_name, invoice.detail_item[0].use_tax1) == (False, None, None)
         assert (amounts.receivable, amounts.revenue, amounts.ppn) == (rp(111000), rp(111000), 0)
 
+    def test_a_pkp_store_declares_ppn_12_percent_on_dpp_nilai_lain_and_its_invoice_says_so(self) -> None:
+        # PMK 131/2024: PPN 12% on 11/12 of the price, an effective 11%; Accurate's default base is 100%, so the
+        # invoice carries the choice (taxType DPP_NILAILAIN) rather than trust the company's preference
+        shop = store()
+
+        invoice = plan_sales_invoice(order(item("A", 1, "111000")), shop)
+
+        assert (shop.tax.ppn_rate, shop.tax.dpp_nilai_lain, shop.tax.effective_rate) == (
+            Decimal("0.12"),
+            True,
+            Decimal("0.11"),
+        )
+        assert invoice.tax_type == "DPP_NILAILAIN"
+        assert invoice.request_body()["taxType"] == "DPP_NILAILAIN"
+
+    def test_a_store_on_dpp_100_percent_or_not_pkp_sends_no_dpp_choice(self) -> None:
+        full = store(tax={"pkp": True, "tax_name": "PPN", "ppn_rate": "0.11", "dpp_nilai_lain": False})
+        untaxed = store(tax={"pkp": False})
+
+        assert full.tax.effective_rate == PPN
+        assert plan_sales_invoice(order(item("A", 1, "111000")), full).tax_type is None
+        assert plan_sales_invoice(order(item("A", 1, "111000")), untaxed).tax_type is None
+
     def test_ppn_of_an_inclusive_amount_rounds_half_up_once_per_document(self) -> None:
         # 10,000 × 11/111 = 990.99… → 991; revenue takes the rest.
         assert split_inclusive(rp(10000), PPN) == (rp(9009), rp(991))

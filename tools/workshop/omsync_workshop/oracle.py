@@ -77,10 +77,12 @@ Assumptions, stated so a mismatch can be traced:
   and also sells, returns or adjusts it is refused (`ValueError`); Ginee's average purchase price of a SKU
   adjusted in is then its cost, too;
 - an exploded bundle's price is split over its components by component price × quantity;
-- PPN on a Sales Invoice or Sales Return is Accurate's (reference/accurate-api.md §16): each line's value before
-  tax to 6 decimals (net ÷ (1 + the effective 11%) where prices include PPN), the tax on their sum rounded
-  down, what is left of the price on the company's rounding account; elsewhere (receipts, journal vouchers)
-  the effective 11% of the mapping, half up (docs/POSTING.md §3);
+- PPN on a Sales Invoice or Sales Return is Accurate's (reference/accurate-api.md §16): the store's
+  ``tax.ppn_rate`` (12%) on the DPP the invoice carries — 11/12 where the store sends "DPP Nilai Lain" or the
+  seed company's preference ``defaultDpp1112`` stands for a store that sends none, else 100%; each line's value
+  before tax to 6 decimals (net ÷ (1 + rate × DPP) where prices include PPN), the tax on their sum × DPP × rate
+  rounded down, what is left of the price on the company's rounding account; elsewhere (receipts, journal
+  vouchers) the effective 11% of the mapping, half up (docs/POSTING.md §3);
 - PPh 22 is the store's rate on what the receipt pays less the PPN in it (PPN taken out at the
   effective rate, half up), so the same for prices with or without PPN;
 - the estimated receipt of an order is posted before its return after settlement (it pays the whole
@@ -173,6 +175,8 @@ class _Accounts:
     cogs: str
     opening_equity: str
     rounding: str | None
+    default_dpp_nilai_lain: bool
+    """The company's preference "Default DPP 11/12": the base of an invoice that chooses none."""
 
 
 def expected_books(
@@ -202,6 +206,7 @@ def expected_books(
         cogs=defaults["cogsAccountNo"],
         opening_equity=defaults["openingEquityAccountNo"],
         rounding=defaults.get("roundingAccountNo"),
+        default_dpp_nilai_lain=bool(seed.get("preferences", {}).get("defaultDpp1112", False)),
     )
     books = ExpectedBooks()
     seed_cost: dict[str, Decimal] = {}
@@ -333,18 +338,22 @@ def _split(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
 _SIX_DECIMALS = Decimal("0.000001")
 
 
-def _accurate_tax(store: StoreMapping, nets: list[Decimal]) -> tuple[Decimal, Decimal, Decimal]:
+def _accurate_tax(store: StoreMapping, nets: list[Decimal], accounts: _Accounts) -> tuple[Decimal, Decimal, Decimal]:
     """(PPN, revenue, rounding leftover) of a document's item lines (their net amounts) as Accurate computes
-    them (reference/accurate-api.md §16): a line's value before tax to 6 decimals, the tax rounded down to the
-    rupiah, and on prices including PPN what neither takes to the rounding account."""
+    them (reference/accurate-api.md §16): a line's value before tax to 6 decimals, the tax — the lines' value ×
+    DPP × rate — rounded down to the rupiah, and on prices including PPN what neither takes to the rounding
+    account."""
     total = sum(nets, Decimal(0))
     if not store.tax.pkp:
         return Decimal(0), total, Decimal(0)
-    rate = store.tax.effective_rate
+    # 11/12 as numerator and denominator: multiplied first and divided once, the tax is exact where it is whole.
+    share, whole = (11, 12) if store.tax.dpp_nilai_lain or accounts.default_dpp_nilai_lain else (1, 1)
+    rate = store.tax.ppn_rate
     if not store.tax.prices_include_ppn:
-        return (total * rate).quantize(Decimal(1), rounding=ROUND_DOWN), total, Decimal(0)
-    revenue = sum(((net / (1 + rate)).quantize(_SIX_DECIMALS, rounding=ROUND_HALF_UP) for net in nets), Decimal(0))
-    ppn = (revenue * rate).quantize(Decimal(1), rounding=ROUND_DOWN)
+        return (total * rate * share / whole).quantize(Decimal(1), rounding=ROUND_DOWN), total, Decimal(0)
+    effective = rate * share / whole
+    revenue = sum(((net / (1 + effective)).quantize(_SIX_DECIMALS, rounding=ROUND_HALF_UP) for net in nets), Decimal(0))
+    ppn = (revenue * rate * share / whole).quantize(Decimal(1), rounding=ROUND_DOWN)
     if revenue == revenue.to_integral_value():
         revenue = revenue.quantize(Decimal(1))
     return ppn, revenue, total - revenue - ppn
@@ -369,7 +378,7 @@ def _book_invoice(
     cost_of: Mapping[str, Decimal],
 ) -> Decimal:
     """Book the invoice; returns what it puts on Piutang."""
-    ppn, revenue, leftover = _accurate_tax(store, [line.gross - line.discount for line in lines])
+    ppn, revenue, leftover = _accurate_tax(store, [line.gross - line.discount for line in lines], accounts)
     shipping = Decimal(0)
     if store.shipping is ShippingRule.REVENUE_AND_EXPENSE and store.accounts.shipping_revenue is not None:
         shipping = order.buyer_shipping if order.buyer_shipping > 0 else Decimal(0)
@@ -409,7 +418,7 @@ def _book_return(
         cost += cost_of[line.sku] * back
     if sum(nets, Decimal(0)) == 0 and cost == 0:
         return Decimal(0)
-    ppn, revenue, leftover = _accurate_tax(store, nets)
+    ppn, revenue, leftover = _accurate_tax(store, nets, accounts)
     books.post(accounts.sales_return, debit=revenue)
     books.post(accounts.output_tax, debit=ppn)
     _post_rounding(books, accounts, -leftover)

@@ -216,7 +216,8 @@ class SalesInvoice(AccurateDocument):
     """Faktur Penjualan.
 
     With ``taxable`` the lines marked ``use_tax1`` carry the header ``tax1_name`` tax; ``inclusive_tax`` says
-    the unit prices already include it.
+    the unit prices already include it. ``tax_type`` is the transaction's VAT type (e-Faktur code):
+    ``DPP_NILAILAIN`` takes the tax on "DPP Nilai Lain" 11/12 of the price (reference/accurate-api.md §16).
     """
 
     module: ClassVar[str] = "sales-invoice"
@@ -233,6 +234,7 @@ class SalesInvoice(AccurateDocument):
     taxable: bool | None = None
     inclusive_tax: bool | None = None
     tax1_name: str | None = None
+    tax_type: str | None = None
     cash_discount: Amount | None = None
     ship_date: AccurateDate | None = None
     payment_term_name: str | None = None

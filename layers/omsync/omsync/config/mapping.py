@@ -98,8 +98,14 @@ class TaxSettings(_Strict):
     """Accurate's tax name (``tax1Name``), e.g. "PPN"; required for a PKP store."""
     tax_code: NonEmpty | None = None
     """Accurate's tax code, informational (shown on the Faktur Pajak)."""
-    effective_rate: Decimal = Field(default=Decimal("0.11"), ge=0, lt=1)
-    """PPN 12% on the DPP nilai lain of 11/12 of the price is 11% of the price (PMK 131/2024)."""
+    ppn_rate: Decimal = Field(default=Decimal("0.12"), ge=0, lt=1)
+    """The rate of the Accurate tax ``tax_name`` (Perusahaan → Pajak): PPN 12% since 2025 (UU HPP; PMK 131/2024).
+    `omsync mapping apply` refuses a store whose Accurate tax has another rate."""
+    dpp_nilai_lain: bool = True
+    """The tax base is "DPP Nilai Lain" 11/12 of the price (PMK 131/2024, goods that are not luxury goods): the
+    store's invoices carry ``taxType: DPP_NILAILAIN``, so Accurate takes 12% of 11/12 — an effective 11% —
+    whatever its "Default DPP 11/12" preference. False: DPP 100% of the price, Accurate's default when a document
+    chooses nothing (the company's preference must then be left unticked)."""
     fee_tax_invoices: bool = False
     """The marketplace issues faktur pajak for its fees: a PKP store books each fee's PPN to PPN Masukan."""
     fee_kinds_with_ppn: tuple[NonEmpty, ...] = ("commission", "service", "payment", "order_processing", "sfp_service")
@@ -110,6 +116,14 @@ class TaxSettings(_Strict):
     """The marketplace withholds PPh 22 on the seller's turnover (PMK 37/2025; no marketplace is designated yet)."""
     pph22_rate: Decimal = Field(default=Decimal("0.005"), ge=0, lt=1)
     """PPh 22 rate on turnover excluding PPN."""
+
+    @property
+    def effective_rate(self) -> Decimal:
+        """PPN as a share of the price excluding PPN: ``ppn_rate`` × the DPP fraction, 12% × 11/12 = 11% (exact:
+        multiplied before it is divided)."""
+        if self.dpp_nilai_lain:
+            return self.ppn_rate * 11 / 12
+        return self.ppn_rate
 
     @property
     def fees_carry_ppn(self) -> bool:

@@ -435,6 +435,25 @@ class OrderLedger:
         )
         return bool(self._apply([update]))
 
+    def forget_invoice(self, order_id: str, number: str, accurate_id: int) -> bool:
+        """Accurate no longer has the order's invoice (deleted there by hand): drop the Ledger's record of it
+        (number, id, lines, its ``gsi2`` entry), so the orders flow posts it again under the same number.
+
+        Only while the record still names that invoice (``number`` and ``accurate_id``), nothing was posted after
+        it (no return, receipt, refund or payout), and no worker holds the order's lease: True when it was
+        dropped, False when any of these did not hold (nothing is written then).
+        """
+        now = _number(self._clock())
+        update = _Update(
+            order_id,
+            "SET updated_at = :t REMOVE invoice_number, invoice_id, invoice_lines, gsi2pk, gsi2sk",
+            {":t": now, ":n": number, ":i": accurate_id, ":now": now, ":no": False},
+            "invoice_number = :n AND invoice_id = :i AND attribute_not_exists(receipt) "
+            "AND attribute_not_exists(exact_payout) AND (attribute_not_exists(invoice_deleted) OR invoice_deleted = :no) "
+            "AND (attribute_not_exists(lease_owner) OR lease_until < :now)",
+        )
+        return bool(self._apply([update]))
+
     def tombstone(self, order_id: str, owner: str) -> bool:
         """Cancelled before it was invoiced: no invoice may ever be created for it. Drops any hold."""
         update = _Update(

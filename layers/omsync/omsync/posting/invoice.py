@@ -7,7 +7,8 @@ The rules, each with a worked journal, are in docs/POSTING.md; the short form:
 - unit price = the marketplace's original price; the line discount = every *seller-funded* discount
   (the item's own seller discount plus its share of the seller's order voucher). Platform vouchers, coins
   and subsidies are not the seller's discount and appear nowhere;
-- PKP stores: the PPN tax on every line, prices inclusive or exclusive per the mapping;
+- PKP stores: the PPN tax on every line, prices inclusive or exclusive per the mapping, and the DPP choice the
+  mapping declares (``taxType: DPP_NILAILAIN`` for "DPP Nilai Lain" 11/12, docs/POSTING.md §3a);
 - buyer-paid shipping per the store rule; transDate = the paid date in Asia/Jakarta.
 
 Amounts are whole rupiah: every split (voucher over lines, bundle over components) rounds half up and
@@ -30,6 +31,9 @@ from omsync.money import ZERO, round_rupiah
 from omsync.posting.numbers import invoice_number, jakarta_date
 
 SHIPPING_EXPENSE_NAME = "Ongkos kirim dibayar pembeli"
+DPP_NILAI_LAIN = "DPP_NILAILAIN"
+"""The invoice's ``taxType`` that takes PPN on "DPP Nilai Lain" 11/12 of the price (Accurate's e-Faktur code 04;
+reference/accurate-spec.md, enum customerTaxType)."""
 # The currency of the Accurate databases omsync posts to (Indonesian companies keep their books in rupiah).
 BOOK_CURRENCY = "IDR"
 _GINEE_ORDER = re.compile(r"\(Ginee ([^()\s]+)\)\s*$")
@@ -176,6 +180,7 @@ def plan_sales_invoice(
         taxable=taxable,
         inclusive_tax=store.tax.prices_include_ppn if taxable else None,
         tax1_name=store.tax.tax_name if taxable else None,
+        tax_type=DPP_NILAI_LAIN if taxable and store.tax.dpp_nilai_lain else None,
         detail_item=[
             SalesInvoiceItem(
                 item_no=line.sku,

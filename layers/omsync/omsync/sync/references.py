@@ -4,9 +4,9 @@ One ``list.do`` per kind of record, never one call per reference: master tables 
 (accounts, branches, warehouses, taxes, units, item categories) are read whole; customers and vendors,
 which can be many, are filtered on the numbers the mapping names (``filter.no`` with one ``val[n]`` each).
 
-A PKP store's tax must also compute what omsync books: omsync sends no DPP choice, so Accurate taxes the
-store's invoices at the tax's ``rate`` on DPP 100% (its default; docs/POSTING.md §3a), which must be the
-store's ``tax.effective_rate`` — a PPN 12% tax would book about 8% more PPN than the price holds.
+A PKP store's tax must also compute what omsync books: its invoices carry the DPP choice the store declares
+(``tax.dpp_nilai_lain``: ``taxType: DPP_NILAILAIN``, docs/POSTING.md §3a), and Accurate takes the tax's ``rate``
+of that base, which must be the store's ``tax.ppn_rate`` — a company left at PPN 11% would book 11% of 11/12.
 """
 
 from __future__ import annotations
@@ -72,11 +72,12 @@ def check_references(loaded: LoadedMapping, client: AccurateClient) -> list[str]
 
 
 def _tax_rate_problems(loaded: LoadedMapping, client: AccurateClient, references: list[Reference]) -> list[str]:
-    """Each store whose Accurate tax would compute a different PPN than the store's ``tax.effective_rate``.
+    """Each PKP store whose Accurate tax has another rate than the store's ``tax.ppn_rate``.
 
-    The rate is read from ``tax/list.do`` (``rate``, percent). Accurate computes a document's PPN at that rate
-    on DPP 100% unless the document chooses "DPP Nilai Lain" or the company ticks "Default DPP 11/12"; omsync
-    sends no choice and cannot read that preference, so the rate itself must be the effective one.
+    The rate is read from ``tax/list.do`` (``rate``, percent). The base is the store's own choice, sent on every
+    invoice (``tax.dpp_nilai_lain``), so the rate is what decides. A store on DPP 100% sends no choice: Accurate
+    then takes its "Default DPP 11/12" preference (Pengaturan → Preferensi → Pajak), which its API does not
+    show; an invoice booked on the wrong base is held ``tax_mismatch`` when saved.
     """
     try:
         rows = client.list("tax", fields=("id", "taxCode", "rate"), page_size=100)
@@ -93,14 +94,16 @@ def _tax_rate_problems(loaded: LoadedMapping, client: AccurateClient, references
         rate = rates.get(reference.value)
         if rate is None or reference.path[0] != "stores":
             continue
-        shop_id = str(reference.path[1])
-        effective = loaded.mapping.stores[shop_id].tax.effective_rate * 100
-        if rate != effective:
+        tax = loaded.mapping.stores[str(reference.path[1])].tax
+        declared = tax.ppn_rate * 100
+        if rate != declared:
+            base = "DPP Nilai Lain 11/12" if tax.dpp_nilai_lain else "DPP 100%"
             problems.append(
-                f"{reference.where}: Accurate's tax {reference.value} is {rate.normalize():f}%, and omsync sends no "
-                f"DPP choice, so Accurate would compute PPN at {rate.normalize():f}% of the price on DPP 100%, not "
-                f"the store's effective {effective.normalize():f}%: in Accurate set the rate of tax "
-                f"{reference.value} to {effective.normalize():f}% (Perusahaan → Pajak), or name a tax of that rate"
+                f"{reference.where}: Accurate's tax {reference.value} is {rate.normalize():f}%, and the store's "
+                f"PPN is {declared.normalize():f}% on {base} (tax.ppn_rate {tax.ppn_rate.normalize():f}), so "
+                f"Accurate would book PPN at {rate.normalize():f}% of that base: in Accurate set the rate of tax "
+                f"{reference.value} to {declared.normalize():f}% (Perusahaan → Pajak), or set the store's "
+                f"tax.ppn_rate to the rate Accurate has"
             )
     return problems
 

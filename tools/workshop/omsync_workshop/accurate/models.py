@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
 from omsync_workshop.accurate.tax import DPP_FULL, DPP_OTHER_VALUE, DocumentTax, document_tax
@@ -105,6 +106,45 @@ def parse_date(value: object, field_name: str) -> date:
         return datetime.strptime(value, "%d/%m/%Y").date()
     except ValueError:
         raise Refused(f'Invalid field value for field "{field_name}".') from None
+
+
+ORDERED_OPERATORS = frozenset(
+    {"GREATER_THAN", "GREATER_EQUAL_THAN", "LESS_THAN", "LESS_EQUAL_THAN", "BETWEEN", "NOT_BETWEEN"}
+)
+"""list.do's comparison operators (reference/accurate-api.md §6); BETWEEN and NOT_BETWEEN take two values."""
+
+
+def _ordered(value: object, field_name: str) -> tuple[str, Decimal]:
+    """A filter's operand or a record's value as (kind, number) to compare: a ``dd/MM/yyyy`` date as its day
+    number, else a number."""
+    if isinstance(value, str) and DATE_RE.match(value):
+        return "date", Decimal(parse_date(value, field_name).toordinal())
+    try:
+        return "number", Decimal(str(value))
+    except InvalidOperation:
+        raise Refused(f'Invalid field value for field "{field_name}".') from None
+
+
+def _compares(op: str, value: object, values: list[str], field_name: str) -> bool:
+    """Whether a record's ``value`` passes one comparison filter; a record without the field never does."""
+    if value is None or value == "":
+        return False
+    if len(values) != (2 if op in ("BETWEEN", "NOT_BETWEEN") else 1):
+        raise Refused(f'Invalid field value for field "{field_name}".')
+    kind, actual = _ordered(value, field_name)
+    bounds = [_ordered(v, field_name) for v in values]
+    if any(bound_kind != kind for bound_kind, _ in bounds):
+        raise Refused(f'Invalid field value for field "{field_name}".')
+    low = bounds[0][1]
+    if op in ("BETWEEN", "NOT_BETWEEN"):
+        inside = low <= actual <= bounds[1][1]
+        return inside if op == "BETWEEN" else not inside
+    return {
+        "GREATER_THAN": actual > low,
+        "GREATER_EQUAL_THAN": actual >= low,
+        "LESS_THAN": actual < low,
+        "LESS_EQUAL_THAN": actual <= low,
+    }[op]
 
 
 def amount(value: object, field_name: str, default: Decimal | None = None) -> Decimal:
@@ -326,7 +366,7 @@ class Company:
             raise Refused(f'Pajak "{name}" tidak ditemukan atau sudah dihapus')
         return self.taxes[str(name)]
 
-    def dpp_fraction(self, body: Mapping[str, Any]) -> Decimal:
+    def dpp_fraction(self, body: Mapping[str, Any]) -> Fraction:
         """The document's tax base: 11/12 when it says ``taxType: DPP_NILAILAIN`` or the company's preference
         "Default DPP 11/12" is set, else 100% (Accurate's default)."""
         if body.get("taxType") == "DPP_NILAILAIN" or self.default_dpp_other_value:
@@ -487,9 +527,11 @@ class Company:
     def list_records(
         self, module: str, filters: Mapping[str, tuple[str, list[str]]], fields: list[str], page: int, size: int
     ) -> tuple[list[dict[str, Any]], int, int]:
-        """Rows of one page, the number of pages and of rows. Supports EQUAL/NOT_EQUAL/CONTAIN on scalars.
+        """Rows of one page, the number of pages and of rows. Supports EQUAL/NOT_EQUAL/CONTAIN on scalars and
+        the comparisons (`ORDERED_OPERATORS`) on dates (``dd/MM/yyyy``) and numbers.
 
-        Several values (``val[0]``, ``val[1]`` …) of EQUAL match any of them, of NOT_EQUAL none of them.
+        Several values (``val[0]``, ``val[1]`` …) of EQUAL match any of them, of NOT_EQUAL none of them;
+        BETWEEN and NOT_BETWEEN take two, both ends included (reference/accurate-api.md §6).
         """
         aliases = FILTER_FIELDS.get(module, {})
         rows = []
@@ -504,6 +546,8 @@ class Company:
                     keep = actual not in values
                 elif op == "CONTAIN":
                     keep = any(v.lower() in actual.lower() for v in values)
+                elif op in ORDERED_OPERATORS:
+                    keep = _compares(op, value, values, name)
                 else:
                     raise Refused(f"Sandbox: operator {op} tidak didukung")
                 if not keep:
@@ -771,7 +815,7 @@ class Company:
 
     @staticmethod
     def _line_values(
-        priced: list[tuple[Any, Any, Decimal, Decimal, bool]], rate: Decimal, dpp: Decimal, inclusive: bool
+        priced: list[tuple[Any, Any, Decimal, Decimal, bool]], rate: Decimal, dpp: Fraction, inclusive: bool
     ) -> DocumentTax:
         """The document's line values, base, tax and leftover as Accurate computes them (`document_tax`)."""
         return document_tax([(net, taxed) for *_, net, taxed in priced], rate, dpp, inclusive=inclusive)
@@ -840,7 +884,8 @@ class Company:
             "taxable": taxable,
             "inclusiveTax": inclusive,
             "taxRate": rate,
-            "dppFraction": dpp,
+            "taxType": body.get("taxType") or None,
+            "dppFraction": str(dpp),
             "salesAmount": base + untaxed,
             "taxBase": computed.dpp,
             "taxAmount": tax,
@@ -947,7 +992,7 @@ class Company:
         rate = invoice.record["taxRate"] if invoice and taxable else (self.tax_rate(None) if taxable else ZERO)
         draft = Draft(self, "sales-return", number, trans_date)
         priced = self._priced_lines(body, body["detailItem"], taxable)
-        dpp = invoice.record.get("dppFraction", DPP_FULL) if invoice else self.dpp_fraction(body)
+        dpp = Fraction(invoice.record.get("dppFraction", "1")) if invoice else self.dpp_fraction(body)
         computed = self._line_values(priced, rate, dpp if taxable else DPP_FULL, inclusive)
         untaxed, base, tax = computed.untaxed, computed.base, computed.tax
         returned_lines = []

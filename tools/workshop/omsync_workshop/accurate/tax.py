@@ -7,8 +7,10 @@ sandbox), apart from HTTP and the books so that it can be checked on Accurate's 
   exclusive line its net amount.
 - **DPP.** The tax base is the taxed lines' value × the document's DPP fraction: 1 (100%, Accurate's default)
   or 11/12 ("DPP Nilai Lain", PMK 131/2024) — so PPN 12% on 11/12 is an effective 11%.
-- **Tax.** The document's tax is base × rate, rounded *down* to the whole rupiah (50,000 including 11% →
-  PPN 4,954, not 4,955).
+- **Tax.** The document's tax is the taxed lines' value × the DPP fraction × rate, computed exactly and rounded
+  *down* to the whole rupiah (50,000 including 11% → PPN 4,954, not 4,955). The DPP shown (6 decimals) is not
+  what the tax is taken from: 2,000 at 12% on 11/12 is PPN 220 (the effective 11% of PMK 131/2024), where the
+  6-decimal DPP 1,833.333333 × 12% would give 219.999999 and round down to 219 — which no tax rule asks for.
 - **Leftover.** On an inclusive document the gross is what the buyer owes; what neither the lines' values nor
   the tax take (50,000 − 45,045.045045 − 4,954 = 0.954955) goes to the company's rounding account ("Akun
   Pembulatan"). On an exclusive document the total is the lines plus the tax and nothing is left over.
@@ -21,13 +23,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 SIX_DECIMALS = Decimal("0.000001")
-DPP_FULL = Decimal(1)
-DPP_OTHER_VALUE = Decimal(11) / Decimal(12)
-"""DPP Nilai Lain 11/12 (PMK 131/2024): the base of PPN 12% on goods that are not luxury goods."""
+DPP_FULL = Fraction(1)
+DPP_OTHER_VALUE = Fraction(11, 12)
+"""DPP Nilai Lain 11/12 (PMK 131/2024): the base of PPN 12% on goods that are not luxury goods. A fraction, not a
+Decimal: 11/12 has no exact decimal, and the tax is taken from the exact product."""
 
 
 def six(value: Decimal) -> Decimal:
@@ -54,21 +58,23 @@ class DocumentTax:
 
 
 def document_tax(
-    lines: Sequence[tuple[Decimal, bool]], rate: Decimal, dpp_fraction: Decimal, *, inclusive: bool
+    lines: Sequence[tuple[Decimal, bool]], rate: Decimal, dpp_fraction: Fraction, *, inclusive: bool
 ) -> DocumentTax:
     """The tax of a document's item lines, each given as (net amount in rupiah, taxed).
 
     ``rate`` is the tax's rate in percent (12 for PPN 12%), ``dpp_fraction`` the document's base (`DPP_FULL`
     or `DPP_OTHER_VALUE`). Raises `ValueError` for a negative rate or a fraction outside (0, 1].
     """
-    if rate < ZERO or not ZERO < dpp_fraction <= DPP_FULL:
+    if rate < ZERO or not 0 < dpp_fraction <= 1:
         raise ValueError(f"tax rate {rate}% with DPP fraction {dpp_fraction} is not a tax Accurate computes")
-    effective = rate * dpp_fraction / HUNDRED
+    numerator, denominator = Decimal(dpp_fraction.numerator), Decimal(dpp_fraction.denominator)
+    effective = rate * numerator / (denominator * HUNDRED)
     values = tuple(six(net / (1 + effective)) if taxed and inclusive else net for net, taxed in lines)
     base = sum((value for value, (_, taxed) in zip(values, lines, strict=True) if taxed), ZERO)
     untaxed = sum((net for net, taxed in lines if not taxed), ZERO)
-    dpp = six(base * dpp_fraction)
-    tax = (dpp * rate / HUNDRED).quantize(Decimal(1), rounding=ROUND_DOWN)
+    dpp = six(base * numerator / denominator)
+    # Multiplied first, divided once: exact whenever the tax is a whole rupiah, so rounding down is safe.
+    tax = (base * rate * numerator / (denominator * HUNDRED)).quantize(Decimal(1), rounding=ROUND_DOWN)
     if inclusive:
         gross = sum((net for net, taxed in lines if taxed), ZERO)
         return DocumentTax(values, untaxed, base, dpp, tax, gross - base - tax, gross + untaxed)
