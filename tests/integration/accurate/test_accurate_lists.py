@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+
+import pytest
 
 from omsync.accurate.client import AccurateClient
-from omsync.accurate.documents import Customer, Vendor
+from omsync.accurate.documents import Customer, SalesInvoice, SalesInvoiceItem, Vendor
+from omsync.accurate.errors import Rejected
 
 
 def customer_numbers(client: AccurateClient, filters: dict[str, object]) -> list[str]:
@@ -61,3 +65,40 @@ def test_vendors_are_filtered_on_their_number_under_either_name(client: Accurate
     assert vendor_numbers(client, {"no": ("EQUAL", ["V-0002", "V-0001", "V-9999"])}) == ["V-0001", "V-0002"]
     assert vendor_numbers(client, {"no": "V-9999"}) == []
     assert vendor_numbers(client, {"vendorNo": "V-0002"}) == ["V-0002"]
+
+
+def _invoice(number: str, day: date) -> SalesInvoice:
+    return SalesInvoice(
+        customer_no="C-SHOPEE",
+        trans_date=day,
+        number=number,
+        branch_name="Kantor Pusat",
+        detail_item=[
+            SalesInvoiceItem(
+                item_no="SKU-A", unit_price=Decimal(1000), quantity=Decimal(1), warehouse_name="Gudang Utama"
+            )
+        ],
+    )
+
+
+def test_sales_invoices_are_listed_by_date_between_two_days_both_included(client: AccurateClient) -> None:
+    for number, day in (("SI-1", date(2026, 3, 1)), ("SI-2", date(2026, 3, 2)), ("SI-3", date(2026, 3, 4))):
+        client.save(_invoice(number, day))
+
+    def numbers(filters: dict[str, object]) -> list[str]:
+        return [
+            str(row["number"]) for row in client.list(SalesInvoice, filters, fields=("id", "number", "totalAmount"))
+        ]
+
+    assert numbers({"transDate": ("BETWEEN", [date(2026, 3, 2), date(2026, 3, 4)])}) == ["SI-2", "SI-3"]
+    assert numbers({"transDate": ("BETWEEN", [date(2026, 3, 1), date(2026, 3, 1)])}) == ["SI-1"]
+    assert numbers({"transDate": ("NOT_BETWEEN", [date(2026, 3, 2), date(2026, 3, 3)])}) == ["SI-1", "SI-3"]
+    assert numbers({"transDate": ("GREATER_THAN", date(2026, 3, 1))}) == ["SI-2", "SI-3"]
+    assert numbers({"totalAmount": ("LESS_EQUAL_THAN", "1000")}) == ["SI-1", "SI-2", "SI-3"]
+
+
+def test_a_date_compared_with_a_number_is_refused_as_accurate_refuses_a_bad_value(client: AccurateClient) -> None:
+    client.save(_invoice("SI-1", date(2026, 3, 1)))
+
+    with pytest.raises(Rejected, match="transDate"):
+        list(client.list(SalesInvoice, {"transDate": ("GREATER_THAN", "5")}))

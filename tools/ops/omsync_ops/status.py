@@ -2,7 +2,8 @@
 
 - ``status [--connection C]``: per connection, orders synced per store (invoices omsync posted, counted by the
   store's number prefix through the Ledger's invoice index), orders the reconciler is still waiting for,
-  orders on hold grouped by cause with the fix, the last reconcile; then per work queue the messages waiting
+  orders on hold grouped by cause with the fix, the last reconcile and the last deep pass with its drift per store
+  (`omsync reconcile`); then per work queue the messages waiting
   and in flight, its dead letters and the age of the oldest one.
 - ``holds [--connection C] [--cause X]``: each held order with its reason, its fix and since when.
 - ``order show ID [--connection C]``: one order's story: Ginee's status now, each document posted with its
@@ -23,6 +24,7 @@ from boto3.dynamodb.conditions import Attr, Key
 from omsync.config.settings import WorkQueue, settings
 from omsync.ledger.connections import Connection, ConnectionRepository
 from omsync.ledger.cursors import ORDERS, PollCursors
+from omsync.ledger.deep_passes import DeepPassLog
 from omsync.ledger.failures import FailureNotes
 from omsync.ledger.mappings import MappingRepository
 from omsync.ledger.orders import OrderLedger, SyncRecord, invoice_partition
@@ -125,6 +127,32 @@ def _print_connection(connection: Connection, now: datetime) -> None:
             f"{cursor.listed} listed, {cursor.enqueued} behind and enqueued; Ginee read up to "
             f"{cursor.since.isoformat(timespec='seconds')}"
         )
+    print(f"  last deep pass: {deep_pass_line(connection.id, now)}")
+
+
+def deep_pass_line(connection_id: str, now: datetime) -> str:
+    """When the last deep pass (nightly or `omsync reconcile`) ran, over which days, and its drift per store."""
+    last = DeepPassLog(connection_id).last()
+    if last is None:
+        return "never (nightly, or `omsync reconcile --date D`)"
+    days = (
+        last.since.isoformat() if last.since == last.until else f"{last.since.isoformat()} .. {last.until.isoformat()}"
+    )
+    names = _store_names(connection_id)
+    per_store = "; ".join(
+        f"{names.get(shop, shop)}: " + ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
+        for shop, kinds in sorted(last.drift.items())
+    )
+    drift = f"drift {last.total} ({per_store}), {last.healed} healed" if last.total else "no drift"
+    return f"{last.ran_at.isoformat(timespec='seconds')} ({_age(last.ran_at, now)} ago) over {days}: {drift}"
+
+
+def _store_names(connection_id: str) -> dict[str, str]:
+    """Ginee shop id → store name, from the connection's current mapping (empty without one)."""
+    repository = MappingRepository()
+    version = repository.current_version(connection_id)
+    stored = repository.get(connection_id, version) if version else None
+    return {shop: store.name for shop, store in stored.mapping.stores.items()} if stored is not None else {}
 
 
 def status(args: argparse.Namespace) -> int:
