@@ -181,6 +181,13 @@ class _Creator:
             "AWS::CloudWatch::Alarm": self._alarm,
             "AWS::CloudWatch::Dashboard": self._dashboard,
         }
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        """One boto3 client per service for the whole creation (making one costs more CPU than a request)."""
+        if service not in self._clients:
+            self._clients[service] = self.target.client(service)
+        return self._clients[service]
 
     def arn(self, service: str, name: str) -> str:
         return f"arn:aws:{service}:{self.target.region}:{ACCOUNT_ID}:{name}"
@@ -202,7 +209,7 @@ class _Creator:
         return None
 
     def _queue(self, logical_id: str, resource_type: str, properties: dict[str, Any]) -> LocalResource:
-        sqs = self.target.client("sqs")
+        sqs = self.client("sqs")
         name = str(properties.get("QueueName") or f"{self.stack_name}-{logical_id}")
         attributes: dict[str, str] = {
             key: _attribute_text(properties[key]) for key in _QUEUE_ATTRIBUTES if key in properties
@@ -220,7 +227,7 @@ class _Creator:
         return LocalResource(logical_id, resource_type, name, arn, url=url)
 
     def _table(self, logical_id: str, resource_type: str, properties: dict[str, Any]) -> LocalResource:
-        dynamodb = self.target.client("dynamodb")
+        dynamodb = self.client("dynamodb")
         name = str(properties.get("TableName") or f"{self.stack_name}-{logical_id}")
         request: dict[str, Any] = {
             "TableName": name,
@@ -247,11 +254,11 @@ class _Creator:
 
     def _topic(self, logical_id: str, resource_type: str, properties: dict[str, Any]) -> LocalResource:
         name = str(properties.get("TopicName") or f"{self.stack_name}-{logical_id}")
-        arn = self.target.client("sns").create_topic(Name=name)["TopicArn"]
+        arn = self.client("sns").create_topic(Name=name)["TopicArn"]
         return LocalResource(logical_id, resource_type, name, arn)
 
     def _subscription(self, logical_id: str, resource_type: str, properties: dict[str, Any]) -> LocalResource:
-        arn = self.target.client("sns").subscribe(
+        arn = self.client("sns").subscribe(
             TopicArn=properties["TopicArn"], Protocol=properties["Protocol"], Endpoint=properties["Endpoint"]
         )["SubscriptionArn"]
         return LocalResource(logical_id, resource_type, logical_id, arn)
@@ -261,7 +268,7 @@ class _Creator:
         value = properties.get("SecretString")
         if value is None:  # GenerateSecretString or nothing: any unguessable value will do locally
             value = secrets.token_urlsafe(32)
-        arn = self.target.client("secretsmanager").create_secret(Name=name, SecretString=str(value))["ARN"]
+        arn = self.client("secretsmanager").create_secret(Name=name, SecretString=str(value))["ARN"]
         return LocalResource(logical_id, resource_type, name, arn)
 
     def _alarm(self, logical_id: str, resource_type: str, properties: dict[str, Any]) -> LocalResource:
@@ -274,7 +281,7 @@ class _Creator:
             request["Threshold"] = float(request["Threshold"])
         if "ActionsEnabled" in request:
             request["ActionsEnabled"] = _truthy(request["ActionsEnabled"])
-        self.target.client("cloudwatch").put_metric_alarm(**request)
+        self.client("cloudwatch").put_metric_alarm(**request)
         name = str(request["AlarmName"])
         return LocalResource(logical_id, resource_type, name, self.arn("cloudwatch", f"alarm:{name}"))
 
@@ -282,7 +289,7 @@ class _Creator:
         name = str(properties.get("DashboardName") or f"{self.stack_name}-{logical_id}")
         body = properties["DashboardBody"]
         json.loads(body)  # a dashboard body that is not JSON fails here, not in the deploy
-        self.target.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=body)
+        self.client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=body)
         return LocalResource(logical_id, resource_type, name, f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{name}")
 
 

@@ -126,7 +126,9 @@ class AccurateSandbox:
 
     def start(self) -> AccurateSandbox:
         """Serve in a background thread."""
-        self._thread = threading.Thread(target=self._server.serve_forever, name="accurate-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="accurate-sandbox", daemon=True
+        )
         self._thread.start()
         return self
 

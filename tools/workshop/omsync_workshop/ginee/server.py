@@ -91,7 +91,9 @@ class GineeSandbox:
         server = _Server((self.host, self.port), _Handler)
         server.responses = self.responses
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="ginee-sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="ginee-sandbox", daemon=True
+        )
         self._thread.start()
         return self
 
