@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from flow_world import (
     started_player,
 )
 
-from omsync.accurate.documents import SalesInvoice, SalesInvoiceItem
+from omsync.accurate.documents import Item, ItemOpeningBalance, SalesInvoice, SalesInvoiceItem
 from omsync.posting.numbers import invoice_number_apart
 from omsync.posting.returns import exchange_transfer_numbers
 from omsync.sync.holds import release_holds
@@ -701,3 +701,117 @@ def test_a_sku_longer_than_accurates_item_code_is_held_with_a_hint_never_the_dea
     assert "shorten the master SKU in Ginee" in record.hold.hint
     assert documents(world, "sales_invoice") == {}
     assert dead_letters(world) == {}
+
+
+# --- a return is what it refunds ---------------------------------------------------------------------------------
+
+
+def test_a_refund_that_is_not_the_value_of_what_it_names_is_held_and_a_shirts_refund_on_the_bundle_returns_a_shirt(
+    open_world: OpenWorld,
+) -> None:
+    world = case_world(open_world)
+    # Given the R4 order (PAKET-KAOS-3 = 3 × KAOS-HITAM-M at 155,400, exploded), paid, shipped, delivered
+    order_id = create(world, "order-251004BNDL01.json")
+    for action in ("pay", "ship", "deliver"):
+        step(world, order_id, action)
+    order = world.ginee.state.get_order(order_id)
+    back_before = world.accurate.stock("KAOS-HITAM-M", RETURN_WAREHOUSE)
+
+    # When a return of the whole bundle refunds 70,000: neither the bundle's 155,400 nor any number of shirts
+    odd = {
+        "returnId": "RT-BNDL01-2",
+        "status": "COMPLETED",
+        "reason": "BUYER_RETURN",
+        "createAt": order["lastUpdateAt"],
+        "warehouseId": order["warehouseId"],
+        "refundAmount": 70000,
+        "items": [
+            {"itemId": order["items"][0]["itemId"], "masterSku": "PAKET-KAOS-3", "quantity": 1, "refundAmount": 70000}
+        ],
+    }
+    step(world, order_id, "status", orderStatus="DELIVERED", extra={"returnInfos": [odd]})
+
+    # Then nothing is credited: held refund_unmatched with both figures
+    record = record_of(world, order_id)
+    assert record is not None and record.hold is not None, "no hold"
+    assert record.hold.cause == "refund_unmatched"
+    assert "70,000" in record.hold.reason and "155,400" in record.hold.reason, record.hold.reason
+    assert documents(world, "sales_return") == {}
+    assert balance(world, RECEIVABLE) == Decimal(155400)
+
+    # When the seller corrects the refund to 51,800 (one shirt's share) and the order completes
+    right = {**odd, "refundAmount": 51800, "items": [{**odd["items"][0], "refundAmount": 51800}]}
+    world.ginee.state.transition(
+        order_id, "status", notify=False, orderStatus="DELIVERED", extra={"returnInfos": [right]}
+    )
+    release_holds(world.connection_id)
+    settle(world)
+    step(world, order_id, "complete")
+
+    # Then the return naming the bundle is the shirt its refund pays for, at the refunded amount; the receipt pays
+    # the 103,600 left, the receivable ends at 0, nothing held
+    assert documents(world, "sales_return") == {"SP-251004BNDL01-R1": Decimal(51800)}
+    assert world.accurate.stock("KAOS-HITAM-M", RETURN_WAREHOUSE) == back_before + 1
+    [receipt] = documents(world, "sales_receipt")
+    assert net_by_account(world.accurate.journal(receipt))[RECEIVABLE] == Decimal(-103600)
+    assert balance(world, RECEIVABLE) == Decimal(0)
+    assert world.on_hold() == {}
+    assert dead_letters(world) == {}
+
+
+def test_r4_in_a_store_that_does_not_explode_bundles_one_shirt_back_is_held_with_the_figures_never_the_bundle(
+    open_world: OpenWorld,
+) -> None:
+    world = case_world(open_world, mapping_yaml(store_settings={SHOPEE: {"explode_bundles": False}}))
+    # Given a seller whose Accurate stocks PAKET-KAOS-3 as an item of its own (5 sets at 90,000)
+    as_of = (world.scenario.start - timedelta(days=1)).date()
+    opening = ItemOpeningBalance(
+        quantity=Decimal(5), unit_cost=Decimal(90000), warehouse_name=SALE_WAREHOUSE, as_of=as_of
+    )
+    bundle_item = Item(
+        no="PAKET-KAOS-3",
+        name="Paket 3 Kaos Hitam M",
+        item_type="INVENTORY",
+        unit1_name="PCS",
+        unit_price=Decimal(155400),
+        detail_open_balance=[opening],
+    )
+    assert all(row.ok for row in world.accurate_client().bulk_save([bundle_item]))
+    # And the R4 order invoiced as the bundle line, paid, shipped, delivered
+    order_id = create(world, "order-251004BNDL01.json")
+    for action in ("pay", "ship", "deliver"):
+        step(world, order_id, action)
+    assert documents(world, "sales_invoice") == {"SP-251004BNDL01": Decimal(155400)}
+    order = world.ginee.state.get_order(order_id)
+
+    # When one shirt of it comes back (refund 51,800) and the order completes
+    one_shirt = {
+        "returnId": "RT-BNDL01-1",
+        "status": "COMPLETED",
+        "reason": "BUYER_RETURN",
+        "createAt": order["lastUpdateAt"],
+        "warehouseId": order["warehouseId"],
+        "refundAmount": 51800,
+        "items": [
+            {"itemId": order["items"][0]["itemId"], "masterSku": "KAOS-HITAM-M", "quantity": 1, "refundAmount": 51800}
+        ],
+    }
+    step(world, order_id, "status", orderStatus="DELIVERED", extra={"returnInfos": [one_shirt]})
+    step(world, order_id, "complete")
+
+    # Then no whole bundle comes back: the order is held bundle_component_return, naming the shirt, its refund and
+    # the bundle's parts; nothing is credited or receipted, and nothing is in a dead-letter queue
+    record = record_of(world, order_id)
+    assert record is not None and record.hold is not None, "no hold"
+    assert record.hold.cause == "bundle_component_return"
+    reason = record.hold.reason
+    assert "KAOS-HITAM-M × 1 (refund 51,800)" in reason and "KAOS-HITAM-M × 3 (155,400)" in reason, reason
+    assert documents(world, "sales_return") == {} and documents(world, "sales_receipt") == {}
+    assert world.accurate.stock("PAKET-KAOS-3", RETURN_WAREHOUSE) == Decimal(0)
+    assert balance(world, RECEIVABLE) == Decimal(155400)
+    assert dead_letters(world) == {}
+
+    # When the reconciler releases the holds, it stays held with the same cause
+    assert release_holds(world.connection_id) == {"bundle_component_return": 1}
+    settle(world)
+    assert hold_cause(world, order_id) == "bundle_component_return"

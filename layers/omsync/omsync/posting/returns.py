@@ -19,8 +19,15 @@ Rules (worked journals in docs/POSTING.md §8–§9):
   Return is dated when the goods were received (else the refund, else the request);
 - a returned line is matched by its order line id, then by SKU over the lines with units left; one that
   matches none, or asks more units than are left, holds the order ``refund_unmatched`` with the figures;
-- a returned line naming one component of an exploded bundle returns that component only; an exchange
-  with refund 0 returns nothing (`is_exchange`);
+- a return is what it refunds (`refund_matches`): a refund within the rounding leftover (1 rupiah per unit) of
+  the invoiced value of what it names is posted at the refunded amount; one that is not, but is that of some
+  units of one component of the bundle line it names, returns those units; any other holds the order
+  ``refund_unmatched`` with both figures. A refund of 0 on a return that is no exchange states no figure: the
+  units are posted at their invoiced value;
+- a returned line naming one component of an exploded bundle returns that component only; one naming (or
+  refunding) part of a bundle the invoice carries as one line (``explode_bundles`` off) holds the order
+  ``bundle_component_return``: Accurate returns an invoice's item in its own units, and the bundle's
+  component is not on the invoice (POSTING.md §8d); an exchange with refund 0 returns nothing (`is_exchange`);
 - units gone from Ginee's order after its invoice come back by a correction ``<invoice>-K<k>`` at the
   invoiced prices, computed against the invoice's posted lines (`plan_change_return`, POSTING.md §8a);
 - units added after the invoice (`units_added`) correct the invoice while nothing answers to it, else hold the
@@ -39,7 +46,7 @@ from typing import Protocol
 from omsync.accurate.documents import ItemTransfer, ItemTransferLine, SalesReturn, SalesReturnItem
 from omsync.config.mapping import StoreMapping
 from omsync.errors import OnHold
-from omsync.ginee.models import Order, ReturnInfo, ReturnLine
+from omsync.ginee.models import Order, OrderItem, ReturnInfo, ReturnLine
 from omsync.money import ZERO, round_rupiah
 from omsync.posting.invoice import PlannedLine, plan_lines
 from omsync.posting.numbers import jakarta_date, return_number
@@ -135,7 +142,7 @@ def plan_exchange_moves(
     for position, ret in enumerate(ordered_exchanges(order), start=1):
         if return_outcome(ret) is not ReturnOutcome.GOODS_BACK:
             continue  # a rejected or open exchange moves nothing, and keeps its number (§8c)
-        units = _quantities(ret, lines, sold, {})
+        units = _quantities(ret, lines, sold, {}).units
         per_pair: dict[tuple[str, str], dict[str, int]] = {}
         for key, quantity in units.items():
             line = by_key[key]
@@ -262,12 +269,14 @@ def plan_sales_returns(
         return []
     lines = plan_lines(order, store, component_prices or {})
     sold = sold_per_item(lines)
+    unexploded = unexploded_bundles(order, store, component_prices or {})
     returned_before: dict[str, int] = {}
     planned: list[SalesReturn] = []
     for position, ret in enumerate(ordered_returns(order), start=1):
         if return_outcome(ret) is not ReturnOutcome.GOODS_BACK:
             continue
-        this_return = _quantities(ret, lines, sold, returned_before)
+        taken = _quantities(ret, lines, sold, returned_before, unexploded)
+        this_return = taken.units
         returned_after = {key: returned_before.get(key, 0) + this_return.get(key, 0) for key in sold}
         if not posted.has_return(ret.return_id) and any(this_return.values()):
             moment = return_date(ret, order)
@@ -282,6 +291,7 @@ def plan_sales_returns(
                 when=moment,
                 description=f"Return {ret.return_id} of order {order.external_order_sn or order.order_id}",
                 to_return_warehouse=True,
+                refund_gap=taken.refund_gap,
             )
             if sales_return is not None:
                 planned.append(sales_return)
@@ -295,7 +305,7 @@ def returned_so_far(
     """Units returned by the given returns per invoice line (`line_key`), capped at what was sold."""
     total: dict[str, int] = {}
     for ret in upto:
-        for key, quantity in _quantities(ret, lines, sold, total).items():
+        for key, quantity in _quantities(ret, lines, sold, total).units.items():
             total[key] = total.get(key, 0) + quantity
     return total
 
@@ -312,9 +322,12 @@ def build_sales_return(
     when: datetime,
     description: str,
     to_return_warehouse: bool,
+    refund_gap: Mapping[str, Decimal] | None = None,
 ) -> SalesReturn | None:
     """A Sales Return of the units between ``before`` and ``after`` (units per invoice line, `line_key`).
 
+    ``refund_gap``: rupiah per invoice line by which the refund is below the units' invoiced value (negative:
+    above), added to the line's discount so the return credits what was refunded (`refund_matches`).
     None when nothing lies between them.
     """
     items: list[SalesReturnItem] = []
@@ -326,6 +339,7 @@ def build_sales_return(
         discount = _cumulative_share(line.discount, after.get(key, 0), sold[key]) - _cumulative_share(
             line.discount, before.get(key, 0), sold[key]
         )
+        discount += (refund_gap or {}).get(key, ZERO)
         warehouse = store.return_warehouse_for(line.warehouse) if to_return_warehouse else line.warehouse
         items.append(
             SalesReturnItem(
@@ -522,27 +536,157 @@ REFUND_UNMATCHED = "refund_unmatched"
 """The hold cause of a return naming no invoice line, or more units than the line has left unreturned."""
 
 
-def _quantities(
-    ret: ReturnInfo, lines: Sequence[PlannedLine], sold: Mapping[str, int], before: Mapping[str, int]
-) -> dict[str, int]:
-    """Units this return takes back per invoice line (`line_key`).
+ROUNDING_LEFTOVER_PER_UNIT = Decimal(1)
+"""How far a refund may be from the invoiced value of the units it returns and still be theirs, per unit: the
+invoice's per-unit amounts are whole rupiah rounded from splits (bundle components, discount shares), so a
+marketplace computing the same refund its own way lands within a rupiah a unit."""
 
-    Raises `OnHold` (``refund_unmatched``) when a returned line names no invoice line, or more units than are
-    left unreturned: crediting a guess would reverse a sale that stands or leave a refund on the receivable.
+
+def refund_matches(refund: Decimal, value: Decimal, units: int) -> bool:
+    """Whether a refund (rupiah) is the invoiced ``value`` (rupiah) of ``units`` returned units, within the
+    rounding leftover (`ROUNDING_LEFTOVER_PER_UNIT` per unit)."""
+    return abs(refund - value) <= ROUNDING_LEFTOVER_PER_UNIT * max(units, 1)
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """What one return takes back: units per invoice line (`line_key`), and per line the rupiah by which its
+    refund is below their invoiced value (`build_sales_return`'s ``refund_gap``)."""
+
+    units: dict[str, int]
+    refund_gap: dict[str, Decimal]
+
+
+def unexploded_bundles(
+    order: Order, store: StoreMapping, component_prices: Mapping[str, Decimal]
+) -> dict[str, list[PlannedLine]]:
+    """The order's bundle lines the invoice carries as one line (``explode_bundles`` off), by order line id
+    (`line_key`'s first part), each as the components it would be exploded into: their shares of its price say
+    what part of the bundle a refund is. Empty for a store that explodes bundles or an order without one."""
+    if store.explode_bundles or not any(item.quantity > 0 and item.bundle_skus for item in order.items):
+        return {}
+    exploded = plan_lines(order, store.model_copy(update={"explode_bundles": True}), component_prices)
+    bundles: dict[str, list[PlannedLine]] = {}
+    for item in _bundle_items(order):
+        parts = [line for line in exploded if line.order_item_id == (item.item_id or item.master_sku or item.sku)]
+        if parts:
+            bundles[parts[0].order_item_id] = parts
+    return bundles
+
+
+def _bundle_items(order: Order) -> list[OrderItem]:
+    return [item for item in order.items if item.quantity > 0 and item.bundle_skus]
+
+
+def _quantities(
+    ret: ReturnInfo,
+    lines: Sequence[PlannedLine],
+    sold: Mapping[str, int],
+    before: Mapping[str, int],
+    unexploded: Mapping[str, Sequence[PlannedLine]] | None = None,
+) -> _Taken:
+    """What this return takes back (`_Taken`), each returned line checked against its refund (`refund_matches`).
+
+    A returned line's refund is its own, else — when it is the return's only line — the return's. Raises
+    `OnHold` ``refund_unmatched`` when a returned line names no invoice line, more units than are left
+    unreturned, or a refund that is neither the invoiced value of what it names nor of some units of one
+    component of that bundle line (crediting a guess would reverse a sale that stands or leave a refund on the
+    receivable); ``bundle_component_return`` when it names or refunds part of a bundle the invoice carries as
+    one line (``unexploded``, from `unexploded_bundles`).
     """
     taken: dict[str, int] = {}
-    if ret.refund_amount > ZERO and not any(returned.quantity > 0 for returned in ret.items):
+    gap: dict[str, Decimal] = {}
+    returning = [returned for returned in ret.items if returned.quantity > 0]
+    if ret.refund_amount > ZERO and not returning:
         raise _unmatched_hold(ret, None, lines)
-    for returned in ret.items:
-        if returned.quantity <= 0:
-            continue
+    for returned in returning:
         left = {key: sold[key] - before.get(key, 0) - taken.get(key, 0) for key in sold}
+        done = {key: before.get(key, 0) + taken.get(key, 0) for key in sold}
         units = _units_of(returned, lines, left)
+        bundle = _unexploded_bundle_of(returned, lines, unexploded or {})
+        if bundle is not None and returned.master_sku in {part.sku for part in bundle}:
+            raise _bundle_component_hold(ret, returned, bundle, _refund_of(ret, returned, len(returning)))
         if units is None:
             raise _unmatched_hold(ret, returned, lines)
+        refund = _refund_of(ret, returned, len(returning))
+        if refund is not None:
+            units, line_gap = _by_refund(ret, returned, refund, units, lines, sold, done, left, bundle)
+            for key, amount in line_gap.items():
+                gap[key] = gap.get(key, ZERO) + amount
         for key, quantity in units:
             taken[key] = taken.get(key, 0) + quantity
-    return taken
+    return _Taken(taken, gap)
+
+
+def _refund_of(ret: ReturnInfo, returned: ReturnLine, lines_returning: int) -> Decimal | None:
+    """The refund a returned line states: its own, else the return's when it is the only line; None when
+    neither states one (a refund of 0 on a return that is no exchange says nothing of its value)."""
+    if returned.refund_amount > ZERO:
+        return returned.refund_amount
+    if lines_returning == 1 and ret.refund_amount > ZERO:
+        return ret.refund_amount
+    return None
+
+
+def _value(line: PlannedLine, units: int, done: int, sold: int) -> Decimal:
+    """The invoiced value (rupiah, tax as invoiced) of ``units`` more units of ``line`` after ``done`` returned:
+    their price less their share of its discount by cumulative rounding (as `build_sales_return` credits)."""
+    return line.unit_price * units - (
+        _cumulative_share(line.discount, done + units, sold) - _cumulative_share(line.discount, done, sold)
+    )
+
+
+def _by_refund(
+    ret: ReturnInfo,
+    returned: ReturnLine,
+    refund: Decimal,
+    units: list[tuple[str, int]],
+    lines: Sequence[PlannedLine],
+    sold: Mapping[str, int],
+    done: Mapping[str, int],
+    left: Mapping[str, int],
+    bundle: Sequence[PlannedLine] | None,
+) -> tuple[list[tuple[str, int]], dict[str, Decimal]]:
+    """The units a returned line takes by its refund, and the rupiah its refund is below their invoiced value
+    (on the last of them): the units it names when the refund is their value (`refund_matches`), else some
+    units of one component of the (exploded) bundle line it names whose value the refund is."""
+    by_key = {line_key(line): line for line in lines}
+    value = sum((_value(by_key[key], quantity, done[key], sold[key]) for key, quantity in units), ZERO)
+    count = sum(quantity for _, quantity in units)
+    gross = sum((by_key[key].unit_price * quantity for key, quantity in units), ZERO)
+    if refund_matches(refund, value, count) and refund <= gross:
+        return units, {units[-1][0]: value - refund}
+    if bundle is not None:
+        raise _bundle_component_hold(ret, returned, bundle, refund)
+    order_line = [line for line in lines if line.order_item_id == by_key[units[0][0]].order_item_id]
+    is_bundle = len(order_line) > 1 or order_line[0].units_per_order_unit > 1
+    names_a_component = is_bundle and returned.master_sku in {line.sku for line in order_line}
+    # A line naming the whole bundle may refund part of it; one naming a component refunds that component.
+    for line in order_line if is_bundle and not names_a_component else []:
+        key = line_key(line)
+        for quantity in range(1, left[key] + 1):
+            component_value = _value(line, quantity, done[key], sold[key])
+            if refund_matches(refund, component_value, quantity) and refund <= line.unit_price * quantity:
+                return [(key, quantity)], {key: component_value - refund}
+    raise _refund_differs_hold(ret, returned, refund, value)
+
+
+def _unexploded_bundle_of(
+    returned: ReturnLine, lines: Sequence[PlannedLine], unexploded: Mapping[str, Sequence[PlannedLine]]
+) -> Sequence[PlannedLine] | None:
+    """The components of the unexploded bundle line a returned line names, None when it names no such line: by
+    order line id; without one, by the bundle's SKU, or a component's SKU no other invoice line sells."""
+    plain = {line.sku for line in lines if line.order_item_id not in unexploded}
+    for order_line, parts in unexploded.items():
+        if returned.item_id is not None:
+            if returned.item_id == order_line:
+                return parts
+            continue
+        bundle_skus = {line.sku for line in lines if line.order_item_id == order_line} | {order_line}
+        components = {part.sku for part in parts} - plain
+        if returned.master_sku in bundle_skus | components:
+            return parts
+    return None
 
 
 def _units_of(
@@ -594,6 +738,42 @@ def _unmatched_hold(ret: ReturnInfo, returned: ReturnLine | None, lines: Sequenc
         f"return {ret.return_id}: {what} matches no invoiced line with units left to return; the invoice sold {sold}",
         "correct the return in Ginee (its item and quantity) so it names what the invoice sold, or credit it by "
         "hand in Accurate (Retur Penjualan) and close the return in Ginee; the order is retried automatically",
+    )
+
+
+def _refund_differs_hold(ret: ReturnInfo, returned: ReturnLine, refund: Decimal, value: Decimal) -> OnHold:
+    """The hold of a returned line whose refund is not the invoiced value of what it names (nor of some units of
+    one component of the bundle it names), with both figures in rupiah."""
+    return OnHold(
+        REFUND_UNMATCHED,
+        f"return {ret.return_id}: {returned.master_sku or returned.item_id} × {returned.quantity} refunds "
+        f"{refund:,}, which is not the {value:,} the invoice charged for those units (nor the value of any part of "
+        "the line)",
+        "correct the return in Ginee (its item, quantity and refund) so it names what was refunded, or credit it by "
+        "hand in Accurate (Retur Penjualan at the refunded amount) and close the return in Ginee; the order is "
+        "retried automatically",
+    )
+
+
+BUNDLE_COMPONENT_RETURN = "bundle_component_return"
+"""The hold cause of a return of part of a bundle the invoice carries as one line (``explode_bundles`` off)."""
+
+
+def _bundle_component_hold(
+    ret: ReturnInfo, returned: ReturnLine, bundle: Sequence[PlannedLine], refund: Decimal | None
+) -> OnHold:
+    """The hold of a return naming (or refunding) part of a bundle invoiced as one line, with the figures: what
+    came back, its refund, the bundle's units and each component's share of the bundle line (rupiah)."""
+    shares = ", ".join(f"{part.sku} × {part.quantity} ({part.net:,})" for part in bundle)
+    refunded = f"refund {refund:,}" if refund is not None else "no refund stated"
+    return OnHold(
+        BUNDLE_COMPONENT_RETURN,
+        f"return {ret.return_id}: {returned.master_sku or returned.item_id} × {returned.quantity} ({refunded}) is "
+        f"part of bundle line {bundle[0].order_item_id}, invoiced as one line (its parts: {shares}); Accurate "
+        "returns an invoice's item only in its own units, and the part is not on the invoice",
+        "credit it by hand in Accurate as docs/POSTING.md §8d shows (a Retur Penjualan of the bundle line at the "
+        "refunded amount, and an Item Adjustment of the bundle out and the part in on the cost-of-goods account), "
+        "then close the return in Ginee; stores whose Accurate stocks the parts set explode_bundles: true",
     )
 
 

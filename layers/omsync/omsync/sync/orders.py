@@ -38,6 +38,7 @@ from omsync.posting.cancellation import CANCELLATION_RETURN_ID
 from omsync.posting.invoice import plan_sales_invoice
 from omsync.posting.lifecycle import is_cancelled, reached_trigger
 from omsync.posting.returns import (
+    BUNDLE_COMPONENT_RETURN,
     EXCHANGE_PREFIX,
     QUANTITY_RAISED,
     REFUND_UNMATCHED,
@@ -125,10 +126,18 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
 
 
 AFTER_SALE_CAUSES = frozenset(
-    {UNREADABLE_RECORD, "unmapped_store", RETURNED_WITHOUT_LINES, REFUND_UNMATCHED, QUANTITY_RAISED}
+    {
+        UNREADABLE_RECORD,
+        "unmapped_store",
+        RETURNED_WITHOUT_LINES,
+        REFUND_UNMATCHED,
+        BUNDLE_COMPONENT_RETURN,
+        QUANTITY_RAISED,
+    }
 )
 """Hold causes of an invoiced order decided again on each re-read: by this flow (`_after_sale`), or by the
-cancellations flow it forwards the order's returns to (``refund_unmatched`` holds it again while unmatched)."""
+cancellations flow it forwards the order's returns to (``refund_unmatched`` and ``bundle_component_return`` hold
+it again while the return stands)."""
 
 
 def _drop_cleared_hold(ctx: ConnectionContext, record: SyncRecord, owner: str) -> None:
