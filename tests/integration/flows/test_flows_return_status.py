@@ -6,7 +6,8 @@ each returned differently in the Ginee sandbox, every queue settled after each c
 
 - a return the seller rejected posts nothing and nothing comes back into stock;
 - a return asked on one day and whose goods came back days later is one Sales Return, dated the day the goods
-  were received, and the unit is back in the return warehouse;
+  were received, and the unit is back in the return warehouse; the order, RETURNED in full and never paid out,
+  books the order processing fee Shopee keeps by its fees journal ``-PF`` (issue 17, build item 5);
 - a refund-only return (the buyer keeps the goods) posts no Sales Return and puts nothing back; when its order
   completes, the estimated receipt is held ``refund_without_return`` (no estimate can book money back without
   goods back; the payout file does).
@@ -23,7 +24,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flow_world import RETURN_WAREHOUSE, dead_letters, documents, mapping_yaml, record_of, settle, started_player
+from flow_world import (
+    RETURN_WAREHOUSE,
+    dead_letters,
+    documents,
+    mapping_yaml,
+    net_by_account,
+    record_of,
+    settle,
+    started_player,
+)
 
 from omsync.posting.numbers import jakarta_date
 from omsync_workshop.scenarios import load_scenario
@@ -33,6 +43,7 @@ CASES = Path(__file__).resolve().parent / "cases"
 WORLD = CASES / "settlements" / "bug-orders.json"
 ORDER = CASES / "orders" / "order-251007QTY001.json"
 SKU = "KAOS-HITAM-M"
+SALDO_SHOPEE, ORDER_PROCESSING_EXPENSE, PPN_MASUKAN = "1103", "6104", "1401"
 
 
 @dataclass(frozen=True)
@@ -118,3 +129,20 @@ def test_only_the_return_whose_goods_came_back_restocks(played: Played) -> None:
 def test_a_refund_only_return_posts_no_sales_return(played: Played) -> None:
     returns = documents(played.world, "sales_return")
     assert not [number for number in returns if number.startswith(played.invoices["refund_only"])]
+
+
+def test_an_order_returned_in_full_on_an_estimate_store_books_the_fee_the_marketplace_keeps(played: Played) -> None:
+    # Given the one-shirt order whose goods all came back (RETURNED, never completed, so never paid out) and whose
+    # Ginee order carries Shopee's order processing fee of 1,250, which Shopee keeps on a return after shipping
+    number = played.invoices["received"] + "-PF"
+    # Then the fee leaves Saldo Shopee by the order's fees journal, dated when the goods came back
+    assert documents(played.world, "journal_voucher").get(number) == Decimal(1250)
+    lines = played.world.accurate.journal(number)
+    # (Shopee issues tax invoices for its fees: 1,250 is 1,126 of expense and 124 of PPN Masukan)
+    assert net_by_account(lines) == {
+        ORDER_PROCESSING_EXPENSE: Decimal(1126),
+        PPN_MASUKAN: Decimal(124),
+        SALDO_SHOPEE: Decimal(-1250),
+    }
+    assert {line["transDate"] for line in lines} == {jakarta_date(played.received_at).strftime("%d/%m/%Y")}
+    assert not [n for n in documents(played.world, "sales_receipt") if n.startswith(played.invoices["received"])]

@@ -126,11 +126,25 @@ class TestOrdersChangingAfterTheInvoice:
 
         books = expected_books(scenario(order), mapping(), SEED)
 
-        # Then no receipt, and the fees (9,657 + 1,250 + 1,000) leave Saldo Tokopedia by <invoice>-PF
+        # Then no receipt, and the fee the marketplace keeps on a return (order processing 1,250; the commission
+        # 9,657 and payment fee 1,000 it gives back with the refund) leaves Saldo Tokopedia by <invoice>-PF
         assert SALES_RECEIPT not in books.documents
-        assert books.documents[JOURNAL_VOUCHER] == {"TP-INV/1001-PF": Decimal(11907)}
-        assert books.trial_balance["1104"] == Decimal(-11907)
+        assert books.documents[JOURNAL_VOUCHER] == {"TP-INV/1001-PF": Decimal(1250)}
+        assert books.trial_balance["1104"] == Decimal(-1250)
         assert "1201" not in books.trial_balance  # the receivable ends at 0
+
+
+    def test_an_order_returned_in_full_and_never_completed_books_the_fee_kept_on_a_return(self) -> None:
+        # Given the worked example whose 3 units all came back before it completed: Ginee reports it RETURNED
+        line = LineFacts("IT-1", "SKU-B", "fashion", 3, Decimal(55500), Decimal(1850), returned_quantity=3)
+        order = worked_example(lines=(line,), returned_at=T0, final_status="RETURNED")
+
+        books = expected_books(scenario(order), mapping(), SEED)
+
+        # Then it is never paid out, and only the order processing fee (1,250) leaves Saldo Tokopedia
+        assert SALES_RECEIPT not in books.documents
+        assert books.documents[JOURNAL_VOUCHER] == {"TP-INV/1001-PF": Decimal(1250)}
+        assert books.trial_balance["1104"] == Decimal(-1250)
 
 
 class TestHolds:

@@ -220,17 +220,33 @@ def test_one_receipt_pays_every_invoice_of_the_payout_with_per_invoice_fees() ->
     assert set(plan.receipted) == {"SO-1", "SO-2"}
 
 
-def test_a_small_difference_from_the_invoice_goes_to_rounding_either_way() -> None:
+def test_a_rupiah_from_the_invoice_goes_to_rounding_either_way() -> None:
     plan = plan_payout(
-        payout(line("A1", "160948", commission="9657"), line("A2", "55501")),
+        payout(line("A1", "160949", commission="9657"), line("A2", "55501")),
         store(),
         {"A1": known("SO-1", "TP-A1", "160950"), "A2": known("SO-2", "TP-A2", "55500")},
     )
     assert plan.receipt is not None
+    rounding = [
+        (paid.invoice_no, discount.amount)
+        for paid in plan.receipt.detail_invoice
+        for discount in paid.detail_discount
+        if discount.account_no == "8-1001"
+    ]
+    assert rounding == [("TP-A1", rp(1)), ("TP-A2", rp(-1))]
     books = journal_of(plan.receipt)
-    assert books["8-1001"] == rp(2 - 1)
-    assert books["1-1102"] == rp(160948 - 9657 + 55501)
+    assert books["1-1102"] == rp(160949 - 9657 + 55501)
     assert sum(books.values()) == 0
+
+
+def test_two_rupiah_from_the_invoice_is_a_visible_difference_not_rounding() -> None:
+    # The default tolerance is the rounding leftover (Rp1): more is held with both figures, never rounded away
+    plan = plan_payout(
+        payout(line("A1", "160948", commission="9657")), store(), {"A1": known("SO-1", "TP-A1", "160950")}
+    )
+    assert plan.receipt is None
+    assert [(p.cause, p.order_sn) for p in plan.problems] == [("amount_mismatch", "A1")]
+    assert "settles 160,948, its invoice owes 160,950 (difference 2, tolerance 1)" in plan.problems[0].message
 
 
 def test_lines_that_do_not_add_up_hold_the_payout_with_the_difference() -> None:

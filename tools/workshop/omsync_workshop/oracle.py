@@ -26,8 +26,9 @@ Scope (what the orders, cancellations and settlements flows post):
   not cancelled order whose invoice still has something owing (invoice receivable less its return's),
   each fee of the order a discount (PPN split to PPN Masukan when the marketplace invoices its fees),
   PPh 22 withheld when the store says so;
-- a completed order whose invoice owes nothing (returned in full) but which bears fees: a Journal Voucher
+- a completed or RETURNED order whose invoice owes nothing but which bears fees: a Journal Voucher
   ``<invoice>-PF``, Dr each fee (PPN split as on a receipt), Cr the marketplace balance (docs/POSTING.md §12);
+  when its goods came back, only the fee kinds of the store's ``fees_kept_on_return``;
 - a return after the estimated receipt (§F): a Journal Voucher ``<return>-J`` moves its receivable out
   of the marketplace balance (Dr Piutang, Cr Saldo);
 - the statement the demo imports for ``settlement: file`` stores and for the stores the scenario lists
@@ -108,6 +109,7 @@ from omsync.config.mapping import (
     ShippingRule,
     StoreMapping,
 )
+from omsync.ginee.models import OrderStatus
 from omsync_workshop.scenarios.facts import LineFacts, OrderFacts, Scenario
 from omsync_workshop.scenarios.statements import EarlyExport, early_export, statement_adjustments
 
@@ -525,11 +527,13 @@ def _book_settlements(
             continue
         invoice = invoiced.get(order.order_id)
         if store.settlement is SettlementMode.ESTIMATE:
-            if order.completed_at is None or order.cancelled_at is not None or invoice is None:
+            # RETURNED in full: never paid out, only the fees kept on a return are booked (docs/POSTING.md §12)
+            returned = order.completed_at is None and order.final_status == OrderStatus.RETURNED
+            if (order.completed_at is None and not returned) or order.cancelled_at is not None or invoice is None:
                 continue
             if invoice.outstanding <= 0:
                 _book_fees_journal(books, store, order, invoice)
-            else:
+            elif not returned:
                 settled.estimates[order.order_id] = _book_estimate_receipt(books, receivable, store, order, invoice)
                 if invoice.late_returned > 0 and store.accounts.receivable is None:
                     books.hold("unmapped_account")  # the return after the receipt waits for the account
@@ -648,6 +652,8 @@ def _book_fees_journal(books: ExpectedBooks, store: StoreMapping, order: OrderFa
     """An order whose invoice owes nothing but which bears fees (docs/POSTING.md §12): no receipt, a journal
     voucher ``<invoice>-PF`` — Dr each fee (PPN split as on a receipt), Cr the marketplace balance."""
     fees = {kind: order.fees[kind] for kind in _ORDER_FEE_KINDS if kind in order.fees}
+    if invoice.returned > 0:  # its goods came back: only the fees the marketplace keeps on a return
+        fees = {kind: amount for kind, amount in fees.items() if kind in store.fees_kept_on_return}
     debits = [(account, amount) for account, amount in _fee_discounts(store, fees) if amount != 0]
     if not debits:
         return

@@ -207,9 +207,17 @@ class StoreMapping(_Strict):
     shipping: ShippingRule = ShippingRule.EXCLUDE
     cancellation: CancellationRule = CancellationRule.DELETE
     settlement: SettlementMode = SettlementMode.ESTIMATE
-    settlement_tolerance: Decimal = Field(default=Decimal(1000), ge=0)
-    """How far (rupiah) a payout's amount for an order may differ from what its invoice still owes; the
-    difference goes to the rounding account. Beyond it the payout is held."""
+    settlement_tolerance: Decimal = Field(default=Decimal(1), ge=0)
+    """How far (rupiah) a payout's amount for an order may differ from what its invoice still owes, and an
+    estimate from what the marketplace released: rounding, booked on the rounding account. The default, Rp1, is
+    the most whole-rupiah rounding leaves (Accurate rounds PPN down, omsync half up: docs/POSTING.md §3a);
+    anything larger is a difference the seller sees (the payout held ``amount_mismatch``, the estimate
+    ``inconsistent``), never rounding."""
+    fees_kept_on_return: tuple[NonEmpty, ...] = ("order_processing",)
+    """Fee kinds the marketplace keeps when an order's goods all come back (the others it gives back with the
+    refund): Shopee's and TikTok Shop/Tokopedia's order processing fee (Rp1,250 per shipped order) is not
+    refunded on a return after shipping (reference/ginee-api.md §5.1–§5.2). An estimate store books them by the
+    order's fees journal ``<invoice>-PF`` (docs/POSTING.md §12)."""
     refund_without_return: RefundWithoutReturn = RefundWithoutReturn.HOLD
     """A refund row no Ginee return covers: held, or booked as a price reduction (docs/POSTING.md §17)."""
     accounts: StoreAccounts
@@ -251,6 +259,17 @@ class StoreMapping(_Strict):
     def _voucher_excess_account(self) -> StoreMapping:
         if self.voucher_above_price is VoucherAbovePrice.EXPENSE and self.accounts.seller_voucher_excess is None:
             raise ValueError("voucher_above_price: expense needs accounts.seller_voucher_excess (e.g. Beban Promosi)")
+        return self
+
+    @model_validator(mode="after")
+    def _kept_fees_are_fee_kinds(self) -> StoreMapping:
+        known = self.accounts.fee_accounts()
+        unknown = [kind for kind in self.fees_kept_on_return if kind not in known]
+        if unknown:
+            raise ValueError(
+                f"fees_kept_on_return names {', '.join(unknown)}, which is no fee kind of the store "
+                f"(one of {', '.join(sorted(known))}; add others under accounts.extra_fees)"
+            )
         return self
 
     @model_validator(mode="after")

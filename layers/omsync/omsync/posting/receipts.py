@@ -337,22 +337,30 @@ def plan_estimate_fees_journal(
     *,
     invoice_no: str | None = None,
 ) -> PlannedReceipt | None:
-    """The fees of a completed order whose invoice owes nothing (returned in full): the marketplace still
-    charged them, so they leave the marketplace balance by a Journal Voucher ``<invoice>-PF`` — Dr each fee's
-    account (its PPN to PPN Masukan where the store books it), Cr the balance — instead of a receipt that
-    would pay nothing (docs/POSTING.md §12). So does the excess of a seller voucher of an order invoiced at 0
-    (`voucher_excess_posting`, docs/POSTING.md §2). None when the invoice still owes something or the order bears no
-    fee. ``invoice_no`` as in `owed`; raises `OnHold` for a fee kind with no account.
+    """The fees the marketplace kept on a finished order (COMPLETED, or RETURNED in full) whose invoice owes
+    nothing: they leave the marketplace balance by a Journal Voucher ``<invoice>-PF`` — Dr each fee's account
+    (its PPN to PPN Masukan where the store books it), Cr the balance — instead of a receipt that would pay
+    nothing (docs/POSTING.md §12). An order that owes nothing because its goods came back bears only the fee
+    kinds the marketplace keeps on a return (the store's ``fees_kept_on_return``, by default the order
+    processing fee); one invoiced at 0 bears all its fees, and the excess of its seller voucher
+    (`voucher_excess_posting`, docs/POSTING.md §2). Dated the completion (``closeAt``), else when the last
+    return's goods came back. None when the invoice still owes something or the order bears no such fee.
+    ``invoice_no`` as in `owed`; raises `OnHold` for a fee kind with no account.
     """
     due = owed(order, store, component_prices, invoice_no=invoice_no)
     if due.outstanding > ZERO:
         return None
-    postings = fee_postings(estimated_fees(order, store, due.revenue), store) + voucher_excess_posting(order, store)
+    fees = estimated_fees(order, store, due.revenue)
+    if due.returned > ZERO:
+        fees = {kind: amount for kind, amount in fees.items() if kind in store.fees_kept_on_return}
+    postings = fee_postings(fees, store) + voucher_excess_posting(order, store)
     if not postings:
         return None
     total = sum((amount for _, amount, _ in postings), ZERO)
     sn = marketplace_order_number(order)
-    completed = order.close_at or order.last_update_at or order.pay_at or order.create_at or _EPOCH
+    completed = (
+        order.close_at or _last_return_back(order) or order.last_update_at or order.pay_at or order.create_at or _EPOCH
+    )
     journal = JournalVoucher(
         number=estimate_fees_journal_number(due.invoice_no),
         trans_date=jakarta_date(completed),
@@ -370,6 +378,13 @@ def plan_estimate_fees_journal(
     )
     covered = tuple(sorted(ret.return_id for ret in order.return_infos))
     return PlannedReceipt(journal, ReceiptEntry(ZERO, -total, _by_account(postings), covered))
+
+
+def _last_return_back(order: Order) -> datetime | None:
+    """When the last of the order's returns was finished: its goods received, else its refund made."""
+    moments = [ret.received_at or ret.refund_at for ret in order.return_infos]
+    done = [moment for moment in moments if moment is not None]
+    return max(done) if done else None
 
 
 def _comparable_release(order: Order) -> Decimal | None:
@@ -502,6 +517,12 @@ def plan_payout(payout: Payout, store: StoreMapping, orders: Mapping[str, Settle
             plan.problems.append(
                 PayoutProblem(hold.cause, f"{hold.reason}; {hold.hint}", line.source_row, line.order_sn)
             )
+            continue
+        estimate = known.estimate if known.receipt_source == ESTIMATE_SOURCE else None
+        if line.amount == ZERO and estimate is not None and estimate.payment == ZERO:
+            # The fees of an order that owed nothing, booked by its fees journal ``<invoice>-PF`` when it finished
+            # (docs/POSTING.md §12): the file's row moves only what differs from them, never books them twice.
+            _difference(line, known, estimate, postings, ZERO, store, journal, plan)
             continue
         if line.amount == ZERO:
             # No item value: what the row charges or gives back settles no invoice (docs/POSTING.md §15).

@@ -25,11 +25,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from omsync import queues
 from omsync.accurate.documents import SalesInvoice, SalesReturn
 from omsync.accurate.errors import AccurateError, Transient
 from omsync.config.mapping import CancellationRule, SettlementMode, StoreMapping
+from omsync.config.settings import WorkQueue
 from omsync.errors import OnHold, PermanentError
-from omsync.ginee.models import Order
+from omsync.ginee.models import Order, OrderStatus
 from omsync.ledger.orders import SyncRecord
 from omsync.observability import logger
 from omsync.posting.amounts import document_amounts
@@ -48,6 +50,7 @@ from omsync.posting.returns import (
     plan_sales_returns,
     sales_return_number,
 )
+from omsync.queues import WorkMessage
 from omsync.sync.context import ConnectionContext
 from omsync.sync.steps import (
     Outcome,
@@ -223,10 +226,36 @@ def _post_returns(
                 _move_refund(ctx, order, store, record, return_id, sales_return, owner)
     moved = _post_exchanges(ctx, order, store, record, posted.invoice_number, prices, owner)
     ctx.ledger.release([order.order_id], owner)
+    if _fees_to_settle(order, store, record):
+        _forward_to_settlements(ctx, order)
     done = [*corrected, *(r.number or "" for r in planned), *moved]
     if not done:
         return Outcome(Result.ALREADY_DONE, "every return is posted")
     return Outcome(Result.POSTED, ", ".join(done))
+
+
+def _fees_to_settle(order: Order, store: StoreMapping, record: SyncRecord | None) -> bool:
+    """An order RETURNED in full on an estimate store with nothing settled yet: the fees the marketplace keeps on
+    a return are the settlements flow's to book (docs/POSTING.md §12). Ginee routes RETURNED here, never there."""
+    return (
+        order.order_status == OrderStatus.RETURNED
+        and store.settlement is SettlementMode.ESTIMATE
+        and (record is None or record.receipt is None)
+    )
+
+
+def _forward_to_settlements(ctx: ConnectionContext, order: Order) -> None:
+    queues.send(
+        WorkQueue.SETTLEMENTS,
+        WorkMessage(
+            connection_id=ctx.connection_id,
+            entity="order",
+            action="UPDATE",
+            entity_id=order.order_id,
+            status_hint=order.order_status,
+            received_at=datetime.now(UTC),
+        ),
+    )
 
 
 def _post_correction(

@@ -1,7 +1,8 @@
 """converge_settlements: completed orders of *estimate* stores get one Sales Receipt each, with their fees.
 
 Level-triggered like the other flows: a message says "order X changed"; this re-reads the Ledger and Ginee
-and posts the receipt only when the order is COMPLETED, its invoice stands, it has no receipt yet, and its
+and posts the receipt only when the order is COMPLETED (or RETURNED in full: then only the journal of the
+fees the marketplace kept, as for any order that owes nothing), its invoice stands, it has no receipt yet, and its
 store settles by estimate (file stores are receipted by `omsync.sync.payouts` from the marketplace's own
 settlement file). The receipt (`omsync.posting.receipts.plan_estimate_receipt`; for an order whose invoice owes
 nothing, the journal voucher of its fees, `plan_estimate_fees_journal`) goes out in bulk under each
@@ -39,6 +40,10 @@ from omsync.sync.steps import (
     hold_unreadable,
     missing_master_hold,
 )
+
+FINISHED = frozenset({OrderStatus.COMPLETED, OrderStatus.RETURNED})
+"""The statuses at which an estimate store's order is settled: COMPLETED (paid out, less its fees) or RETURNED in
+full (nothing paid out; the fees the marketplace keeps on a return leave the balance, docs/POSTING.md §12)."""
 
 
 def converge_settlements(ctx: ConnectionContext, order_ids: Sequence[str], owner: str) -> dict[str, Outcome]:
@@ -81,14 +86,16 @@ def _decide(
 ) -> PlannedReceipt | OnHold | Outcome:
     if is_cancelled(order):
         return Outcome(Result.NOT_OURS, "cancelled: the cancellations flow decides")
-    if order.order_status != OrderStatus.COMPLETED:
-        return Outcome(Result.NOT_READY, f"{order.order_status} is not COMPLETED")
+    if order.order_status not in FINISHED:
+        return Outcome(Result.NOT_READY, f"{order.order_status} is neither COMPLETED nor RETURNED")
     try:
         store = ctx.store(order.shop_id)
         if store.settlement is not SettlementMode.ESTIMATE:
             return Outcome(Result.NOT_OURS, "the store settles from payout files")
         invoice_no = record.invoice.number if record.invoice is not None else None
-        plan = plan_estimate_receipt(order, store, prices, invoice_no=invoice_no)
+        # A RETURNED order's goods all came back: it is never paid out, only its kept fees are booked.
+        returned = order.order_status == OrderStatus.RETURNED
+        plan = None if returned else plan_estimate_receipt(order, store, prices, invoice_no=invoice_no)
         if plan is None:
             # The invoice owes nothing (returned in full), but the marketplace kept its fees: they leave the
             # balance by a journal voucher, never skipped with the receipt (docs/POSTING.md §12).
