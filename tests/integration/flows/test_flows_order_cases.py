@@ -38,6 +38,7 @@ from flow_world import (
     documents,
     mapping_yaml,
     net_by_account,
+    omsync,
     record_of,
     settle,
     started_player,
@@ -255,6 +256,46 @@ def test_r2_two_ginee_orders_with_one_marketplace_number_get_one_invoice_each_nu
     assert len(documents(world, "sales_receipt")) == 2
     assert world.on_hold() == {}
     assert dead_letters(world) == {}
+
+
+SHOPEE_REPORT_HEADER = (
+    "Order ID,Payout Completed Date,Original Price,Seller Discount,Seller Voucher,Commission Fee,Service Fee,"
+    "Transaction Fee,Order Processing Fee,AMS Commission Fee,Seller Shipping Fee,Withholding Tax,Shopee Voucher,"
+    "Coins,Total Released Amount"
+)
+
+
+def test_r2_shopees_one_row_for_the_marketplace_order_pays_both_packages_invoices(
+    open_world: OpenWorld, tmp_path: Path
+) -> None:
+    world = case_world(open_world, mapping_yaml(store_settings={SHOPEE: {"settlement": "file"}}))
+    # Given the two packages of 251002SPLIT01 invoiced apart and completed, in a store receipted from Shopee's file
+    first = create(world, "order-251002SPLIT01-SO251002SPLIT01PKG1.json")
+    second = create(world, "order-251002SPLIT01-SO251002SPLIT01PKG2.json")
+    for action in ("pay", "ship", "deliver", "complete"):
+        step(world, first, action)
+        step(world, second, action)
+    assert balance(world, RECEIVABLE) == Decimal(166500)
+
+    # When Shopee's income report settles the order in one row: 166,500, order processing 2,500, released 164,000
+    report = tmp_path / "shopee-251002.csv"
+    row = "251002SPLIT01,2025-10-10,166500,0,0,0,0,0,2500,0,0,0,0,0,164000"
+    report.write_text(f"{SHOPEE_REPORT_HEADER}\n{row}\n", encoding="utf-8")
+    status, output = omsync("settlement", "import", str(report), "--store", SHOPEE, "--connection", world.connection_id)
+
+    # Then one receipt pays both packages' invoices in full: 164,000 into Saldo Shopee, the fee its expense
+    assert status == 0, output
+    [receipt] = documents(world, "sales_receipt")
+    journal = net_by_account(world.accurate.journal(receipt))
+    assert journal[RECEIVABLE] == Decimal(-166500)
+    assert journal[SALDO_SHOPEE] == Decimal(164000)
+    assert journal[ORDER_PROCESSING_EXPENSE] + journal.get(PPN_MASUKAN, Decimal(0)) == Decimal(2500)
+    assert balance(world, RECEIVABLE) == Decimal(0)
+    first_record, second_record = record_of(world, first), record_of(world, second)
+    assert first_record is not None and first_record.receipt is not None
+    assert second_record is not None and second_record.receipt is not None
+    assert first_record.receipt.number == second_record.receipt.number == receipt
+    assert world.on_hold() == {}
 
 
 # --- R6: store unmapped for a while --------------------------------------------------------------------------

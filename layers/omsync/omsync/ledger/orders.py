@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError
 
 from omsync.errors import OnHold
 from omsync.ledger.tables import dynamodb, dynamodb_client, ledger_table
+from omsync.posting.numbers import HASH_LENGTH, MAX_NUMBER_LENGTH, fit_number, invoice_number_apart
 
 SYNC_SK = "SYNC"
 RETURN_PREFIX = "return#"
@@ -423,6 +424,44 @@ class OrderLedger:
             for item in response.get("Items", []):
                 if deleted_too or not item.get("invoice_deleted"):
                     found[number] = str(item["order_id"])
+        return found
+
+    def packages_by_invoice(self, invoice_numbers: Iterable[str], *, deleted_too: bool = False) -> dict[str, list[str]]:
+        """Invoice number → the ids of every Ginee order of its marketplace number omsync invoiced: the one bearing
+        the number first, then those invoiced under a number apart (`invoice_number_apart`: packages of one
+        marketplace order, docs/POSTING.md §6), through ``gsi2``, one query per number (two for a number longer than
+        `MAX_NUMBER_LENGTH` less a suffix apart). ``deleted_too`` as for
+        `orders_by_invoice`; numbers with no order are left out."""
+        found: dict[str, list[str]] = {}
+        table = ledger_table()
+        partition = invoice_partition(self.connection_id)
+        for number in dict.fromkeys(invoice_numbers):
+            # A number apart begins with the plain number shortened to leave room for its suffix: the plain number
+            # itself when it is short enough (one query finds both), else its shortened head (two queries).
+            head = fit_number(number, MAX_NUMBER_LENGTH - HASH_LENGTH - 1)
+            conditions = [("begins_with(gsi2sk, :h)", head)]
+            if head != number:
+                conditions.append(("gsi2sk = :h", number))
+            items: list[dict[str, Any]] = []
+            for condition, value in conditions:
+                response = table.query(
+                    IndexName="gsi2",
+                    KeyConditionExpression=f"gsi2pk = :p AND {condition}",
+                    ExpressionAttributeValues={":p": partition, ":h": value},
+                )
+                items.extend(response.get("Items", []))
+            plain: list[str] = []
+            apart: list[str] = []
+            for item in items:
+                if not deleted_too and item.get("invoice_deleted"):
+                    continue
+                order_id, posted = str(item["order_id"]), str(item["gsi2sk"])
+                if posted == number:
+                    plain.append(order_id)
+                elif posted == invoice_number_apart(number, order_id):
+                    apart.append(order_id)
+            if plain or apart:
+                found[number] = plain + sorted(apart)
         return found
 
     def record_invoice_deleted(self, order_id: str, owner: str) -> bool:

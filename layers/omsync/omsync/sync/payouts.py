@@ -8,6 +8,8 @@ For each payout of one store:
 2. its orders are found by invoice number (``gsi2``), re-read from Ginee and from the Ledger, and what each
    invoice still owes is worked out by the posting rules (`omsync.posting.receipts.owed`); a line whose
    order's Ginee record cannot be read is a problem of its own (``unreadable_record``) that holds the payout;
+   a marketplace number of several Ginee orders (packages, each invoiced apart) has its line split over the
+   packages it pays, matched by the amounts (`omsync.posting.payout_packages`);
 3. the pure plan (`plan_payout`) gives the receipt and journal voucher, or the problems that hold the
    payout — then nothing is posted and the Ledger records the payout as held with every reason;
 4. under the leases of all its orders, the documents go out exactly once by number, then each order
@@ -30,6 +32,7 @@ from omsync.ledger.orders import PostedDocument, ReceiptRecord
 from omsync.ledger.payouts import PayoutLedger, PayoutRecord
 from omsync.payouts.content import ContentChange, compare_content, payout_content
 from omsync.payouts.model import Payout
+from omsync.posting.payout_packages import lines_by_package
 from omsync.posting.receipts import (
     ESTIMATE_SOURCE,
     PayoutPlan,
@@ -132,8 +135,9 @@ def _import_again(
 def _import_one(
     ctx: ConnectionContext, ledger: PayoutLedger, store: StoreMapping, shop_id: str, payout: Payout, dry_run: bool
 ) -> PayoutResult:
-    settled, unreadable = _settled_orders(ctx, shop_id, store, payout)
-    plan = plan_payout(payout, store, settled)
+    packages, unreadable = _settled_orders(ctx, shop_id, store, payout)
+    by_package, settled = lines_by_package(payout, packages, store.settlement_tolerance)
+    plan = plan_payout(by_package, store, settled)
     plan.problems = [_unreadable_problem(p, unreadable) for p in plan.problems]
     result = PayoutResult(
         payout.payout_id,
@@ -159,19 +163,23 @@ def _import_one(
 
 def _settled_orders(
     ctx: ConnectionContext, shop_id: str, store: StoreMapping, payout: Payout
-) -> tuple[dict[str, SettledOrder], dict[str, UnreadableRecord]]:
-    """What omsync knows of each line's order (by marketplace order number), and the lines' orders whose Ginee
-    record could not be read (by order number)."""
+) -> tuple[dict[str, list[SettledOrder]], dict[str, UnreadableRecord]]:
+    """What omsync knows of each line's orders (by marketplace order number: every Ginee order of it omsync
+    invoiced, the one bearing the plain number first), and the lines' orders whose Ginee record could not be
+    read (by order number)."""
     numbers = payout_invoice_numbers(payout, store)
-    by_invoice = ctx.ledger.orders_by_invoice(numbers.values(), deleted_too=True)
+    by_invoice = ctx.ledger.packages_by_invoice(numbers.values(), deleted_too=True)
     order_ids = {sn: by_invoice[number] for sn, number in numbers.items() if number in by_invoice}
-    records = ctx.ledger.load(order_ids.values())
-    fetched = ctx.ginee.batch_get(list(order_ids.values()))
+    every_id = [oid for ids in order_ids.values() for oid in ids]
+    records = ctx.ledger.load(every_id)
+    fetched = ctx.ginee.batch_get(every_id)
     orders = {order.order_id: order for order in fetched}
-    unreadable = {sn: fetched.unreadable[oid] for sn, oid in order_ids.items() if oid in fetched.unreadable}
+    unreadable = {
+        sn: fetched.unreadable[oid] for sn, ids in order_ids.items() for oid in ids if oid in fetched.unreadable
+    }
     prices = ctx.component_prices() if any(i.bundle_skus for o in orders.values() for i in o.items) else {}
-    settled: dict[str, SettledOrder] = {}
-    for sn, order_id in order_ids.items():
+    settled: dict[str, list[SettledOrder]] = {}
+    for sn, order_id in ((sn, oid) for sn, ids in order_ids.items() for oid in ids):
         order, record = orders.get(order_id), records.get(order_id)
         if order is None or record is None or record.invoice is None or (order.shop_id or "") != shop_id:
             continue
@@ -179,8 +187,8 @@ def _settled_orders(
         estimate = None
         if receipt is not None and receipt.source == ESTIMATE_SOURCE:
             estimate = ReceiptEntry(receipt.payment, receipt.cheque, receipt.lines)
-        due = owed(order, store, prices)
-        settled[sn] = SettledOrder(
+        due = owed(order, store, prices, invoice_no=record.invoice.number)
+        known = SettledOrder(
             order_id=order_id,
             due=due,
             receipt_source=receipt.source if receipt is not None else None,
@@ -188,6 +196,7 @@ def _settled_orders(
             exact_payout=record.exact_payout,
             refunds_reversed=sum(record.refunds.values(), Decimal(0)),
         )
+        settled.setdefault(sn, []).append(known)
     return settled, unreadable
 
 
