@@ -7,7 +7,8 @@ hand, following docs/POSTING.md. When the two disagree, one of them misreads the
 
 Scope (what the orders, cancellations and settlements flows post):
 
-- an invoice for every order of a mapped store that reached the store's trigger status, unless it was
+- an invoice for every order of a mapped store that reached the store's trigger status (a cash-on-delivery
+  order: its ``cod_trigger_status``, DELIVERED by default), unless it was
   cancelled afterwards under the ``delete`` rule; orders cancelled before the trigger get nothing;
 - a Sales Return of everything for orders cancelled after invoicing under the ``sales_return`` rule
   (assuming the invoice was posted before the cancellation arrived);
@@ -234,7 +235,7 @@ def expected_books(
             if _reached(order, "PAID"):
                 books.hold("unmapped_store")
             continue
-        if not _reached(order, store.trigger_status):
+        if not _reached(order, store.trigger_for(order.is_cod)):
             continue
         cancelled = order.cancelled_at is not None
         if cancelled and store.cancellation is CancellationRule.DELETE:
@@ -642,7 +643,7 @@ def _book_estimate_receipt(
     if store.tax.pph22_withheld:
         pph22 = _rupiah(store.tax.pph22_rate * _without_ppn(store, invoice.outstanding))
         if pph22 != 0:
-            discounts.append((_required(store.accounts.pph22_prepaid, "pph22_prepaid"), pph22))
+            discounts.append((_required(store.pph22_account, store.pph22_setting.removeprefix("accounts.")), pph22))
     number = _suffixed(invoice.number, "-P")
     cheque = _book_receipt(books, receivable, store, number, invoice.outstanding, discounts)
     return _Estimate(invoice.outstanding, cheque, _by_account(discounts))
@@ -700,7 +701,7 @@ def _book_payout(
     for line in lines:
         invoice = invoiced.get(line.order.order_id)
         # An order cancelled after its invoice under the delete rule has none left, yet omsync knows it (§15).
-        deleted = line.order.cancelled_at is not None and _reached(line.order, store.trigger_status)
+        deleted = line.order.cancelled_at is not None and _reached(line.order, store.trigger_for(line.order.is_cod))
         if invoice is None and not (deleted and line.amount == 0):
             raise _Held("unknown_order")
         fees = _fee_discounts(store, line.fees)
@@ -809,7 +810,7 @@ def _fee_discounts(store: StoreMapping, fees: Mapping[str, Decimal]) -> list[tup
         if fee == 0:
             continue
         if kind == _PPH22:
-            result.append((_required(store.accounts.pph22_prepaid, "pph22_prepaid"), fee))
+            result.append((_required(store.pph22_account, store.pph22_setting.removeprefix("accounts.")), fee))
             continue
         if kind not in accounts:
             raise _Held("unmapped_fee")

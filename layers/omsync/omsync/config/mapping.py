@@ -24,6 +24,7 @@ from omsync.errors import OnHold
 MAPPING_SK_PREFIX = "MAPPING#"
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+TriggerStatus = Literal["PAID", "READY_TO_SHIP", "SHIPPING", "DELIVERED", "COMPLETED"]
 FieldPath = tuple[str | int, ...]
 
 
@@ -82,6 +83,16 @@ class VoucherAbovePrice(StrEnum):
     ``accounts.seller_voucher_excess``."""
 
 
+class Pph22Treatment(StrEnum):
+    """What PPh 22 a marketplace collects on the seller's turnover is in the seller's books (docs/POSTING.md §11a)."""
+
+    PREPAID_TAX = "prepaid_tax"
+    """A prepayment of the seller's annual income tax (PMK 37/2025): an asset, PPh 22 dibayar dimuka."""
+    FINAL_TAX = "final_tax"
+    """The seller's final income tax (PP 55/2022: a small business taxed 0.5% of turnover, final): an expense,
+    Beban PPh Final."""
+
+
 class _Strict(BaseModel):
     # A misspelt key must be an error, not a silently ignored setting.
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -116,6 +127,9 @@ class TaxSettings(_Strict):
     """The marketplace withholds PPh 22 on the seller's turnover (PMK 37/2025; no marketplace is designated yet)."""
     pph22_rate: Decimal = Field(default=Decimal("0.005"), ge=0, lt=1)
     """PPh 22 rate on turnover excluding PPN."""
+    pph22_treatment: Pph22Treatment = Pph22Treatment.PREPAID_TAX
+    """PPh 22 the marketplace collected (estimated, or a settlement file's withholding column): prepaid tax on
+    ``accounts.pph22_prepaid`` (default), or final tax on ``accounts.pph22_final`` for a seller under PP 55/2022."""
 
     @property
     def effective_rate(self) -> Decimal:
@@ -163,6 +177,9 @@ class StoreAccounts(_Strict):
     """PPN Masukan: the PPN on marketplace fees, when the marketplace issues tax invoices for them."""
     pph22_prepaid: NonEmpty | None = None
     """PPh 22 dibayar dimuka: income tax the marketplace withheld, a prepayment of the seller's tax."""
+    pph22_final: NonEmpty | None = None
+    """Beban PPh Final: income tax the marketplace withheld, when it is the seller's final tax
+    (``tax.pph22_treatment: final_tax``, PP 55/2022)."""
     extra_fees: dict[NonEmpty, NonEmpty] = {}
     """Fee kinds a settlement file names beyond the standard ones (e.g. ``sfp_service``), and the kinds of
     its rows of no order (``advertising``, ``penalty``, ``reimbursement``…) → account."""
@@ -198,9 +215,13 @@ class StoreMapping(_Strict):
     """The Accurate customer (Pelanggan) every order of this store is invoiced to."""
     branch: NonEmpty | None = None
     """Accurate branch (Cabang) name; required by Accurate when the company has several."""
-    trigger_status: Literal["PAID", "READY_TO_SHIP", "SHIPPING", "DELIVERED", "COMPLETED"] = "PAID"
+    trigger_status: TriggerStatus = "PAID"
     """The Ginee order status at which the Sales Invoice is posted: one of the steps of Ginee's lifecycle
     (`omsync.posting.lifecycle`); any other word would leave the store's orders waiting for ever."""
+    cod_trigger_status: TriggerStatus = "DELIVERED"
+    """The trigger of a cash-on-delivery order (Ginee's ``isCod``): the buyer pays the courier on delivery, and a
+    COD parcel refused at the door is no sale, so by default it is invoiced once delivered, dated the delivery
+    day (docs/POSTING.md §6). ``PAID`` invoices it from its creation, as before."""
     number_prefix: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=12)]
     """Prefix of every document number of this store, e.g. ``TP-``."""
     tax: TaxSettings = TaxSettings()
@@ -276,9 +297,32 @@ class StoreMapping(_Strict):
     def _tax_accounts_when_booked(self) -> StoreMapping:
         if self.tax.fees_carry_ppn and self.accounts.input_tax is None:
             raise ValueError("tax.fee_tax_invoices on a PKP store needs accounts.input_tax (PPN Masukan)")
-        if self.tax.pph22_withheld and self.accounts.pph22_prepaid is None:
-            raise ValueError("tax.pph22_withheld needs accounts.pph22_prepaid (PPh 22 dibayar dimuka)")
+        if self.tax.pph22_withheld and self.pph22_account is None:
+            raise ValueError(f"tax.pph22_withheld needs {self.pph22_setting} ({self._pph22_account_name})")
         return self
+
+    @property
+    def pph22_account(self) -> str | None:
+        """Where PPh 22 the marketplace collected goes, per ``tax.pph22_treatment`` (None when not mapped)."""
+        if self.tax.pph22_treatment is Pph22Treatment.FINAL_TAX:
+            return self.accounts.pph22_final
+        return self.accounts.pph22_prepaid
+
+    @property
+    def pph22_setting(self) -> str:
+        """The mapping entry of `pph22_account`, for messages: ``accounts.pph22_prepaid`` or ``accounts.pph22_final``."""
+        final = self.tax.pph22_treatment is Pph22Treatment.FINAL_TAX
+        return "accounts.pph22_final" if final else "accounts.pph22_prepaid"
+
+    @property
+    def _pph22_account_name(self) -> str:
+        final = self.tax.pph22_treatment is Pph22Treatment.FINAL_TAX
+        return "Beban PPh Final" if final else "PPh 22 dibayar dimuka"
+
+    def trigger_for(self, is_cod: bool) -> str:
+        """The status from which an order of this store is invoiced: `cod_trigger_status` for a cash-on-delivery
+        order, else `trigger_status`."""
+        return self.cod_trigger_status if is_cod else self.trigger_status
 
     def warehouse_for(self, ginee_warehouse_id: str | None) -> str:
         """The Accurate warehouse goods of this Ginee warehouse leave from; unknown ones put the order on hold."""

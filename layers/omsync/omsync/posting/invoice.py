@@ -402,8 +402,10 @@ def _item_id(item: OrderItem, position: int) -> str:
 
 
 def _paid_at(order: Order) -> datetime:
-    # COD orders have no payment time until delivery: their invoice is dated when the order was created.
-    moment = order.pay_at or order.create_at
+    # A cash-on-delivery order is paid when it is delivered (the buyer pays the courier): its invoice is dated
+    # then; until delivery (a store invoicing COD before it) when it was paid or created (docs/POSTING.md §6).
+    delivered = [info.delivered_at for info in order.logistics_infos if info.delivered_at is not None]
+    moment = (min(delivered) if order.is_cod and delivered else None) or order.pay_at or order.create_at
     if moment is None:
         raise PermanentError(f"order {order.order_id} has neither a paid nor a created time")
     return moment

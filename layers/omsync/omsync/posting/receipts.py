@@ -160,7 +160,7 @@ def fee_order(kinds: Iterable[str]) -> list[str]:
 
 
 def unmapped_fee_hold(kind: str, store: StoreMapping) -> OnHold:
-    setting = "accounts.pph22_prepaid" if kind == PPH22 else f"accounts.extra_fees.{kind}"
+    setting = store.pph22_setting if kind == PPH22 else f"accounts.extra_fees.{kind}"
     return OnHold(
         "unmapped_fee",
         f"fee kind {kind!r} of store {store.name} has no account",
@@ -177,7 +177,7 @@ def fee_postings(fees: Mapping[str, Decimal], store: StoreMapping) -> list[tuple
         fee = round_rupiah(fees[kind])
         if fee == ZERO:
             continue
-        account = store.accounts.pph22_prepaid if kind == PPH22 else accounts.get(kind)
+        account = store.pph22_account if kind == PPH22 else accounts.get(kind)
         if account is None:
             raise unmapped_fee_hold(kind, store)
         if kind != PPH22 and store.tax.fee_carries_ppn(kind) and store.accounts.input_tax is not None:

@@ -54,7 +54,8 @@ def backfill_day(ctx: ConnectionContext, day: date, *, store: str | None = None,
     for order_id, order in orders.items():
         shop = order.shop_id or ""
         mapped = ctx.mapping.stores.get(shop) if ctx.mapping is not None else None
-        if behind(order, records.get(order_id), mapped, ctx.trigger_status(order.shop_id), prices) is None:
+        trigger = ctx.trigger_status(order.shop_id, is_cod=order.is_cod)
+        if behind(order, records.get(order_id), mapped, trigger, prices) is None:
             continue
         result.behind[shop] += 1
         if not dry_run:

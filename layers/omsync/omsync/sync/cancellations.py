@@ -135,7 +135,7 @@ def converge_cancellations(ctx: ConnectionContext, order_ids: Sequence[str], own
 
 
 def _owes_invoice(ctx: ConnectionContext, order: Order) -> bool:
-    trigger = ctx.trigger_status(order.shop_id)
+    trigger = ctx.trigger_status(order.shop_id, is_cod=order.is_cod)
     if not is_cancelled(order):
         return reached_trigger(order, trigger)
     store = ctx.store(order.shop_id)

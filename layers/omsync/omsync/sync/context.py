@@ -50,11 +50,12 @@ class ConnectionContext:
             )
         return self.mapping.store(shop_id or "")
 
-    def trigger_status(self, shop_id: str | None) -> str:
-        """The status from which a store's orders are invoiced (PAID for a store not mapped yet)."""
+    def trigger_status(self, shop_id: str | None, *, is_cod: bool = False) -> str:
+        """The status from which a store's orders are invoiced (PAID for a store not mapped yet); ``is_cod``: of a
+        cash-on-delivery order (`StoreMapping.trigger_for`)."""
         if self.mapping is None or (shop_id or "") not in self.mapping.stores:
             return DEFAULT_TRIGGER
-        return self.mapping.stores[shop_id or ""].trigger_status
+        return self.mapping.stores[shop_id or ""].trigger_for(is_cod)
 
     def catalogue(self) -> dict[str, MasterProduct]:
         """Ginee's master products by master SKU (each variation's SKU), read once per context."""

@@ -329,7 +329,7 @@ def _has_bundles(orders: Iterable[Order]) -> bool:
 def _decide(ctx: ConnectionContext, order: Order, prices: dict[str, Decimal]) -> SalesInvoice | OnHold | Outcome:
     if is_cancelled(order):
         return Outcome(Result.NOT_OURS, "cancelled: the cancellations flow decides")
-    trigger = ctx.trigger_status(order.shop_id)
+    trigger = ctx.trigger_status(order.shop_id, is_cod=order.is_cod)
     if not reached_trigger(order, trigger):
         return Outcome(Result.NOT_READY, f"{order.order_status} has not reached {trigger}")
     try:

@@ -151,7 +151,8 @@ def poll_orders(
     records = ctx.ledger.load([*orders, *fetched.unreadable])
     prices = ctx.component_prices() if any(item.bundle_skus for o in orders.values() for item in o.items) else {}
     for order_id, order in orders.items():
-        reason = behind(order, records.get(order_id), _store(ctx, order), ctx.trigger_status(order.shop_id), prices)
+        trigger = ctx.trigger_status(order.shop_id, is_cod=order.is_cod)
+        reason = behind(order, records.get(order_id), _store(ctx, order), trigger, prices)
         if reason is not None:
             result.enqueued[order_id] = reason
     for order_id in fetched.unreadable:
