@@ -46,6 +46,12 @@ cfn: venv
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/sam validate --lint --region $(AWS_DEFAULT_REGION)
 
+# The report's test (tests/integration/flows/test_flows_deep_pass.py) renders its page in headless Chromium, Debian's
+# package; CI runs as root, so this installs it once and is a no-op afterwards.
+.PHONY: chromium
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
 infra: venv
 	$(BIN)/pytest -q tests/infrastructure $(PYTEST_ARGS)
 
@@ -59,7 +65,7 @@ integration: venv
 # Two pytest workers (one per core here), each with its own moto server; a test file stays on one
 # worker (--dist loadfile), so module fixtures such as the built layer are made once.
 TEST_WORKERS ?= 2
-test: lint cfn
+test: lint cfn chromium
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile tests --ignore=tests/e2e $(PYTEST_ARGS)
 
 demo: venv

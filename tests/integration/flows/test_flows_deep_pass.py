@@ -5,13 +5,17 @@ two are invoiced, the third is held (a line of quantity 0 in a store that holds 
 Accurate by hand: deletes the first invoice, and enters the second again at another price. `omsync reconcile`
 finds both; the deleted invoice is healed (the Ledger's record of it dropped, the order put on its queue) and the
 workers post it again, once; the changed amount is reported, never healed; the held order is listed with its fix.
-`omsync status` shows the last deep pass and its drift.
+`omsync status` shows the last deep pass and its drift, and `omsync report` gives the accountant the same as a page
+(checked as headless Chromium renders it) and a CSV.
 """
 
 from __future__ import annotations
 
 import copy
+import csv
 import json
+import shutil
+import subprocess
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -46,7 +50,13 @@ def one_shirt(order_sn: str) -> dict[str, Any]:
     return order
 
 
+BUYER = {"name": "Siti Rahayu Kusuma", "mobile": "081298765432", "email": "siti.rahayu@example.co.id"}
+ADDRESS = {"name": "Siti Rahayu Kusuma", "mobile": "081298765432", "fullAddress": "Jl. Melati No. 17, Bandung"}
+
+
 def paid(world: LocalWorld, order: dict[str, Any]) -> str:
+    """Create the order in Ginee with its buyer's name, phone, e-mail and address, then pay it."""
+    order = {**order, "customerInfo": BUYER, "shippingAddressInfo": ADDRESS}
     order_id = str(world.ginee.state.create_order(order)["orderId"])
     world.ginee.state.transition(order_id, "pay")
     return order_id
@@ -56,8 +66,28 @@ def business_day(world: LocalWorld, order_id: str) -> date:
     return jakarta_date(parse_time(world.ginee.state.get_order(order_id)["payAt"]))
 
 
+def rendered(page: Path, folder: Path) -> str:
+    """The page's DOM after headless Chromium (Debian's package, `make chromium`) loaded and laid it out."""
+    chromium = shutil.which("chromium")
+    assert chromium is not None, "Chromium is not installed: run `make chromium` (CI runs it as part of `make test`)"
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={folder / 'chromium-profile'}",
+    ]
+    done = subprocess.run(
+        [chromium, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=True
+    )
+    return done.stdout
+
+
 def test_an_invoice_deleted_by_hand_is_posted_again_once_and_an_amount_changed_by_hand_is_reported(
-    open_world: OpenWorld,
+    open_world: OpenWorld, tmp_path: Path
 ) -> None:
     scenario = replace(load_scenario(CASES / "settlements" / "bug-orders.json"), orders=(), events=())
     world = open_world(scenario, mapping_yaml(store_settings={SHOPEE: {"zero_quantity_lines": "hold"}}))
@@ -128,6 +158,30 @@ def test_an_invoice_deleted_by_hand_is_posted_again_once_and_an_amount_changed_b
     status, shown = omsync("status", "--connection", world.connection_id)
     assert status == 0, shown
     assert f"over {day.isoformat()}: drift 1 (Toko Rapi Shopee: amount_mismatch 1), 0 healed" in shown, shown
+
+    # And the accountant's report shows, as Chromium renders it, the store's totals side by side with a chart, the
+    # difference with its order and invoice, and the held order with its fix; the CSV beside it has the same rows
+    page = tmp_path / "report.html"
+    status, shown = omsync("report", "--connection", world.connection_id, "--date", day.isoformat(), "--out", str(page))
+    assert status == 0, shown
+    dom = rendered(page, tmp_path)
+    assert '<h3 class="store">Toko Rapi Shopee</h3>' in dom and "<svg" in dom
+    assert '<td class="n">111,000</td>' in dom and '<td class="n">105,500</td>' in dom, dom
+    difference = dom[dom.index("Differences (1)") :]
+    assert EDITED in difference and edited_id in difference and "amount_mismatch" in difference
+    assert '<td class="n">-5,500</td>' in difference
+    on_hold = dom[dom.index("On hold (1)") :]
+    assert held_id in on_hold and "zero_quantity_line" in on_hold and "zero_quantity_lines" in on_hold
+    table = page.with_suffix(".csv").read_text(encoding="utf-8")
+    for buyer in {*BUYER.values(), *ADDRESS.values()}:
+        assert buyer not in dom and buyer not in table, "buyer data in the report"
+    rows = list(csv.DictReader(table.splitlines()))
+    assert [(r["section"], r["kind"], r["ginee_order_id"]) for r in rows] == [
+        ("day", "", ""),
+        ("difference", "amount_mismatch", edited_id),
+        ("on_hold", "", held_id),
+    ]
+    assert (rows[0]["ginee_total"], rows[0]["accurate_total"], rows[0]["difference"]) == ("111000", "105500", "-5500")
 
     # And the nightly run (the reconciler's, the night after) compares that day once, keeping its result
     night = datetime.combine(day + timedelta(days=1), time(2), JAKARTA)

@@ -344,9 +344,12 @@ def _order_drift(
             return Drift(DriftKind.EDITED_BY_HAND, shop, day, number, order_id, amount, elsewhere.total, note)
         if record is not None and invoiced:
             after = bool(record.returns or record.receipt or record.refunds or record.exact_payout)
-            note = "documents were posted after it: re-post by hand" if after else "re-posted under its number"
+            note = (
+                "documents were posted after it: re-post it by hand" if after else "omsync posts it again, same number"
+            )
             return Drift(DriftKind.DELETED_BY_HAND, shop, day, number, order_id, amount, None, note, healable=not after)
-        return Drift(DriftKind.MISSING, shop, day, number, order_id, amount, None, "put on its queue", healable=True)
+        note = "not on hold: the orders flow posts it once on its queue"
+        return Drift(DriftKind.MISSING, shop, day, number, order_id, amount, None, note, healable=True)
     replaced = record is not None and record.invoice is not None and record.invoice.accurate_id != found.accurate_id
     by_hand = "; Accurate's record is not the one omsync posted (deleted and entered again by hand)" if replaced else ""
     if amount is not None and abs(found.total - amount) > store.settlement_tolerance:
