@@ -7,7 +7,9 @@ each returned differently in the Ginee sandbox, every queue settled after each c
 - a return the seller rejected posts nothing and nothing comes back into stock;
 - a return asked on one day and whose goods came back days later is one Sales Return, dated the day the goods
   were received, and the unit is back in the return warehouse; the order, RETURNED in full and never paid out,
-  books the order processing fee Shopee keeps by its fees journal ``-PF`` (issue 17, build item 5);
+  books the order processing fee Shopee keeps by its fees journal ``-PF`` (issue 17, build item 5); the invoice
+  carries its e-Faktur fields (``documentCode`` DIGUNGGUNG: the store's customer stands for anonymous consumers;
+  ``taxDate``: the sale's day) and the return its tax date, the day its goods came back (build items 3, 4);
 - a refund-only return (the buyer keeps the goods) posts no Sales Return and puts nothing back; when its order
   completes, the estimated receipt is held ``refund_without_return`` (no estimate can book money back without
   goods back; the payout file does).
@@ -35,6 +37,7 @@ from flow_world import (
     started_player,
 )
 
+from omsync.accurate.documents import SalesInvoice, SalesReturn
 from omsync.posting.numbers import jakarta_date
 from omsync_workshop.scenarios import load_scenario
 from omsync_workshop.world import LocalWorld
@@ -146,3 +149,13 @@ def test_an_order_returned_in_full_on_an_estimate_store_books_the_fee_the_market
     }
     assert {line["transDate"] for line in lines} == {jakarta_date(played.received_at).strftime("%d/%m/%Y")}
     assert not [n for n in documents(played.world, "sales_receipt") if n.startswith(played.invoices["received"])]
+
+
+def test_the_invoice_and_its_return_carry_the_e_faktur_fields_accurate_keeps(played: Played) -> None:
+    # Read back from Accurate (its detail answer) what omsync sent: the Shopee store is PKP, its buyers anonymous
+    client = played.world.accurate_client()
+    invoice = client.detail(SalesInvoice, number=played.invoices["received"])
+    assert invoice["documentCode"] == "DIGUNGGUNG"
+    assert invoice["taxDate"] == invoice["transDate"]
+    sales_return = client.detail(SalesReturn, number=played.invoices["received"] + "-R1")
+    assert sales_return["taxDate"] == jakarta_date(played.received_at).strftime("%d/%m/%Y")

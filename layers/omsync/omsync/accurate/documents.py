@@ -235,6 +235,10 @@ class SalesInvoice(AccurateDocument):
     inclusive_tax: bool | None = None
     tax1_name: str | None = None
     tax_type: str | None = None
+    document_code: str | None = None
+    """e-Faktur document code (``DIGUNGGUNG``, ``INVOICE``…; reference/accurate-spec.json enum documentCode)."""
+    tax_date: AccurateDate | None = None
+    """The tax invoice's date when it differs from ``trans_date`` (reference/accurate-api.md §7.6)."""
     cash_discount: Amount | None = None
     ship_date: AccurateDate | None = None
     payment_term_name: str | None = None

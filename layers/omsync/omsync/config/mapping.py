@@ -93,6 +93,15 @@ class Pph22Treatment(StrEnum):
     Beban PPh Final."""
 
 
+class BuyerTaxInvoice(StrEnum):
+    """Who a PKP store's customer stands for, for e-Faktur (docs/POSTING.md §3b)."""
+
+    AGGREGATED = "aggregated"
+    """Anonymous end consumers: their tax invoices are aggregated ("Faktur Pajak digunggung", PER-11/PJ/2025)."""
+    IDENTIFIED = "identified"
+    """One buyer known by NPWP/NIK, who gets a full Faktur Pajak."""
+
+
 class _Strict(BaseModel):
     # A misspelt key must be an error, not a silently ignored setting.
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -130,6 +139,17 @@ class TaxSettings(_Strict):
     pph22_treatment: Pph22Treatment = Pph22Treatment.PREPAID_TAX
     """PPh 22 the marketplace collected (estimated, or a settlement file's withholding column): prepaid tax on
     ``accounts.pph22_prepaid`` (default), or final tax on ``accounts.pph22_final`` for a seller under PP 55/2022."""
+    buyer: BuyerTaxInvoice = BuyerTaxInvoice.AGGREGATED
+    """Who the store's customer is for e-Faktur (PKP stores): ``aggregated`` (default) — the marketplace's
+    anonymous end consumers, whose tax invoices are aggregated ("digunggung", PER-11/PJ/2025), so each invoice
+    carries ``documentCode: DIGUNGGUNG``; ``identified`` — one buyer known by NPWP/NIK (the customer's tax details
+    in Accurate) who gets a full Faktur Pajak, ``documentCode: INVOICE`` (docs/POSTING.md §3b)."""
+
+    @property
+    def document_code(self) -> str:
+        """Accurate's ``documentCode`` of the store's Sales Invoices (reference/accurate-spec.json, enum
+        documentCode): ``DIGUNGGUNG`` for aggregated buyers, ``INVOICE`` for an identified one."""
+        return "DIGUNGGUNG" if self.buyer is BuyerTaxInvoice.AGGREGATED else "INVOICE"
 
     @property
     def effective_rate(self) -> Decimal:

@@ -181,6 +181,9 @@ def plan_sales_invoice(
         inclusive_tax=store.tax.prices_include_ppn if taxable else None,
         tax1_name=store.tax.tax_name if taxable else None,
         tax_type=DPP_NILAI_LAIN if taxable and store.tax.dpp_nilai_lain else None,
+        # e-Faktur: the tax invoice of the sale, dated with it; aggregated buyers' are digunggung (§3b)
+        document_code=store.tax.document_code if taxable else None,
+        tax_date=jakarta_date(_paid_at(order)) if taxable else None,
         detail_item=[
             SalesInvoiceItem(
                 item_no=line.sku,

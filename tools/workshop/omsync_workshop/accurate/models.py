@@ -62,6 +62,8 @@ NAME_MAX_LENGTH = 255
 """A master's name: Accurate's reference states no limit; 255 is the plausible one the sandbox enforces
 (docs/ARCHITECTURE.md, the Accurate sandbox)."""
 NAME_LABELS = {"item": "Nama Barang", "customer": "Nama Pelanggan", "vendor": "Nama Pemasok"}
+DOCUMENT_CODES = frozenset({"DIGUNGGUNG", "DOCUMENT", "EXPORT", "INVOICE"})
+"""Sales Invoice ``documentCode`` values (CoreTax e-Faktur; reference/accurate-spec.json, enum documentCode)."""
 
 
 def check_lengths(module: str, key: object, name: object) -> None:
@@ -827,6 +829,9 @@ class Company:
         customer = self.master("customer", body["customerNo"])
         branch = self.branch(body)
         number = self._number("sales-invoice", body, trans_date)
+        document_code = self._document_code(body)
+        tax_date = body["taxDate"] if body.get("taxDate") else body["transDate"]
+        parse_date(tax_date, "taxDate")
         taxable = bool(body.get("taxable"))
         inclusive = bool(body.get("inclusiveTax"))
         rate = self.tax_rate(body.get("tax1Name")) if taxable else ZERO
@@ -896,8 +901,23 @@ class Company:
             "detailExpense": expenses,
             "description": body.get("description"),
             "poNumber": body.get("poNumber"),
+            # e-Faktur fields, stored as sent (the tax date defaults to the transaction date)
+            "documentCode": document_code,
+            "taxDate": tax_date,
+            "taxNumber": body.get("taxNumber") or None,
         }
         return Posted("sales-invoice", ident, number, record, draft.lines, draft.moves)
+
+    @staticmethod
+    def _document_code(body: Mapping[str, Any]) -> str | None:
+        """A Sales Invoice's ``documentCode`` (CoreTax e-Faktur), one of Accurate's enum (reference/accurate-spec.json,
+        enum documentCode); anything else is refused as Accurate refuses an invalid enum value."""
+        code = body.get("documentCode")
+        if code in (None, ""):
+            return None
+        if code not in DOCUMENT_CODES:
+            raise Refused('Invalid field value for field "documentCode".')
+        return str(code)
 
     def _save_sales_receipt(self, body: Mapping[str, Any]) -> Posted:
         required(body, "customerNo", "bankNo", "chequeAmount", "transDate", "detailInvoice")
@@ -1038,6 +1058,8 @@ class Company:
             "roundingAmount": computed.rounding,
             "totalAmount": total,
             "detailItem": returned_lines,
+            "taxDate": body["taxDate"] or body["transDate"],
+            "taxNumber": body["taxNumber"] or None,
         }
         posted = Posted("sales-return", ident, number, record, draft.lines, draft.moves)
         posted.record["_returned"] = dict(pending_returned)
