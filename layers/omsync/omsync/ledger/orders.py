@@ -100,6 +100,11 @@ class PostedDocument:
     number: str
     accurate_id: int
     lines: tuple[PostedLine, ...] = ()
+    total: Decimal | None = None
+    """What Accurate says the document comes to (its ``totalAmount``, rupiah): an invoice's receivable as
+    Accurate booked it. None where Accurate's answer did not carry it (recorded before the Ledger kept it)."""
+    tax: Decimal | None = None
+    """The PPN Accurate booked on the document (its ``taxAmount``, rupiah), None where its answer did not say."""
 
     def lines_item(self) -> list[dict[str, Any]]:
         return [line.to_item() for line in self.lines]
@@ -107,6 +112,10 @@ class PostedDocument:
 
 def _lines(items: Any) -> tuple[PostedLine, ...]:
     return tuple(PostedLine.from_item(item) for item in items or [])
+
+
+def _optional_decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
 
 
 @dataclass(frozen=True)
@@ -187,7 +196,11 @@ class SyncRecord:
         invoice = None
         if "invoice_number" in item:
             invoice = PostedDocument(
-                str(item["invoice_number"]), int(item["invoice_id"]), _lines(item.get("invoice_lines"))
+                str(item["invoice_number"]),
+                int(item["invoice_id"]),
+                _lines(item.get("invoice_lines")),
+                total=_optional_decimal(item.get("invoice_total")),
+                tax=_optional_decimal(item.get("invoice_tax")),
             )
         returns = {
             key.removeprefix(RETURN_PREFIX): PostedDocument(
@@ -325,7 +338,8 @@ class OrderLedger:
     def record_invoices(self, posted: Mapping[str, PostedDocument], owner: str) -> set[str]:
         """The invoice of each order exists in Accurate; clears any hold. Indexed by number (``gsi2``).
 
-        A document with lines records them (``invoice_lines``: what was sold); one without leaves any recorded.
+        A document with lines records them (``invoice_lines``: what was sold); one without leaves any recorded. So
+        do Accurate's own totals (``invoice_total``, ``invoice_tax``), where its answer carried them.
         """
         now = _number(self._clock())
         updates = [
@@ -333,6 +347,8 @@ class OrderLedger:
                 oid,
                 "SET invoice_number = :n, invoice_id = :i, updated_at = :t, gsi2pk = :ip, gsi2sk = :n"
                 + (", invoice_lines = :l" if doc.lines else "")
+                + (", invoice_total = :total" if doc.total is not None else "")
+                + (", invoice_tax = :tax" if doc.tax is not None else "")
                 + " REMOVE lease_owner, lease_until, intent, hold_cause, hold_reason, hold_hint, held_at, gsi1pk, gsi1sk",
                 {
                     ":n": doc.number,
@@ -341,6 +357,8 @@ class OrderLedger:
                     ":me": owner,
                     ":ip": invoice_partition(self.connection_id),
                     ":l": doc.lines_item(),
+                    **({":total": doc.total} if doc.total is not None else {}),
+                    **({":tax": doc.tax} if doc.tax is not None else {}),
                 },
                 "lease_owner = :me",
             )

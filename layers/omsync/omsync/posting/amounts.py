@@ -9,6 +9,10 @@ states, so the planned documents can be checked before they are sent:
   (111 → 100 + 11 at the effective 11%);
 - prices exclude PPN: PPN = amount × rate, added to the receivable;
 - not taxable: no PPN.
+
+What Accurate books may differ from that plan by its rounding only (it rounds PPN down, docs/POSTING.md §3a):
+less than a rupiah of tax, so at most Rp1 once both are whole. Anything more means Accurate's tax set-up
+computes another tax than the store's mapping says (`tax_mismatch`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from omsync.accurate.documents import SalesInvoice, SalesReturn
+from omsync.config.mapping import StoreMapping
+from omsync.errors import OnHold
 from omsync.money import ZERO, round_rupiah
+
+TAX_MISMATCH = "tax_mismatch"
+ROUNDING_LEFTOVER = Decimal(1)
+"""The most Accurate's PPN may differ from omsync's plan by rounding alone (rupiah): half up against down."""
 
 
 @dataclass(frozen=True)
@@ -53,3 +63,23 @@ def document_amounts(document: SalesInvoice | SalesReturn, rate: Decimal) -> Doc
     else:
         revenue, ppn = lines, round_rupiah(lines * rate)
     return DocumentAmounts(receivable=revenue + ppn + other, revenue=revenue, ppn=ppn, other_revenue=other)
+
+
+def tax_mismatch_hold(invoice: SalesInvoice, store: StoreMapping, accurate_tax: Decimal) -> OnHold | None:
+    """The ``tax_mismatch`` hold of an invoice whose PPN in Accurate (``accurate_tax``, rupiah, what its save or
+    detail answer says) differs from omsync's plan by more than the rounding leftover (`ROUNDING_LEFTOVER`);
+    None when they agree. The hold names both figures and the store's tax set-up, never the buyer."""
+    planned = document_amounts(invoice, store.tax.effective_rate).ppn
+    if abs(accurate_tax - planned) <= ROUNDING_LEFTOVER:
+        return None
+    rate = (store.tax.ppn_rate * 100).normalize()
+    base = "DPP Nilai Lain 11/12" if store.tax.dpp_nilai_lain else "DPP 100%"
+    return OnHold(
+        TAX_MISMATCH,
+        f"invoice {invoice.number}: Accurate booked PPN {accurate_tax:,}, omsync planned {planned:,} (tax "
+        f"{store.tax.tax_name} at {rate:f}% on {base}, the store's mapping)",
+        f"in Accurate check the rate of tax {store.tax.tax_name} (Perusahaan → Pajak) against the store's "
+        f"tax.ppn_rate, and its DPP choice against tax.dpp_nilai_lain; then save invoice {invoice.number} again in "
+        "Accurate so that it recomputes its tax, or correct the mapping and apply it. No receipt is posted for the "
+        "order meanwhile; it is released once Accurate's PPN is the plan's",
+    )

@@ -15,8 +15,10 @@ one call per hundred documents.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from omsync.accurate.client import BULK_LIMIT, AccurateClient
 from omsync.accurate.documents import AccurateDocument
@@ -45,16 +47,36 @@ class PostOutcome:
     bears the same number, which only the caller can tell (`descriptions`)."""
 
 
+def accurate_totals(record: Mapping[str, Any]) -> tuple[Decimal | None, Decimal | None]:
+    """(total, tax) of a saved document as Accurate answered it: ``totalAmount`` (reference/accurate-api.md §7.6:
+    save.do's ``r`` carries it) and ``taxAmount``, the PPN it booked (the sandbox's name, docs/ARCHITECTURE.md;
+    unverified on live Accurate). A figure absent, or not a number, is None: nothing is compared against it."""
+
+    def figure(name: str) -> Decimal | None:
+        value = record.get(name)
+        if value is None or isinstance(value, bool):
+            return None
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            return None
+
+    return figure("totalAmount"), figure("taxAmount")
+
+
 def find_posted(client: AccurateClient, module: str, numbers: Sequence[str]) -> dict[str, PostedDocument]:
-    """The documents of ``module`` that exist with these numbers (one ``list.do`` per 100 numbers)."""
+    """The documents of ``module`` that exist with these numbers, with Accurate's totals (`accurate_totals`; one
+    ``list.do`` per 100 numbers)."""
     found: dict[str, PostedDocument] = {}
     wanted = list(dict.fromkeys(numbers))
     for start in range(0, len(wanted), BULK_LIMIT):
         chunk = wanted[start : start + BULK_LIMIT]
-        for row in client.list(module, filters={"number": ("EQUAL", chunk)}, fields=("id", "number")):
+        fields = ("id", "number", "totalAmount", "taxAmount")
+        for row in client.list(module, filters={"number": ("EQUAL", chunk)}, fields=fields):
             number = str(row.get("number"))
             if number in chunk:
-                found[number] = PostedDocument(number, int(row["id"]))
+                total, tax = accurate_totals(row)
+                found[number] = PostedDocument(number, int(row["id"]), total=total, tax=tax)
     return found
 
 
@@ -114,7 +136,8 @@ def _post_chunk(client: AccurateClient, module: str, chunk: list[AccurateDocumen
         for row in rows:
             number = str(row.document.key)
             if row.saved is not None:
-                outcome.saved[number] = PostedDocument(number, row.saved.id)
+                total, tax = accurate_totals(row.saved.record)
+                outcome.saved[number] = PostedDocument(number, row.saved.id, total=total, tax=tax)
             elif isinstance(row.error, DuplicateNumber):
                 duplicates.append(number)
             elif isinstance(row.error, MasterNotFound):

@@ -16,12 +16,15 @@ connection this re-reads the Ledger and Ginee, decides per order, and converges 
 5. invoices go out in bulk (`post_exactly_once`: duplicates and ambiguous failures resolved by number);
 6. items missing in Accurate are created from Ginee's master products when the mapping allows it, and
    those invoices are posted again; otherwise the order is held "SKU X is not in Accurate";
-7. outcomes are recorded in the Ledger (which also gives the leases back).
+7. outcomes are recorded in the Ledger (which also gives the leases back), with Accurate's own totals from its
+   answer; an invoice whose PPN there is not the plan's (beyond rounding) holds its order ``tax_mismatch`` with
+   both figures, and is read again (``detail.do``) each time the order comes back, until it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -32,8 +35,9 @@ from omsync.config.mapping import SettlementMode
 from omsync.config.settings import WorkQueue
 from omsync.errors import OnHold, PermanentError
 from omsync.ginee.models import Order, OrderStatus
-from omsync.ledger.orders import SyncRecord
+from omsync.ledger.orders import PostedDocument, SyncRecord
 from omsync.observability import logger
+from omsync.posting.amounts import TAX_MISMATCH, tax_mismatch_hold
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID
 from omsync.posting.invoice import plan_sales_invoice
 from omsync.posting.lifecycle import is_cancelled, reached_trigger
@@ -50,6 +54,7 @@ from omsync.posting.returns import (
 )
 from omsync.queues import WorkMessage
 from omsync.sync.context import ConnectionContext
+from omsync.sync.documents import accurate_totals
 from omsync.sync.steps import (
     UNREADABLE_RECORD,
     Outcome,
@@ -87,6 +92,7 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
     raised: dict[str, SalesInvoice] = {}
     for order_id in invoiced:
         try:
+            _recheck_tax(ctx, orders[order_id], records[order_id], prices, owner)
             corrected = _corrected_invoice(ctx, orders[order_id], records[order_id], prices)
             if corrected is not None:
                 raised[order_id] = corrected
@@ -110,7 +116,8 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
         outcomes,
     )
     plans.update(_withdraw_invoices(ctx, raised, owner, outcomes))
-    post_invoices(ctx, plans, owner, outcomes)
+    posted = post_invoices(ctx, plans, owner, outcomes)
+    hold_orders(ctx, _tax_mismatches(ctx, plans, posted, orders), owner, outcomes)
     for order_id in plans:
         # An order invoiced late (released from a hold, a PAID webhook that came last) may have been
         # returned meanwhile; no webhook of that return will come again, so its return is handed on now.
@@ -138,6 +145,49 @@ AFTER_SALE_CAUSES = frozenset(
 """Hold causes of an invoiced order decided again on each re-read: by this flow (`_after_sale`), or by the
 cancellations flow it forwards the order's returns to (``refund_unmatched`` and ``bundle_component_return`` hold
 it again while the return stands)."""
+
+
+def _tax_mismatches(
+    ctx: ConnectionContext,
+    plans: Mapping[str, SalesInvoice],
+    posted: Mapping[str, PostedDocument],
+    orders: Mapping[str, Order],
+) -> dict[str, OnHold]:
+    """The invoices just posted whose PPN in Accurate's answer is not the plan's (`tax_mismatch_hold`): each order
+    is held ``tax_mismatch`` with both figures, so no receipt pays an invoice booked on another tax."""
+    holds: dict[str, OnHold] = {}
+    for order_id, doc in posted.items():
+        if doc.tax is None or order_id not in plans:
+            continue
+        store = ctx.store(orders[order_id].shop_id)
+        hold = tax_mismatch_hold(plans[order_id].model_copy(update={"number": doc.number}), store, doc.tax)
+        if hold is not None:
+            logger.warning("Accurate booked another PPN than planned", extra={"order_id": order_id})
+            holds[order_id] = hold
+    return holds
+
+
+def _recheck_tax(
+    ctx: ConnectionContext, order: Order, record: SyncRecord, prices: dict[str, Decimal], owner: str
+) -> None:
+    """An order held ``tax_mismatch`` reads its invoice again from Accurate (``detail.do``): while the PPN there is
+    still not the plan's the hold stays (`OnHold` raised again); once it is — the seller fixed the tax and saved
+    the invoice again — Accurate's totals are recorded, which clears the hold, and the order goes on."""
+    if record.hold is None or record.hold.cause != TAX_MISMATCH or record.invoice is None:
+        return
+    kept = OnHold(record.hold.cause, record.hold.reason, record.hold.hint)
+    try:
+        total, tax = accurate_totals(ctx.accurate.detail(SalesInvoice, number=record.invoice.number))
+    except AccurateError:
+        raise kept from None
+    if tax is not None:
+        plan = plan_sales_invoice(order, ctx.store(order.shop_id), prices, number=record.invoice.number)
+        hold = tax_mismatch_hold(plan, ctx.store(order.shop_id), tax)
+        if hold is not None:
+            raise hold
+    if not ctx.ledger.lease({record.order_id: record.invoice.number}, owner):
+        raise kept
+    ctx.ledger.record_invoices({record.order_id: replace(record.invoice, total=total, tax=tax)}, owner)
 
 
 def _drop_cleared_hold(ctx: ConnectionContext, record: SyncRecord, owner: str) -> None:

@@ -21,6 +21,7 @@ from omsync.errors import OnHold, PermanentError
 from omsync.ginee.models import Order, OrderStatus
 from omsync.ledger.orders import ReceiptRecord, SyncRecord
 from omsync.observability import logger
+from omsync.posting.amounts import TAX_MISMATCH
 from omsync.posting.lifecycle import is_cancelled
 from omsync.posting.receipts import (
     ESTIMATE_SOURCE,
@@ -58,6 +59,10 @@ def converge_settlements(ctx: ConnectionContext, order_ids: Sequence[str], owner
             outcomes[order_id] = Outcome(Result.NOT_READY, "not invoiced")
         elif record.receipt is not None:
             outcomes[order_id] = Outcome(Result.ALREADY_DONE, record.receipt.number)
+        elif record.hold is not None and record.hold.cause == TAX_MISMATCH:
+            # Accurate booked the invoice on another tax than planned: nothing pays it until the orders flow
+            # finds Accurate's PPN right again (docs/POSTING.md §3a).
+            outcomes[order_id] = Outcome(Result.NOT_READY, f"held {TAX_MISMATCH}")
         else:
             to_fetch.append(order_id)
     if not to_fetch:

@@ -255,8 +255,9 @@ def post_invoices(
     plans: dict[str, SalesInvoice],
     owner: str,
     outcomes: dict[str, Outcome],
-) -> None:
-    """Post leased orders' invoices exactly once and record each outcome (posted, held, retry, failed).
+) -> dict[str, PostedDocument]:
+    """Post leased orders' invoices exactly once and record each outcome (posted, held, retry, failed); returns
+    the invoices recorded, by order id, with Accurate's own totals where its answer carried them.
 
     A number Accurate already holds is this order's only when the document's description names this Ginee
     order (`ginee_order_named`). One naming another Ginee order (two orders, one marketplace number) sends this
@@ -265,6 +266,7 @@ def post_invoices(
     """
     pending = dict(plans)
     first_round = True
+    recorded: dict[str, PostedDocument] = {}
     while pending:
         result, by_number = _post_round(ctx, pending)
         taken: dict[str, OnHold] = {}
@@ -280,8 +282,9 @@ def post_invoices(
                 taken[order_id] = number_taken_hold(number)
         for number, doc in result.saved.items():
             result.saved[number] = replace(doc, lines=posted_lines(pending[by_number[number]]))
-        _record_round(ctx, result, by_number, taken, owner, outcomes)
+        recorded.update(_record_round(ctx, result, by_number, taken, owner, outcomes))
         pending, first_round = again, False
+    return recorded
 
 
 def _post_round(ctx: ConnectionContext, plans: Mapping[str, SalesInvoice]) -> tuple[PostOutcome, dict[str, str]]:
@@ -331,8 +334,9 @@ def _record_round(
     holds: dict[str, OnHold],
     owner: str,
     outcomes: dict[str, Outcome],
-) -> None:
-    """Record one round's invoices, park its holds, note retries and failures, give the other leases back."""
+) -> dict[str, PostedDocument]:
+    """Record one round's invoices, park its holds, note retries and failures, give the other leases back; returns
+    the invoices recorded, by order id."""
     posted = {by_number[number]: doc for number, doc in result.saved.items()}
     recorded = ctx.ledger.record_invoices(posted, owner)
     for order_id in posted:
@@ -362,6 +366,7 @@ def _record_round(
     for order_id in unresolved:
         outcomes[order_id] = Outcome(Result.RETRY, "Accurate's answer was ambiguous")
     ctx.ledger.release([*failed, *unresolved], owner)
+    return {order_id: doc for order_id, doc in posted.items() if order_id in recorded}
 
 
 def create_items(ctx: ConnectionContext, skus: set[str]) -> set[str]:

@@ -1,0 +1,36 @@
+"""Specification: an invoice Accurate booked on another tax than the plan is held ``tax_mismatch`` (issue 17, build
+item 2; docs/POSTING.md §3a): within the rounding leftover (Rp1: omsync rounds PPN half up, Accurate down) the
+figures agree; beyond it the hold names both figures and the store's tax set-up."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from posting_builders import item, order, store
+
+from omsync.posting.amounts import ROUNDING_LEFTOVER, TAX_MISMATCH, tax_mismatch_hold
+from omsync.posting.invoice import plan_sales_invoice
+
+
+def test_accurates_ppn_rounded_down_is_within_the_rounding_leftover_of_the_plan() -> None:
+    # 50,000 including PPN: omsync plans 4,955 (half up), Accurate books 4,954 (down; reference §16)
+    invoice = plan_sales_invoice(order(item("A", 1, "50000")), store())
+
+    assert Decimal(1) == ROUNDING_LEFTOVER
+    assert tax_mismatch_hold(invoice, store(), Decimal(4954)) is None
+    assert tax_mismatch_hold(invoice, store(), Decimal(4955)) is None
+
+
+def test_a_ppn_beyond_the_leftover_holds_the_order_naming_both_figures_and_the_setting() -> None:
+    # 111,000 including PPN at 12% on 11/12 is 11,000; a company whose tax PPN is 11% books 10,167
+    invoice = plan_sales_invoice(order(item("A", 2, "55500")), store())
+
+    hold = tax_mismatch_hold(invoice, store(), Decimal(10167))
+
+    assert hold is not None and hold.cause == TAX_MISMATCH
+    assert hold.reason == (
+        "invoice TP-INV/20260315/1001: Accurate booked PPN 10,167, omsync planned 11,000 (tax PPN at 12% on DPP "
+        "Nilai Lain 11/12, the store's mapping)"
+    )
+    assert "the rate of tax PPN (Perusahaan → Pajak)" in hold.hint
+    assert "save invoice TP-INV/20260315/1001 again in Accurate" in hold.hint
