@@ -139,18 +139,22 @@ class TestShipping:
 
         assert document_amounts(invoice, PPN).receivable == rp(160950)
 
-    def test_revenue_and_expense_books_the_buyers_shipping_as_untaxed_revenue(self) -> None:
-        invoice = plan_sales_invoice(worked_example_order(), store(shipping="revenue_and_expense"))
+    def test_revenue_and_expense_books_the_buyers_shipping_as_revenue_of_a_store_that_is_not_pkp(self) -> None:
+        invoice = plan_sales_invoice(worked_example_order(), store(shipping="revenue_and_expense", tax={"pkp": False}))
 
         [shipping] = invoice.detail_expense
         assert (shipping.account_no, shipping.expense_amount) == ("4-2001", 9000)
         amounts = document_amounts(invoice, PPN)
         assert (amounts.receivable, amounts.revenue, amounts.ppn, amounts.other_revenue) == (
             rp(169950),
-            rp(145000),
-            rp(15950),
+            rp(160950),
+            rp(0),
             rp(9000),
         )
+
+    def test_a_pkp_store_cannot_book_shipping_as_revenue_outside_the_ppn_base(self) -> None:
+        with pytest.raises(ValueError, match="revenue_and_expense on a PKP store would book shipping revenue outside"):
+            store(shipping="revenue_and_expense")
 
 
 class TestBundles:

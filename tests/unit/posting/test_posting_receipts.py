@@ -403,11 +403,9 @@ def test_numbers_fit_accurate_and_keep_their_suffix() -> None:
 # --- the worked journals of docs/POSTING.md §4, §12–§14 ------------------------------------------------------
 
 
-def test_buyer_shipping_booked_as_revenue_is_passed_to_the_courier_at_the_receipt() -> None:
-    shipping = store(
-        shipping="revenue_and_expense",
-        accounts={**ACCOUNTS, "shipping_revenue": "4-2001", "shipping_expense": "6-2007"},
-    )
+def test_buyer_shipping_on_the_invoice_is_passed_to_the_courier_at_the_receipt() -> None:
+    # shipping: pass_through — on the invoice for the courier (clearing account 6-2007 here), cleared at settlement
+    shipping = store(shipping="pass_through", accounts={**ACCOUNTS, "shipping_clearing": "6-2007"})
     planned = plan_estimate_receipt(completed(), shipping)
     assert planned is not None and isinstance(planned.receipt, SalesReceipt)
     books = journal_of(planned.receipt)

@@ -4,11 +4,14 @@
   final tax (an expense); collection itself stays off by default (no marketplace is designated yet).
 - Cash on delivery: the buyer pays the courier on delivery, so a COD order is invoiced once delivered (by
   default), dated the delivery day; a store may invoice COD orders from an earlier step.
+- Buyer shipping: left out (default), revenue, or passed through — owed on to the courier on a clearing
+  account that the settlement clears, never revenue and never taxed.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,6 +22,7 @@ from omsync.accurate.documents import ReceiptDiscount, SalesReceipt
 from omsync.config.mapping import Pph22Treatment
 from omsync.ginee.models import Order
 from omsync.payouts.model import Payout, PayoutLine
+from omsync.posting.amounts import document_amounts
 from omsync.posting.invoice import plan_sales_invoice
 from omsync.posting.lifecycle import reached_trigger, reached_trigger_before_cancel
 from omsync.posting.receipts import Owed, SettledOrder, plan_estimate_receipt, plan_payout
@@ -118,3 +122,38 @@ def test_a_store_may_invoice_cod_orders_from_creation_dated_the_creation_day() -
 def test_cod_trigger_status_is_a_lifecycle_step() -> None:
     with pytest.raises(ValidationError, match="cod_trigger_status"):
         store(cod_trigger_status="delivered")
+
+
+# --- buyer shipping: pass-through -----------------------------------------------------------------------------
+
+CLEARING = "2-1300"  # Titipan Ongkir Kurir
+
+
+def passing_through() -> Any:
+    return store(shipping="pass_through", accounts={**ACCOUNTS, "shipping_clearing": CLEARING})
+
+
+def test_pass_through_shipping_is_owed_on_to_the_courier_never_revenue_nor_taxed() -> None:
+    # DESIGN §1: the buyer paid 9,000 of shipping
+    invoice = plan_sales_invoice(worked_example_order(), passing_through())
+
+    [shipping] = invoice.detail_expense
+    assert (shipping.account_no, shipping.expense_amount) == (CLEARING, rp(9000))
+    # Piutang 169,950 = Penjualan 145,000 + PPN 15,950 (the goods only) + 9,000 on the clearing account
+    amounts = document_amounts(invoice, Decimal("0.11"))
+    assert (amounts.receivable, amounts.revenue, amounts.ppn) == (rp(169950), rp(145000), rp(15950))
+
+
+def test_the_settlement_clears_pass_through_shipping_the_marketplace_paid_the_courier() -> None:
+    planned = plan_estimate_receipt(completed(), passing_through())
+    assert planned is not None and isinstance(planned.receipt, SalesReceipt)
+
+    # The receipt pays 169,950, deducts the 9,000 on the clearing account: Saldo gets 149,043 as without shipping
+    assert discounts(planned.receipt)[CLEARING] == rp(9000)
+    assert planned.receipt.cheque_amount == rp(149043)
+    assert planned.receipt.detail_invoice[0].payment_amount == rp(169950)
+
+
+def test_pass_through_needs_its_clearing_account() -> None:
+    with pytest.raises(ValidationError, match="shipping: pass_through needs accounts.shipping_clearing"):
+        store(shipping="pass_through")

@@ -107,7 +107,6 @@ from omsync.config.mapping import (
     ConnectionMapping,
     RefundWithoutReturn,
     SettlementMode,
-    ShippingRule,
     StoreMapping,
 )
 from omsync.ginee.models import OrderStatus
@@ -383,9 +382,9 @@ def _book_invoice(
     """Book the invoice; returns what it puts on Piutang."""
     ppn, revenue, leftover = _accurate_tax(store, [line.gross - line.discount for line in lines], accounts)
     shipping = Decimal(0)
-    if store.shipping is ShippingRule.REVENUE_AND_EXPENSE and store.accounts.shipping_revenue is not None:
+    if store.shipping_accounts is not None:  # revenue, or owed on to the courier (pass_through)
         shipping = order.buyer_shipping if order.buyer_shipping > 0 else Decimal(0)
-        books.post(store.accounts.shipping_revenue, credit=shipping)
+        books.post(store.shipping_accounts[0], credit=shipping)
     books.post(accounts.receivable, debit=revenue + ppn + leftover + shipping)
     books.post(accounts.sales, credit=revenue)
     books.post(accounts.output_tax, credit=ppn)

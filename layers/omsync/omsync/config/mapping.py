@@ -34,7 +34,11 @@ class ShippingRule(StrEnum):
     EXCLUDE = "exclude"
     """It passes through the marketplace to the courier and never touches the seller's books."""
     REVENUE_AND_EXPENSE = "revenue_and_expense"
-    """It is booked as shipping revenue on the invoice plus an equal shipping expense (net zero)."""
+    """It is booked as shipping revenue on the invoice plus an equal shipping expense (net zero). Stores that are not
+    PKP only: a PKP store's shipping revenue belongs in the PPN base, which an invoice charge line cannot carry."""
+    PASS_THROUGH = "pass_through"
+    """It is on the invoice as money the seller collects for the courier: a liability (``accounts.shipping_clearing``,
+    Titipan Ongkir Kurir) cleared when the marketplace settles and pays the courier; never revenue, never taxed."""
 
 
 class CancellationRule(StrEnum):
@@ -190,6 +194,9 @@ class StoreAccounts(_Strict):
     rounding: NonEmpty
     shipping_revenue: NonEmpty | None = None
     shipping_expense: NonEmpty | None = None
+    shipping_clearing: NonEmpty | None = None
+    """Titipan Ongkir Kurir, a liability: the buyer's shipping under ``shipping: pass_through``, credited by the
+    invoice and debited by the settlement that pays the courier."""
     receivable: NonEmpty | None = None
     """Piutang Usaha of the store's customer: journal vouchers that move a refund out of the marketplace
     balance after a receipt debit it (needed once a store has refunds after settlement)."""
@@ -284,6 +291,39 @@ class StoreMapping(_Strict):
                 "shipping: revenue_and_expense needs accounts.shipping_revenue and accounts.shipping_expense"
             )
         return self
+
+    @model_validator(mode="after")
+    def _shipping_revenue_only_outside_ppn(self) -> StoreMapping:
+        # Shipping the seller charges as its own revenue is part of the selling price, so of the DPP (UU PPN art. 1
+        # angka 19); an invoice charge line (detailExpense) has no tax field in Accurate's reference, so omsync
+        # cannot put it in the DPP and refuses the rule rather than under-declare PPN (docs/POSTING.md §4).
+        if self.shipping is ShippingRule.REVENUE_AND_EXPENSE and self.tax.pkp:
+            raise ValueError(
+                "shipping: revenue_and_expense on a PKP store would book shipping revenue outside the PPN base; "
+                "use shipping: pass_through (accounts.shipping_clearing) or exclude"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _shipping_clearing_when_passed_through(self) -> StoreMapping:
+        if self.shipping is ShippingRule.PASS_THROUGH and self.accounts.shipping_clearing is None:
+            raise ValueError("shipping: pass_through needs accounts.shipping_clearing (e.g. Titipan Ongkir Kurir)")
+        return self
+
+    @property
+    def shipping_accounts(self) -> tuple[str, str] | None:
+        """Where the buyer's shipping goes: (the invoice's account, the account the settlement deducts it on) —
+        shipping revenue and expense, or the clearing account twice; None when the store leaves it out."""
+        accounts = self.accounts
+        if (
+            self.shipping is ShippingRule.REVENUE_AND_EXPENSE
+            and accounts.shipping_revenue
+            and accounts.shipping_expense
+        ):
+            return accounts.shipping_revenue, accounts.shipping_expense
+        if self.shipping is ShippingRule.PASS_THROUGH and accounts.shipping_clearing is not None:
+            return accounts.shipping_clearing, accounts.shipping_clearing
+        return None
 
     @model_validator(mode="after")
     def _price_reduction_accounts(self) -> StoreMapping:

@@ -24,7 +24,7 @@ from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 
 from omsync.accurate.documents import ITEM_CODE_MAX_LENGTH, SalesInvoice, SalesInvoiceExpense, SalesInvoiceItem
-from omsync.config.mapping import ShippingRule, StoreMapping, VoucherAbovePrice, ZeroQuantityLines
+from omsync.config.mapping import StoreMapping, VoucherAbovePrice, ZeroQuantityLines
 from omsync.errors import OnHold, PermanentError
 from omsync.ginee.models import Order, OrderItem
 from omsync.money import ZERO, round_rupiah
@@ -137,7 +137,7 @@ def _booked_order_amounts(order: Order, store: StoreMapping) -> list[tuple[str, 
         line = item.master_sku or item.sku or str(position + 1)
         amounts += [(f"{line} originalPrice", item.original_price), (f"{line} actualPrice", item.actual_price)]
     amounts.append(("paymentInfo.voucherSeller", order.payment_info.voucher_seller))
-    if store.shipping is ShippingRule.REVENUE_AND_EXPENSE:
+    if store.shipping_accounts is not None:
         amounts.append(("paymentInfo.finalShippingFee", order.payment_info.final_shipping_fee))
     return amounts
 
@@ -415,13 +415,12 @@ def _paid_at(order: Order) -> datetime:
 
 
 def _shipping_lines(order: Order, store: StoreMapping) -> list[SalesInvoiceExpense]:
-    """Buyer-paid shipping as invoice revenue, only when the store books it (the expense comes at settlement)."""
-    if store.shipping is not ShippingRule.REVENUE_AND_EXPENSE:
+    """Buyer-paid shipping on the invoice, only when the store books it: as revenue, or owed on to the courier
+    (``pass_through``); the settlement deducts it again (docs/POSTING.md §4)."""
+    if store.shipping_accounts is None:
         return []
     buyer_shipping = round_rupiah(order.payment_info.final_shipping_fee)
     if buyer_shipping <= 0:
         return []
-    account = store.accounts.shipping_revenue
-    if account is None:  # the mapping validator already requires it; keeps mypy honest
-        raise PermanentError(f"store {store.name} books shipping but has no shipping_revenue account")
+    account, _ = store.shipping_accounts
     return [SalesInvoiceExpense(account_no=account, expense_amount=buyer_shipping, expense_name=SHIPPING_EXPENSE_NAME)]

@@ -144,9 +144,9 @@ def voucher_excess_posting(order: Order, store: StoreMapping) -> list[tuple[str,
 
 def shipping_posting(due: Owed, store: StoreMapping) -> list[tuple[str, Decimal, str]]:
     """The courier's share of what the invoice owes (rule ``revenue_and_expense``), as a deduction."""
-    if due.shipping == ZERO or store.accounts.shipping_expense is None:
+    if due.shipping == ZERO or store.shipping_accounts is None:
         return []
-    return [(store.accounts.shipping_expense, due.shipping, "shipping")]
+    return [(store.shipping_accounts[1], due.shipping, "shipping")]
 
 
 # --- fees ---------------------------------------------------------------------------------------------
