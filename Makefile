@@ -14,7 +14,7 @@ CONFTEST_EXCLUDE = ^($(subst $(SPACE),|,$(strip $(CONFTEST_DIRS))))/
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= ap-southeast-1
 
-.PHONY: venv lock lint fmt cfn infra unit integration test demo local bench build deploy e2e clean
+.PHONY: venv lock lint fmt cfn infra unit integration test demo local bench chaos build deploy e2e clean
 
 # The three distributions, editable: the runtime (the layer), the operator CLI and the workshop.
 DISTRIBUTIONS := layers/omsync tools/ops tools/workshop
@@ -76,6 +76,11 @@ local: venv
 
 bench: venv
 	$(BIN)/omsync bench
+
+# 5,000 order lives over two connections under every fault (README, "Chaos run"); ORDERS=N and SEED=S to change.
+ORDERS ?= 5000
+chaos: venv
+	$(BIN)/omsync chaos --orders $(ORDERS) $(if $(SEED),--seed $(SEED))
 
 # sam build needs an interpreter matching the template's Runtime (python3.13) on PATH; pyenv users get it
 # through PYENV_VERSION, others through their own python3.13.

@@ -21,14 +21,14 @@ COMMAND_GROUP = "omsync.commands"
 # What a shell reports for a command ended by SIGPIPE (128 + 13), so `set -o pipefail` scripts see it.
 SIGPIPE_EXIT = 141
 # The workshop's commands, named here only to say where they come from when it is not installed.
-WORKSHOP_COMMANDS = frozenset({"demo", "local", "bench", "scenario", "sandbox"})
+WORKSHOP_COMMANDS = frozenset({"demo", "local", "bench", "chaos", "scenario", "sandbox"})
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="omsync",
         description=__doc__.splitlines()[0] if __doc__ else None,
-        epilog="demo, local, bench, scenario and sandbox come with the omsync-workshop package.",
+        epilog="demo, local, bench, chaos, scenario and sandbox come with the omsync-workshop package.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for entry in sorted(entry_points(group=COMMAND_GROUP), key=lambda entry: entry.name):

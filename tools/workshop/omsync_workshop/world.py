@@ -37,7 +37,7 @@ from omsync_workshop.ginee.webhooks import DeliveryOptions, WebhookSender
 from omsync_workshop.moto_patches import PatchLevel
 from omsync_workshop.oracle import Comparison, compare, expected_books
 from omsync_workshop.scenarios import ScenarioPlayer
-from omsync_workshop.scenarios.facts import Scenario
+from omsync_workshop.scenarios.facts import Scenario, TimelineEvent
 from omsync_workshop.scenarios.generator import LINE_CANCELLED
 from omsync_workshop.scenarios.statements import (
     CANCELLED_ORDER_CHARGE,
@@ -48,6 +48,8 @@ from omsync_workshop.scenarios.statements import (
 from omsync_workshop.stack import LocalStack, RegisteredConnection, project_root
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from omsync.sync.payouts import PayoutResult
     from omsync.sync.stock import StockLine
 
@@ -292,22 +294,11 @@ class LocalWorld:
             raise RuntimeError("the local world is not started")
         if self.player is None:
             self.player = ScenarioPlayer(self.ginee.state, self.scenario)
-        late = {order.order_id for order in self.scenario.orders if order.late_return is not None}
-        # A line leaves an order after its invoice, a second package is paid after the first one's invoice: what
-        # omsync does before (the invoice) is done before it, as in the seller's hours between them.
-        after_invoice = {(o.order_id, "status") for o in self.scenario.orders if o.outcome == LINE_CANCELLED}
-        after_invoice |= {(o.order_id, "pay") for o in self.scenario.orders if o.first_package is not None}
-        # Likewise an inbound cancelled a day after it was received: its Purchase Invoice is posted before.
-        after_invoice |= {(i.inbound_id, "cancel") for i in self.scenario.inbounds if i.cancelled_at is not None}
-        failed = self._failed_deliveries()
+        waits = self.posted_before()
         applied = 0
         while not self.player.done and (limit is None or applied < limit):
             upcoming = self.scenario.events[self.player.position]
-            after_days = (
-                (upcoming.action == "return" and upcoming.target in late)
-                or (upcoming.action == "cancel" and upcoming.target in failed)
-                or (upcoming.target, upcoming.action) in after_invoice
-            )
+            after_days = bool(waits(upcoming))
             if after_days and self.stack.run_event_sources:
                 # Days pass before a return after settlement or a failed delivery's cancellation: what omsync
                 # does meanwhile (the receipt; the invoice) is done before it, as it would be; the timeline is
@@ -318,6 +309,32 @@ class LocalWorld:
             applied += 1
         self.sender.flush()
         return applied
+
+    def posted_before(self) -> Callable[[TimelineEvent], frozenset[str]]:
+        """The rule `play` follows: for a timeline change, the Ginee order or inbound ids whose documents must be
+        posted before it is made (days pass before it), or nothing for a change played as fast as it goes."""
+        late = {order.order_id for order in self.scenario.orders if order.late_return is not None}
+        # A line leaves an order after its invoice, a second package is paid after the first one's invoice: what
+        # omsync does before (the invoice) is done before it, as in the seller's hours between them.
+        after_invoice = {(o.order_id, "status") for o in self.scenario.orders if o.outcome == LINE_CANCELLED}
+        after_invoice |= {(o.order_id, "pay") for o in self.scenario.orders if o.first_package is not None}
+        # Likewise an inbound cancelled a day after it was received: its Purchase Invoice is posted before.
+        after_invoice |= {(i.inbound_id, "cancel") for i in self.scenario.inbounds if i.cancelled_at is not None}
+        failed = self._failed_deliveries()
+        first_package = {o.order_id: o.first_package for o in self.scenario.orders if o.first_package is not None}
+
+        def waits_on(event: TimelineEvent) -> frozenset[str]:
+            after_days = (
+                (event.action == "return" and event.target in late)
+                or (event.action == "cancel" and event.target in failed)
+                or (event.target, event.action) in after_invoice
+            )
+            if not after_days:
+                return frozenset()
+            first = first_package.get(event.target) if event.action == "pay" else None
+            return frozenset({event.target, first} if first else {event.target})
+
+        return waits_on
 
     def _failed_deliveries(self) -> set[str]:
         """Ginee ids of the orders cancelled after shipping that an imported export charges return shipping for
