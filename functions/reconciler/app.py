@@ -7,6 +7,7 @@ period opened directly in Accurate). The poll lists Ginee's orders changed since
 puts every order the Ledger is behind on its queue, and the master products changed since then on theirs.
 Once a day (the first run after 01:00 Asia/Jakarta) the deep pass compares the day before with Accurate
 (`omsync.sync.deep_pass`), heals what it can and counts the drift it found (metric ``ReconcileDrift``).
+Each run ends by writing the orders on hold and the age of the oldest to CloudWatch (the on-hold alarms).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from omsync import deadline
 from omsync.config.settings import settings
 from omsync.observability import logger, metrics, tracer
 from omsync.sync.deep_pass import nightly_all
-from omsync.sync.reconcile import reconcile_all
+from omsync.sync.reconcile import publish_hold_gauges, reconcile_all
 
 settings()  # a misconfigured deploy fails here, at cold start
 
@@ -38,6 +39,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.add_metric(name="orders.behind_enqueued", unit=MetricUnit.Count, value=enqueued)
         changed = sum(len(run.products) for run in outcome.values())
         metrics.add_metric(name="products.changed_enqueued", unit=MetricUnit.Count, value=changed)
+        publish_hold_gauges(outcome)
         nightly = nightly_all()
         passes = [run for run in nightly.values() if run.day is not None]
         if passes:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
+
+from omsync.sync.context import ACCURATE_AUTH_FAILED
+from omsync.sync.reconcile import OLDEST_HOLD_AGE, ORDERS_ON_HOLD
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -176,3 +180,114 @@ def test_the_layer_is_built_by_its_makefile_for_lambdas_platform_by_default(cfn:
     globals_ = source["Globals"]["Function"]
     assert globals_["Runtime"] == "python3.13" and globals_["Architectures"] == ["arm64"]
     assert "LAYER_PYTHON_VERSION ?= 3.13" in makefile and "LAYER_PLATFORM ?= manylinux2014_aarch64" in makefile
+
+
+# --- the alarms an operator is woken by (issue 19, item 7) -------------------------------------------------
+# Each watches a metric omsync publishes, in its namespace and with the ``service`` dimension Powertools gives
+# every metric, goes to the alarm topic, has a widget on the dashboard and a section in docs/RUNBOOK.md. The
+# metric names are the code's own constants where the code names them.
+
+RUNBOOK = ROOT / "docs" / "RUNBOOK.md"
+
+# logical id → (metric, statistic, period in seconds, threshold: a number or the parameter it comes from)
+OMSYNC_ALARMS: dict[str, tuple[str, str, int, float | str]] = {
+    "OrdersOnHoldCountAlarm": (ORDERS_ON_HOLD, "Maximum", 1800, "OnHoldAlarmOrders"),
+    "OldestHoldAlarm": (OLDEST_HOLD_AGE, "Maximum", 1800, "OldestHoldAlarmSeconds"),
+    "AccurateAuthFailedAlarm": (ACCURATE_AUTH_FAILED, "Sum", 300, 0),
+    "ReconcileDriftAlarm": ("ReconcileDrift", "Sum", 86400, 0),
+}
+
+
+def namespace(source: dict[str, Any]) -> str:
+    """The functions' metrics namespace (Globals), which every omsync alarm must watch."""
+    name = source["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+    assert isinstance(name, str)
+    return name
+
+
+@pytest.fixture(scope="module")
+def source() -> dict[str, Any]:
+    """template.yaml as written (Parameters and Globals, which the expanded template no longer has)."""
+    parsed: dict[str, Any] = yaml_parse(TEMPLATE.read_text())
+    return parsed
+
+
+@pytest.mark.parametrize("logical_id", sorted(OMSYNC_ALARMS))
+def test_each_omsync_alarm_watches_its_metric_with_its_threshold_and_reaches_the_alarm_topic(
+    cfn: dict[str, Any], source: dict[str, Any], logical_id: str
+) -> None:
+    metric, statistic, period, threshold = OMSYNC_ALARMS[logical_id]
+    alarm = of_type(cfn, "AWS::CloudWatch::Alarm")[logical_id]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == (namespace(source), metric)
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "omsync"}]
+    assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == (statistic, period, 1)
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    if isinstance(threshold, str):
+        assert alarm["Threshold"] == {"Ref": threshold}
+        assert threshold in source["Parameters"]
+    else:
+        assert alarm["Threshold"] == threshold
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] == alarm["OKActions"]
+
+
+def test_the_hold_gauges_alarm_only_past_a_day_or_more_than_a_few_orders_by_default(source: dict[str, Any]) -> None:
+    parameters = source["Parameters"]
+    assert parameters["OldestHoldAlarmSeconds"]["Default"] == 86400
+    assert parameters["OnHoldAlarmOrders"]["Default"] == 25
+
+
+def test_each_dead_letter_queue_alarms_on_its_depth(cfn: dict[str, Any]) -> None:
+    alarms = of_type(cfn, "AWS::CloudWatch::Alarm")
+    queues = of_type(cfn, "AWS::SQS::Queue")
+    dead_letter_queues = {lid for lid, q in queues.items() if "RedrivePolicy" not in q["Properties"]}
+    assert len(dead_letter_queues) == 5
+    watched = {
+        item["Value"]["Fn::GetAtt"][0]: alarm["Properties"]
+        for alarm in alarms.values()
+        if alarm["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        for item in alarm["Properties"]["Dimensions"]
+    }
+    assert set(watched) == dead_letter_queues
+    for alarm in watched.values():
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+
+
+def test_the_reconciler_may_write_metrics_in_omsyncs_namespace_only(
+    cfn: dict[str, Any], source: dict[str, Any]
+) -> None:
+    role = cfn["Resources"]["ReconcilerFunctionRole"]["Properties"]
+    statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    [publish] = [s for s in statements if "cloudwatch:PutMetricData" in json.dumps(s["Action"])]
+    assert publish["Condition"] == {"StringEquals": {"cloudwatch:namespace": namespace(source)}}
+    others = [
+        s
+        for lid, r in of_type(cfn, "AWS::IAM::Role").items()
+        if lid != "ReconcilerFunctionRole"
+        for policy in r["Properties"].get("Policies", [])
+        for s in policy["PolicyDocument"]["Statement"]
+    ]
+    assert not [s for s in others if "cloudwatch:" in json.dumps(s["Action"])]
+
+
+def test_the_dashboard_shows_every_omsync_alarms_metric(cfn: dict[str, Any]) -> None:
+    body = cfn["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    shown = {row[1] for widget in json.loads(body)["widgets"] for row in widget["properties"]["metrics"]}
+    assert {metric for metric, *_ in OMSYNC_ALARMS.values()} <= shown
+
+
+def runbook_headings(suffix: str) -> set[str]:
+    """The headings docs/RUNBOOK.md may give an alarm: its own name, or one naming every queue's or function's."""
+    head, _, rest = suffix.partition("-")
+    names = {suffix}
+    if head in WORK_QUEUES:
+        names.add(f"<queue>-{rest}")
+    if head in {*WORK_QUEUES, "receiver"} and rest == "errors":
+        names.add("<function>-errors")
+    return {f"## `<stack>-{name}`" for name in names}
+
+
+def test_the_runbook_has_a_section_for_every_alarm(cfn: dict[str, Any]) -> None:
+    runbook = RUNBOOK.read_text()
+    for alarm in of_type(cfn, "AWS::CloudWatch::Alarm").values():
+        suffix = alarm["Properties"]["AlarmName"]["Fn::Sub"].removeprefix("${AWS::StackName}-")
+        assert any(heading in runbook for heading in runbook_headings(suffix)), suffix

@@ -13,7 +13,12 @@ Resource element in IAM policies" is supported for S3 and SQS only):
   ``table/{name}/index/{index}`` (AWS Service Authorization Reference, Amazon DynamoDB; DynamoDB
   developer guide, "Using IAM with DynamoDB transactions").
 
-`install` gives both services' moto handlers the (action, resource) pairs AWS would check, each checked
+A third gap: moto evaluates a statement's ``Condition`` only when assuming a role; elsewhere it knows no
+condition key, so a statement with one never allows. CloudWatch's ``PutMetricData`` has no resource, and
+a least-privilege policy names the namespace in the ``cloudwatch:namespace`` condition key (AWS Service
+Authorization Reference, Amazon CloudWatch); its request gets that key from its ``Namespace``.
+
+`install` gives these services' moto handlers the (action, resource) pairs AWS would check, each checked
 with moto's own `IAMRequest` (its signature check and policy evaluation). `enforced` turns enforcement
 on for a block. `create_user` makes an IAM user holding one policy document and returns its keys.
 """
@@ -89,8 +94,9 @@ def install() -> None:
         if _done:
             return
         require_moto_version("iam_resources")
+        from moto.cloudwatch.responses import CloudWatchResponse
         from moto.dynamodb.responses import DynamoHandler
-        from moto.iam.access_control import IAMRequest
+        from moto.iam.access_control import IAMPolicy, IAMRequest, PermissionResult
         from moto.secretsmanager.responses import SecretsManagerResponse
 
         def check(handler: Any, action: str, resource: str) -> None:
@@ -109,11 +115,36 @@ def install() -> None:
         def authorize_secret(handler: Any, resource: str = "*") -> None:
             check(handler, handler._get_action(), _secret_arn(handler))
 
-        # moto's hook for the resource of a request; the two handlers get ones that know their resources.
+        def authorize_cloudwatch(handler: Any, resource: str = "*") -> None:
+            namespace = handler._get_param("Namespace")
+            conditions = {"cloudwatch:namespace": str(namespace)} if namespace else {}
+
+            class _Request(IAMRequest):
+                def __init__(self, **kwargs: Any) -> None:
+                    super().__init__(**kwargs)
+                    # moto names the action by CloudWatch's endpoint prefix (monitoring:), IAM by its own.
+                    self._action = self._action.replace("monitoring:", "cloudwatch:", 1)
+
+                # moto's `check_action_permitted`, with the request's condition keys handed to each policy.
+                def check_action_permitted(self, resource: str) -> None:
+                    permitted = False
+                    for policy in self._access_key.collect_policies():
+                        result = IAMPolicy(policy).is_action_permitted(self._action, resource, None, conditions)
+                        if result == PermissionResult.DENIED:
+                            self._raise_access_denied()
+                        permitted = permitted or result == PermissionResult.PERMITTED
+                    if not permitted:
+                        self._raise_access_denied()
+
+            handler._authenticate_and_authorize_action(_Request, resource)
+
+        # moto's hook for the resource of a request; these handlers get ones that know their resources.
         dynamodb_handler: Any = DynamoHandler
         secrets_handler: Any = SecretsManagerResponse
+        cloudwatch_handler: Any = CloudWatchResponse
         dynamodb_handler._authenticate_and_authorize_normal_action = authorize_dynamodb
         secrets_handler._authenticate_and_authorize_normal_action = authorize_secret
+        cloudwatch_handler._authenticate_and_authorize_normal_action = authorize_cloudwatch
         _done = True
 
 

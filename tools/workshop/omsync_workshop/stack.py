@@ -74,7 +74,7 @@ def forget_cached_clients() -> None:
     """Drop every cached boto3 handle and settings object, as a new Lambda execution environment would."""
     from aws_lambda_powertools.utilities import parameters
 
-    from omsync import queues, receive
+    from omsync import gauges, queues, receive
     from omsync.config import settings
     from omsync.ledger import credentials, tables
     from omsync.sync import context
@@ -82,6 +82,7 @@ def forget_cached_clients() -> None:
     settings.reset()
     tables.reset()
     queues.reset()
+    gauges.reset()
     receive.reset()
     credentials.reset()
     context.forget_contexts()

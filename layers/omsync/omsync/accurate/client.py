@@ -200,6 +200,9 @@ class AccurateClient:
 
     ``database_id`` is required with OAuth (which database to open); with an API token the token names it.
     ``governor`` defaults to an in-process one; Lambdas pass `omsync.accurate.governor.dynamodb_governor`.
+    ``on_refused`` is told of every refusal only the seller can cure by authorising omsync again, as it is
+    raised: `AuthenticationFailed` (HTTP 401, a refresh refused, an API token refused), `InsufficientScope`,
+    and `TokenExpired` still answered after a refresh. The workers count it (``AccurateAuthFailed``, alarmed).
     """
 
     def __init__(
@@ -214,6 +217,7 @@ class AccurateClient:
         rate_limit_retries: int = 8,
         backoff_base: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        on_refused: Callable[[AccurateError], None] | None = None,
     ) -> None:
         if auth.uses_session and database_id is None:
             raise ValueError("OAuth needs the database_id to open")
@@ -226,6 +230,7 @@ class AccurateClient:
         self._rate_limit_retries = rate_limit_retries
         self._backoff_base = backoff_base
         self._sleep = sleep
+        self._on_refused = on_refused
         self._session = _Session()
 
     # --- account host ---------------------------------------------------------------------------------
@@ -301,11 +306,15 @@ class AccurateClient:
             except RateLimited as limited:
                 rate_limited += 1
                 self._wait_out(limited, rate_limited, waits)
-            except TokenExpired:
+            except TokenExpired as expired:
                 if refreshed:
+                    self._report_refusal(expired)
                     raise
                 refreshed = True
-                self._auth.refresh()
+                self._refresh_credentials()
+            except (AuthenticationFailed, InsufficientScope) as refusal:
+                self._report_refusal(refusal)
+                raise
 
     # --- data host -------------------------------------------------------------------------------------
 
@@ -335,11 +344,28 @@ class AccurateClient:
                 healed.add(SessionExpired)
                 with self._session.lock:
                     self._refresh_session()
-            except TokenExpired:
+            except TokenExpired as expired:
                 if TokenExpired in healed:
+                    self._report_refusal(expired)
                     raise
                 healed.add(TokenExpired)
-                self._auth.refresh()
+                self._refresh_credentials()
+            except (AuthenticationFailed, InsufficientScope) as refusal:
+                self._report_refusal(refusal)
+                raise
+
+    def _refresh_credentials(self) -> None:
+        """A fresh credential after ``invalid_token`` (`Auth.refresh`); a refusal is reported, then raised."""
+        try:
+            self._auth.refresh()
+        except AuthenticationFailed as refusal:
+            self._report_refusal(refusal)
+            raise
+
+    def _report_refusal(self, refusal: AccurateError) -> None:
+        """Tell ``on_refused`` of a refusal only a new authorisation cures (once, where it is raised)."""
+        if self._on_refused is not None:
+            self._on_refused(refusal)
 
     def _wait_out(self, limited: RateLimited, attempt: int, waits: Waits) -> None:
         """Wait before the ``attempt``-th retry of a rate-limited request, or raise ``limited`` if not allowed.

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from omsync import deadline
 from omsync.accurate.auth import ACCOUNT_URL, ApiTokenAuth, OAuthAuth, OAuthTokens, TokenKeeper
 from omsync.accurate.client import AccurateClient
+from omsync.accurate.errors import AccurateError
 from omsync.accurate.governor import Governor
 from omsync.errors import RetryableError
 from omsync.ledger.tables import ledger_table
@@ -262,8 +263,9 @@ def accurate_client(
     creds: AccurateApiToken | AccurateOAuth,
     governor: Governor | None = None,
     keeper: TokenKeeper | None = None,
+    on_refused: Callable[[AccurateError], None] | None = None,
 ) -> AccurateClient:
-    """An `AccurateClient` with the auth the credentials call for.
+    """An `AccurateClient` with the auth the credentials call for (``on_refused``: see `AccurateClient`).
 
     OAuth credentials need the ``keeper`` that renews and keeps their pair: a `SecretTokenKeeper` for a
     stored connection; raises `ValueError` without one.
@@ -274,4 +276,6 @@ def accurate_client(
         if keeper is None:
             raise ValueError("OAuth credentials need a token keeper: a refreshed refresh token must be stored")
         auth = OAuthAuth(creds.tokens, creds.client_id, creds.client_secret, keeper, account_url=creds.account_url)
-    return AccurateClient(auth, account_url=creds.account_url, database_id=creds.database_id, governor=governor)
+    return AccurateClient(
+        auth, account_url=creds.account_url, database_id=creds.database_id, governor=governor, on_refused=on_refused
+    )

@@ -523,12 +523,18 @@ class OrderLedger:
         return bool(self._apply([update]))
 
     def hold(self, holds: Mapping[str, OnHold], owner: str) -> set[str]:
-        """Park each order with its reason and fix hint, listed under its cause."""
+        """Park each order with its reason and fix hint, listed under its cause.
+
+        ``held_at`` is when the order went on hold and stays while it is held: an order released and held again
+        (for the same cause or another) keeps its first time, so the age of the oldest hold
+        (`omsync.sync.holds.HoldCensus`) grows until the cause is fixed. Recording a document clears it.
+        """
         now = self._clock()
         updates = [
             _Update(
                 oid,
-                "SET hold_cause = :c, hold_reason = :r, hold_hint = :h, held_at = :t, gsi1pk = :p, gsi1sk = :s, "
+                "SET hold_cause = :c, hold_reason = :r, hold_hint = :h, held_at = if_not_exists(held_at, :t), "
+                "gsi1pk = :p, gsi1sk = :s, "
                 "order_id = :oid, kind = :kind, connection_id = :cid "
                 "REMOVE lease_owner, lease_until, intent",
                 {

@@ -7,11 +7,16 @@ Lambda reuses it), so secrets, the mapping and the catalogue of master-product p
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Final
+
+from aws_lambda_powertools.metrics import MetricUnit
 
 from omsync.accurate.auth import fingerprint
 from omsync.accurate.client import AccurateClient
+from omsync.accurate.errors import AccurateError
 from omsync.accurate.governor import dynamodb_governor
 from omsync.config.mapping import ConnectionMapping, StoreMapping
 from omsync.config.settings import settings
@@ -22,8 +27,11 @@ from omsync.ledger.connections import ConnectionRepository, ConnectionStatus
 from omsync.ledger.credentials import AccurateApiToken, CredentialStore, SecretTokenKeeper, accurate_client
 from omsync.ledger.mappings import MappingRepository
 from omsync.ledger.orders import OrderLedger
+from omsync.observability import logger, metrics
 
 DEFAULT_TRIGGER = "PAID"
+ACCURATE_AUTH_FAILED: Final = "AccurateAuthFailed"
+"""The metric counted each time Accurate refuses a connection's credentials (the seller must authorise again)."""
 
 
 @dataclass
@@ -125,11 +133,32 @@ def _build(
     accurate_creds = store.accurate(accurate_secret)
     token = accurate_creds.api_token if isinstance(accurate_creds, AccurateApiToken) else accurate_creds.client_id
     governor = dynamodb_governor(settings().ledger_table, fingerprint(token))
-    accurate = accurate_client(accurate_creds, governor, SecretTokenKeeper(connection_id, accurate_secret, store))
+    keeper = SecretTokenKeeper(connection_id, accurate_secret, store)
+    accurate = accurate_client(accurate_creds, governor, keeper, on_refused=authorisation_refused(connection_id))
     ginee = GineeClient(
         ginee_creds.base_url, ginee_creds.access_key, ginee_creds.secret_key, country=ginee_creds.country
     )
     return ConnectionContext(connection_id, mapping, version, ginee, accurate, OrderLedger(connection_id))
+
+
+def authorisation_refused(connection_id: str) -> Callable[[AccurateError], None]:
+    """What a connection's Accurate client does when Accurate refuses its credentials (`AccurateClient`'s
+    ``on_refused``): log the connection and the error's class (never its text) and count ``AccurateAuthFailed``,
+    which the accurate-auth-failed alarm watches; and forget the connection's context, so that the next batch reads
+    the credentials again from Secrets Manager (a token the seller replaced is used at once, not after the warm
+    environment is recycled). The error itself goes on to the flow, which decides the order's fate (its message
+    fails and, once the seller has authorised again, is retried or redriven)."""
+
+    def report(refusal: AccurateError) -> None:
+        logger.error(
+            "Accurate refused the connection's credentials: the seller must authorise omsync again",
+            extra={"connection_id": connection_id, "error": type(refusal).__name__},
+        )
+        metrics.add_metric(name=ACCURATE_AUTH_FAILED, unit=MetricUnit.Count, value=1)
+        with _contexts_lock:
+            _contexts.pop(connection_id, None)
+
+    return report
 
 
 def cached_contexts() -> list[ConnectionContext]:

@@ -2,7 +2,9 @@
 
 Webhooks get lost (invariant 2, "nothing lost"). On its schedule, per connection, the reconciler:
 
-1. releases the held orders (`omsync.sync.holds`), since a fix made in Accurate is invisible to omsync;
+1. counts the held orders and the age of the oldest (`omsync.sync.holds.HoldCensus`, from the same query of
+   the Ledger's hold index that releases them) and releases them (`omsync.sync.holds`), since a fix made in
+   Accurate is invisible to omsync;
 2. lists Ginee's orders by ``lastUpdateSince`` from the connection's stored cursor, less an overlap
    (`OVERLAP`: Ginee's update time is the marketplace's, which may reach Ginee late; integrators keep 30 to
    180 minutes, reference ginee-api §6), up to now, in ≤15-day windows with ``historicalData`` past three
@@ -19,6 +21,9 @@ Webhooks get lost (invariant 2, "nothing lost"). On its schedule, per connection
    inbound notification is found by nothing yet.
 
 Held orders are not enqueued by the poll: the release of step 1 brings them back.
+
+After every connection, `publish_hold_gauges` writes the whole deployment's census to CloudWatch
+(``OrdersOnHold``, ``OldestHoldAgeSeconds``; `omsync.gauges`), which the on-hold alarms of template.yaml read.
 """
 
 from __future__ import annotations
@@ -31,21 +36,21 @@ from typing import Final
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from omsync import queues
+from omsync import gauges, queues
 from omsync.config.mapping import SettlementMode, StoreMapping
 from omsync.config.settings import WorkQueue
 from omsync.ginee.models import Order, OrderBatch, OrderStatus
 from omsync.ginee.webhook import CANCELLATION_STATUSES
 from omsync.ledger.connections import ConnectionRepository, ConnectionStatus
 from omsync.ledger.cursors import ORDERS, PRODUCTS, PollCursors
-from omsync.ledger.orders import SyncRecord
+from omsync.ledger.orders import OrderLedger, SyncRecord
 from omsync.observability import logger, metrics
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID
 from omsync.posting.lifecycle import is_cancelled, reached_trigger
 from omsync.posting.returns import returns_to_post, units_gone
 from omsync.queues import WorkMessage
 from omsync.sync.context import ConnectionContext, context_for
-from omsync.sync.holds import release_holds
+from omsync.sync.holds import HoldCensus, hold_census, release_holds
 from omsync.sync.steps import corrected_lines
 
 OVERLAP: Final = timedelta(minutes=60)
@@ -207,9 +212,12 @@ def enqueue_order(connection_id: str, order_id: str, order: Order | None) -> Non
 
 @dataclass
 class ConnectionRun:
-    """What one reconcile of one connection did: holds released (cause → orders), its orders' poll, or why it
-    did not run (``skipped``: the connection is disabled; ``failed``: the class of the error that stopped it)."""
+    """What one reconcile of one connection did: its holds counted and released (cause → orders), its orders'
+    poll, or why it did not run (``skipped``: the connection is disabled; ``failed``: the class of the error
+    that stopped it; what it did before stopping, such as counting the holds, is kept)."""
 
+    holds: HoldCensus | None = None
+    """The connection's orders on hold when the run began (None: not counted, the run stopped before)."""
     released: dict[str, int] = field(default_factory=dict)
     orders: PollResult | None = None
     products: list[str] = field(default_factory=list)
@@ -221,6 +229,7 @@ class ConnectionRun:
         if self.skipped or self.failed:
             return {"skipped": self.skipped} if self.skipped else {"failed": self.failed}
         return {
+            "on_hold": self.holds.orders if self.holds else None,
             "released": self.released,
             "orders": self.orders.summary() if self.orders else None,
             "products": len(self.products),
@@ -259,16 +268,23 @@ def poll_products(
     return changed
 
 
-def reconcile_connection(connection_id: str, *, now: datetime | None = None) -> ConnectionRun:
-    """Release a connection's holds and poll its orders and master products (a disabled connection is skipped)."""
+def reconcile_connection(
+    connection_id: str, *, now: datetime | None = None, run: ConnectionRun | None = None
+) -> ConnectionRun:
+    """Count and release a connection's holds and poll its orders and master products (a disabled connection is
+    skipped); fills ``run`` (a new one by default) as it goes, so a caller keeps what was done before a raise."""
+    run = run if run is not None else ConnectionRun()
     connection = ConnectionRepository().get(connection_id)
     if connection is None or connection.status is not ConnectionStatus.ACTIVE:
-        return ConnectionRun(skipped="disabled" if connection is not None else "unknown")
-    released = release_holds(connection_id)
+        run.skipped = "disabled" if connection is not None else "unknown"
+        return run
+    held = OrderLedger(connection_id).held()
+    run.holds = hold_census(held)
+    run.released = release_holds(connection_id, held=held)
     ctx = context_for(connection_id)
-    polled = poll_orders(ctx, now=now, created_at=connection.created_at)
-    products = poll_products(ctx, now=now, created_at=connection.created_at)
-    return ConnectionRun(released=released, orders=polled, products=products)
+    run.orders = poll_orders(ctx, now=now, created_at=connection.created_at)
+    run.products = poll_products(ctx, now=now, created_at=connection.created_at)
+    return run
 
 
 def reconcile_all(*, now: datetime | None = None) -> dict[str, ConnectionRun]:
@@ -279,12 +295,36 @@ def reconcile_all(*, now: datetime | None = None) -> dict[str, ConnectionRun]:
     """
     outcome: dict[str, ConnectionRun] = {}
     for connection_id in ConnectionRepository().ids():
+        run = outcome[connection_id] = ConnectionRun()
         try:
-            outcome[connection_id] = reconcile_connection(connection_id, now=now)
+            reconcile_connection(connection_id, now=now, run=run)
         except Exception as error:  # noqa: BLE001 - one connection's failure must not stop the others'
             logger.error(
                 "connection not reconciled", extra={"connection_id": connection_id, "error": type(error).__name__}
             )
             metrics.add_metric(name="reconcile.failed", unit=MetricUnit.Count, value=1)
-            outcome[connection_id] = ConnectionRun(failed=type(error).__name__)
+            run.failed = type(error).__name__
     return outcome
+
+
+ORDERS_ON_HOLD: Final = "OrdersOnHold"
+OLDEST_HOLD_AGE: Final = "OldestHoldAgeSeconds"
+
+
+def publish_hold_gauges(outcome: Mapping[str, ConnectionRun], *, now: datetime | None = None) -> HoldCensus:
+    """Write the census of every connection counted in ``outcome`` to CloudWatch, as two gauges of this run:
+    ``OrdersOnHold`` (Count) and ``OldestHoldAgeSeconds`` (Seconds, 0 when none is held); returns the census.
+
+    Disabled connections are not counted (nothing of theirs is released or posted until they are enabled), nor
+    one whose run stopped before its holds were read. Raises what `omsync.gauges.publish` raises.
+    """
+    moment = now or datetime.now(UTC)
+    census = sum((run.holds for run in outcome.values() if run.holds is not None), HoldCensus())
+    gauges.publish(
+        [
+            gauges.Gauge(ORDERS_ON_HOLD, census.orders, "Count"),
+            gauges.Gauge(OLDEST_HOLD_AGE, round(census.oldest_age_seconds(moment.timestamp())), "Seconds"),
+        ],
+        at=moment,
+    )
+    return census
