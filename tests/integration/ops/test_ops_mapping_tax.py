@@ -78,7 +78,7 @@ def connect(accurate: AccurateSandbox) -> None:
         "connection", "create", "Toko Rapi", "--id", "toko-rapi", "--ginee-url", "https://api.ginee.com",
         "--ginee-access-key", "a", "--ginee-secret-key", "k", "--accurate-api-token", TOKEN,
         "--accurate-signature-secret", SECRET, "--accurate-account-url", accurate.base_url,
-        "--webhook-base", "https://example.invalid",
+        "--webhook-base", "https://example.invalid", "--skip-check",
     )  # fmt: skip
     assert status == 0, output
 

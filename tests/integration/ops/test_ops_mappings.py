@@ -143,7 +143,7 @@ def connect(sandbox: AccurateSandbox) -> str:
         "connection", "create", "Toko Rapi", "--id", "toko-rapi", "--ginee-url", "https://api.ginee.com",
         "--ginee-access-key", "a", "--ginee-secret-key", "k", "--accurate-api-token", "aat.sandbox.token",
         "--accurate-signature-secret", "rahasia", "--accurate-account-url", sandbox.base_url,
-        "--webhook-base", "https://example.invalid",
+        "--webhook-base", "https://example.invalid", "--skip-check",
     )  # fmt: skip
     assert status == 0, output
     return "toko-rapi"

@@ -27,7 +27,7 @@ URL = re.compile(r"https?://\S+")
 SETTINGS_VARIABLES = [str(field.alias) for field in Settings.model_fields.values()]
 CREATE = (
     "connection", "create", "Toko Rapi", "--id", "toko-rapi", "--ginee-url", "https://api.ginee.com",
-    "--ginee-access-key", "ginee-access", "--ginee-secret-key", "ginee-secret",
+    "--ginee-access-key", "ginee-access", "--ginee-secret-key", "ginee-secret", "--skip-check",
 )  # fmt: skip
 
 

@@ -5,6 +5,9 @@ Secrets go to Secrets Manager, the connection (with only the SHA-256 of its webh
 The webhook URL with its token is printed once and never stored. Each command names its stack with
 ``--env``/``--stack`` (`omsync_ops.stacks`). A rotation builds the new URL from the stack before it
 stores anything, and keeps the old token working for a grace period.
+
+``create`` first checks that Ginee and Accurate answer and accept the credentials (`check_credentials`: one
+cheap documented call each), and stores nothing when one refuses, unless ``--skip-check``.
 """
 
 from __future__ import annotations
@@ -22,9 +25,12 @@ from urllib.parse import parse_qs, urlsplit
 
 from botocore.exceptions import ClientError
 
-from omsync.accurate.auth import ACCOUNT_URL, CallbackKeeper, OAuthTokens, authorize_url, exchange_code
+from omsync.accurate.auth import ACCOUNT_URL, ApiTokenAuth, CallbackKeeper, OAuthTokens, authorize_url, exchange_code
 from omsync.accurate.client import AccurateClient, Database
-from omsync.accurate.errors import AccurateError
+from omsync.accurate.errors import AccurateError, AuthenticationFailed, InsufficientScope
+from omsync.errors import RetryableError
+from omsync.ginee.client import SHOP_LIST, GineeClient
+from omsync.ginee.errors import GineeError, IamFailed
 from omsync.ledger.connections import (
     Connection,
     ConnectionRepository,
@@ -100,6 +106,61 @@ def _existing(connection_id: str) -> Connection:
 
 # --- create, rotate-token, show -----------------------------------------------------------------------
 
+CHECK_RETRIES = 1
+"""Retries of a busy answer during the check: an operator waits at the terminal, and may run it again."""
+
+
+def check_credentials(ginee: GineeCredentials, accurate: AccurateApiToken | None) -> None:
+    """Refuse (`CommandError`, one line naming which side and why, never a secret) unless Ginee and Accurate
+    answer and accept the credentials; Accurate is checked only for an API token (OAuth is checked by
+    ``authorize``, which lists the databases).
+
+    One documented call each: Ginee's ``POST /openapi/shop/v1/list`` for one store (page 0, size 1: reference
+    ginee-api.md, "Shops"), signed with the keys; Accurate's ``api-token.do`` on the account host, which
+    answers the token's database and host (reference accurate-api.md §3.3), signed with the token and secret.
+    """
+    client = GineeClient(
+        ginee.base_url, ginee.access_key, ginee.secret_key, country=ginee.country, max_retries=CHECK_RETRIES
+    )
+    try:
+        client.call("POST", SHOP_LIST, {"page": 0, "size": 1})
+    except IamFailed as error:
+        raise CommandError(
+            f"not created: Ginee refused the access key and secret key ({type(error).__name__}: {error}); "
+            "check --ginee-access-key and --ginee-secret-key (or --skip-check)"
+        ) from None
+    except GineeError as error:
+        raise CommandError(
+            f"not created: Ginee at {ginee.base_url} refused the check ({type(error).__name__}: {error}); "
+            "check --ginee-url (or --skip-check)"
+        ) from None
+    except RetryableError as error:
+        raise CommandError(
+            f"not created: Ginee did not answer at {ginee.base_url} ({type(error).__name__}); "
+            "check --ginee-url and try again (or --skip-check)"
+        ) from None
+    if accurate is None:
+        return
+    checker = AccurateClient(
+        ApiTokenAuth(accurate.api_token, accurate.signature_secret),
+        account_url=accurate.account_url,
+        timeout=(5.0, 15.0),
+        rate_limit_retries=CHECK_RETRIES,
+    )
+    try:
+        checker.open_database()
+    except (AuthenticationFailed, InsufficientScope) as error:
+        raise CommandError(
+            f"not created: Accurate refused the API token ({type(error).__name__}: {error}); "
+            "check --accurate-api-token and --accurate-signature-secret (or --skip-check)"
+        ) from None
+    except AccurateError as error:
+        reason = type(error).__name__ if error.retryable else f"{type(error).__name__}: {error}"
+        raise CommandError(
+            f"not created: Accurate did not accept the check at {accurate.account_url} ({reason}); "
+            "check --accurate-account-url and try again (or --skip-check)"
+        ) from None
+
 
 def create(args: argparse.Namespace) -> int:
     """Store the Ginee keys and (when given) the Accurate API token, the connection, and print its webhook URL."""
@@ -116,10 +177,8 @@ def create(args: argparse.Namespace) -> int:
     if (args.accurate_api_token is None) != (args.accurate_signature_secret is None):
         raise CommandError("give --accurate-api-token and --accurate-signature-secret together")
     base = _webhook_base(args, stack)
-    store = CredentialStore()
-    ginee_secret = store.put_ginee(
-        connection_id,
-        GineeCredentials(base_url=args.ginee_url, access_key=args.ginee_access_key, secret_key=args.ginee_secret_key),
+    ginee = GineeCredentials(
+        base_url=args.ginee_url, access_key=args.ginee_access_key, secret_key=args.ginee_secret_key
     )
     if args.accurate_api_token is not None:
         accurate: AccurateApiToken | None = AccurateApiToken(
@@ -129,6 +188,10 @@ def create(args: argparse.Namespace) -> int:
         )
     else:
         accurate = None
+    if not args.skip_check:
+        check_credentials(ginee, accurate)
+    store = CredentialStore()
+    ginee_secret = store.put_ginee(connection_id, ginee)
     # With OAuth the secret is written by `authorize`; until then the connection names where it will be.
     accurate_secret = (
         store.put_accurate(connection_id, accurate) if accurate is not None else secret_name(connection_id, "accurate")
@@ -416,6 +479,11 @@ def register(subparsers: Any) -> None:
     make.add_argument("--accurate-api-token", help="Accurate API token (else run `connection authorize` for OAuth)")
     make.add_argument("--accurate-signature-secret", help="the API token's signature secret")
     make.add_argument("--accurate-account-url", default=ACCOUNT_URL)
+    make.add_argument(
+        "--skip-check",
+        action="store_true",
+        help="store without checking that Ginee and Accurate answer and accept the credentials",
+    )
     _webhook_options(make)
     make.set_defaults(func=reporting_errors(create))
 
