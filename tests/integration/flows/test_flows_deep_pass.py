@@ -4,7 +4,8 @@ One Shopee day of three orders through the local stack (moto, the sandboxes over
 two are invoiced, the third is held (a line of quantity 0 in a store that holds those). Then someone works in
 Accurate by hand: deletes the first invoice, and enters the second again at another price. `omsync reconcile`
 finds both; the deleted invoice is healed (the Ledger's record of it dropped, the order put on its queue) and the
-workers post it again, once; the changed amount is reported, never healed; the held order is listed with its fix.
+workers post it again, once; the invoice edited by hand (its total no longer the one Accurate saved for omsync) is
+reported with both amounts, never healed; the held order is listed with its fix.
 `omsync status` shows the last deep pass and its drift, and `omsync report` gives the accountant the same as a page
 (checked as headless Chromium renders it) and a CSV.
 """
@@ -133,7 +134,7 @@ def test_an_invoice_deleted_by_hand_is_posted_again_once_and_an_amount_changed_b
     assert status == 1, shown
     assert f"deleted_by_hand  {day.isoformat()}  Toko Rapi Shopee  invoice {DELETED}  order {deleted_id}" in shown
     assert "Ginee 55,500  Accurate -  healed" in shown, shown
-    assert f"amount_mismatch  {day.isoformat()}  Toko Rapi Shopee  invoice {EDITED}  order {edited_id}" in shown
+    assert f"edited_by_hand   {day.isoformat()}  Toko Rapi Shopee  invoice {EDITED}  order {edited_id}" in shown
     assert "Ginee 55,500  Accurate 50,000  reported" in shown, shown
     assert f"on hold zero_quantity_line  {day.isoformat()}  order {held_id}" in shown, shown
     assert f"  {day.isoformat()}  Toko Rapi Shopee                  3         111,000        1          50,000" in shown
@@ -149,7 +150,7 @@ def test_an_invoice_deleted_by_hand_is_posted_again_once_and_an_amount_changed_b
     # And a second pass finds the healed invoice in step: only the changed amount is left, and nothing is posted
     status, shown = omsync("reconcile", "--connection", world.connection_id, "--date", day.isoformat())
     settle(world)
-    assert status == 1 and "deleted_by_hand" not in shown and "amount_mismatch" in shown, shown
+    assert status == 1 and "deleted_by_hand" not in shown and "edited_by_hand" in shown, shown
     assert "1 drift(s) left to look at" in shown
     assert world.accurate.company.saves["sales-invoice"] == saves
     assert documents(world, "sales_invoice") == {DELETED: Decimal(55500), EDITED: Decimal(50000)}
@@ -157,7 +158,7 @@ def test_an_invoice_deleted_by_hand_is_posted_again_once_and_an_amount_changed_b
     # And `omsync status` shows the last deep pass and its drift
     status, shown = omsync("status", "--connection", world.connection_id)
     assert status == 0, shown
-    assert f"over {day.isoformat()}: drift 1 (Toko Rapi Shopee: amount_mismatch 1), 0 healed" in shown, shown
+    assert f"over {day.isoformat()}: drift 1 (Toko Rapi Shopee: edited_by_hand 1), 0 healed" in shown, shown
 
     # And the accountant's report shows, as Chromium renders it, the store's totals side by side with a chart, the
     # difference with its order and invoice, and the held order with its fix; the CSV beside it has the same rows
@@ -168,7 +169,7 @@ def test_an_invoice_deleted_by_hand_is_posted_again_once_and_an_amount_changed_b
     assert '<h3 class="store">Toko Rapi Shopee</h3>' in dom and "<svg" in dom
     assert '<td class="n">111,000</td>' in dom and '<td class="n">105,500</td>' in dom, dom
     difference = dom[dom.index("Differences (1)") :]
-    assert EDITED in difference and edited_id in difference and "amount_mismatch" in difference
+    assert EDITED in difference and edited_id in difference and "edited_by_hand" in difference
     assert '<td class="n">-5,500</td>' in difference
     on_hold = dom[dom.index("On hold (1)") :]
     assert held_id in on_hold and "zero_quantity_line" in on_hold and "zero_quantity_lines" in on_hold
@@ -178,7 +179,7 @@ def test_an_invoice_deleted_by_hand_is_posted_again_once_and_an_amount_changed_b
     rows = list(csv.DictReader(table.splitlines()))
     assert [(r["section"], r["kind"], r["ginee_order_id"]) for r in rows] == [
         ("day", "", ""),
-        ("difference", "amount_mismatch", edited_id),
+        ("difference", "edited_by_hand", edited_id),
         ("on_hold", "", held_id),
     ]
     assert (rows[0]["ginee_total"], rows[0]["accurate_total"], rows[0]["difference"]) == ("111000", "105500", "-5500")
@@ -186,7 +187,7 @@ def test_an_invoice_deleted_by_hand_is_posted_again_once_and_an_amount_changed_b
     # And the nightly run (the reconciler's, the night after) compares that day once, keeping its result
     night = datetime.combine(day + timedelta(days=1), time(2), JAKARTA)
     run = nightly(world.connection_id, now=night)
-    assert run.day == day and run.drift == {SHOPEE: {"amount_mismatch": 1}}, run
+    assert run.day == day and run.drift == {SHOPEE: {"edited_by_hand": 1}}, run
     last = DeepPassLog(world.connection_id).last()
     assert last is not None and last.nightly and last.total == 1
     assert nightly(world.connection_id, now=night + timedelta(hours=1)).skipped == "not due"

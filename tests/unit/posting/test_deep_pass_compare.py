@@ -120,3 +120,24 @@ def test_a_held_order_without_invoice_is_listed_with_its_fix_not_drift() -> None
         "map it in the mapping",
         DAY,
     )
+
+
+def test_an_invoice_whose_total_is_not_the_one_accurate_saved_for_omsync_is_edited_by_hand() -> None:
+    saved = SyncRecord(PAID.order_id, invoice=PostedDocument(NUMBER, 7, total=Decimal(55500)))
+    result = compare(DAY, DAY, [PAID], {PAID.order_id: saved}, [invoice("50000")], STORES, nowhere)
+
+    (found,) = result.drift
+    assert (found.kind, found.ginee_amount, found.accurate_amount, found.healable) == (
+        DriftKind.EDITED_BY_HAND,
+        Decimal(55500),
+        Decimal(50000),
+        False,
+    )
+    assert found.note == "Accurate's total is 50,000, omsync posted 55,500"
+
+
+def test_another_record_under_omsyncs_number_is_edited_by_hand_even_at_the_same_total() -> None:
+    result = compare(DAY, DAY, [PAID], {PAID.order_id: INVOICED}, [invoice("55500", accurate_id=8)], STORES, nowhere)
+
+    (found,) = result.drift
+    assert found.kind is DriftKind.EDITED_BY_HAND and "entered again by hand" in found.note

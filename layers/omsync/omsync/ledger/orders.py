@@ -494,7 +494,8 @@ class OrderLedger:
 
     def forget_invoice(self, order_id: str, number: str, accurate_id: int) -> bool:
         """Accurate no longer has the order's invoice (deleted there by hand): drop the Ledger's record of it
-        (number, id, lines, its ``gsi2`` entry), so the orders flow posts it again under the same number.
+        (number, id, lines, Accurate's totals, its ``gsi2`` entry), so the orders flow posts it again under the same
+        number.
 
         Only while the record still names that invoice (``number`` and ``accurate_id``), nothing was posted after
         it (no return, receipt, refund or payout), and no worker holds the order's lease: True when it was
@@ -503,7 +504,8 @@ class OrderLedger:
         now = _number(self._clock())
         update = _Update(
             order_id,
-            "SET updated_at = :t REMOVE invoice_number, invoice_id, invoice_lines, gsi2pk, gsi2sk",
+            "SET updated_at = :t REMOVE invoice_number, invoice_id, invoice_lines, invoice_total, invoice_tax, "
+            "gsi2pk, gsi2sk",
             {":t": now, ":n": number, ":i": accurate_id, ":now": now, ":no": False},
             "invoice_number = :n AND invoice_id = :i AND attribute_not_exists(receipt) "
             "AND attribute_not_exists(exact_payout) AND (attribute_not_exists(invoice_deleted) OR invoice_deleted = :no) "

@@ -19,11 +19,12 @@ Asia/Jakarta, over the day before) and on demand (`omsync reconcile`, `omsync re
      when nothing was posted after it (no return, receipt, refund or payout), by dropping the Ledger's record of it
      (`OrderLedger.forget_invoice`) and putting the order on its queue, so the orders flow posts it again under
      the same number, once (DESIGN invariant 1); otherwise reported;
-   - ``amount_mismatch``: Accurate's total differs from what Ginee's order comes to
+   - ``edited_by_hand``: Accurate's invoice under omsync's number is not what omsync posted: its total differs from
+     the one Accurate answered the save with (the Ledger's ``invoice_total``), or it is another record (deleted
+     and typed in again), or it is dated another day than Ginee's order: reported;
+   - ``amount_mismatch``: Accurate holds what omsync posted, but Ginee's order now comes to another amount
      (`omsync.posting.amounts.document_amounts` of the planned invoice) by more than the store's
-     ``settlement_tolerance`` (Accurate rounds PPN down, omsync half up), whoever changed it: reported;
-   - ``edited_by_hand``: the total agrees, but Accurate's invoice under omsync's number is another record than the
-     one posted (deleted and typed in again) or is dated another day than Ginee's order: reported;
+     ``settlement_tolerance`` (Accurate rounds PPN down, omsync half up): reported;
    - ``extra``: an invoice to the store's customer those days that no order of the store accounts for, or the
      invoice of an order that should have none (cancelled and deleted, not yet at its trigger): reported.
 
@@ -350,14 +351,22 @@ def _order_drift(
             return Drift(DriftKind.DELETED_BY_HAND, shop, day, number, order_id, amount, None, note, healable=not after)
         note = "not on hold: the orders flow posts it once on its queue"
         return Drift(DriftKind.MISSING, shop, day, number, order_id, amount, None, note, healable=True)
-    replaced = record is not None and record.invoice is not None and record.invoice.accurate_id != found.accurate_id
-    by_hand = "; Accurate's record is not the one omsync posted (deleted and entered again by hand)" if replaced else ""
-    if amount is not None and abs(found.total - amount) > store.settlement_tolerance:
-        note = f"differs by {found.total - amount:,} beyond the store's tolerance of {store.settlement_tolerance:,}"
-        return Drift(DriftKind.AMOUNT_MISMATCH, shop, found.day, number, order_id, amount, found.total, note + by_hand)
-    if replaced:
-        note = "Accurate's record is not the one omsync posted (deleted and entered again by hand)"
+    posted = record.invoice if record is not None else None
+    replaced = posted is not None and posted.accurate_id != found.accurate_id
+    changed = posted is not None and posted.total is not None and found.total != posted.total
+    if replaced or changed:
+        # What Accurate holds is not what omsync posted (its total as Accurate answered the save, or its record).
+        what = [f"Accurate's total is {found.total:,}, omsync posted {posted.total:,}"] if changed and posted else []
+        if replaced:
+            what.append("another record under omsync's number (deleted and entered again by hand)")
+        note = "; ".join(what)
         return Drift(DriftKind.EDITED_BY_HAND, shop, found.day, number, order_id, amount, found.total, note)
+    if amount is not None and abs(found.total - amount) > store.settlement_tolerance:
+        note = (
+            f"differs by {found.total - amount:,} beyond the store's tolerance of {store.settlement_tolerance:,}; "
+            "Accurate holds what omsync posted"
+        )
+        return Drift(DriftKind.AMOUNT_MISMATCH, shop, found.day, number, order_id, amount, found.total, note)
     if found.day != day:
         note = f"dated {found.day.isoformat()} in Accurate, {day.isoformat()} by Ginee's order"
         return Drift(DriftKind.EDITED_BY_HAND, shop, found.day, number, order_id, amount, found.total, note)
