@@ -3,23 +3,36 @@
 - ``status [--connection C]``: per connection, orders synced per store (invoices omsync posted, counted by the
   store's number prefix through the Ledger's invoice index), orders the reconciler is still waiting for,
   orders on hold grouped by cause with the fix, the last reconcile and the last deep pass with its drift per store
-  (`omsync reconcile`); then per work queue the messages waiting
-  and in flight, its dead letters and the age of the oldest one.
+  (`omsync reconcile`); then per work queue the messages waiting and in flight and the age of the oldest
+  (`queue_ages`), its dead letters and the age of the oldest one.
 - ``holds [--connection C] [--cause X]``: each held order with its reason, its fix and since when.
 - ``order show ID [--connection C]``: one order's story: Ginee's status now, each document posted with its
   number, its hold, the reconciler's and the workers' attempts.
 
 Everything printed is ids, numbers, counts, causes and omsync's own hints: never buyer data or a secret.
+
+Where a queue's oldest message's age comes from: SQS keeps it in no queue attribute; it publishes it to CloudWatch
+(``AWS/SQS`` ``ApproximateAgeOfOldestMessage``, every minute). A work queue's is read there only (one
+``GetMetricData`` for all five, the latest datapoint of the last `AGE_LOOKBACK`): receiving a work queue's
+messages to read their ``SentTimestamp``, even with visibility timeout 0, counts one receive each toward the
+queue's ``maxReceiveCount``, so an operator running ``status`` a few times during a backlog would move waiting
+orders to the DLQ. Without a datapoint (the local stack's moto publishes none, a queue idle for hours, no
+``cloudwatch:GetMetricData`` permission) the age shows ``n/a``. A DLQ has no redrive policy, so its messages are
+peeked (`omsync_ops.dlq.peek`: received, then made visible again at once), which also counts them, and its age
+is its oldest message's ``SentTimestamp`` (kept from the work queue when SQS moved it): exact, not a minute late.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
 
+import boto3
 from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import BotoCoreError, ClientError
 
 from omsync.config.settings import WorkQueue, settings
 from omsync.ledger.connections import Connection, ConnectionRepository
@@ -33,6 +46,14 @@ from omsync.queues import sqs
 from omsync_ops.dlq import dead_letter_url, depth, peek
 from omsync_ops.errors import CommandError, reporting_errors
 from omsync_ops.stacks import add_stack_options, use_stack
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_cloudwatch.type_defs import MetricDataQueryTypeDef
+
+AGE_LOOKBACK: Final = timedelta(minutes=15)
+"""How far back a queue's age datapoint may be (SQS publishes one a minute while the queue is active)."""
+NO_DATAPOINT: Final = "n/a"
 
 
 def _connections(wanted: str | None) -> list[Connection]:
@@ -155,6 +176,51 @@ def _store_names(connection_id: str) -> dict[str, str]:
     return {shop: store.name for shop, store in stored.mapping.stores.items()} if stored is not None else {}
 
 
+def queue_ages(client: CloudWatchClient, queue_names: Sequence[str], now: datetime) -> dict[str, float]:
+    """Queue name → seconds its oldest message has waited, from CloudWatch's ``AWS/SQS``
+    ``ApproximateAgeOfOldestMessage`` (``Maximum`` per minute, the latest datapoint since ``now`` less
+    `AGE_LOOKBACK`), in one ``GetMetricData`` call. A queue without a datapoint is left out, and so is every
+    queue when CloudWatch cannot be read (not an error of ``status``: those ages show ``n/a``).
+    """
+    queries: list[MetricDataQueryTypeDef] = [
+        {
+            "Id": f"q{index}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/SQS",
+                    "MetricName": "ApproximateAgeOfOldestMessage",
+                    "Dimensions": [{"Name": "QueueName", "Value": name}],
+                },
+                "Period": 60,
+                "Stat": "Maximum",
+            },
+            "ReturnData": True,
+        }
+        for index, name in enumerate(queue_names)
+    ]
+    try:
+        answer = client.get_metric_data(
+            MetricDataQueries=queries,
+            StartTime=now - AGE_LOOKBACK,
+            EndTime=now + timedelta(minutes=1),
+            ScanBy="TimestampDescending",
+        )
+    except (ClientError, BotoCoreError):
+        return {}
+    ages: dict[str, float] = {}
+    for result in answer["MetricDataResults"]:
+        points = sorted(zip(result.get("Timestamps", []), result.get("Values", []), strict=False), reverse=True)
+        if points:
+            ages[queue_names[int(result["Id"].removeprefix("q"))]] = float(points[0][1])
+    return ages
+
+
+def _seconds(age: float | None) -> str:
+    if age is None:
+        return NO_DATAPOINT
+    return _age(datetime.fromtimestamp(0, UTC), datetime.fromtimestamp(age, UTC))
+
+
 def status(args: argparse.Namespace) -> int:
     """Per connection and store, then per queue (see the module's doc)."""
     use_stack(args)
@@ -165,14 +231,27 @@ def status(args: argparse.Namespace) -> int:
     for connection in connections:
         _print_connection(connection, now)
     client = sqs()
-    print(f"{'queue':<15} {'waiting':>8} {'in flight':>10} {'dead letters':>13}  oldest dead letter")
+    urls = {queue: settings().queue_url(queue) for queue in WorkQueue}
+    names = {queue: url.rstrip("/").rsplit("/", 1)[-1] for queue, url in urls.items()}
+    ages = queue_ages(boto3.client("cloudwatch"), list(names.values()), now)
+    print(f"{'queue':<15} {'waiting':>8} {'in flight':>10} {'oldest':>8} {'dead letters':>13}  oldest dead letter")
+    unknown = False
     for queue in WorkQueue:
-        url = settings().queue_url(queue)
-        waiting, in_flight = depth(client, url)
-        dlq = dead_letter_url(client, url)
-        letters = peek(client, queue, dlq)
-        oldest = min((letter.sent_at for letter in letters if letter.sent_at is not None), default=None)
-        print(f"{queue.value:<15} {waiting:>8} {in_flight:>10} {len(letters):>13}  {_age(oldest, now)}")
+        waiting, in_flight = depth(client, urls[queue])
+        letters = peek(client, queue, dead_letter_url(client, urls[queue]))
+        oldest_letter = min((letter.sent_at for letter in letters if letter.sent_at is not None), default=None)
+        if waiting or in_flight:
+            age = _seconds(ages.get(names[queue]))
+            unknown = unknown or age == NO_DATAPOINT
+        else:
+            age = "-"
+        print(f"{queue.value:<15} {waiting:>8} {in_flight:>10} {age:>8} {len(letters):>13}  {_age(oldest_letter, now)}")
+    if unknown:
+        print(
+            f"{NO_DATAPOINT}: CloudWatch has no ApproximateAgeOfOldestMessage for the queue in the last "
+            f"{int(AGE_LOOKBACK.total_seconds()) // 60} min (none on the local stack); omsync does not receive a work "
+            "queue's messages to date them, since each receive counts toward its DLQ limit"
+        )
     return 0
 
 
