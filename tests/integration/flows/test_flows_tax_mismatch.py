@@ -1,9 +1,10 @@
 """Specification: omsync books what Accurate books (issue 17, build item 2; docs/POSTING.md §3a).
 
-After an invoice is saved omsync keeps Accurate's own totals from the save answer in the Ledger. Where the PPN
-Accurate booked differs from omsync's plan by more than the rounding leftover (Rp1), Accurate's tax set-up
-computes another tax than the store's mapping says: the order is held ``tax_mismatch`` naming both figures, and
-no receipt pays the invoice, even once the order completes.
+After an invoice is saved omsync keeps Accurate's own totals from the save answer in the Ledger, and a receipt pays
+exactly what Accurate says the invoice owes (a rupiah less than the plan where prices exclude PPN: Accurate rounds
+PPN down). Where the PPN Accurate booked differs from omsync's plan by more than the rounding leftover (Rp1),
+Accurate's tax set-up computes another tax than the store's mapping says: the order is held ``tax_mismatch``
+naming both figures, and no receipt pays the invoice, even once the order completes. One world for both.
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from flow_world import OpenWorld, dead_letters, mapping_yaml, record_of, settle, started_player
+from flow_world import (
+    TOKOPEDIA,
+    OpenWorld,
+    dead_letters,
+    mapping_yaml,
+    net_by_account,
+    record_of,
+    settle,
+    started_player,
+)
 
 from omsync_workshop.scenarios import load_scenario
 
@@ -46,13 +56,35 @@ ORDER: dict[str, Any] = {
 }
 
 
-def test_an_invoice_accurate_taxes_otherwise_than_the_mapping_holds_its_order_and_no_receipt_pays_it(
+def test_receipts_pay_accurates_total_and_an_invoice_taxed_otherwise_than_the_mapping_is_held_unpaid(
     open_world: OpenWorld,
 ) -> None:
-    # Given the mapping applied (PPN 12% on DPP Nilai Lain 11/12), and then, behind omsync's back, the company's
-    # tax PPN set to 11% in Accurate (Perusahaan → Pajak)
-    world = open_world(replace(load_scenario(WORLD), orders=(), events=()), mapping_yaml())
+    # Given the mapping applied (PPN 12% on DPP Nilai Lain 11/12), its Tokopedia store's prices excluding PPN
+    exclusive = {TOKOPEDIA: {"tax": {"prices_include_ppn": False}}}
+    world = open_world(replace(load_scenario(WORLD), orders=(), events=()), mapping_yaml(store_settings=exclusive))
     started_player(world)
+
+    # When a Tokopedia order of one KAOS-HITAM-M at 45,045 excluding PPN is paid and completes
+    tokopedia = copy.deepcopy(ORDER) | {"externalOrderSn": "251001TAX00002", "externalOrderId": "251001TAX00002"}
+    tokopedia |= {"shopId": TOKOPEDIA, "channel": "TOKOPEDIA_ID", "paymentInfo": {"currency": "IDR"}}
+    tokopedia["items"][0] |= {"quantity": 1, "originalPrice": "45045", "actualPrice": "45045"}
+    tokopedia["items"][0] |= {"originalTotalPrice": "45045", "actualTotalPrice": "45045"}
+    paid_id = str(world.ginee.state.create_order(tokopedia)["orderId"])
+    world.ginee.state.transition(paid_id, "pay")
+    world.ginee.state.transition(paid_id, "ship")
+    world.ginee.state.transition(paid_id, "complete")
+    settle(world)
+
+    # Then Accurate's invoice comes to 49,999 (PPN 4,954.95 rounded down), the plan's 50,000 (half up) being within
+    # the rounding leftover: nothing held, and the receipt pays 49,999, leaving the receivable at 0
+    record = record_of(world, paid_id)
+    assert record is not None and record.invoice is not None and record.hold is None
+    assert (record.invoice.total, record.invoice.tax) == (Decimal(49999), Decimal(4954))
+    assert record.receipt is not None and record.receipt.payment == Decimal(49999)
+    assert net_by_account(world.accurate.journal(record.receipt.number))["1201"] == Decimal(-49999)
+    assert world.accurate.trial_balance().get("1201", Decimal(0)) == 0
+
+    # Given then, behind omsync's back, the company's tax PPN set to 11% in Accurate (Perusahaan → Pajak)
     world.accurate.company.taxes["PPN"] = Decimal(11)
     order_id = str(world.ginee.state.create_order(copy.deepcopy(ORDER))["orderId"])
 
@@ -83,5 +115,5 @@ def test_an_invoice_accurate_taxes_otherwise_than_the_mapping_holds_its_order_an
     record = record_of(world, order_id)
     assert record is not None and record.receipt is None
     assert record.hold is not None and record.hold.cause == "tax_mismatch"
-    assert not [line for line in world.accurate.journal() if line["kind"] == "sales-receipt"]
+    assert world.accurate.trial_balance().get("1201", Decimal(0)) == Decimal(111000)  # its invoice, unpaid
     assert dead_letters(world) == {}

@@ -1,6 +1,7 @@
-"""Specification: an invoice Accurate booked on another tax than the plan is held ``tax_mismatch`` (issue 17, build
-item 2; docs/POSTING.md §3a): within the rounding leftover (Rp1: omsync rounds PPN half up, Accurate down) the
-figures agree; beyond it the hold names both figures and the store's tax set-up."""
+"""Specification: omsync books what Accurate books (issue 17, build item 2; docs/POSTING.md §3a). An invoice Accurate
+booked on another tax than the plan is held ``tax_mismatch``: within the rounding leftover (Rp1: omsync rounds PPN
+half up, Accurate down) the figures agree; beyond it the hold names both figures and the store's tax set-up. A
+receipt pays exactly what Accurate says the invoice owes."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from decimal import Decimal
 
 from posting_builders import item, order, store
 
+from omsync.accurate.documents import SalesReceipt
 from omsync.posting.amounts import ROUNDING_LEFTOVER, TAX_MISMATCH, tax_mismatch_hold
 from omsync.posting.invoice import plan_sales_invoice
+from omsync.posting.receipts import plan_estimate_receipt
 
 
 def test_accurates_ppn_rounded_down_is_within_the_rounding_leftover_of_the_plan() -> None:
@@ -34,3 +37,21 @@ def test_a_ppn_beyond_the_leftover_holds_the_order_naming_both_figures_and_the_s
     )
     assert "the rate of tax PPN (Perusahaan → Pajak)" in hold.hint
     assert "save invoice TP-INV/20260315/1001 again in Accurate" in hold.hint
+
+
+def test_the_receipt_pays_exactly_what_accurate_says_the_invoice_owes() -> None:
+    # 45,045 excluding PPN: omsync plans PPN 4,955 (half up), Accurate books 4,954 (down) and says the invoice
+    # comes to 49,999 (its totalAmount, kept in the Ledger): the receipt pays 49,999, not the plan's 50,000,
+    # which Accurate would refuse as more than the invoice owes
+    exclusive = store(tax={"pkp": True, "prices_include_ppn": False, "tax_name": "PPN"})
+    sold = order(item("SKU-A", 1, "45045"), payment={"orderProcessingFee": "1250"})
+    done = sold.model_copy(update={"order_status": "COMPLETED", "close_at": sold.pay_at})
+
+    planned = plan_estimate_receipt(done, exclusive, invoice_total=Decimal(49999))
+    by_plan = plan_estimate_receipt(done, exclusive)
+
+    assert planned is not None and isinstance(planned.receipt, SalesReceipt)
+    assert by_plan is not None and isinstance(by_plan.receipt, SalesReceipt)
+    assert planned.receipt.detail_invoice[0].payment_amount == Decimal(49999)
+    assert planned.receipt.cheque_amount == Decimal(49999 - 1250)
+    assert by_plan.receipt.detail_invoice[0].payment_amount == Decimal(50000)

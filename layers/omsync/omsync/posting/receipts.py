@@ -106,11 +106,15 @@ def owed(
     component_prices: Mapping[str, Decimal] | None = None,
     *,
     invoice_no: str | None = None,
+    invoice_total: Decimal | None = None,
 ) -> Owed:
     """The invoice's receivable less every return Ginee reports for the order (posted or about to be).
 
     ``invoice_no``: the number the Ledger recorded for the order's invoice (a second Ginee order with the same
     marketplace number has its own, docs/POSTING.md §6); by default the order's usual number.
+    ``invoice_total``: what Accurate says the invoice comes to (its ``totalAmount``, as the Ledger recorded it):
+    the receivable is Accurate's figure, not the plan's, which may be a rupiah more where prices exclude PPN
+    (Accurate rounds PPN down, docs/POSTING.md §3a); None: the plan's.
 
     A cancelled order owes nothing: its invoice is deleted or credited in full by the cancellation's
     Sales Return (docs/POSTING.md §7), whichever the store's rule chose.
@@ -121,7 +125,8 @@ def owed(
     amounts = document_amounts(invoice, rate)
     if is_cancelled(order):
         return Owed(invoice.number or "", ZERO, ZERO, ZERO, amounts.receivable)
-    outstanding, revenue = amounts.receivable, amounts.revenue
+    outstanding = amounts.receivable if invoice_total is None else invoice_total
+    revenue = amounts.revenue
     returned = ZERO
     number = invoice.number or ""
     for sales_return in plan_sales_returns(order, store, PostedDocuments(invoice_number=number), prices):
@@ -254,9 +259,11 @@ def plan_estimate_receipt(
     component_prices: Mapping[str, Decimal] | None = None,
     *,
     invoice_no: str | None = None,
+    invoice_total: Decimal | None = None,
 ) -> PlannedReceipt | None:
     """The estimated receipt of a completed order; None when its invoice owes nothing (returned in full).
-    ``invoice_no`` as in `owed`.
+    ``invoice_no`` and ``invoice_total`` as in `owed`: the receipt pays exactly what Accurate says the invoice
+    owes.
 
     Raises `OnHold` when the fees exceed what the invoice owes (nothing would be received), ``inconsistent``
     when Ginee's order carries the amount the marketplace released and the receipt's money (rupiah) differs
@@ -265,7 +272,7 @@ def plan_estimate_receipt(
     file does, §17).
     """
     _refund_only_hold(order)
-    due = owed(order, store, component_prices, invoice_no=invoice_no)
+    due = owed(order, store, component_prices, invoice_no=invoice_no, invoice_total=invoice_total)
     if due.outstanding <= ZERO:
         return None
     postings = (

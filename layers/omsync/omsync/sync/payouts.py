@@ -187,7 +187,7 @@ def _settled_orders(
         estimate = None
         if receipt is not None and receipt.source == ESTIMATE_SOURCE:
             estimate = ReceiptEntry(receipt.payment, receipt.cheque, receipt.lines)
-        due = owed(order, store, prices, invoice_no=record.invoice.number)
+        due = owed(order, store, prices, invoice_no=record.invoice.number, invoice_total=record.invoice.total)
         known = SettledOrder(
             order_id=order_id,
             due=due,

@@ -100,7 +100,12 @@ def _decide(
         invoice_no = record.invoice.number if record.invoice is not None else None
         # A RETURNED order's goods all came back: it is never paid out, only its kept fees are booked.
         returned = order.order_status == OrderStatus.RETURNED
-        plan = None if returned else plan_estimate_receipt(order, store, prices, invoice_no=invoice_no)
+        total = record.invoice.total if record.invoice is not None else None  # Accurate's, where it said
+        plan = (
+            None
+            if returned
+            else plan_estimate_receipt(order, store, prices, invoice_no=invoice_no, invoice_total=total)
+        )
         if plan is None:
             # The invoice owes nothing (returned in full), but the marketplace kept its fees: they leave the
             # balance by a journal voucher, never skipped with the receipt (docs/POSTING.md §12).
