@@ -108,6 +108,8 @@ def _existing(connection_id: str) -> Connection:
 
 CHECK_RETRIES = 1
 """Retries of a busy answer during the check: an operator waits at the terminal, and may run it again."""
+CHECK_TIMEOUT_SECONDS = 10.0
+"""How long the check waits for each answer (a host that takes no connection must not hold the terminal)."""
 
 
 def check_credentials(ginee: GineeCredentials, accurate: AccurateApiToken | None) -> None:
@@ -120,7 +122,12 @@ def check_credentials(ginee: GineeCredentials, accurate: AccurateApiToken | None
     answers the token's database and host (reference accurate-api.md §3.3), signed with the token and secret.
     """
     client = GineeClient(
-        ginee.base_url, ginee.access_key, ginee.secret_key, country=ginee.country, max_retries=CHECK_RETRIES
+        ginee.base_url,
+        ginee.access_key,
+        ginee.secret_key,
+        country=ginee.country,
+        max_retries=CHECK_RETRIES,
+        timeout=CHECK_TIMEOUT_SECONDS,
     )
     try:
         client.call("POST", SHOP_LIST, {"page": 0, "size": 1})
@@ -144,7 +151,7 @@ def check_credentials(ginee: GineeCredentials, accurate: AccurateApiToken | None
     checker = AccurateClient(
         ApiTokenAuth(accurate.api_token, accurate.signature_secret),
         account_url=accurate.account_url,
-        timeout=(5.0, 15.0),
+        timeout=(5.0, CHECK_TIMEOUT_SECONDS),
         rate_limit_retries=CHECK_RETRIES,
     )
     try:
