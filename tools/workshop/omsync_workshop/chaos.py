@@ -109,6 +109,9 @@ class ChaosFaults:
     """Orders Ginee serves with the buyer's phone and postal code as JSON numbers."""
     kill_rate: float = 0.002
     """Chance, before each I/O step of a worker invocation, that the invocation dies there."""
+    max_kills: int | None = None
+    """Stop killing after this many (None: no limit). Each kill costs the run up to a lease's 90 s, as the
+    orders the dead worker leased wait for it to lapse: a small run keeps its time with one or two."""
 
     def accurate(self, *, oauth: bool) -> dict[str, Any]:
         """The Accurate sandbox's faults (`omsync_workshop.accurate.responses.Faults`)."""
@@ -303,12 +306,14 @@ class WorkerKiller:
     (`omsync_workshop.bench`); nothing inside omsync is patched.
     """
 
-    def __init__(self, world: LocalWorld, rate: float, seed: int) -> None:
+    def __init__(self, world: LocalWorld, rate: float, seed: int, limit: int | None = None) -> None:
         self.world = world
         self.rate = rate
+        self.limit = limit
         self.kills: Counter[str] = Counter()
         """Invocations killed, by function."""
         self._rng = random.Random(seed)
+        self._deaths = 0
         self._lock = threading.Lock()
         self._inside = threading.local()
         self._undo: list[Callable[[], None]] = []
@@ -318,7 +323,9 @@ class WorkerKiller:
         if function is None or not self.rate:
             return
         with self._lock:
-            dies = self._rng.random() < self.rate
+            spent = self.limit is not None and self._deaths >= self.limit
+            dies = not spent and self._rng.random() < self.rate
+            self._deaths += dies
         if dies:
             raise WorkerKilled(f"{function} killed before {step}")
 
@@ -583,7 +590,7 @@ def run_chaos(
             )
         secrets = _secrets(tenants)
         scan = stack.enter_context(LogScan(BuyerIndex(b for t in tenants for b in t.buyers), secrets))
-        killer = stack.enter_context(WorkerKiller(first, faults.kill_rate, seed))
+        killer = stack.enter_context(WorkerKiller(first, faults.kill_rate, seed, faults.max_kills))
         revoker = stack.enter_context(_Revoker(second, faults.access_token_lifetime_seconds))
 
         total = sum(len(t.world.scenario.events) for t in tenants)
