@@ -120,6 +120,30 @@ def test_http_429_is_retried_honouring_retry_after(sandbox: GineeSandbox) -> Non
     assert waits == [7.0]
 
 
+def test_http_429_without_retry_after_is_retried_on_the_clients_own_backoff(sandbox: GineeSandbox) -> None:
+    # Given a 429 that carries no Retry-After (noRetryAfterShare 1: a gateway's own refusal)
+    waits: list[float] = []
+    client = GineeClient(sandbox.base_url, sandbox.access_key, sandbox.secret_key, sleep=waits.append)
+    control(sandbox, "/sandbox/faults", {"rateLimitNext": 1, "retryAfter": 7, "noRetryAfterShare": 1})
+    # Then the call succeeds after one wait that is the client's jittered backoff, not the 7 s never sent
+    assert client.search_warehouses()[0].id == "WW1"
+    assert len(waits) == 1 and waits[0] < 7
+
+
+def test_an_answer_cut_in_half_is_retried_as_a_fault_on_the_way(sandbox: GineeSandbox) -> None:
+    # Given Ginee's answers cut in half (truncatedRate 1: HTTP 200, a JSON text that ends midway)
+    client = GineeClient(sandbox.base_url, sandbox.access_key, sandbox.secret_key, sleep=no_sleep, max_retries=2)
+    control(sandbox, "/sandbox/faults", {"truncatedRate": 1})
+    # Then the client retries it and, every answer cut, gives up with a retryable error naming no content
+    with pytest.raises(ServiceBusy) as busy:
+        client.search_warehouses()
+    assert busy.value.retryable and "not a Ginee envelope" in str(busy.value)
+    assert client.calls == 3
+    # And once answers come whole again, the same call succeeds
+    control(sandbox, "/sandbox/faults", {})
+    assert client.search_warehouses()[0].id == "WW1"
+
+
 def test_retries_run_out_as_a_retryable_error(sandbox: GineeSandbox) -> None:
     client = GineeClient(sandbox.base_url, sandbox.access_key, sandbox.secret_key, sleep=no_sleep, max_retries=2)
     control(sandbox, "/sandbox/faults", {"busyNext": 5})
