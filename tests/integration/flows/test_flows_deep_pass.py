@@ -55,11 +55,17 @@ BUYER = {"name": "Siti Rahayu Kusuma", "mobile": "081298765432", "email": "siti.
 ADDRESS = {"name": "Siti Rahayu Kusuma", "mobile": "081298765432", "fullAddress": "Jl. Melati No. 17, Bandung"}
 
 
-def paid(world: LocalWorld, order: dict[str, Any]) -> str:
-    """Create the order in Ginee with its buyer's name, phone, e-mail and address, then pay it."""
+MORNING = datetime.combine(datetime.now(JAKARTA).date() - timedelta(days=2), time(10), JAKARTA)
+"""When the day's orders are made: two days ago, mid-morning in Jakarta, so they share one business day whenever
+the test runs."""
+
+
+def paid(world: LocalWorld, order: dict[str, Any], minute: int) -> str:
+    """Create the order in Ginee with its buyer's name, phone, e-mail and address, then pay it five minutes later."""
     order = {**order, "customerInfo": BUYER, "shippingAddressInfo": ADDRESS}
-    order_id = str(world.ginee.state.create_order(order)["orderId"])
-    world.ginee.state.transition(order_id, "pay")
+    created = MORNING + timedelta(minutes=minute)
+    order_id = str(world.ginee.state.create_order(order, created)["orderId"])
+    world.ginee.state.transition(order_id, "pay", created + timedelta(minutes=5))
     return order_id
 
 
@@ -94,11 +100,12 @@ def test_an_invoice_deleted_by_hand_is_posted_again_once_and_an_amount_changed_b
     world = open_world(scenario, mapping_yaml(store_settings={SHOPEE: {"zero_quantity_lines": "hold"}}))
     started_player(world)
     # Given three paid Shopee orders of one day: two invoiced, one held
-    deleted_id = paid(world, one_shirt("251130DEEP01"))
-    edited_id = paid(world, one_shirt("251130DEEP02"))
-    held_id = paid(world, order_case(HELD))
+    deleted_id = paid(world, one_shirt("251130DEEP01"), 0)
+    edited_id = paid(world, one_shirt("251130DEEP02"), 10)
+    held_id = paid(world, order_case(HELD), 20)
     settle(world)
     day = business_day(world, deleted_id)
+    assert day == MORNING.date() == business_day(world, held_id)
     assert documents(world, "sales_invoice") == {DELETED: Decimal(55500), EDITED: Decimal(55500)}
     posted = record_of(world, deleted_id)
     assert posted is not None and posted.invoice is not None
