@@ -96,7 +96,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
@@ -239,6 +239,10 @@ def expected_books(
         cancelled = order.cancelled_at is not None
         if cancelled and store.cancellation is CancellationRule.DELETE:
             continue
+        if store.trigger_for(order.is_cod) != "PAID" and any(line.cancelled_quantity for line in order.lines):
+            # A line that left before the order reached its trigger (a COD order invoiced on delivery) was never
+            # invoiced: the invoice is of the lines delivered, and no correction follows (§8a).
+            order = _without_cancelled_lines(order)
         lines = _invoice_lines(order, store, price_of)
         number = _invoice_number(store.number_prefix, order.external_order_sn)
         if order.first_package is not None:
@@ -285,6 +289,16 @@ class _Line:
     returned_units: int
     gross: Decimal
     discount: Decimal
+
+
+def _without_cancelled_lines(order: OrderFacts) -> OrderFacts:
+    """The order as it stands once its cancelled units left it: each line less them, lines left with none gone."""
+    kept = tuple(
+        replace(line, quantity=line.quantity - line.cancelled_quantity, cancelled_quantity=0)
+        for line in order.lines
+        if line.quantity > line.cancelled_quantity
+    )
+    return replace(order, lines=kept)
 
 
 def _reached(order: OrderFacts, status: str) -> bool:

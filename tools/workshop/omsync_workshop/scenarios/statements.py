@@ -169,7 +169,7 @@ def statement_adjustments(scenario: Scenario, store_key: str) -> list[StatementA
     - in the second payout, a seller shipping charge of `LATE_SHIPPING_CHARGE` for the first candidate (a fee
       correction for an order settled earlier);
     - in the last payout, a return shipping charge of `RETURN_SHIPPING_CHARGE` for the store's first order
-      cancelled after shipping, when it has one;
+      cancelled after shipping, when it has one (not paid by COD);
     - TikTok Shop/Tokopedia: in the last payout, the `LOGISTICS_REIMBURSEMENT` adjustment row for the first
       other order settled before it (and not returned later);
     - Lazada: the `ADS_TOP_UP` row of no order in the first payout; in the second, a seller shipping charge on
@@ -205,10 +205,12 @@ def statement_adjustments(scenario: Scenario, store_key: str) -> list[StatementA
                 ordered[1], candidates[0], "shipping_difference", -LATE_SHIPPING_CHARGE, "Orders-Lazada Fees", shipping
             )
         )
+    # Not a COD order: the example mapping invoices COD on delivery, so one cancelled in shipping has no invoice
+    # for the charge to name (the import holds such a row unknown_order).
     cancelled = [
         o.external_order_sn
         for o in scenario.orders
-        if o.store_key == store.key and o.cancelled_at is not None and o.shipped_at is not None
+        if o.store_key == store.key and o.cancelled_at is not None and o.shipped_at is not None and not o.is_cod
     ]
     if cancelled:
         adjustments.append(
