@@ -216,16 +216,20 @@ def _buyer_fields(buyer: Buyer) -> dict[str, Any]:
 
 def numbers_as_json_numbers(scenario: Scenario, share: float, rng: random.Random) -> dict[str, Any]:
     """Order id → the fields Ginee serves in place of the stored ones (the sandbox's ``malformed`` fault) for
-    ``share`` of the orders: the buyer's phone and postal code as JSON numbers."""
+    ``share`` of the orders, at least one when ``share`` is above 0: the buyer's phone and postal code as JSON
+    numbers."""
+    created = [event for event in scenario.events if event.entity == "order" and event.action == "create"]
+    chosen = [event for event in created if rng.random() < share]
+    if share > 0 and not chosen and created:
+        chosen = [created[0]]
     served: dict[str, Any] = {}
-    for event in scenario.events:
-        if event.entity == "order" and event.action == "create" and rng.random() < share:
-            order = event.data["order"]
-            phone = int(order["customerInfo"]["mobile"])
-            served[event.target] = {
-                "customerInfo": {"mobile": phone},
-                "shippingAddressInfo": {"mobile": phone, "postalCode": int(order["shippingAddressInfo"]["postalCode"])},
-            }
+    for event in chosen:
+        order = event.data["order"]
+        phone = int(order["customerInfo"]["mobile"])
+        served[event.target] = {
+            "customerInfo": {"mobile": phone},
+            "shippingAddressInfo": {"mobile": phone, "postalCode": int(order["shippingAddressInfo"]["postalCode"])},
+        }
     return served
 
 
@@ -477,6 +481,9 @@ class ChaosReport:
     """From the first change played until the reconciler found nothing behind."""
     seconds: float
     reconciler_runs: int
+    stalled: int = 0
+    """Times the reconciler kept finding the same work and changing nothing (`STALL_ROUNDS` runs in a row): the
+    run stopped converging there; must be 0."""
     rounds: int = 0
     """Rounds the timeline was played in (`timeline_rounds`), the reconciler converging after each."""
     faults_injected: dict[str, int] = field(default_factory=dict)
@@ -486,6 +493,7 @@ class ChaosReport:
     """The first differences from the oracle, one line each (document numbers and amounts, no buyer data)."""
 
     FAILURE_FIELDS = (
+        "stalled",
         "missing",
         "duplicated",
         "amount_mismatches",
@@ -607,12 +615,22 @@ def run_chaos(
         def rounds() -> str:
             return f"reconciler run {runs}, " + played()
 
+        stalled = 0
+
         def converge() -> None:
-            nonlocal runs
+            nonlocal runs, stalled
             deadline = time.monotonic() + converge_timeout
+            seen: list[object] = []
             while True:
                 runs += 1
-                if not _reconcile_round(first, [t.world.connection_id for t in tenants], converge_timeout):
+                found, state = _reconcile_round(first, tenants, converge_timeout)
+                if not found:
+                    return
+                seen.append(state)
+                if len(seen) >= STALL_ROUNDS and all(s == state for s in seen[-STALL_ROUNDS:]):
+                    # The same orders behind, the same holds, the same books, run after run: work that fails
+                    # every time (its messages end in a DLQ); the comparison says which.
+                    stalled += 1
                     return
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"the reconciler still finds work after {converge_timeout:.0f} s (seed {seed})")
@@ -659,6 +677,7 @@ def run_chaos(
         report.minutes_to_converge = round(converged / 60, 2)
         report.reconciler_runs = runs
         report.rounds = played_rounds
+        report.stalled = stalled
         report.dlq_messages = sum(n for queue, n in first.stack.queue_depths().items() if "DLQ" in queue.upper())
         report.log_lines = scan.lines
         report.log_lines_with_buyer_data = scan.buyer_data
@@ -701,20 +720,29 @@ def _in_parallel(calls: list[Callable[[], object]]) -> None:
         raise errors[0]
 
 
-def _reconcile_round(world: LocalWorld, connection_ids: list[str], timeout: float) -> bool:
-    """Fire the reconciler's schedule once and let the queues settle; whether it changed anything: found orders
-    behind Ginee, or released holds that did not come back the same (a hold released and held again for the same
-    cause is a problem the seller must fix, reported as on hold, not work left)."""
+STALL_ROUNDS = 3
+"""Reconciler runs that find the same work and change nothing before the run stops converging (`ChaosReport.stalled`)."""
+
+
+def _reconcile_round(world: LocalWorld, tenants: list[_Tenant], timeout: float) -> tuple[bool, object]:
+    """Fire the reconciler's schedule once and let the queues settle. Returns whether it changed anything (found
+    orders behind Ginee, or released holds that did not come back the same: a hold released and held again for
+    the same cause is a problem the seller must fix, reported as on hold, not work left), and the state it left
+    (what it found, the holds, the documents in each Accurate), to tell a run that makes no progress."""
+    connection_ids = [t.world.connection_id for t in tenants]
     held_before = _held(connection_ids)
     fired = [f for f in world.stack.fire_schedules() if f.function == "ReconcilerFunction"]
     if not fired or not fired[0].ok:
         raise RuntimeError(f"the reconciler failed: {fired[0].error if fired else 'no schedule'}")
     world.settle(timeout=timeout)
-    found = False
+    behind = []
     for connection_id in connection_ids:
         orders = dict(fired[0].result["connections"].get(connection_id) or {}).get("orders") or {}
-        found = found or bool(orders.get("enqueued") or orders.get("missing"))
-    return found or _held(connection_ids) != held_before
+        behind.append((int(orders.get("enqueued") or 0), int(orders.get("missing") or 0)))
+    held_after = _held(connection_ids)
+    documents = [sum(len(r) for r in t.world.accurate.company.records.values()) for t in tenants]
+    found = any(enqueued or missing for enqueued, missing in behind) or held_after != held_before
+    return found, (behind, held_after, documents)
 
 
 def _held(connection_ids: list[str]) -> set[tuple[str, str, str]]:
@@ -924,6 +952,7 @@ def render(report: ChaosReport) -> str:
         ("messages left in DLQs", f"{report.dlq_messages:,}"),
         ("on hold", ", ".join(f"{c} {n}" for c, n in sorted(report.on_hold.items())) or "0"),
         ("minutes to converge", f"{report.minutes_to_converge}"),
+        ("reconciler stalled", f"{report.stalled}"),
         ("reconciler runs", f"{report.reconciler_runs}"),
         ("wall time (s)", f"{report.seconds}"),
     ]
