@@ -19,10 +19,12 @@ export AWS_DEFAULT_REGION ?= ap-southeast-1
 # The three distributions, editable: the runtime (the layer), the operator CLI and the workshop.
 DISTRIBUTIONS := layers/omsync tools/ops tools/workshop
 
+# --no-compile: Python compiles a module when it is first imported, and the tools import a small part of what
+# they install (botocore, moto, the SAM CLI); compiling all of it ahead took about a third of the install's CPU.
 $(STAMP): requirements-dev.txt layers/omsync/requirements.txt $(addsuffix /pyproject.toml,$(DISTRIBUTIONS))
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
-	$(BIN)/pip install -q --disable-pip-version-check --no-deps $(addprefix -e ,$(DISTRIBUTIONS))
+	$(BIN)/pip install -q --disable-pip-version-check --no-compile -r requirements-dev.txt
+	$(BIN)/pip install -q --disable-pip-version-check --no-compile --no-deps $(addprefix -e ,$(DISTRIBUTIONS))
 	touch $@
 
 venv: $(STAMP)
@@ -64,8 +66,14 @@ integration: venv
 # tests/e2e needs a deployed stack: `make e2e`, never part of `make test`.
 # Two pytest workers (one per core here), each with its own moto server; a test file stays on one
 # worker (--dist loadfile), so module fixtures such as the built layer are made once.
+# Lint, types and template checks run beside the tests: about a minute of one core, which the tests' waits on
+# their local servers leave idle; make reports a failure of any of the three once all have finished.
 TEST_WORKERS ?= 2
-test: lint cfn chromium
+test: venv
+	$(MAKE) --no-print-directory -j3 --output-sync=line lint cfn pytest-all
+
+.PHONY: pytest-all
+pytest-all: venv chromium
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile tests --ignore=tests/e2e $(PYTEST_ARGS)
 
 demo: venv
