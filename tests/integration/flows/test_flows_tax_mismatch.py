@@ -4,7 +4,8 @@ After an invoice is saved omsync keeps Accurate's own totals from the save answe
 exactly what Accurate says the invoice owes (a rupiah less than the plan where prices exclude PPN: Accurate rounds
 PPN down). Where the PPN Accurate booked differs from omsync's plan by more than the rounding leftover (Rp1),
 Accurate's tax set-up computes another tax than the store's mapping says: the order is held ``tax_mismatch``
-naming both figures, and no receipt pays the invoice, even once the order completes. One world for both.
+naming both figures, and no receipt pays the invoice, even once the order completes; read again from Accurate
+once the mapping says what Accurate computes, it is released and receipted. One world for all of it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from flow_world import (
+    SHOPEE,
     TOKOPEDIA,
     OpenWorld,
+    apply_mapping,
     dead_letters,
     mapping_yaml,
     net_by_account,
@@ -27,6 +30,7 @@ from flow_world import (
 )
 
 from omsync_workshop.scenarios import load_scenario
+from omsync_workshop.world import LocalWorld
 
 WORLD = Path(__file__).resolve().parent / "cases" / "settlements" / "bug-orders.json"
 # 2 × KAOS-HITAM-M at 55,500 including PPN: 111,000, which the mapping's PPN 12% on 11/12 splits 100,000 + 11,000.
@@ -56,8 +60,18 @@ ORDER: dict[str, Any] = {
 }
 
 
+def set_ppn_rate(world: LocalWorld, percent: str) -> None:
+    """The seller changes the rate of tax PPN in Accurate (Perusahaan → Pajak): what its documents compute and
+    what tax/list.do shows."""
+    company = world.accurate.company
+    company.taxes["PPN"] = Decimal(percent)
+    for tax in company.tax_records:
+        if tax["taxCode"] == "PPN":
+            tax["rate"] = percent
+
+
 def test_receipts_pay_accurates_total_and_an_invoice_taxed_otherwise_than_the_mapping_is_held_unpaid(
-    open_world: OpenWorld,
+    open_world: OpenWorld, tmp_path: Path
 ) -> None:
     # Given the mapping applied (PPN 12% on DPP Nilai Lain 11/12), its Tokopedia store's prices excluding PPN
     exclusive = {TOKOPEDIA: {"tax": {"prices_include_ppn": False}}}
@@ -85,7 +99,7 @@ def test_receipts_pay_accurates_total_and_an_invoice_taxed_otherwise_than_the_ma
     assert world.accurate.trial_balance().get("1201", Decimal(0)) == 0
 
     # Given then, behind omsync's back, the company's tax PPN set to 11% in Accurate (Perusahaan → Pajak)
-    world.accurate.company.taxes["PPN"] = Decimal(11)
+    set_ppn_rate(world, "11")
     order_id = str(world.ginee.state.create_order(copy.deepcopy(ORDER))["orderId"])
 
     # When the order is paid
@@ -116,4 +130,22 @@ def test_receipts_pay_accurates_total_and_an_invoice_taxed_otherwise_than_the_ma
     assert record is not None and record.receipt is None
     assert record.hold is not None and record.hold.cause == "tax_mismatch"
     assert world.accurate.trial_balance().get("1201", Decimal(0)) == Decimal(111000)  # its invoice, unpaid
+    assert dead_letters(world) == {}
+
+    # When the seller makes the mapping say what Accurate computes (PPN 11% on 11/12) and applies it
+    eleven = {"tax": {"ppn_rate": "0.11"}}
+    apply_mapping(
+        world,
+        mapping_yaml(
+            store_settings={SHOPEE: eleven, TOKOPEDIA: {"tax": {"prices_include_ppn": False, **eleven["tax"]}}}
+        ),
+        tmp_path,
+    )
+    settle(world)
+
+    # Then the order, read again from Accurate, is released and its receipt pays what Accurate says it owes
+    record = record_of(world, order_id)
+    assert record is not None and record.hold is None
+    assert record.receipt is not None and record.receipt.payment == Decimal(111000)
+    assert world.accurate.trial_balance().get("1201", Decimal(0)) == 0
     assert dead_letters(world) == {}
