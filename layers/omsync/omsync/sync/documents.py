@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from omsync.accurate.client import BULK_LIMIT, AccurateClient
-from omsync.accurate.documents import AccurateDocument
+from omsync.accurate.documents import AccurateDocument, SalesInvoice
 from omsync.accurate.errors import AccurateError, DuplicateNumber, MasterNotFound, Transient
 from omsync.ledger.orders import PostedDocument
 from omsync.observability import logger
@@ -65,13 +65,14 @@ def accurate_totals(record: Mapping[str, Any]) -> tuple[Decimal | None, Decimal 
 
 
 def find_posted(client: AccurateClient, module: str, numbers: Sequence[str]) -> dict[str, PostedDocument]:
-    """The documents of ``module`` that exist with these numbers, with Accurate's totals (`accurate_totals`; one
-    ``list.do`` per 100 numbers)."""
+    """The documents of ``module`` that exist with these numbers (one ``list.do`` per 100 numbers); a Sales
+    Invoice's with Accurate's totals (`accurate_totals`), the only kind whose totals omsync keeps."""
     found: dict[str, PostedDocument] = {}
     wanted = list(dict.fromkeys(numbers))
+    # Only the fields each kind is known to list: a field some kind lacks is never asked of it.
+    fields = ("id", "number", "totalAmount", "taxAmount") if module == SalesInvoice.module else ("id", "number")
     for start in range(0, len(wanted), BULK_LIMIT):
         chunk = wanted[start : start + BULK_LIMIT]
-        fields = ("id", "number", "totalAmount", "taxAmount")
         for row in client.list(module, filters={"number": ("EQUAL", chunk)}, fields=fields):
             number = str(row.get("number"))
             if number in chunk:
