@@ -241,16 +241,19 @@ def connection_mapping(keys: tuple[str, ...], scenario: Scenario) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
-DAYS_PASS = timedelta(hours=24)
+DAYS_PASS = timedelta(hours=1)
 """A change this long after its order's (or inbound's) previous one comes after the reconciler's schedule has run
-in between (every few minutes in production): it starts a new round."""
+in between (every few minutes in production): it starts a new round. A day would be too long: a completion and
+the marketplace's release a few hours apart in one round let a worker see the release first, and its estimate
+is then held as inconsistent with what was released, where in life the reconciler saw the completion hours
+before."""
 
 
 def timeline_rounds(world: LocalWorld) -> list[list[TimelineEvent]]:
     """The world's timeline cut into rounds that are played one after the other, the reconciler converging
     between them; each round keeps the timeline's order.
 
-    A change moves to the round after its order's (or inbound's) previous change when days pass between them
+    A change moves to the round after its order's (or inbound's) previous change when time passes between them
     (`DAYS_PASS`: a delivery, a completion, a return, the marketplace's release) or when omsync must have posted
     something first (`LocalWorld.posted_before`: a return after settlement, a failed delivery's cancellation, a
     line leaving an invoiced order, a second package, after its first). With 30% of the webhooks lost, only
@@ -568,7 +571,6 @@ def run_chaos(
                 scenarios["A"],
                 connection_mapping(CONNECTION_STORES["A"], scenarios["A"]),
                 endpoint=endpoint,
-                accurate_faults=faults.accurate(oauth=False),
                 delivery=faults.delivery(),
                 stack_parameters={"MaxReceiveCount": MAX_RECEIVE_COUNT},
                 environment_overrides=environment_overrides,
@@ -582,7 +584,6 @@ def run_chaos(
                 "chaos-seller-b",
                 scenario=scenarios["B"],
                 accurate_auth="oauth",
-                accurate_faults=faults.accurate(oauth=True),
                 delivery=faults.delivery(),
             )
         )
@@ -590,6 +591,9 @@ def run_chaos(
         first.stack.esm.retry_delay_seconds = RETRY_DELAY_SECONDS
         for index, tenant in enumerate(tenants):
             world = tenant.world
+            # The sellers' books were opened and the mappings applied in a calm world; the storm starts now.
+            for name, value in faults.accurate(oauth=world.accurate_auth == "oauth").items():
+                setattr(world.accurate.faults, name, value)
             world.ginee.responses.faults.rate_limit_rate = faults.ginee_rate_limit_rate
             world.ginee.responses.faults.no_retry_after_share = faults.ginee_no_retry_after_share
             world.ginee.responses.faults.truncated_rate = faults.ginee_truncated_rate
