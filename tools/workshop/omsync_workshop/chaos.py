@@ -99,7 +99,7 @@ class ChaosFaults:
     accurate_latency_ms: int = 20
     """Added to every Accurate call, so the 8-in-flight limit is reached (rate-limit pressure)."""
     session_expiry_seconds: float = 60.0
-    """Connection B (OAuth): a database session stops working this long after it was opened."""
+    """Connection B (OAuth): a database session stops working this long after it was opened (0: never)."""
     access_token_lifetime_seconds: float = 60.0
     """Connection B (OAuth): every access token is revoked this often, so workers refresh together."""
     ginee_rate_limit_rate: float = 0.05
@@ -120,7 +120,7 @@ class ChaosFaults:
             "timeout_after_commit_rate": self.accurate_timeout_after_commit_rate,
             "latency_ms": self.accurate_latency_ms,
             "enforce_rate_limit": True,
-            "session_expiry_seconds": self.session_expiry_seconds if oauth else None,
+            "session_expiry_seconds": self.session_expiry_seconds if oauth and self.session_expiry_seconds else None,
         }
 
     def delivery(self) -> DeliveryOptions:
