@@ -44,7 +44,7 @@ from omsync.posting.receipts import (
     plan_payout,
 )
 from omsync.sync.context import ConnectionContext
-from omsync.sync.steps import post_single, unreadable_hold
+from omsync.sync.steps import accurate_invoice_total, post_single, unreadable_hold
 
 
 @dataclass
@@ -187,7 +187,8 @@ def _settled_orders(
         estimate = None
         if receipt is not None and receipt.source == ESTIMATE_SOURCE:
             estimate = ReceiptEntry(receipt.payment, receipt.cheque, receipt.lines)
-        due = owed(order, store, prices, invoice_no=record.invoice.number, invoice_total=record.invoice.total)
+        total = accurate_invoice_total(order, store, record, prices)
+        due = owed(order, store, prices, invoice_no=record.invoice.number, invoice_total=total)
         known = SettledOrder(
             order_id=order_id,
             due=due,

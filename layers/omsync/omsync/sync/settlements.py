@@ -35,6 +35,7 @@ from omsync.sync.steps import (
     CLOSED_PERIOD_MARKER,
     Outcome,
     Result,
+    accurate_invoice_total,
     closed_period_hold,
     decide_and_lease,
     hold_orders,
@@ -100,7 +101,7 @@ def _decide(
         invoice_no = record.invoice.number if record.invoice is not None else None
         # A RETURNED order's goods all came back: it is never paid out, only its kept fees are booked.
         returned = order.order_status == OrderStatus.RETURNED
-        total = record.invoice.total if record.invoice is not None else None  # Accurate's, where it said
+        total = accurate_invoice_total(order, store, record, prices)  # Accurate's, where it still holds
         plan = (
             None
             if returned

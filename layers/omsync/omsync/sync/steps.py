@@ -25,13 +25,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from omsync.accurate.documents import AccurateDocument, Item, SalesInvoice, SalesReturn
 from omsync.accurate.errors import AccurateError, MasterNotFound, Transient
+from omsync.config.mapping import StoreMapping
 from omsync.errors import OnHold
 from omsync.ginee.models import Order, UnreadableRecord
 from omsync.ledger.orders import PostedDocument, PostedLine, SyncRecord
 from omsync.observability import logger, metrics
 from omsync.posting.invoice import ginee_order_named
 from omsync.posting.numbers import invoice_number_apart
-from omsync.posting.returns import CHANGE_RETURN_PREFIX
+from omsync.posting.returns import CHANGE_RETURN_PREFIX, units_gone
 from omsync.sync.context import ConnectionContext
 from omsync.sync.documents import PostOutcome, descriptions, post_exactly_once
 
@@ -237,6 +238,21 @@ def corrections(record: SyncRecord) -> dict[str, PostedDocument]:
 def corrected_lines(record: SyncRecord) -> list[PostedLine]:
     """Every line the order's corrections took back."""
     return [line for doc in corrections(record).values() for line in doc.lines]
+
+
+def accurate_invoice_total(
+    order: Order, store: StoreMapping, record: SyncRecord, prices: Mapping[str, Decimal]
+) -> Decimal | None:
+    """What Accurate says the order's invoice comes to, for a receipt to pay (`omsync.posting.receipts.owed`'s
+    ``invoice_total``); None where Accurate did not say, or once units left the order after its invoice (a
+    correction ``-K<k>`` took them back, or is about to: docs/POSTING.md §8a). Accurate's figure is the invoice
+    as posted, so it does not know the correction; what is owed is then the plan of the order as it stands.
+    Raises `OnHold` as the invoice's plan does."""
+    if record.invoice is None or record.invoice.total is None:
+        return None
+    if corrections(record) or units_gone(order, store, record.invoice.lines, (), prices):
+        return None
+    return record.invoice.total
 
 
 def number_taken_hold(number: str) -> OnHold:
