@@ -256,11 +256,15 @@ class StoreMapping(_Strict):
     cancellation: CancellationRule = CancellationRule.DELETE
     settlement: SettlementMode = SettlementMode.ESTIMATE
     settlement_tolerance: Decimal = Field(default=Decimal(1), ge=0)
-    """How far (rupiah) a payout's amount for an order may differ from what its invoice still owes, and an
-    estimate from what the marketplace released: rounding, booked on the rounding account. The default, Rp1, is
-    the most whole-rupiah rounding leaves (Accurate rounds PPN down, omsync half up: docs/POSTING.md §3a);
-    anything larger is a difference the seller sees (the payout held ``amount_mismatch``, the estimate
-    ``inconsistent``), never rounding."""
+    """How far (rupiah) a payout's amount for an order may differ from what its invoice still owes: rounding,
+    booked on the rounding account. The default, Rp1, is the most whole-rupiah rounding leaves (Accurate rounds
+    PPN down, omsync half up: docs/POSTING.md §3a); anything larger is a difference the seller sees (the payout
+    held ``amount_mismatch``), never rounding."""
+    estimate_tolerance: Decimal = Field(default=Decimal(1000), ge=0)
+    """How far (rupiah) an estimated receipt's money may be from what the marketplace says it released (Ginee's
+    ``settlementInfo.releasedAmount``) before the order is held ``inconsistent``. Not rounding: Ginee's fees are
+    pre-settlement figures, and the payout file later books the difference by a journal voucher
+    (docs/POSTING.md §12–§13); beyond it the estimate is wrong (a tax flag, a fee Ginee does not show)."""
     fees_kept_on_return: tuple[NonEmpty, ...] = ("order_processing",)
     """Fee kinds the marketplace keeps when an order's goods all come back (the others it gives back with the
     refund): Shopee's and TikTok Shop/Tokopedia's order processing fee (Rp1,250 per shipped order) is not

@@ -267,7 +267,7 @@ def plan_estimate_receipt(
 
     Raises `OnHold` when the fees exceed what the invoice owes (nothing would be received), ``inconsistent``
     when Ginee's order carries the amount the marketplace released and the receipt's money (rupiah) differs
-    from it by more than the store's ``settlement_tolerance``, and ``refund_without_return`` when a return
+    from it by more than the store's ``estimate_tolerance``, and ``refund_without_return`` when a return
     refunded money while the buyer kept the goods (docs/POSTING.md §8c: no estimate can book it; the payout
     file does, §17).
     """
@@ -290,13 +290,13 @@ def plan_estimate_receipt(
             "check the order's fees in Ginee; the receipt is posted once they are corrected, or import the payout file",
         )
     released = _comparable_release(order)
-    if released is not None and abs(cheque - released) > store.settlement_tolerance:
+    if released is not None and abs(cheque - released) > store.estimate_tolerance:
         # The marketplace says what it released: an estimate that disagrees beyond the tolerance (a wrong tax
         # flag, a fee Ginee does not show) would book money the balance never received (docs/POSTING.md §12).
         raise OnHold(
             "inconsistent",
             f"order {sn}: the estimate puts {cheque:,} into {store.accounts.marketplace_balance}, the marketplace "
-            f"released {released:,} (difference {cheque - released:,}, tolerance {store.settlement_tolerance:,})",
+            f"released {released:,} (difference {cheque - released:,}, tolerance {store.estimate_tolerance:,})",
             "check the store's tax and fee settings in the mapping and apply it, or import the payout file",
         )
     completed = order.close_at or order.last_update_at or order.pay_at or order.create_at or _EPOCH
