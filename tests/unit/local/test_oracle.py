@@ -110,6 +110,23 @@ class TestOrdersChangingAfterTheInvoice:
         assert books.trial_balance["1201"] == Decimal(160950)
         assert books.trial_balance["5101"] == Decimal(3 * 30000)
 
+    def test_a_line_gone_before_a_cod_order_is_invoiced_on_delivery_is_never_invoiced_nor_corrected(self) -> None:
+        # Given the same order paid by COD (invoiced on delivery, the example mapping's cod_trigger_status), its
+        # second line gone before it was delivered
+        gone = LineFacts("IT-2", "SKU-A", "fashion", 2, Decimal(22200), Decimal(0), cancelled_quantity=2)
+        order = worked_example(
+            lines=(*worked_example().lines, gone), outcome="line_cancelled", is_cod=True, delivered_at=T0
+        )
+        mug = ProductFacts("MP-A", "SKU-A", "Mug", "fashion", Decimal(22200), Decimal(12000))
+        world = scenario(order)
+
+        books = expected_books(replace(world, products=(*world.products, mug)), mapping(), SEED)
+
+        # Then the invoice is of the delivered line alone, and no correction follows
+        assert books.documents[SALES_INVOICE] == {"TP-INV/1001": Decimal(160950)}
+        assert SALES_RETURN not in books.documents
+        assert books.trial_balance["5101"] == Decimal(3 * 30000)
+
     def test_a_second_package_of_one_marketplace_order_has_its_own_invoice_numbered_apart(self) -> None:
         first = worked_example()
         second = worked_example(order_id="SO-2", first_package="SO-1")
@@ -132,7 +149,6 @@ class TestOrdersChangingAfterTheInvoice:
         assert books.documents[JOURNAL_VOUCHER] == {"TP-INV/1001-PF": Decimal(1250)}
         assert books.trial_balance["1104"] == Decimal(-1250)
         assert "1201" not in books.trial_balance  # the receivable ends at 0
-
 
     def test_an_order_returned_in_full_and_never_completed_books_the_fee_kept_on_a_return(self) -> None:
         # Given the worked example whose 3 units all came back before it completed: Ginee reports it RETURNED

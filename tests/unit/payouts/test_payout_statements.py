@@ -16,6 +16,7 @@ from omsync.payouts.files import FORMATS, detect_format, read_payouts
 from omsync.payouts.model import Payout, PayoutLine
 from omsync.posting.numbers import jakarta_date
 from omsync_workshop.scenarios import Scenario, load_scenario
+from omsync_workshop.scenarios.facts import OrderFacts
 from omsync_workshop.scenarios.statements import write_payouts, write_statement
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "events" / "settlements"
@@ -65,14 +66,35 @@ def test_a_demo_stores_statement_reads_back_to_every_settled_orders_amount_fees_
 
     assert detect_format(text) == fmt
     payouts = read_payouts(text, fmt)
-    lines = {item.order_sn: item for p in payouts for item in p.lines if not item.is_refund}
-    assert sorted(lines) == sorted(o.external_order_sn for o in settled)
+    # The packages of one marketplace order (outcome split_package) share its number: compared by number, summed
+    lines: dict[str, list[PayoutLine]] = {}
+    for item in (item for p in payouts for item in p.lines if not item.is_refund):
+        lines.setdefault(item.order_sn, []).append(item)
+    orders: dict[str, list[OrderFacts]] = {}
     for order in settled:
-        read = lines[order.external_order_sn]
-        kept = sum((line.actual_price * line.kept_quantity for line in order.lines), Decimal(0))
-        assert read.amount == kept - order.voucher_seller + order.returned_voucher_share == order.settled_amount
-        assert dict(read.fees) == {kind: value for kind, value in order.file_fees.items() if value}
-        assert read.net == order.released_amount == read.computed_net
+        orders.setdefault(order.external_order_sn, []).append(order)
+    assert sorted(lines) == sorted(orders)
+    for order_sn, packages in orders.items():
+        read = lines[order_sn]
+        kept = sum(
+            (line.kept_value for order in packages for line in order.lines),
+            Decimal(0),
+        )
+        expected = sum((o.settled_amount for o in packages), Decimal(0))
+        vouchers = sum((o.voucher_seller - o.returned_voucher_share for o in packages), Decimal(0))
+        assert sum((r.amount for r in read), Decimal(0)) == kept - vouchers == expected
+        fees: dict[str, Decimal] = {}
+        for o in packages:
+            for kind, value in o.file_fees.items():
+                fees[kind] = fees.get(kind, Decimal(0)) + value
+        read_fees: dict[str, Decimal] = {}
+        for r in read:
+            for kind, value in r.fees.items():
+                read_fees[kind] = read_fees.get(kind, Decimal(0)) + value
+        assert read_fees == {kind: value for kind, value in fees.items() if value}
+        net = sum((r.net for r in read), Decimal(0))
+        assert net == sum((o.released_amount or Decimal(0) for o in packages), Decimal(0))
+        assert all(r.net == r.computed_net for r in read)
     assert all(p.amount == p.lines_total for p in payouts)
 
 
@@ -115,14 +137,14 @@ def test_demo_payouts_carry_the_facts_payout_ids_and_jakarta_settlement_dates() 
     scenario = demo()
     for store, fmt in (("tokopedia", "tiktok"), ("lazada", "lazada")):
         expected = {
-            o.external_order_sn: (o.payout_id, jakarta_date(o.settled_at))
+            (o.external_order_sn, o.payout_id, jakarta_date(o.settled_at))
             for o in scenario.orders
             if o.store_key == store and o.payout_id is not None and o.settled_at is not None
         }
 
         payouts = read_payouts(write_statement(scenario, store, fmt), fmt)
 
-        read = {item.order_sn: (p.payout_id, p.paid_on) for p in payouts for item in p.lines if not item.is_refund}
+        read = {(item.order_sn, p.payout_id, p.paid_on) for p in payouts for item in p.lines if not item.is_refund}
         assert read == expected
 
 

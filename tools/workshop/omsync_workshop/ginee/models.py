@@ -563,6 +563,27 @@ class GineeState:
         order.setdefault("returnInfos", []).append(ret)
         self._decide_return(order, ret, status, moment)
 
+    def _shelve_returned(self, order: Json, ret: Json) -> None:
+        """The units a completed return puts back on the shelf of its warehouse (issue 16): a line naming one
+        component of a bundle line brings that component alone (its quantity in the component's units); an
+        exchange (reason ``EXCHANGE``, refund 0) brings nothing net, its unit back and the replacement out."""
+        if str(ret.get("reason") or "").upper() == "EXCHANGE" and ret["refundAmount"] == ZERO:
+            return
+        by_id = {str(item["itemId"]): item for item in order.get("items", [])}
+        whole: dict[str, int] = {}
+        for line in ret["items"]:
+            item = by_id[str(line["itemId"])]
+            parts = dict(self._components(item["masterSku"], item.get("bundleSkus")))
+            named = line.get("masterSku")
+            if named != item["masterSku"] and named in parts:
+                # The shelf `_move_lines` would use: the line's warehouse, else the return's.
+                warehouse = item.get("warehouseId") or ret["warehouseId"] or self.default_warehouse_id()
+                self.stock_of(warehouse, named).warehouse_stock += int(line["quantity"])
+            else:
+                whole[line["itemId"]] = whole.get(line["itemId"], 0) + int(line["quantity"])
+        if whole:
+            self._move_lines({**order, "warehouseId": ret["warehouseId"]}, shelf=1, only=whole)
+
     def _units_in_returns(self, order: Json) -> dict[str, int]:
         """Units per order item already named by a return that was not rejected or cancelled."""
         units: dict[str, int] = {}
@@ -589,11 +610,7 @@ class GineeState:
             return
         stamp = format_timestamp(moment)
         if ret["returnType"] != RETURN_REFUND_ONLY:
-            self._move_lines(
-                {**order, "warehouseId": ret["warehouseId"]},
-                shelf=1,
-                only={ln["itemId"]: ln["quantity"] for ln in ret["items"]},
-            )
+            self._shelve_returned(order, ret)
             ret["receivedAt"] = stamp
         ret["refundAt"] = stamp
         payment = order.setdefault("paymentInfo", {})

@@ -378,8 +378,14 @@ def _settled_on(order: OrderFacts) -> date:
 def _order(order: OrderFacts) -> _Order:
     if order.released_amount is None:
         raise ValueError(f"order {order.order_id} has a payout but no released amount")
+    # A bundle's component that came back alone is refunded out of the kept bundles' value (`LineFacts.kept_value`).
     items = tuple(
-        _Item(line.item_id, line.original_price * line.kept_quantity, line.seller_discount * line.kept_quantity)
+        _Item(
+            line.item_id,
+            line.original_price * line.kept_quantity
+            - (line.refund_amount if line.component_returned_quantity else ZERO),
+            line.seller_discount * line.kept_quantity,
+        )
         for line in order.lines
         if line.kept_quantity
     )
