@@ -141,3 +141,12 @@ def test_another_record_under_omsyncs_number_is_edited_by_hand_even_at_the_same_
 
     (found,) = result.drift
     assert found.kind is DriftKind.EDITED_BY_HAND and "entered again by hand" in found.note
+
+
+def test_a_cod_order_on_its_way_owes_no_invoice_yet_and_once_delivered_it_does() -> None:
+    # A cash-on-delivery order is invoiced on delivery (the store's cod_trigger_status, DELIVERED by default)
+    on_its_way = order(item("SKU-B", 1, "55500"), orderStatus="SHIPPING", isCod=True)
+    delivered = order(item("SKU-B", 1, "55500"), orderStatus="DELIVERED", isCod=True)
+
+    assert compare(DAY, DAY, [on_its_way], {}, [], STORES, nowhere).drift == []
+    assert [d.kind for d in compare(DAY, DAY, [delivered], {}, [], STORES, nowhere).drift] == [DriftKind.MISSING]

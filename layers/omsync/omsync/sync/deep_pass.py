@@ -285,7 +285,7 @@ def compare(
         found_drift = _order_drift(order, record, store, number, amount, day, in_range, found, look_up)
         if found_drift is not None:
             result.drift.append(found_drift)
-        if in_range and invoice_expected(order, record, store.trigger_status):
+        if in_range and invoice_expected(order, record, store.trigger_for(order.is_cod)):
             row = result.day(shop, day)
             row.ginee_orders += 1
             row.ginee_total += amount or ZERO
@@ -327,7 +327,7 @@ def _order_drift(
 ) -> Drift | None:
     """The drift of one order of a compared store (None: in step); see the module's doc for each kind."""
     shop, order_id = order.shop_id or "", order.order_id
-    if not invoice_expected(order, record, store.trigger_status):
+    if not invoice_expected(order, record, store.trigger_for(order.is_cod)):
         if found is None:
             return None
         state = "cancelled" if is_cancelled(order) else f"{order.order_status}, before its trigger"
