@@ -59,3 +59,19 @@ def test_an_exchange_shelves_nothing_net() -> None:
 
     assert shelf.warehouse_stock == before
     assert state.get_order(order["orderId"])["returnInfos"][0]["status"] == "COMPLETED"
+
+
+def test_a_line_cancelled_after_payment_leaves_the_stock_lock() -> None:
+    # Case R1: KAOS-HITAM-M + BOTOL-750, paid, then Ginee's order no longer has the bottle
+    state = GineeState()
+    order = state.create_order(
+        json.loads((CASES / "order-251001PCAN01.json").read_text(encoding="utf-8")), notify=False
+    )
+    bottle = state.stock_of(order["warehouseId"], "BOTOL-750")
+    before = bottle.available_stock
+    state.transition(order["orderId"], "pay", notify=False)
+    kept = [item for item in state.get_order(order["orderId"])["items"] if item["masterSku"] != "BOTOL-750"]
+
+    state.transition(order["orderId"], "status", notify=False, orderStatus="PAID", extra={"items": kept})
+
+    assert bottle.available_stock == before + 1 and bottle.locked_stock == 0

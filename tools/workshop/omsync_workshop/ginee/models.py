@@ -500,9 +500,27 @@ class GineeState:
             if details.get("paymentInfo"):
                 order["paymentInfo"] = {**order.get("paymentInfo", {}), **details["paymentInfo"]}
             if details.get("extra"):
+                if "items" in details["extra"] and order.get("orderStatus") != OrderStatus.CANCELLED:
+                    self._restock_changed_lines(order, details["extra"]["items"])
                 order.update(details["extra"])
             self._touch(order, moment, "UPDATE", notify)
             return order
+
+    def _restock_changed_lines(self, order: Json, items: list[Json]) -> None:
+        """Units a change of the order's lines takes off it (a line cancelled after payment, issue 16) leave its
+        stock lock, or come back to the shelf once it shipped; units added are locked (or taken off the shelf)."""
+        now = {str(item["itemId"]): int(item.get("quantity", 0)) for item in items}
+        delta = {
+            str(item["itemId"]): int(item.get("quantity", 0)) - now.get(str(item["itemId"]), 0)
+            for item in order.get("items", [])
+        }
+        gone = {item_id: units for item_id, units in delta.items() if units > 0}
+        added = {item_id: -units for item_id, units in delta.items() if units < 0}
+        shipped = order["orderId"] in self._shipped
+        if gone:
+            self._move_lines(order, **({"shelf": 1} if shipped else {"lock": -1}), only=gone)
+        if added:
+            self._move_lines(order, **({"shelf": -1} if shipped else {"lock": 1}), only=added)
 
     @staticmethod
     def _require(order: Json, allowed: set[OrderStatus], action: str) -> None:
