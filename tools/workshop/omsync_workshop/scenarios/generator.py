@@ -16,7 +16,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Final, get_args
 
@@ -691,8 +691,11 @@ def _timeline(
     if outcome in ("returned_full", "returned_partial"):
         returned = _seconds(delivered + timedelta(days=0.5 + rng.random()))
         if outcome == "returned_full":
+            # The buyer gets back what they paid: each line's value less its share of the seller voucher.
+            shares = _voucher_shares(facts)
             kept = [
-                replace(line, returned_quantity=line.quantity, refund_amount=line.actual_total) for line in facts.lines
+                replace(line, returned_quantity=line.quantity, refund_amount=line.actual_total - share)
+                for line, share in zip(facts.lines, shares, strict=True)
             ]
         else:
             first, *rest = facts.lines
@@ -864,3 +867,16 @@ def _adjustments(build: _Builder, spec: Mapping[str, Any], warehouse: str) -> tu
         )
         adjustments.append(fact)
     return tuple(adjustments)
+
+
+def _voucher_shares(facts: OrderFacts) -> list[Decimal]:
+    """The seller voucher spread over the order's lines by value (half up, the last line the remainder), as
+    marketplaces pro-rate it when an order is refunded in full."""
+    total = sum((line.actual_total for line in facts.lines), ZERO)
+    if not facts.voucher_seller or not total:
+        return [ZERO] * len(facts.lines)
+    shares = [
+        (facts.voucher_seller * line.actual_total / total).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        for line in facts.lines[:-1]
+    ]
+    return [*shares, facts.voucher_seller - sum(shares, ZERO)]
