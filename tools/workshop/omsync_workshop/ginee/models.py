@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
 from omsync.ginee.models import OrderStatus, format_timestamp
@@ -556,7 +556,7 @@ class GineeState:
             if quantity <= 0 or already.get(item["itemId"], 0) + quantity > int(item["quantity"]):
                 raise SandboxError("BUSINESS_ERROR", f"cannot return {quantity} of item {item['itemId']}")
             unit = to_decimal(item.get("actualPrice", 0))
-            refund = to_decimal(asked.get("refundAmount", round_rupiah(unit * quantity)))
+            refund = to_decimal(asked.get("refundAmount", self._default_refund(order, unit * quantity)))
             lines.append(
                 {
                     "itemId": item["itemId"],
@@ -601,6 +601,18 @@ class GineeState:
                 whole[line["itemId"]] = whole.get(line["itemId"], 0) + int(line["quantity"])
         if whole:
             self._move_lines({**order, "warehouseId": ret["warehouseId"]}, shelf=1, only=whole)
+
+    @staticmethod
+    def _default_refund(order: Json, value: Decimal) -> Decimal:
+        """What the buyer gets back for items worth ``value`` when a return names no refund: their value less
+        their share of the seller voucher, spread by value (half up) as marketplaces pro-rate a voucher on a
+        refund (the buyer never paid the voucher's part)."""
+        voucher = to_decimal((order.get("paymentInfo") or {}).get("voucherSeller", 0))
+        total = sum(
+            (to_decimal(item.get("actualPrice", 0)) * int(item["quantity"]) for item in order.get("items", [])), ZERO
+        )
+        share = (voucher * value / total).quantize(Decimal(1), rounding=ROUND_HALF_UP) if voucher and total else ZERO
+        return round_rupiah(value - share)
 
     def _units_in_returns(self, order: Json) -> dict[str, int]:
         """Units per order item already named by a return that was not rejected or cancelled."""
