@@ -19,6 +19,7 @@ from typing import Any
 from flow_world import dead_letters, documents, mapping_yaml, settle, started_player
 
 from omsync.posting.numbers import jakarta_date
+from omsync.sync.stock import StockLine
 from omsync_workshop.scenarios import load_scenario
 from omsync_workshop.world import LocalWorld
 
@@ -37,6 +38,10 @@ def cod_order(world: LocalWorld, sn: str) -> str:
     return order_id
 
 
+def stock_of(world: LocalWorld, sku: str) -> StockLine:
+    return next(line for line in world.stock_compare() if line.sku == sku)
+
+
 def test_a_cod_order_is_invoiced_on_delivery_and_a_refused_parcel_never(moto_endpoint: str) -> None:
     scenario = replace(load_scenario(WORLD), orders=(), events=())
     options: dict[str, Any] = {"stack_parameters": {"OrdersBatchingWindowSeconds": "0"}}
@@ -51,6 +56,9 @@ def test_a_cod_order_is_invoiced_on_delivery_and_a_refused_parcel_never(moto_end
 
         # Then neither is invoiced while the buyer has not paid the courier
         assert not {"SP-251018COD001", "SP-251018COD002"} & set(documents(world, "sales_invoice"))
+        # And stock compare counts both parcels back on Ginee's side: Accurate keeps them until the invoice
+        shirts = stock_of(world, "KAOS-HITAM-M")
+        assert (shirts.awaiting_invoice, shirts.difference) == (2, 0), shirts
 
         # When the first is delivered two days later and the second refused at the door (cancelled on its way)
         at_the_door = state.now() + timedelta(days=2)
@@ -66,3 +74,6 @@ def test_a_cod_order_is_invoiced_on_delivery_and_a_refused_parcel_never(moto_end
         assert dates == {jakarta_date(at_the_door).strftime("%d/%m/%Y")}
         assert world.on_hold() == {}
         assert dead_letters(world) == {}
+        # And the stock agrees with nothing awaiting: one shirt invoiced out, the refused one never left
+        shirts = stock_of(world, "KAOS-HITAM-M")
+        assert (shirts.awaiting_invoice, shirts.difference) == (0, 0), shirts

@@ -62,6 +62,7 @@ def _line_json(line: StockLine) -> dict[str, Any]:
         "warehouse": line.warehouse,
         "sku": line.sku,
         "ginee": str(line.ginee),
+        "awaiting_invoice": str(line.awaiting_invoice),
         "accurate": str(line.accurate),
         "difference": str(line.difference),
         "value": None if line.value is None else str(line.value),

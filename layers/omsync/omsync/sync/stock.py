@@ -6,6 +6,12 @@ Ginee is the stock master (reference ginee-api §4). The quantity compared is Gi
 payment, Ginee's shelf stock only at shipping, so availability is what both should show. Costs read are
 Ginee's ``averagePurchasePrice``; the value of a difference is quantity × that price.
 
+Orders Ginee holds out of its available stock that omsync does not invoice yet are added back to Ginee's
+side (`awaiting_invoice`): a store whose trigger comes after payment — a cash-on-delivery order invoiced once
+delivered (``cod_trigger_status``, POSTING.md §6), or ``trigger_status`` past PAID — leaves those units in
+Accurate until the invoice, while Ginee locked them when the order came and took them off the shelf at
+shipping. They are read from Ginee's orders updated in the last `AWAITING_INVOICE_DAYS` days, by status.
+
 Accurate's side of a Ginee warehouse is its mapped warehouse plus the return warehouse of the stores that
 sell from it (`return_warehouses`): Ginee puts a returned unit back on the shelf it left, while the mapping
 books it into the return warehouse (docs/POSTING.md §8), so both hold that Ginee warehouse's goods.
@@ -20,13 +26,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from omsync.accurate.client import BULK_LIMIT
 from omsync.accurate.documents import Item, ItemAdjustment, ItemAdjustmentType
 from omsync.config.mapping import ConnectionMapping
 from omsync.errors import OnHold, PermanentError
+from omsync.ginee.models import OrderStatus
+from omsync.posting.lifecycle import is_cancelled, rank, reached_trigger
 from omsync.posting.numbers import fit_number
 from omsync.posting.purchases import StockChange, plan_adjustment
 from omsync.sync.context import ConnectionContext
@@ -34,6 +42,10 @@ from omsync.sync.documents import post_exactly_once
 
 Progress = Callable[[int, int], None]
 """Called with (SKUs done, SKUs in all) as a comparison goes."""
+
+AWAITING_INVOICE_DAYS = 30
+"""How far back (days of last update) `awaiting_invoice` reads Ginee's orders: longer than a parcel stays
+on its way; an order untouched for longer and still not invoiced shows as a difference."""
 
 
 @dataclass(frozen=True)
@@ -48,11 +60,13 @@ class StockLine:
     accurate: Decimal
     unit_cost: Decimal | None
     in_accurate: bool
+    awaiting_invoice: Decimal = Decimal(0)
+    """Units of orders Ginee holds out of ``ginee`` that omsync invoices later (`awaiting_invoice`)."""
 
     @property
     def difference(self) -> Decimal:
-        """Ginee minus Accurate (positive: Accurate has too little)."""
-        return self.ginee - self.accurate
+        """Ginee (with the units awaiting their invoice) minus Accurate (positive: Accurate has too little)."""
+        return self.ginee + self.awaiting_invoice - self.accurate
 
     @property
     def value(self) -> Decimal | None:
@@ -99,14 +113,55 @@ def return_warehouses(mapping: ConnectionMapping) -> dict[str, tuple[str, ...]]:
     return {ginee_id: tuple(names) for ginee_id, names in found.items()}
 
 
+def awaiting_invoice(
+    ctx: ConnectionContext, warehouses: dict[str, str], now: datetime | None = None
+) -> dict[tuple[str, str], Decimal]:
+    """(Ginee warehouse id, master SKU) → units of the orders Ginee holds out of its available stock that
+    omsync does not invoice yet: not cancelled, not at their store's trigger (`StoreMapping.trigger_for`,
+    so a COD order on its way under ``cod_trigger_status: DELIVERED``), in a mapped store selling from one of
+    ``warehouses``; a bundle's units are its components'. Read from Ginee's orders updated in the last
+    `AWAITING_INVOICE_DAYS` days (``list-order`` by each status before the latest trigger, then
+    ``batch-get``). Raises what the Ginee client raises."""
+    mapping = ctx.mapping
+    if mapping is None:
+        return {}
+    stores = {shop: store for shop, store in mapping.stores.items() if set(store.warehouses) & set(warehouses)}
+    triggers = [rank(store.trigger_for(cod)) for store in stores.values() for cod in (False, True)]
+    latest = max((step for step in triggers if step is not None), default=0)
+    statuses = [status for status in OrderStatus if (step := rank(status)) is not None and step < latest]
+    if not stores or not statuses:
+        return {}
+    since = (now or datetime.now(UTC)) - timedelta(days=AWAITING_INVOICE_DAYS)
+    listed = {
+        row.order_id
+        for status in statuses
+        for row in ctx.ginee.list_orders(last_update_since=since, shop_ids=sorted(stores), order_status=status)
+    }
+    units: dict[tuple[str, str], Decimal] = {}
+    for order in ctx.ginee.batch_get(sorted(listed)) if listed else ():
+        store = stores.get(order.shop_id or "")
+        if store is None or is_cancelled(order) or reached_trigger(order, store.trigger_for(order.is_cod)):
+            continue
+        for item in order.items:
+            warehouse = item.warehouse_id or order.warehouse_id
+            if warehouse not in warehouses or not item.master_sku:
+                continue
+            parts = [(c.master_sku, c.quantity) for c in item.bundle_skus] or [(item.master_sku, 1)]
+            for sku, per_unit in parts:
+                key = (warehouse, sku)
+                units[key] = units.get(key, Decimal(0)) + Decimal(item.quantity * per_unit)
+    return units
+
+
 def compare_stock(
     ctx: ConnectionContext, warehouses: dict[str, str], progress: Progress | None = None
 ) -> list[StockLine]:
     """Every SKU Ginee has in the given warehouses, with Accurate's quantity beside it (ordered by warehouse
     and SKU): the mapped warehouse's plus its stores' return warehouses' (`return_warehouses`). Items only
     Accurate has are left out: Ginee is the master of the stock it manages, not of every item in the books.
-    Raises what the clients raise."""
+    Each line carries the units awaiting their invoice (`awaiting_invoice`). Raises what the clients raise."""
     returns = return_warehouses(ctx.mapping) if ctx.mapping is not None else {}
+    awaiting = awaiting_invoice(ctx, warehouses)
     lines: list[StockLine] = []
     for ginee_id, name in warehouses.items():
         rows = ctx.ginee.list_inventory(ginee_id)
@@ -127,6 +182,7 @@ def compare_stock(
                     accurate.get(sku, Decimal(0)),
                     row.warehouse_inventory.average_purchase_price,
                     sku in accurate,
+                    awaiting.get((ginee_id, sku), Decimal(0)),
                 )
             )
             if progress is not None and (done % 50 == 0 or done == total):
