@@ -8,6 +8,7 @@ is the default base.
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -60,7 +61,7 @@ def test_untaxed_lines_keep_their_net_amount() -> None:
 
 def test_a_rate_accurate_cannot_compute_is_refused() -> None:
     with pytest.raises(ValueError, match="not a tax Accurate computes"):
-        document_tax([(Decimal(1), True)], Decimal(11), Decimal(0), inclusive=True)
+        document_tax([(Decimal(1), True)], Decimal(11), Fraction(0), inclusive=True)
 
 
 # --- the sandbox's books ---------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from omsync.posting.returns import PostedDocuments, plan_sales_returns, refund_m
 
 PPN = Decimal("0.11")
 INVOICED = PostedDocuments(invoice_number="SP-251004BNDL01")
-SHIRTS = {"bundleSkus": [{"masterSku": "KAOS-HITAM-M", "quantity": 3}]}
+SHIRTS: dict[str, Any] = {"bundleSkus": [{"masterSku": "KAOS-HITAM-M", "quantity": 3}]}
 
 
 def with_return(base: Order, *lines: dict[str, Any], refund: int = 0) -> Order:
