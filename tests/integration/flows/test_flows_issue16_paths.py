@@ -32,7 +32,7 @@ def test_issue_16s_paths_in_three_stores_settled_from_their_files_book_what_the_
     world.reconcile()
 
     report = world.report()
-    assert report.oracle_match, report.differences
+    assert report.oracle_match, report.comparison.report()
     assert world.on_hold() == {}
     held = {p.payout_id: p.problems for results in imported.values() for p in results if p.status != "posted"}
     assert held == {}
