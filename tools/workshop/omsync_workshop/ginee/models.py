@@ -500,6 +500,8 @@ class GineeState:
             if details.get("paymentInfo"):
                 order["paymentInfo"] = {**order.get("paymentInfo", {}), **details["paymentInfo"]}
             if details.get("extra"):
+                for index, item in enumerate(details["extra"].get("items") or [], start=1):
+                    item.setdefault("itemId", f"{order['orderId']}-{index}")  # as `create_order` numbers them
                 if "items" in details["extra"] and order.get("orderStatus") != OrderStatus.CANCELLED:
                     self._restock_changed_lines(order, details["extra"]["items"])
                 order.update(details["extra"])
