@@ -514,7 +514,8 @@ class LocalWorld:
         ctx = context_for(self.connection_id)
         if ctx.mapping is None:
             raise RuntimeError("the local world's connection has no mapping")
-        return compare_stock(ctx, mapped_warehouses(ctx.mapping))
+        # The scenario's orders carry its own (past) times: orders awaiting their invoice are read from its start.
+        return compare_stock(ctx, mapped_warehouses(ctx.mapping), orders_since=self.scenario.start)
 
     def on_hold(self) -> dict[str, int]:
         """Orders on hold, counted by cause."""

@@ -114,14 +114,15 @@ def return_warehouses(mapping: ConnectionMapping) -> dict[str, tuple[str, ...]]:
 
 
 def awaiting_invoice(
-    ctx: ConnectionContext, warehouses: dict[str, str], now: datetime | None = None
+    ctx: ConnectionContext, warehouses: dict[str, str], since: datetime | None = None
 ) -> dict[tuple[str, str], Decimal]:
     """(Ginee warehouse id, master SKU) → units of the orders Ginee holds out of its available stock that
     omsync does not invoice yet: not cancelled, not at their store's trigger (`StoreMapping.trigger_for`,
     so a COD order on its way under ``cod_trigger_status: DELIVERED``), in a mapped store selling from one of
-    ``warehouses``; a bundle's units are its components'. Read from Ginee's orders updated in the last
-    `AWAITING_INVOICE_DAYS` days (``list-order`` by each status before the latest trigger, then
-    ``batch-get``). Raises what the Ginee client raises."""
+    ``warehouses``; a bundle's units are its components'. Read from Ginee's orders updated since ``since``
+    (default: `AWAITING_INVOICE_DAYS` days ago; a world replaying a past day gives its start), by
+    ``list-order`` for each status before the latest trigger, then ``batch-get``. Raises what the Ginee
+    client raises."""
     mapping = ctx.mapping
     if mapping is None:
         return {}
@@ -131,7 +132,7 @@ def awaiting_invoice(
     statuses = [status for status in OrderStatus if (step := rank(status)) is not None and step < latest]
     if not stores or not statuses:
         return {}
-    since = (now or datetime.now(UTC)) - timedelta(days=AWAITING_INVOICE_DAYS)
+    since = since or datetime.now(UTC) - timedelta(days=AWAITING_INVOICE_DAYS)
     listed = {
         row.order_id
         for status in statuses
@@ -154,14 +155,19 @@ def awaiting_invoice(
 
 
 def compare_stock(
-    ctx: ConnectionContext, warehouses: dict[str, str], progress: Progress | None = None
+    ctx: ConnectionContext,
+    warehouses: dict[str, str],
+    progress: Progress | None = None,
+    *,
+    orders_since: datetime | None = None,
 ) -> list[StockLine]:
     """Every SKU Ginee has in the given warehouses, with Accurate's quantity beside it (ordered by warehouse
     and SKU): the mapped warehouse's plus its stores' return warehouses' (`return_warehouses`). Items only
     Accurate has are left out: Ginee is the master of the stock it manages, not of every item in the books.
-    Each line carries the units awaiting their invoice (`awaiting_invoice`). Raises what the clients raise."""
+    Each line carries the units awaiting their invoice (`awaiting_invoice`, of orders updated since
+    ``orders_since``). Raises what the clients raise."""
     returns = return_warehouses(ctx.mapping) if ctx.mapping is not None else {}
-    awaiting = awaiting_invoice(ctx, warehouses)
+    awaiting = awaiting_invoice(ctx, warehouses, orders_since)
     lines: list[StockLine] = []
     for ginee_id, name in warehouses.items():
         rows = ctx.ginee.list_inventory(ginee_id)
