@@ -25,7 +25,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from omsync import queues
 from omsync.accurate.documents import SalesInvoice, SalesReturn
 from omsync.accurate.errors import AccurateError, Transient
 from omsync.config.mapping import CancellationRule, SettlementMode, StoreMapping
@@ -50,13 +49,13 @@ from omsync.posting.returns import (
     plan_sales_returns,
     sales_return_number,
 )
-from omsync.queues import WorkMessage
 from omsync.sync.context import ConnectionContext
 from omsync.sync.steps import (
     Outcome,
     Result,
     corrected_lines,
     corrections,
+    forward,
     hold_orders,
     hold_unreadable,
     post_invoices,
@@ -227,7 +226,7 @@ def _post_returns(
     moved = _post_exchanges(ctx, order, store, record, posted.invoice_number, prices, owner)
     ctx.ledger.release([order.order_id], owner)
     if _fees_to_settle(order, store, record):
-        _forward_to_settlements(ctx, order)
+        forward(ctx, order, WorkQueue.SETTLEMENTS)
     done = [*corrected, *(r.number or "" for r in planned), *moved]
     if not done:
         return Outcome(Result.ALREADY_DONE, "every return is posted")
@@ -241,20 +240,6 @@ def _fees_to_settle(order: Order, store: StoreMapping, record: SyncRecord | None
         order.order_status == OrderStatus.RETURNED
         and store.settlement is SettlementMode.ESTIMATE
         and (record is None or record.receipt is None)
-    )
-
-
-def _forward_to_settlements(ctx: ConnectionContext, order: Order) -> None:
-    queues.send(
-        WorkQueue.SETTLEMENTS,
-        WorkMessage(
-            connection_id=ctx.connection_id,
-            entity="order",
-            action="UPDATE",
-            entity_id=order.order_id,
-            status_hint=order.order_status,
-            received_at=datetime.now(UTC),
-        ),
     )
 
 

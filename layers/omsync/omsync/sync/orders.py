@@ -25,10 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from decimal import Decimal
 
-from omsync import queues
 from omsync.accurate.documents import SalesInvoice
 from omsync.accurate.errors import AccurateError, Transient
 from omsync.config.mapping import SettlementMode
@@ -52,7 +50,6 @@ from omsync.posting.returns import (
     units_added,
     units_gone,
 )
-from omsync.queues import WorkMessage
 from omsync.sync.context import ConnectionContext
 from omsync.sync.documents import accurate_totals
 from omsync.sync.steps import (
@@ -61,6 +58,7 @@ from omsync.sync.steps import (
     Result,
     corrected_lines,
     decide_and_lease,
+    forward,
     hold_orders,
     hold_unreadable,
     post_invoices,
@@ -128,7 +126,7 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
         if orders[order_id].return_infos:
             _forward_to_cancellations(ctx, orders[order_id])
         if _owes_estimate(ctx, orders[order_id]):
-            _forward(ctx, orders[order_id], WorkQueue.SETTLEMENTS)
+            forward(ctx, orders[order_id], WorkQueue.SETTLEMENTS)
     return outcomes
 
 
@@ -231,7 +229,7 @@ def _after_sale(ctx: ConnectionContext, order: Order, record: SyncRecord, prices
     if record.invoiced and record.receipt is None and _completed(order):
         store = ctx.store(order.shop_id)  # unmapped: OnHold, so the receipt is not skipped for good
         if store.settlement is SettlementMode.ESTIMATE:
-            _forward(ctx, order, WorkQueue.SETTLEMENTS)
+            forward(ctx, order, WorkQueue.SETTLEMENTS)
             forwarded.append("completed: to be receipted")
     return Outcome(Result.FORWARDED, "; ".join(forwarded)) if forwarded else Outcome(Result.ALREADY_DONE)
 
@@ -355,21 +353,7 @@ def _owes_estimate(ctx: ConnectionContext, order: Order) -> bool:
 
 
 def _forward_to_cancellations(ctx: ConnectionContext, order: Order) -> None:
-    _forward(ctx, order, WorkQueue.CANCELLATIONS)
-
-
-def _forward(ctx: ConnectionContext, order: Order, queue: WorkQueue) -> None:
-    queues.send(
-        queue,
-        WorkMessage(
-            connection_id=ctx.connection_id,
-            entity="order",
-            action="UPDATE",
-            entity_id=order.order_id,
-            status_hint=order.order_status,
-            received_at=datetime.now(UTC),
-        ),
-    )
+    forward(ctx, order, WorkQueue.CANCELLATIONS)
 
 
 def _has_bundles(orders: Iterable[Order]) -> bool:

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from omsync import queues
 from omsync.accurate.documents import AccurateDocument, Item, SalesInvoice, SalesReturn
 from omsync.accurate.errors import AccurateError, MasterNotFound, Transient
 from omsync.config.mapping import StoreMapping
@@ -33,6 +35,7 @@ from omsync.observability import logger, metrics
 from omsync.posting.invoice import ginee_order_named
 from omsync.posting.numbers import invoice_number_apart
 from omsync.posting.returns import CHANGE_RETURN_PREFIX, units_gone
+from omsync.queues import WorkMessage, WorkQueue
 from omsync.sync.context import ConnectionContext
 from omsync.sync.documents import PostOutcome, descriptions, post_exactly_once
 
@@ -68,6 +71,21 @@ class Result(StrEnum):
 class Outcome:
     result: Result
     detail: str = ""
+
+
+def forward(ctx: ConnectionContext, order: Order, queue: WorkQueue) -> None:
+    """Hand the order on to another flow's work queue (as if its webhook had arrived there), with its status."""
+    queues.send(
+        queue,
+        WorkMessage(
+            connection_id=ctx.connection_id,
+            entity="order",
+            action="UPDATE",
+            entity_id=order.order_id,
+            status_hint=order.order_status,
+            received_at=datetime.now(UTC),
+        ),
+    )
 
 
 def closed_period_hold(error: AccurateError, when: str) -> OnHold:
