@@ -84,8 +84,10 @@ demo: venv
 local: venv
 	$(BIN)/omsync local up
 
+# issue 21's table (README, "Benchmark"): each row RUNS times (default 3; about 25 minutes on 2 cores, most of
+# it row a's 20,000-order flash sale), medians and ranges in the terminal and bench.json. ROWS=a,e for some rows.
 bench: venv
-	$(BIN)/omsync bench
+	$(BIN)/omsync bench $(if $(RUNS),--runs $(RUNS)) $(if $(ROWS),--rows $(ROWS))
 
 # 5,000 order lives over two connections under every fault (README, "Chaos run"); ORDERS=N and SEED=S to change.
 ORDERS ?= 5000

@@ -35,6 +35,7 @@ from typing import Any
 import requests
 
 from omsync.config.mapping import ConnectionMapping, load_mapping
+from omsync_workshop.bench_table import BenchOptions, BenchRow, Earlier, FigureSpec, Goal, RowRun
 from omsync_workshop.moto_patches import PatchLevel
 from omsync_workshop.scenarios import load_scenario
 from omsync_workshop.scenarios.facts import Scenario
@@ -287,3 +288,35 @@ def render(result: BenchResult) -> str:
 def median(values: list[float]) -> float:
     """The median of several runs' figures."""
     return float(statistics.median(values))
+
+
+def flash_sale_run(options: BenchOptions, earlier: Earlier, index: int) -> RowRun:
+    """Row a, once: `run_bench` with the table's options; its figures, and the whole result as counts."""
+    result = run_bench(options.orders, latency_ms=options.latency_ms, moto_patches=PatchLevel(options.moto_patches))
+    figures = {
+        "orders": float(result.orders),
+        "drain_seconds": result.drain_seconds,
+        "accurate_utilization": result.accurate_utilization,
+        "accurate_calls_per_invoice": result.accurate_calls_per_invoice,
+        "rate_limit_violations": float(result.rate_limit_violations),
+        "paid_orders_not_invoiced_once": float(abs(result.paid_orders - result.invoices)),
+        "dynamodb_writes_per_order": result.dynamodb_writes_per_order,
+    }
+    return RowRun(figures=figures, counts=result.to_dict())
+
+
+FLASH_SALE_ROW = BenchRow(
+    key="a",
+    title="flash sale drained with Accurate at its limits (regression check)",
+    figures=(
+        FigureSpec("orders", "orders (webhooks)", "orders"),
+        FigureSpec("drain_seconds", "drain", "s"),
+        FigureSpec("accurate_utilization", "Accurate utilisation", "of 8 req/s", Goal(0.8, at_most=False)),
+        FigureSpec("accurate_calls_per_invoice", "Accurate calls per invoice", "calls"),
+        FigureSpec("rate_limit_violations", "rate-limit violations", "count", Goal(0, at_most=True)),
+        FigureSpec("paid_orders_not_invoiced_once", "paid orders not invoiced exactly once", "orders", Goal(0, True)),
+        FigureSpec("dynamodb_writes_per_order", "DynamoDB writes per order (workers)", "writes"),
+    ),
+    run=flash_sale_run,
+)
+"""Row a of `make bench`'s table (`omsync_workshop.bench_table`)."""
