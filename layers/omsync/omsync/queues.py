@@ -64,8 +64,18 @@ def sqs() -> SQSClient:
 
 
 def send(queue: WorkQueue, message: WorkMessage) -> str:
-    """Put `message` on `queue`; returns the SQS message id."""
-    response = sqs().send_message(QueueUrl=settings().queue_url(queue), MessageBody=message.to_json())
+    """Put `message` on `queue`, in the message group of its connection; returns the SQS message id.
+
+    The work queues are standard queues, where a ``MessageGroupId`` makes them *fair queues* (SQS, 2025): the
+    group is the tenant, and while one connection holds a disproportionate share of the messages in flight (a
+    flash sale's backlog), SQS hands the consumers the other connections' messages first, so a quiet seller's
+    orders are not held behind a noisy one's. Unlike a FIFO queue's groups, a standard queue's groups impose
+    no order and no one-at-a-time: the workers still take a connection's messages in batches of many.
+    Source: the SQS Developer Guide, "Amazon SQS fair queues" and "How Amazon SQS fair queues work".
+    """
+    response = sqs().send_message(
+        QueueUrl=settings().queue_url(queue), MessageBody=message.to_json(), MessageGroupId=message.connection_id
+    )
     return response["MessageId"]
 
 

@@ -7,7 +7,8 @@ before it touches anything, and a moto server gets one of three levels:
 
 - ``none``: moto as released (the differential tests' reference);
 - ``fidelity`` (tests, demo, ``omsync local up``): `omsync_workshop.moto_fidelity`, what AWS guarantees and
-  moto 5.2.5 does not under concurrent requests;
+  moto 5.2.5 does not under concurrent requests, and `omsync_workshop.moto_fair_queues`, the fair queues
+  (2025) moto 5.2.5 does not have;
 - ``speed`` (``omsync bench`` and ``make demo``): fidelity plus the speed-only patches
   (`omsync_workshop.moto_speedups`, `omsync_workshop.moto_expressions`). They let a 20,000-order drain
   measure omsync rather than moto's list scans and table copies, and they save about 30% of
@@ -91,9 +92,10 @@ def install(level: PatchLevel) -> None:
 
             moto_speedups.install()
         if level in (PatchLevel.FIDELITY, PatchLevel.SPEED):
-            from omsync_workshop import moto_fidelity
+            from omsync_workshop import moto_fair_queues, moto_fidelity
 
             moto_fidelity.install()
+            moto_fair_queues.install()
         _installed = level
 
 

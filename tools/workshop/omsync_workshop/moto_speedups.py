@@ -12,8 +12,9 @@ any other moto version.
   messages by asking every message for the time (a datetime computation each); each receive scans and
   deep-copies; each delete scans the list twice. A flash sale of 20,000 webhooks makes that hours of CPU.
   For standard (non-FIFO) queues only, the patch stores live messages by id and receipt handle (current
-  and past, as moto accepts both), the visible ones in a heap by send sequence (redelivered messages come
-  first, as in moto), in-flight and delayed ones in a heap by when they become visible, with counters per
+  and past, as moto accepts both), the visible ones in a heap by send sequence per message group (redelivered
+  messages come first, as in moto; the group a receive takes from is a fair queue's choice,
+  `omsync_workshop.moto_fair_queues`, which counts the in-flight messages per group), in-flight and delayed ones in a heap by when they become visible, with counters per
   state (the ApproximateNumberOf* attributes in O(1)), the epoch clock from ``time.time``, and a shallow
   copy of a received message. Kept as moto does it: visibility timeouts and ChangeMessageVisibility,
   ApproximateReceiveCount and the first-receive timestamp, redrive to the dead-letter queue once the
@@ -50,6 +51,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from omsync_workshop.moto_fair_queues import next_group
 from omsync_workshop.moto_patches import require_moto_version
 
 _STATE_ATTRIBUTE = "_omsync_fast_state"
@@ -76,8 +78,10 @@ class FastQueueState:
 
     live: dict[str, Any] = field(default_factory=dict)
     by_handle: dict[str, Any] = field(default_factory=dict)
-    visible: list[tuple[int, int, str]] = field(default_factory=list)
-    """(send sequence, version, message id)."""
+    visible: dict[str | None, list[tuple[int, int, str]]] = field(default_factory=dict)
+    """Per message group (None: messages without one): (send sequence, version, message id)."""
+    in_flight: dict[str, int] = field(default_factory=dict)
+    """Message group → its messages in flight (what a fair queue's choice weighs, `moto_fair_queues`)."""
     timers: list[tuple[float, int, int, str]] = field(default_factory=list)
     """(epoch ms it becomes visible, send sequence, version, message id)."""
     counts: dict[str, int] = field(default_factory=lambda: {VISIBLE: 0, IN_FLIGHT: 0, DELAYED: 0})
@@ -94,8 +98,11 @@ class FastQueueState:
             state, due = IN_FLIGHT, message.visible_at
         message._omsync_state = state
         self.counts[state] += 1
+        if state == IN_FLIGHT and message.group_id is not None:
+            self.in_flight[message.group_id] = self.in_flight.get(message.group_id, 0) + 1
         if state == VISIBLE:
-            heapq.heappush(self.visible, (message._omsync_sequence, version, message.id))
+            group = self.visible.setdefault(message.group_id, [])
+            heapq.heappush(group, (message._omsync_sequence, version, message.id))
         else:
             heapq.heappush(self.timers, (due, message._omsync_sequence, version, message.id))
 
@@ -103,6 +110,12 @@ class FastQueueState:
         """Take a message out of its state (its heap entries become stale)."""
         if message._omsync_state is not None:
             self.counts[message._omsync_state] -= 1
+        if message._omsync_state == IN_FLIGHT and message.group_id is not None:
+            left = self.in_flight[message.group_id] - 1
+            if left:
+                self.in_flight[message.group_id] = left
+            else:
+                del self.in_flight[message.group_id]
         message._omsync_version += 1
         message._omsync_state = None
 
@@ -140,18 +153,26 @@ class FastQueueState:
                 self.place(message, now_ms)
 
     def pop_visible(self) -> Any:
-        """The visible message sent first (taken out of the visible state), or None."""
-        while self.visible:
-            _, version, message_id = heapq.heappop(self.visible)
-            message = self.current(message_id, version)
-            if message is not None:
-                self.unplace(message)
-                return message
-        return None
+        """The visible message a fair queue delivers next (taken out of the visible state), or None: the one sent
+        first, unless a message group is a noisy neighbour (`moto_fair_queues.next_group`)."""
+        heads: dict[str | None, int] = {}
+        for group, entries in list(self.visible.items()):
+            while entries and self.current(entries[0][2], entries[0][1]) is None:
+                heapq.heappop(entries)  # stale: the message was received, deleted or moved since
+            if entries:
+                heads[group] = entries[0][0]
+            else:
+                del self.visible[group]
+        if not heads:
+            return None
+        _, version, message_id = heapq.heappop(self.visible[next_group(heads, self.in_flight)])
+        message = self.current(message_id, version)
+        self.unplace(message)
+        return message
 
     def visible_in_order(self) -> list[Any]:
         """Visible messages, first sent first."""
-        entries = sorted(self.visible)
+        entries = sorted(entry for group in self.visible.values() for entry in group)
         return [m for _, v, mid in entries if (m := self.current(mid, v)) is not None]
 
 
