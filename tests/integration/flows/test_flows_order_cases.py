@@ -9,7 +9,8 @@ outcome under the example mapping (Shopee ``SP-`` and Tokopedia ``TP-``: PKP, pr
 by estimate, cancellation ``delete``):
 
 - R1 a line cancelled after payment leaves the books by a Sales Return of what left the order;
-- R2 two Ginee orders with one marketplace number: one invoice each, numbered apart;
+- R2 two Ginee orders with one marketplace number: one invoice each, numbered apart, the package created first
+  keeping the plain number whichever is invoiced first;
 - R3 an exchange (refund 0) is no credit: the sale stands, the receipt pays the whole invoice, and only stock
   moves (the returned unit into the return warehouse, the replacement out of the sale's) by an Item Transfer;
 - R4 one component of a bundle back: that component, its quantity, at its invoiced price;
@@ -254,6 +255,31 @@ def test_r2_two_ginee_orders_with_one_marketplace_number_get_one_invoice_each_nu
     assert world.accurate.stock("KAOS-PUTIH-L") == stock_before["KAOS-PUTIH-L"] - 2
     assert balance(world, RECEIVABLE) == Decimal(0)
     assert len(documents(world, "sales_receipt")) == 2
+    assert world.on_hold() == {}
+    assert dead_letters(world) == {}
+
+
+def test_r2_the_package_created_first_keeps_the_plain_number_when_the_other_is_paid_and_invoiced_before_it(
+    open_world: OpenWorld,
+) -> None:
+    world = case_world(open_world)
+    # Given the two packages of 251002SPLIT01 created in Ginee in turn (PKG1 first)
+    first = create(world, "order-251002SPLIT01-SO251002SPLIT01PKG1.json")
+    second = create(world, "order-251002SPLIT01-SO251002SPLIT01PKG2.json")
+
+    # When the package created second is paid, and invoiced, before the first is paid
+    step(world, second, "pay")
+    second_number = invoice_number_apart("SP-251002SPLIT01", second)
+    assert documents(world, "sales_invoice") == {second_number: Decimal(111000)}
+    step(world, first, "pay")
+
+    # Then the numbers are the rule's, not the arrival order's: the package created first has the plain number
+    assert documents(world, "sales_invoice") == {"SP-251002SPLIT01": Decimal(55500), second_number: Decimal(111000)}
+    first_record, second_record = record_of(world, first), record_of(world, second)
+    assert first_record is not None and first_record.invoice is not None
+    assert second_record is not None and second_record.invoice is not None
+    assert (first_record.invoice.number, second_record.invoice.number) == ("SP-251002SPLIT01", second_number)
+    assert balance(world, PENJUALAN) == Decimal(-150000)
     assert world.on_hold() == {}
     assert dead_letters(world) == {}
 

@@ -97,6 +97,28 @@ def test_the_sandbox_refuses_what_ginee_refuses(sandbox: GineeSandbox, client: G
         client.call("POST", "/openapi/order/v1/batch-get", {"orderIds": [str(n) for n in range(101)]})
 
 
+def test_orders_are_listed_by_marketplace_number_100_numbers_a_call(sandbox: GineeSandbox, client: GineeClient) -> None:
+    # Given 150 marketplace orders of one day, the first split into two packages (two Ginee orders, one number)
+    day = NOW - timedelta(days=1)
+    for n in range(150):
+        sandbox.state.create_order({"orderId": f"SO{n:04d}", "shopId": "SH1", "externalOrderSn": f"2509{n:04d}"}, day)
+    sandbox.state.create_order({"orderId": "SO0000B", "shopId": "SH1", "externalOrderSn": "25090000"}, day)
+    wanted = [f"2509{n:04d}" for n in range(150)]
+
+    # When 120 of the numbers are asked for (one 15-day window)
+    rows = list(client.list_orders(create_since=day - timedelta(days=1), create_to=NOW, order_numbers=wanted[:120]))
+
+    # Then only their orders come, both packages of the split one among them: the first 100 numbers asked in one
+    # request (their 101 orders on two pages of ≤100), the other 20 in another
+    assert {row.external_order_sn for row in rows} == set(wanted[:120])
+    assert len(rows) == 121
+    assert sorted(row.order_id for row in rows if row.external_order_sn == "25090000") == ["SO0000", "SO0000B"]
+    assert client.calls == 3
+    with pytest.raises(ParameterError) as too_many:
+        client.list_order_page({"createSince": day, "createTo": NOW, "orderNumbers": wanted[:101]})
+    assert "orderNumbers" in too_many.value.message
+
+
 def test_windows_older_than_three_months_ask_for_historical_data(sandbox: GineeSandbox, client: GineeClient) -> None:
     old = NOW - timedelta(days=120)
     sandbox.state.create_order({"orderId": "SO-OLD", "shopId": "SH1"}, old, notify=False)

@@ -7,7 +7,7 @@ import pytest
 from posting_builders import item, order, rp, store
 
 from omsync.errors import OnHold
-from omsync.posting.invoice import ginee_order_named, plan_sales_invoice
+from omsync.posting.invoice import ginee_order_named, plain_number_package, plan_sales_invoice
 from omsync.posting.numbers import MAX_NUMBER_LENGTH, invoice_number_apart
 
 
@@ -69,6 +69,20 @@ def test_the_number_apart_is_the_plain_number_with_a_suffix_of_the_ginee_order_a
     assert first == again and first != other
     assert first.startswith("SP-251002SPLIT01-") and len(first) == len("SP-251002SPLIT01") + 9
     assert len(long_one) == MAX_NUMBER_LENGTH
+
+
+def test_the_package_created_first_keeps_the_plain_number_a_tie_goes_to_the_smallest_ginee_order_id() -> None:
+    # Given the packages of one marketplace order: PKG2 created at 10:00, PKG1 and PKG3 at 10:05, PKG4 of no time
+    pkg1 = order(orderId="SO-PKG1", createAt="2025-10-02T10:05:00Z")
+    pkg2 = order(orderId="SO-PKG2", createAt="2025-10-02T10:00:00Z")
+    pkg3 = order(orderId="SO-PKG3", createAt="2025-10-02T10:05:00Z")
+    pkg4 = order(orderId="SO-PKG4", createAt=None)
+
+    # Then the one created first keeps it, in whatever order they are given; between equals the smallest id
+    assert plain_number_package([pkg1, pkg2, pkg3, pkg4]) == plain_number_package([pkg4, pkg3, pkg2]) == "SO-PKG2"
+    assert plain_number_package([pkg3, pkg1]) == plain_number_package([pkg1, pkg3]) == "SO-PKG1"
+    assert plain_number_package([pkg4, pkg3]) == "SO-PKG3"
+    assert plain_number_package([pkg4]) == "SO-PKG4"
 
 
 def test_an_invoice_description_names_its_ginee_order() -> None:

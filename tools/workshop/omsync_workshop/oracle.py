@@ -19,8 +19,10 @@ Scope (what the orders, cancellations and settlements flows post):
 - an exchange (outcome ``exchanged``, refund 0): nothing beyond the sale but its stock moves, an Item Transfer
   sent ``<invoice>-XO1`` and received ``-XI1`` from the sale's warehouse to the return warehouse (when they
   differ), between warehouses of one inventory account, so no balance changes (§8b);
-- a second package of a marketplace order (outcome ``split_package``, ``first_package`` set): its own invoice,
-  numbered apart (the plain number plus 8 hex digits of its Ginee order id's SHA-256, §6), and its own receipt;
+- the packages of a marketplace order (outcome ``split_package``: Ginee orders of one shop sharing the marketplace
+  number): each its own invoice and receipt; the package created first (a tie: the smallest Ginee order id) has
+  the plain number, each other one the number apart (the plain number plus 8 hex digits of its Ginee order id's
+  SHA-256, §6), whatever order omsync met them in;
 - one component of an exploded bundle returned alone (outcome ``component_returned``): ``-R1`` of that
   component's units at its invoiced share (a store that does not explode bundles is not expected to see one);
 - ``settlement: estimate`` stores (settlement rules §A): a Sales Receipt ``<invoice>-P`` per completed,
@@ -95,7 +97,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
@@ -228,6 +230,7 @@ def expected_books(
     price_of = {product.sku: product.price for product in scenario.products}
 
     invoiced: dict[str, _Invoiced] = {}
+    plain_holders = _plain_number_holders(scenario.orders)
     for order in scenario.orders:
         store = mapping.stores.get(order.shop_id)
         if store is None:
@@ -245,7 +248,7 @@ def expected_books(
             order = _without_cancelled_lines(order)
         lines = _invoice_lines(order, store, price_of)
         number = _invoice_number(store.number_prefix, order.external_order_sn)
-        if order.first_package is not None:
+        if plain_holders[(order.shop_id, order.external_order_sn)] != order.order_id:
             number = _apart(number, order.order_id)
         receivable = _book_invoice(books, accounts, store, order, lines, number, cost_of)
         owed = receivable
@@ -884,6 +887,19 @@ def _invoice_number(prefix: str, order_number: str) -> str:
 
 def _suffixed(number: str, suffix: str) -> str:
     return _shorten(number, 30 - len(suffix)) + suffix
+
+
+def _plain_number_holders(orders: Iterable[OrderFacts]) -> dict[tuple[str, str], str]:
+    """Per marketplace order (shop, marketplace number), the Ginee order whose invoice bears the plain number
+    (docs/POSTING.md §6): of its packages, the one created first, a tie to the smallest Ginee order id. The
+    others are numbered apart, whichever of them was paid or delivered first."""
+    holders: dict[tuple[str, str], OrderFacts] = {}
+    for order in orders:
+        key = (order.shop_id, order.external_order_sn)
+        held = holders.get(key)
+        if held is None or (order.created_at, order.order_id) < (held.created_at, held.order_id):
+            holders[key] = order
+    return {key: order.order_id for key, order in holders.items()}
 
 
 def _apart(number: str, order_id: str) -> str:

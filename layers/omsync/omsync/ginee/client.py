@@ -9,6 +9,7 @@ its queue). ``calls`` counts HTTP requests made, retries included, for the bench
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import time
@@ -42,6 +43,8 @@ from omsync.ginee.models import (
 MAX_WINDOW: Final = timedelta(days=15)
 MAX_PAGE_SIZE: Final = 100
 MAX_BATCH_IDS: Final = 100
+MAX_ORDER_NUMBERS: Final = 100
+"""``list-order``'s ``orderNumbers`` filter takes at most 100 marketplace order numbers (reference/ginee-api.md §3.2)."""
 MAX_INVENTORY_PAGE_SIZE: Final = 50
 HISTORY_HORIZON: Final = timedelta(days=90)
 
@@ -232,14 +235,17 @@ class GineeClient:
         shop_ids: Sequence[str] | None = None,
         channel: str | None = None,
         order_status: str | None = None,
+        order_numbers: Sequence[str] | None = None,
         size: int = MAX_PAGE_SIZE,
     ) -> Iterator[Order]:
         """Every order updated (or created) in the range, oldest window first, each window paged by cursor.
 
         Give either the ``last_update_*`` or the ``create_*`` pair; ``*_to`` defaults to now. The range is
         cut into 15-day windows; a window that starts more than three months ago asks for
-        ``historicalData``. Rows are list rows: re-fetch with `batch_get` for the full order. Raises what
-        `call` raises, and `MalformedAnswer` when a page's cursor repeats one already given.
+        ``historicalData``. ``order_numbers`` (marketplace order numbers, Ginee's ``externalOrderSn``) keeps
+        only their orders, asked 100 numbers at a time (``orderNumbers``). Rows are list rows: re-fetch with
+        `batch_get` for the full order. Raises what `call` raises, and `MalformedAnswer` when a page's cursor
+        repeats one already given.
         """
         if (last_update_since is None) == (create_since is None):
             raise ValueError("give exactly one of last_update_since or create_since")
@@ -250,7 +256,10 @@ class GineeClient:
         to = (last_update_to if by_update else create_to) or self._clock()
         horizon = self._clock() - HISTORY_HORIZON
         since_key, to_key = ("lastUpdateSince", "lastUpdateTo") if by_update else ("createSince", "createTo")
-        for start, end in split_windows(since, to):
+        number_chunks: list[list[str] | None] = [None]
+        if order_numbers is not None:
+            number_chunks = [*chunks(list(dict.fromkeys(order_numbers)), MAX_ORDER_NUMBERS)]
+        for (start, end), number_chunk in itertools.product(split_windows(since, to), number_chunks):
             request: dict[str, Any] = {since_key: start, to_key: end, "size": size}
             if shop_ids:
                 request["shopIdList"] = list(shop_ids)
@@ -258,6 +267,8 @@ class GineeClient:
                 request["channel"] = channel
             if order_status:
                 request["orderStatus"] = order_status
+            if number_chunk is not None:
+                request["orderNumbers"] = number_chunk
             if start < horizon:
                 request["historicalData"] = True
             cursors: set[str] = set()

@@ -18,9 +18,9 @@ gives the last share the remainder, so the parts always add up to the whole.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
 
 from omsync.accurate.documents import ITEM_CODE_MAX_LENGTH, SalesInvoice, SalesInvoiceExpense, SalesInvoiceItem
@@ -36,6 +36,7 @@ DPP_NILAI_LAIN = "DPP_NILAILAIN"
 reference/accurate-spec.md, enum customerTaxType)."""
 # The currency of the Accurate databases omsync posts to (Indonesian companies keep their books in rupiah).
 BOOK_CURRENCY = "IDR"
+_NEVER_CREATED = datetime.max.replace(tzinfo=UTC)
 _GINEE_ORDER = re.compile(r"\(Ginee ([^()\s]+)\)\s*$")
 
 
@@ -74,6 +75,19 @@ def marketplace_order_number(order: Order) -> str:
 def sales_invoice_number(order: Order, store: StoreMapping) -> str:
     """The deterministic Sales Invoice number of an order."""
     return invoice_number(store.number_prefix, marketplace_order_number(order))
+
+
+def plain_number_package(packages: Iterable[Order]) -> str:
+    """Of the packages of one marketplace order (the Ginee orders of one shop sharing its ``externalOrderSn``), the
+    Ginee order id whose Sales Invoice bears the plain number (`sales_invoice_number`); every other package's bears
+    `invoice_number_apart`. The package Ginee created first (``createAt``) keeps it, a tie goes to the smallest
+    Ginee order id, a package without ``createAt`` ranks last. Raises ValueError when given no package.
+
+    Why creation time: every package created before a given one already exists in Ginee when that one is
+    invoiced, so whichever package is invoiced first sees every package ranked before it, and the numbers never
+    depend on the order in which the packages' webhooks arrive (docs/POSTING.md §6).
+    """
+    return min(packages, key=lambda package: (package.create_at or _NEVER_CREATED, package.order_id)).order_id
 
 
 def ginee_order_named(description: str) -> str | None:
@@ -151,8 +165,9 @@ def plan_sales_invoice(
 ) -> SalesInvoice:
     """The Sales Invoice for a paid order, per the store's mapping.
 
-    ``number`` is the invoice's number when the Ledger already gave the order one (`invoice_number_apart` for a
-    second Ginee order with the same marketplace number); by default `sales_invoice_number`.
+    ``number`` is the invoice's number when the Ledger already gave the order one, or the flow numbered it among
+    the packages of its marketplace order (`invoice_number_apart` for a package `plain_number_package` does not
+    name); by default `sales_invoice_number`.
 
     ``component_prices`` (master SKU → selling price, from Ginee's master products) weighs how a bundle's
     price is split over its components; without it the split follows the component quantities.

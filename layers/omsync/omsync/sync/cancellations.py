@@ -58,6 +58,7 @@ from omsync.sync.steps import (
     forward,
     hold_orders,
     hold_unreadable,
+    number_packages,
     post_invoices,
     post_single,
     posted_lines,
@@ -101,6 +102,12 @@ def converge_cancellations(ctx: ConnectionContext, order_ids: Sequence[str], own
             if not is_cancelled(order):
                 holds[order_id] = hold
     hold_orders(ctx, holds, owner, outcomes)
+    for order_id, numbered in number_packages(ctx, owed, orders).items():
+        if isinstance(numbered, Outcome):
+            del owed[order_id]
+            outcomes[order_id] = numbered
+        else:
+            owed[order_id] = numbered
     if owed:
         leased = ctx.ledger.lease({oid: plan.number for oid, plan in owed.items()}, owner)
         for order_id in set(owed) - leased:

@@ -11,7 +11,8 @@ connection this re-reads the Ledger and Ginee, decides per order, and converges 
    units added since the invoice replace it by a corrected one (deleted and posted again under its number)
    while nothing answers to it, else hold the order ``quantity_raised``;
 3. per order: not yet at the store's trigger status → leave it; cancelled → the cancellations flow's;
-   store or warehouse not mapped → hold; else plan its invoice (pure, `omsync.posting`);
+   store or warehouse not mapped → hold; else plan its invoice (pure, `omsync.posting`), numbered among the
+   packages of its marketplace order (`number_packages`: the package Ginee created first keeps the plain number);
 4. the lease of every order to act on is taken, with the invoice number as intent;
 5. invoices go out in bulk (`post_exactly_once`: duplicates and ambiguous failures resolved by number);
 6. items missing in Accurate are created from Ginee's master products when the mapping allows it, and
@@ -61,6 +62,7 @@ from omsync.sync.steps import (
     forward,
     hold_orders,
     hold_unreadable,
+    number_packages,
     post_invoices,
 )
 
@@ -103,11 +105,17 @@ def converge_orders(ctx: ConnectionContext, order_ids: Sequence[str], owner: str
         outcomes[order_id] = outcome
     hold_orders(ctx, waiting, owner, outcomes)
     to_fetch = [oid for oid in to_fetch if oid not in outcomes]
+    decisions = {oid: _decide(ctx, orders[oid], prices) for oid in to_fetch if oid in orders}
+    # An order whose invoice is corrected keeps its number (`_withdraw_invoices`): only new invoices are numbered.
+    new = {
+        oid: decision for oid, decision in decisions.items() if isinstance(decision, SalesInvoice) and oid not in raised
+    }
+    decisions.update(number_packages(ctx, new, orders))
     plans = decide_and_lease(
         ctx,
         to_fetch,
         orders,
-        lambda order: _decide(ctx, order, prices),
+        lambda order: decisions[order.order_id],
         SalesInvoice,
         lambda plan: plan.number,
         owner,

@@ -9,6 +9,8 @@ them imports another (an import-linter contract in `make lint`). What they have 
   hold of an order whose Ginee record cannot be read (`hold_unreadable`: its own order only, never the batch);
 - `decide_and_lease`: decide each re-fetched order, park the holds, lease the rest with the document
   number as intent;
+- `number_packages`: number new invoices among the packages of their marketplace order (which one keeps the
+  plain number);
 - `post_single` and `post_invoices`: post exactly once and record, items auto-created where the
   mapping allows it.
 """
@@ -17,10 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -29,10 +31,11 @@ from omsync.accurate.documents import AccurateDocument, Item, SalesInvoice, Sale
 from omsync.accurate.errors import AccurateError, MasterNotFound, Transient
 from omsync.config.mapping import StoreMapping
 from omsync.errors import OnHold
+from omsync.ginee.errors import GineeError, ServiceBusy
 from omsync.ginee.models import Order, UnreadableRecord
 from omsync.ledger.orders import PostedDocument, PostedLine, SyncRecord
 from omsync.observability import logger, metrics
-from omsync.posting.invoice import ginee_order_named
+from omsync.posting.invoice import ginee_order_named, plain_number_package
 from omsync.posting.numbers import invoice_number_apart
 from omsync.posting.returns import CHANGE_RETURN_PREFIX, units_gone
 from omsync.queues import WorkMessage, WorkQueue
@@ -282,6 +285,67 @@ def number_taken_hold(number: str) -> OnHold:
         f"check Sales Invoice {number} in Accurate: if it is this order's invoice typed by hand, delete it (omsync "
         "posts its own), else renumber it; the order is posted automatically once the number is free",
     )
+
+
+PACKAGE_LOOKBACK: Final = timedelta(days=14)
+"""How long before an order's own creation its marketplace order's other packages are looked for in Ginee: a
+fortnight, so that an order's look-up (up to a second past its creation) is one ``list-order`` window of 15 days."""
+
+
+def number_packages(
+    ctx: ConnectionContext, plans: Mapping[str, SalesInvoice], orders: Mapping[str, Order]
+) -> dict[str, SalesInvoice | Outcome]:
+    """Number each planned (not yet posted) invoice among the packages of its marketplace order: ``plans`` (order
+    id → invoice planned under the plain number) with each package that `plain_number_package` does not name
+    renumbered `invoice_number_apart` (docs/POSTING.md §6).
+
+    The packages are the Ginee orders of the order's shop with its ``externalOrderSn`` created up to
+    `PACKAGE_LOOKBACK` before it, read by ``list-order`` (``orderNumbers``, 100 numbers a call; one window per run
+    of orders created close together). An order without marketplace number or ``createAt`` keeps its plan. When
+    Ginee cannot answer (busy, or refusing), the orders it was asked about get `Result.RETRY` instead of a plan;
+    the others go on. One more Ginee call per batch of new invoices created within a fortnight.
+    """
+    asked = {
+        oid: order
+        for oid in plans
+        if (order := orders[oid]).external_order_sn and order.create_at is not None and order.shop_id
+    }
+    numbered: dict[str, SalesInvoice | Outcome] = dict(plans)
+    if not asked:
+        return numbered
+    try:
+        packages = _packages(ctx, list(asked.values()))
+    except (GineeError, ServiceBusy) as error:
+        logger.warning("the packages of marketplace orders could not be read", extra={"error": type(error).__name__})
+        for order_id in asked:
+            numbered[order_id] = Outcome(Result.RETRY, f"Ginee's list of its packages failed: {type(error).__name__}")
+        return numbered
+    for order_id, order in asked.items():
+        siblings = packages.get((order.shop_id or "", order.external_order_sn or ""), [])
+        if plain_number_package([order, *siblings]) != order_id:
+            plan = plans[order_id]
+            numbered[order_id] = plan.model_copy(update={"number": invoice_number_apart(plan.number or "", order_id)})
+    return numbered
+
+
+def _packages(ctx: ConnectionContext, orders: Sequence[Order]) -> dict[tuple[str, str], list[Order]]:
+    """Ginee's orders (list rows) by (shop id, marketplace number) for the numbers of ``orders``, each created
+    from `PACKAGE_LOOKBACK` before one of them to a second after it; the time spans of orders created close
+    together are merged, so that each run is one ``list-order`` window."""
+    spans: list[tuple[datetime, datetime, set[str]]] = []
+    for order in sorted(orders, key=lambda o: o.create_at or datetime.min.replace(tzinfo=UTC)):
+        assert order.create_at is not None and order.external_order_sn
+        since, to = order.create_at - PACKAGE_LOOKBACK, order.create_at + timedelta(seconds=1)
+        if spans and since <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], to), spans[-1][2] | {order.external_order_sn})
+        else:
+            spans.append((since, to, {order.external_order_sn}))
+    found: dict[tuple[str, str], dict[str, Order]] = {}
+    for since, to, numbers in spans:
+        for row in ctx.ginee.list_orders(create_since=since, create_to=to, order_numbers=sorted(numbers)):
+            key = (row.shop_id or "", row.external_order_sn or "")
+            found.setdefault(key, {})[row.order_id] = row
+    return {key: list(rows.values()) for key, rows in found.items()}
 
 
 def post_invoices(

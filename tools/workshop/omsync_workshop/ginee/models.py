@@ -663,7 +663,8 @@ class GineeState:
     # -- queries ---------------------------------------------------------------------------------------
 
     def list_orders(self, request: Json) -> Json:
-        """``list-order``: one page of orders in a ≤15-day window, oldest first, cursor ``[epochMs, orderId]``."""
+        """``list-order``: one page of orders in a ≤15-day window, oldest first, cursor ``[epochMs, orderId]``;
+        ``orderNumbers`` (≤100 marketplace order numbers) keeps only their orders."""
         with self.lock:
             if request.get("lastUpdateSince") is not None:
                 key, since, to = 1, request.get("lastUpdateSince"), request.get("lastUpdateTo")
@@ -686,6 +687,8 @@ class GineeState:
                 raise SandboxError("PARAMETER_ERROR", f"size must be between 1 and {MAX_PAGE_SIZE}")
             shops = set(request.get("shopIdList") or ([request["shopId"]] if request.get("shopId") else []))
             numbers = set(request.get("orderNumbers") or [])
+            if len(numbers) > MAX_IDS:
+                raise SandboxError("PARAMETER_ERROR", f"orderNumbers cannot exceed {MAX_IDS}")
             channel, status = request.get("channel"), request.get("orderStatus")
             cursor = request.get("nextCursor")
             after = (int(cursor[0]), str(cursor[1])) if cursor else None
