@@ -22,6 +22,7 @@ def seed_records(seed: dict[str, Any]) -> dict[ReferenceKind, set[str]]:
         ReferenceKind.TAX: {tax["taxCode"] for tax in seed["taxes"]},
         ReferenceKind.VENDOR: {vendor["vendorNo"] for vendor in seed["vendors"]},
         ReferenceKind.UNIT: {item["unit1Name"] for item in seed["items"]},
+        ReferenceKind.ITEM: {item["no"] for item in seed["items"]},
     }
 
 

@@ -152,8 +152,35 @@ class TestShipping:
             rp(9000),
         )
 
-    def test_a_pkp_store_cannot_book_shipping_as_revenue_outside_the_ppn_base(self) -> None:
-        with pytest.raises(ValueError, match="revenue_and_expense on a PKP store would book shipping revenue outside"):
+    def test_a_pkp_store_books_shipping_revenue_inside_the_ppn_base_as_a_taxed_line_of_its_shipping_item(
+        self,
+    ) -> None:
+        # Given the worked example's PKP store booking the buyer's 9,000 shipping as revenue (docs/POSTING.md §4)
+        invoice = plan_sales_invoice(
+            worked_example_order(), store(shipping="revenue_and_expense", shipping_item="JASA-ONGKIR")
+        )
+
+        # Then the shipping is a second line, of the service item, taxed like the goods and leaving no warehouse
+        goods, shipping = invoice.detail_item
+        assert (shipping.item_no, shipping.quantity, shipping.unit_price, shipping.use_tax1) == (
+            "JASA-ONGKIR",
+            1,
+            9000,
+            True,
+        )
+        assert shipping.warehouse_name is None and goods.warehouse_name == "Gudang Jakarta"
+        assert invoice.detail_expense == []
+        # And the plan takes PPN from goods and shipping together: 169,950 x 11/111 = 16,842 (half up)
+        amounts = document_amounts(invoice, PPN)
+        assert (amounts.receivable, amounts.revenue, amounts.ppn, amounts.other_revenue) == (
+            rp(169950),
+            rp(153108),
+            rp(16842),
+            rp(0),
+        )
+
+    def test_a_pkp_store_needs_a_shipping_item_to_book_shipping_as_revenue(self) -> None:
+        with pytest.raises(ValueError, match="revenue_and_expense on a PKP store needs shipping_item"):
             store(shipping="revenue_and_expense")
 
 

@@ -422,6 +422,16 @@ def test_buyer_shipping_on_the_invoice_is_passed_to_the_courier_at_the_receipt()
     assert journal_of(plan.receipt)["6-2007"] == rp(9000)
 
 
+def test_a_pkp_stores_taxed_shipping_revenue_is_expensed_at_the_receipt_as_the_couriers_charge() -> None:
+    # shipping: revenue_and_expense on the PKP store: a taxed JASA-ONGKIR line on the invoice (Accurate's total
+    # 169,950), the courier's 9,000 on shipping_expense (6-2007 here) at the receipt, as POSTING.md §4's journal
+    taxed = store(shipping="revenue_and_expense", shipping_item="JASA-ONGKIR")
+    planned = plan_estimate_receipt(completed(), taxed, invoice_total=rp(169950))
+    assert planned is not None and isinstance(planned.receipt, SalesReceipt)
+    books = journal_of(planned.receipt)
+    assert (books["piutang"], books["6-2007"], books["1-1102"]) == (rp(-169950), rp(9000), rp(149043))
+
+
 def test_posting_12_after_one_unit_returned_the_receipt_pays_107300_less_fees() -> None:
     example = worked_example_order()
     returned = completed(

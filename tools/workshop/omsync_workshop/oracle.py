@@ -87,6 +87,10 @@ Assumptions, stated so a mismatch can be traced:
   before tax to 6 decimals (net ÷ (1 + rate × DPP) where prices include PPN), the tax on their sum × DPP × rate
   rounded down, what is left of the price on the company's rounding account; elsewhere (receipts, journal
   vouchers) the effective 11% of the mapping, half up (docs/POSTING.md §3);
+- the buyer's shipping, where the store books it, is on the invoice (an untaxed charge, or for a PKP store under
+  ``revenue_and_expense`` one more taxed line whose value goes to ``accounts.shipping_revenue``, the shipping
+  item's sales account, §4) and the estimated receipt deducts it on the store's shipping expense (or clearing)
+  account; returns credit goods only;
 - PPh 22 is the store's rate on what the receipt pays less the PPN in it (PPN taken out at the
   effective rate, half up), so the same for prices with or without PPN;
 - the estimated receipt of an order is posted before its return after settlement (it pays the whole
@@ -109,6 +113,7 @@ from omsync.config.mapping import (
     ConnectionMapping,
     RefundWithoutReturn,
     SettlementMode,
+    ShippingRule,
     StoreMapping,
 )
 from omsync.ginee.models import OrderStatus
@@ -378,6 +383,15 @@ def _accurate_tax(store: StoreMapping, nets: list[Decimal], accounts: _Accounts)
     return ppn, revenue, total - revenue - ppn
 
 
+def _line_value(store: StoreMapping, net: Decimal, accounts: _Accounts) -> Decimal:
+    """One taxed line's value before tax as Accurate keeps it: net ÷ (1 + rate × DPP) to 6 decimals where prices
+    include PPN, else its net amount (reference/accurate-api.md §16)."""
+    if not store.tax.prices_include_ppn:
+        return net
+    share, whole = (11, 12) if store.tax.dpp_nilai_lain or accounts.default_dpp_nilai_lain else (1, 1)
+    return (net / (1 + store.tax.ppn_rate * share / whole)).quantize(_SIX_DECIMALS, rounding=ROUND_HALF_UP)
+
+
 def _post_rounding(books: ExpectedBooks, accounts: _Accounts, credit: Decimal) -> None:
     """A document's tax leftover on the company's rounding account (credit on a sale; negative: a debit)."""
     if credit == 0:
@@ -396,21 +410,36 @@ def _book_invoice(
     number: str,
     cost_of: Mapping[str, Decimal],
 ) -> Decimal:
-    """Book the invoice; returns what it puts on Piutang."""
-    ppn, revenue, leftover = _accurate_tax(store, [line.gross - line.discount for line in lines], accounts)
+    """Book the invoice; returns what it puts on Piutang.
+
+    The buyer's shipping, where the store books it: an untaxed charge on its account (revenue of a store that is
+    not PKP, or owed on to the courier under ``pass_through``); a PKP store's shipping revenue is one more taxed
+    line, its value on ``accounts.shipping_revenue`` (the shipping item's sales account, docs/POSTING.md §4).
+    """
+    nets = [line.gross - line.discount for line in lines]
     shipping = Decimal(0)
-    if store.shipping_accounts is not None:  # revenue, or owed on to the courier (pass_through)
+    if store.shipping_accounts is not None:
         shipping = order.buyer_shipping if order.buyer_shipping > 0 else Decimal(0)
-        books.post(store.shipping_accounts[0], credit=shipping)
-    books.post(accounts.receivable, debit=revenue + ppn + leftover + shipping)
+    taxed_shipping = shipping > 0 and store.tax.pkp and store.shipping is ShippingRule.REVENUE_AND_EXPENSE
+    ppn, revenue, leftover = _accurate_tax(store, nets + ([shipping] if taxed_shipping else []), accounts)
+    if taxed_shipping:
+        shipping_value = _line_value(store, shipping, accounts)
+        books.post(_required(store.accounts.shipping_revenue, "shipping_revenue"), credit=shipping_value)
+        revenue -= shipping_value
+        receivable = revenue + shipping_value + ppn + leftover
+    else:
+        if shipping > 0 and store.shipping_accounts is not None:
+            books.post(store.shipping_accounts[0], credit=shipping)
+        receivable = revenue + ppn + leftover + shipping
+    books.post(accounts.receivable, debit=receivable)
     books.post(accounts.sales, credit=revenue)
     books.post(accounts.output_tax, credit=ppn)
     _post_rounding(books, accounts, leftover)
     cost = sum((cost_of[line.sku] * line.quantity_units for line in lines), Decimal(0))
     books.post(accounts.cogs, debit=cost)
     books.post(accounts.inventory, credit=cost)
-    books.record(SALES_INVOICE, number, revenue + ppn + leftover + shipping)
-    return revenue + ppn + leftover + shipping
+    books.record(SALES_INVOICE, number, receivable)
+    return receivable
 
 
 def _book_return(
@@ -660,6 +689,9 @@ def _book_estimate_receipt(
         pph22 = _rupiah(store.tax.pph22_rate * _without_ppn(store, invoice.outstanding))
         if pph22 != 0:
             discounts.append((_required(store.pph22_account, store.pph22_setting.removeprefix("accounts.")), pph22))
+    if store.shipping_accounts is not None and order.buyer_shipping > 0:
+        # the buyer's shipping the invoice carries, paid on to the courier: Beban Ongkir (or the clearing account)
+        discounts.append((store.shipping_accounts[1], order.buyer_shipping))
     number = _suffixed(invoice.number, "-P")
     cheque = _book_receipt(books, receivable, store, number, invoice.outstanding, discounts)
     return _Estimate(invoice.outstanding, cheque, _by_account(discounts))

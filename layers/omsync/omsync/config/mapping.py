@@ -34,8 +34,10 @@ class ShippingRule(StrEnum):
     EXCLUDE = "exclude"
     """It passes through the marketplace to the courier and never touches the seller's books."""
     REVENUE_AND_EXPENSE = "revenue_and_expense"
-    """It is booked as shipping revenue on the invoice plus an equal shipping expense (net zero). Stores that are not
-    PKP only: a PKP store's shipping revenue belongs in the PPN base, which an invoice charge line cannot carry."""
+    """It is the seller's shipping revenue on the invoice, and the courier's charge an equal shipping expense when
+    the marketplace settles. A store that is not PKP books it as an invoice charge on ``accounts.shipping_revenue``;
+    a PKP store as a taxed line of its ``shipping_item`` (a service Item whose sales account is
+    ``accounts.shipping_revenue``), so that Accurate puts it in the DPP and PPN like the goods (docs/POSTING.md §4)."""
     PASS_THROUGH = "pass_through"
     """It is on the invoice as money the seller collects for the courier: a liability (``accounts.shipping_clearing``,
     Titipan Ongkir Kurir) cleared when the marketplace settles and pays the courier; never revenue, never taxed."""
@@ -285,6 +287,11 @@ class StoreMapping(_Strict):
     """An order line of quantity 0: left out of the invoice, or the order held (docs/POSTING.md §1)."""
     voucher_above_price: VoucherAbovePrice = VoucherAbovePrice.HOLD
     """A seller voucher above a line's price: the order held, or the excess an expense (docs/POSTING.md §2)."""
+    shipping_item: NonEmpty | None = None
+    """The Accurate item (Barang & Jasa, code) a PKP store invoices the buyer's shipping as under ``shipping:
+    revenue_and_expense``: a service (``SERVICE`` or ``NON_INVENTORY``, so no stock moves) whose sales account is
+    ``accounts.shipping_revenue`` — e.g. ``JASA-ONGKIR``, Pendapatan Ongkos Kirim. `omsync mapping apply` checks
+    both in Accurate (docs/POSTING.md §4)."""
 
     @model_validator(mode="after")
     def _shipping_accounts_when_booked(self) -> StoreMapping:
@@ -297,16 +304,23 @@ class StoreMapping(_Strict):
         return self
 
     @model_validator(mode="after")
-    def _shipping_revenue_only_outside_ppn(self) -> StoreMapping:
+    def _shipping_revenue_inside_ppn(self) -> StoreMapping:
         # Shipping the seller charges as its own revenue is part of the selling price, so of the DPP (UU PPN art. 1
-        # angka 19); an invoice charge line (detailExpense) has no tax field in Accurate's reference, so omsync
-        # cannot put it in the DPP and refuses the rule rather than under-declare PPN (docs/POSTING.md §4).
-        if self.shipping is ShippingRule.REVENUE_AND_EXPENSE and self.tax.pkp:
+        # angka 19); an invoice charge line (detailExpense) has no tax field in Accurate's reference, so a PKP
+        # store invoices it as a taxed line of a service item instead (docs/POSTING.md §4).
+        if self.shipping is ShippingRule.REVENUE_AND_EXPENSE and self.tax.pkp and self.shipping_item is None:
             raise ValueError(
-                "shipping: revenue_and_expense on a PKP store would book shipping revenue outside the PPN base; "
-                "use shipping: pass_through (accounts.shipping_clearing) or exclude"
+                "shipping: revenue_and_expense on a PKP store needs shipping_item: the Accurate service item "
+                "(e.g. JASA-ONGKIR) whose sales account is accounts.shipping_revenue, so that the shipping is "
+                "taxed inside the DPP; or use shipping: pass_through (accounts.shipping_clearing) or exclude"
             )
         return self
+
+    @property
+    def shipping_as_item(self) -> bool:
+        """The buyer's shipping is invoiced as a taxed line of `shipping_item` (a PKP store booking it as revenue)
+        rather than as an untaxed charge line."""
+        return self.shipping is ShippingRule.REVENUE_AND_EXPENSE and self.tax.pkp and self.shipping_item is not None
 
     @model_validator(mode="after")
     def _shipping_clearing_when_passed_through(self) -> StoreMapping:
@@ -476,6 +490,7 @@ class ReferenceKind(StrEnum):
     VENDOR = "vendor"
     ITEM_CATEGORY = "item_category"
     UNIT = "unit"
+    ITEM = "item"
 
 
 @dataclass(frozen=True)
@@ -559,6 +574,8 @@ class ConnectionMapping(_Strict):
                 yield ReferenceKind.WAREHOUSE, store.default_warehouse, (*base, "default_warehouse")
             if store.return_warehouse is not None:
                 yield ReferenceKind.WAREHOUSE, store.return_warehouse, (*base, "return_warehouse")
+            if store.shipping_as_item and store.shipping_item is not None:
+                yield ReferenceKind.ITEM, store.shipping_item, (*base, "shipping_item")
         yield ReferenceKind.UNIT, self.items.unit, ("items", "unit")
         if self.items.tax_name is not None:
             yield ReferenceKind.TAX, self.items.tax_name, ("items", "tax_name")

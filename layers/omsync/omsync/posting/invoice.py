@@ -9,7 +9,9 @@ The rules, each with a worked journal, are in docs/POSTING.md; the short form:
   and subsidies are not the seller's discount and appear nowhere;
 - PKP stores: the PPN tax on every line, prices inclusive or exclusive per the mapping, and the DPP choice the
   mapping declares (``taxType: DPP_NILAILAIN`` for "DPP Nilai Lain" 11/12, docs/POSTING.md §3a);
-- buyer-paid shipping per the store rule; transDate = the paid date in Asia/Jakarta.
+- buyer-paid shipping per the store rule: an untaxed charge line (``detailExpense``), or on a PKP store that books
+  it as revenue a taxed line of its shipping service item, inside the DPP (docs/POSTING.md §4);
+- transDate = the paid date in Asia/Jakarta.
 
 Amounts are whole rupiah: every split (voucher over lines, bundle over components) rounds half up and
 gives the last share the remainder, so the parts always add up to the whole.
@@ -31,6 +33,8 @@ from omsync.money import ZERO, round_rupiah
 from omsync.posting.numbers import invoice_number, jakarta_date
 
 SHIPPING_EXPENSE_NAME = "Ongkos kirim dibayar pembeli"
+"""The name of the buyer's shipping on an invoice: its charge line's ``expenseName``, or the ``detailName`` of its
+taxed line (`is_buyer_shipping`)."""
 DPP_NILAI_LAIN = "DPP_NILAILAIN"
 """The invoice's ``taxType`` that takes PPN on "DPP Nilai Lain" 11/12 of the price (Accurate's e-Faktur code 04;
 reference/accurate-spec.md, enum customerTaxType)."""
@@ -200,15 +204,18 @@ def plan_sales_invoice(
         document_code=store.tax.document_code if taxable else None,
         tax_date=jakarta_date(_paid_at(order)) if taxable else None,
         detail_item=[
-            SalesInvoiceItem(
-                item_no=line.sku,
-                quantity=Decimal(line.quantity),
-                unit_price=line.unit_price,
-                item_cash_discount=line.discount if line.discount else None,
-                warehouse_name=line.warehouse,
-                use_tax1=True if taxable else None,
-            )
-            for line in lines
+            *(
+                SalesInvoiceItem(
+                    item_no=line.sku,
+                    quantity=Decimal(line.quantity),
+                    unit_price=line.unit_price,
+                    item_cash_discount=line.discount if line.discount else None,
+                    warehouse_name=line.warehouse,
+                    use_tax1=True if taxable else None,
+                )
+                for line in lines
+            ),
+            *_shipping_item_lines(order, store),
         ],
         detail_expense=_shipping_lines(order, store),
     )
@@ -429,13 +436,44 @@ def _paid_at(order: Order) -> datetime:
     return moment
 
 
-def _shipping_lines(order: Order, store: StoreMapping) -> list[SalesInvoiceExpense]:
-    """Buyer-paid shipping on the invoice, only when the store books it: as revenue, or owed on to the courier
-    (``pass_through``); the settlement deducts it again (docs/POSTING.md §4)."""
+def booked_shipping(order: Order, store: StoreMapping) -> Decimal:
+    """The buyer's shipping (whole rupiah, Ginee's ``paymentInfo.finalShippingFee``; tax included where prices
+    include PPN) the order's invoice carries: 0 when the store leaves it out of its books (``shipping: exclude``)
+    or the buyer paid none. The settlement deducts the same amount again, paid on to the courier (§4)."""
     if store.shipping_accounts is None:
+        return ZERO
+    return max(round_rupiah(order.payment_info.final_shipping_fee), ZERO)
+
+
+def is_buyer_shipping(line: SalesInvoiceItem) -> bool:
+    """The invoice line is the buyer's shipping (`_shipping_item_lines`), not goods: it sells no unit of the order
+    and leaves no warehouse."""
+    return line.detail_name == SHIPPING_EXPENSE_NAME and line.warehouse_name is None
+
+
+def _shipping_item_lines(order: Order, store: StoreMapping) -> list[SalesInvoiceItem]:
+    """A PKP store's buyer shipping booked as revenue: one line of its shipping service item, taxed like the goods
+    (same tax, prices inclusive or not), so Accurate puts it in the DPP and PPN and books its value on the item's
+    sales account, ``accounts.shipping_revenue`` (docs/POSTING.md §4)."""
+    shipping = booked_shipping(order, store)
+    if not store.shipping_as_item or store.shipping_item is None or shipping == ZERO:
         return []
-    buyer_shipping = round_rupiah(order.payment_info.final_shipping_fee)
-    if buyer_shipping <= 0:
+    return [
+        SalesInvoiceItem(
+            item_no=store.shipping_item,
+            quantity=Decimal(1),
+            unit_price=shipping,
+            detail_name=SHIPPING_EXPENSE_NAME,
+            use_tax1=True,
+        )
+    ]
+
+
+def _shipping_lines(order: Order, store: StoreMapping) -> list[SalesInvoiceExpense]:
+    """Buyer-paid shipping as an untaxed charge line, when the store books it so: as revenue of a store that is not
+    PKP, or owed on to the courier (``pass_through``); the settlement deducts it again (docs/POSTING.md §4)."""
+    shipping = booked_shipping(order, store)
+    if store.shipping_accounts is None or store.shipping_as_item or shipping == ZERO:
         return []
     account, _ = store.shipping_accounts
-    return [SalesInvoiceExpense(account_no=account, expense_amount=buyer_shipping, expense_name=SHIPPING_EXPENSE_NAME)]
+    return [SalesInvoiceExpense(account_no=account, expense_amount=shipping, expense_name=SHIPPING_EXPENSE_NAME)]

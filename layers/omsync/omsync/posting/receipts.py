@@ -36,6 +36,7 @@ from omsync.money import ZERO, round_rupiah
 from omsync.payouts.model import PPH22, STANDARD_FEE_KINDS, Payout, PayoutCharge, PayoutLine
 from omsync.posting.amounts import document_amounts, split_inclusive
 from omsync.posting.invoice import (
+    booked_shipping,
     marketplace_order_number,
     plan_sales_invoice,
     require_whole_rupiah,
@@ -95,7 +96,8 @@ class Owed:
     outstanding: Decimal
     revenue: Decimal
     shipping: Decimal = ZERO
-    """Buyer-paid shipping the invoice carries (rule ``revenue_and_expense``): passed on to the courier."""
+    """Buyer-paid shipping the invoice carries (rules ``revenue_and_expense`` and ``pass_through``; tax included on a
+    PKP store's taxed shipping line): passed on to the courier."""
     returned: Decimal = ZERO
     """Receivable the order's returns took off the invoice."""
 
@@ -134,7 +136,8 @@ def owed(
         outstanding -= back.receivable
         returned += back.receivable
         revenue -= back.revenue
-    return Owed(number, outstanding, revenue, amounts.other_revenue if outstanding > ZERO else ZERO, returned)
+    shipping = booked_shipping(order, store) if outstanding > ZERO else ZERO
+    return Owed(number, outstanding, revenue, shipping, returned)
 
 
 def voucher_excess_posting(order: Order, store: StoreMapping) -> list[tuple[str, Decimal, str]]:
@@ -148,7 +151,8 @@ def voucher_excess_posting(order: Order, store: StoreMapping) -> list[tuple[str,
 
 
 def shipping_posting(due: Owed, store: StoreMapping) -> list[tuple[str, Decimal, str]]:
-    """The courier's share of what the invoice owes (rule ``revenue_and_expense``), as a deduction."""
+    """The courier's share of what the invoice owes (the buyer's shipping, `booked_shipping`), as a deduction on
+    ``accounts.shipping_expense`` (or the clearing account under ``pass_through``)."""
     if due.shipping == ZERO or store.shipping_accounts is None:
         return []
     return [(store.shipping_accounts[1], due.shipping, "shipping")]

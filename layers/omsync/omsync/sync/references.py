@@ -7,6 +7,10 @@ which can be many, are filtered on the numbers the mapping names (``filter.no`` 
 A PKP store's tax must also compute what omsync books: its invoices carry the DPP choice the store declares
 (``tax.dpp_nilai_lain``: ``taxType: DPP_NILAILAIN``, docs/POSTING.md §3a), and Accurate takes the tax's ``rate``
 of that base, which must be the store's ``tax.ppn_rate`` — a company left at PPN 11% would book 11% of 11/12.
+
+A PKP store that books the buyer's shipping as revenue invoices it as a line of its ``shipping_item``
+(docs/POSTING.md §4): that item must be a service (no stock moves) whose sales account is the store's
+``accounts.shipping_revenue``, since Accurate books a line's revenue on its item's sales account.
 """
 
 from __future__ import annotations
@@ -44,7 +48,11 @@ LOOKUPS: dict[ReferenceKind, Lookup] = {
     ReferenceKind.ITEM_CATEGORY: Lookup("item-category", "name", "item category", "item categories"),
     ReferenceKind.CUSTOMER: Lookup("customer", "customerNo", "customer", "customers", filtered=True),
     ReferenceKind.VENDOR: Lookup("vendor", "vendorNo", "vendor", "vendors", filtered=True),
+    ReferenceKind.ITEM: Lookup("item", "no", "item", "items", filtered=True),
 }
+
+SERVICE_ITEM_TYPES = frozenset({"SERVICE", "NON_INVENTORY"})
+"""Accurate item types that move no stock (reference/accurate-spec.md, enum itemType)."""
 
 
 def check_references(loaded: LoadedMapping, client: AccurateClient) -> list[str]:
@@ -68,6 +76,42 @@ def check_references(loaded: LoadedMapping, client: AccurateClient) -> list[str]
         )
     if wanted.get(ReferenceKind.TAX):
         problems.extend(_tax_rate_problems(loaded, client, wanted[ReferenceKind.TAX]))
+    if wanted.get(ReferenceKind.ITEM):
+        problems.extend(_shipping_item_problems(loaded, client, wanted[ReferenceKind.ITEM]))
+    return problems
+
+
+def _shipping_item_problems(loaded: LoadedMapping, client: AccurateClient, references: list[Reference]) -> list[str]:
+    """Each store's ``shipping_item`` that is not a service, or whose sales account (``salesGlAccountNo``, where
+    Accurate's ``item/list.do`` answer shows it) is not the store's ``accounts.shipping_revenue``."""
+    wanted = sorted({reference.value for reference in references})
+    condition: object = wanted if len(wanted) > 1 else wanted[0]
+    try:
+        rows = client.list(
+            "item", filters={"no": ("EQUAL", condition)}, fields=("id", "no", "itemType", "salesGlAccountNo")
+        )
+    except AccurateError as error:
+        return [f"could not read the shipping items from Accurate (item/list.do): {error}"]
+    items = {str(row.get("no")): row for row in rows}
+    problems = []
+    for reference in references:
+        row = items.get(reference.value)
+        if row is None:
+            continue  # reported as missing with the other references
+        store = loaded.mapping.stores[str(reference.path[1])]
+        item_type = str(row.get("itemType") or "")
+        if item_type and item_type not in SERVICE_ITEM_TYPES:
+            problems.append(
+                f"{reference.where}: Accurate's item {reference.value} is {item_type}; the buyer's shipping is a "
+                "service: in Accurate make it a service item (Barang & Jasa → Jasa), or name another"
+            )
+        account = row.get("salesGlAccountNo")
+        if account not in (None, "") and str(account) != store.accounts.shipping_revenue:
+            problems.append(
+                f"{reference.where}: Accurate books item {reference.value}'s sales on account {account}, and the "
+                f"store's accounts.shipping_revenue is {store.accounts.shipping_revenue}: in Accurate set the item's "
+                "sales account (Akun Penjualan) to it, or correct accounts.shipping_revenue"
+            )
     return problems
 
 

@@ -27,7 +27,7 @@ from typing import Final, TypeVar
 from aws_lambda_powertools.metrics import MetricUnit
 
 from omsync import queues
-from omsync.accurate.documents import AccurateDocument, Item, SalesInvoice, SalesReturn
+from omsync.accurate.documents import AccurateDocument, Item, SalesInvoice, SalesInvoiceItem, SalesReturn
 from omsync.accurate.errors import AccurateError, MasterNotFound, Transient
 from omsync.config.mapping import StoreMapping
 from omsync.errors import OnHold
@@ -35,7 +35,7 @@ from omsync.ginee.errors import GineeError, ServiceBusy
 from omsync.ginee.models import Order, UnreadableRecord
 from omsync.ledger.orders import PostedDocument, PostedLine, SyncRecord
 from omsync.observability import logger, metrics
-from omsync.posting.invoice import ginee_order_named, plain_number_package
+from omsync.posting.invoice import ginee_order_named, is_buyer_shipping, plain_number_package
 from omsync.posting.numbers import invoice_number_apart
 from omsync.posting.returns import CHANGE_RETURN_PREFIX, units_gone
 from omsync.queues import WorkMessage, WorkQueue
@@ -237,7 +237,8 @@ def hold_orders(
 
 
 def posted_lines(document: SalesInvoice | SalesReturn) -> tuple[PostedLine, ...]:
-    """A document's lines as the Ledger keeps them (the record of what was sold, or taken back)."""
+    """A document's lines as the Ledger keeps them (the record of the goods sold, or taken back): an invoice's line
+    of the buyer's shipping (`is_buyer_shipping`) sells no unit of the order, so it is not among them."""
     return tuple(
         PostedLine(
             sku=line.item_no,
@@ -248,6 +249,7 @@ def posted_lines(document: SalesInvoice | SalesReturn) -> tuple[PostedLine, ...]
             taxed=bool(line.use_tax1),
         )
         for line in document.detail_item
+        if not (isinstance(line, SalesInvoiceItem) and is_buyer_shipping(line))
     )
 
 
