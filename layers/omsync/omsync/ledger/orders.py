@@ -27,6 +27,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from omsync import deadline
 from omsync.errors import OnHold
 from omsync.ledger.tables import dynamodb, dynamodb_client, ledger_table
 from omsync.posting.numbers import HASH_LENGTH, MAX_NUMBER_LENGTH, fit_number, invoice_number_apart
@@ -37,7 +38,24 @@ REFUND_PREFIX = "refund#"
 TRANSACTION_LIMIT = 100
 BATCH_GET_LIMIT = 100
 LEASE_SECONDS = 90
-"""Longer than a worker's timeout, so a lease outlives the attempt that took it but not the next one."""
+"""Longer than a worker's timeout (60 s), so a lease outlives the attempt that took it but not the next one; the
+lease taken outside an invocation (the CLI), and the longest one taken inside (`lease_seconds`)."""
+LEASE_AFTER_DEADLINE_SECONDS = 5.0
+"""How long a lease taken inside an invocation outlives the invocation's end (Lambda stops it at its timeout)."""
+
+
+def lease_seconds(longest: float = LEASE_SECONDS) -> float:
+    """How long a lease taken now lasts (seconds): inside an invocation, until ``LEASE_AFTER_DEADLINE_SECONDS``
+    after Lambda ends it (`omsync.deadline`: the waits' budget plus its safety margin is the time left), at most
+    ``longest``; outside one, ``longest``.
+
+    The attempt that took the lease cannot write after its invocation ends, so the lease outlives it, and the
+    orders of a worker that died are free for the next attempt as soon as it could have ended (a function with a
+    shorter timeout, as the local chaos run gives its workers, frees them sooner)."""
+    left = deadline.remaining()
+    if left is None:
+        return longest
+    return min(longest, left + deadline.SAFETY_MARGIN_SECONDS + LEASE_AFTER_DEADLINE_SECONDS)
 
 
 def order_key(connection_id: str, order_id: str) -> dict[str, str]:
@@ -299,11 +317,13 @@ class OrderLedger:
 
     # --- leases ---------------------------------------------------------------------------------------
 
-    def lease(self, intents: Mapping[str, str | None], owner: str, seconds: float = LEASE_SECONDS) -> set[str]:
-        """Take the lease of each order (order id → number about to be posted); returns the ids taken.
+    def lease(self, intents: Mapping[str, str | None], owner: str, seconds: float | None = None) -> set[str]:
+        """Take the lease of each order (order id → number about to be posted) for ``seconds`` (default:
+        `lease_seconds`); returns the ids taken.
 
         An order is taken when nobody holds it or its lease has expired; the owner may renew its own.
         """
+        seconds = lease_seconds() if seconds is None else seconds
         now = self._clock()
         updates = [
             _Update(

@@ -13,6 +13,7 @@ One item per movement at pk=``CONN#{cid}#MOVEMENT#{id}``, sk=``SYNC``:
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,12 +22,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from omsync.errors import OnHold
+from omsync.ledger.orders import lease_seconds
 from omsync.ledger.tables import ledger_table
 from omsync.posting.purchases import Received
 
 SYNC_SK = "SYNC"
 INTENT_SECONDS = 90
-"""Longer than a worker's timeout: an intent outlives the attempt that wrote it but not the next one."""
+"""Longer than a worker's timeout: an intent outlives the attempt that wrote it but not the next one (inside an
+invocation, until shortly after it ends: `omsync.ledger.orders.lease_seconds`)."""
 
 
 def movement_key(connection_id: str, movement_id: str) -> dict[str, str]:
@@ -133,7 +136,9 @@ class MovementLedger:
         }
         if intent is not None:
             item.update(
-                intent=intent.to_item(), intent_owner=owner, intent_until=Decimal(int(self._clock()) + INTENT_SECONDS)
+                intent=intent.to_item(),
+                intent_owner=owner,
+                intent_until=Decimal(int(self._clock()) + math.ceil(lease_seconds(INTENT_SECONDS))),
             )
         if hold is not None:
             item.update(hold_cause=hold.cause, hold_reason=hold.reason, hold_hint=hold.hint)
