@@ -37,6 +37,10 @@ DEFAULT_CONCURRENCY = 2
 POLLERS_PER_INVOCATION = 2
 LONG_POLL_SECONDS = 1
 """How long an idle poller waits in one ReceiveMessage call (Lambda's wait 20 s; 1 s keeps `stop` quick)."""
+DRAIN_POLL_SECONDS = 0.05
+DRAIN_POLL_MAX_SECONDS = 0.5
+"""`drain_until_idle` reads the queues' depths again after 0.05 s, doubling the pause up to 0.5 s while they are
+not empty (a settled stack is seen at most half a second late)."""
 
 # Not omsync.observability: its Powertools objects must be built after the functions' environment is set.
 logger = logging.getLogger(__name__)
@@ -200,14 +204,19 @@ class EsmEmulator:
         sqs = self.target.client("sqs")
         deadline = time.monotonic() + timeout
         settled_checks = 0
+        pause = DRAIN_POLL_SECONDS
         while settled_checks < 2:  # twice in a row: a batch may start between two reads
             if time.monotonic() > deadline:
                 raise TimeoutError(f"queues not idle after {timeout}s: {self.backlog()}")
             if self._idle(sqs):
                 settled_checks += 1
+                pause = DRAIN_POLL_SECONDS
             else:
                 settled_checks = 0
-            time.sleep(0.05)
+                # Messages waiting out a retry delay or a lease may stay for a minute: reading every queue's
+                # depth 20 times a second meanwhile was moto's largest work while a chaos run waited on a lease.
+                pause = min(pause * 2, DRAIN_POLL_MAX_SECONDS)
+            time.sleep(pause)
 
     def active_pollers(self) -> dict[str, int]:
         """Pollers currently polling, per mapping key."""
