@@ -72,10 +72,17 @@ NEVER_DROPPED = frozenset({"inbound_order", "outbound_order"})
 MAX_RECEIVE_COUNT = "40"
 RETRY_DELAY_SECONDS = 3
 """The SQS emulator returns a failed message after this many seconds, where Lambda waits the queue's visibility
-timeout (360 s). The template's 5 receives would then last 15 s, far less than the 90 s lease a killed worker
-leaves on its orders (`omsync.ledger.orders.LEASE_SECONDS`), and retries waiting on that lease would end in the
-DLQ as they never do on AWS (5 × 360 s); so the chaos run's queues take `MAX_RECEIVE_COUNT` receives: 120 s of
-retries, which outlast the lease as AWS's do."""
+timeout (360 s). The template's 5 receives would then last 15 s, less than the lease a killed worker leaves on
+its orders (until 5 s after its invocation's end: `omsync.ledger.orders.lease_seconds`, 25 s with
+`WORKER_TIMEOUT_SECONDS`), and retries waiting on that lease would end in the DLQ as they never do on AWS
+(5 × 360 s); so the chaos run's queues take `MAX_RECEIVE_COUNT` receives: 120 s of retries, which outlast the
+lease as AWS's do."""
+WORKER_TIMEOUT_SECONDS = 20
+"""The worker functions' timeout in the chaos run, where the template gives 60 s: a lease lasts until shortly after
+its invocation's end (`omsync.ledger.orders.lease_seconds`), so a killed worker's orders wait 25 s for the next
+attempt instead of 65 s (each kill held its batch for a lease's 90 s before, most of a small run's time). Lambda
+ends an invocation at its timeout; `WorkerKiller` does too (at its next I/O step), so no worker writes after its
+lease lapsed. Its waits keep 10 s of budget (`omsync.deadline`: the timeout less a 10 s safety margin)."""
 CONNECTION_STORES = {"A": ("shopee", "tokopedia"), "B": ("lazada",)}
 """The demo's three stores over two connections (store keys of the scenario file)."""
 WORKER_LOGICAL_IDS_SPARED = frozenset({"ReceiverFunction", "ReconcilerFunction"})
@@ -299,12 +306,17 @@ class WorkerKilled(BaseException):
     catch it: the invocation ends where it stood, the way a Lambda whose sandbox is torn down does."""
 
 
+class WorkerTimedOut(WorkerKilled):
+    """A worker invocation ran past its function's timeout: Lambda stops it there."""
+
+
 class WorkerKiller:
     """Kills worker invocations at random between two I/O steps; a context manager.
 
     Before each HTTP request (`requests.Session.send`: Ginee, Accurate, Secrets Manager is boto3) and each
     AWS call (botocore's ``before-send``: DynamoDB, SQS, Secrets Manager) made inside a worker invocation,
-    the invocation dies with chance ``rate``. The local runner's ``invoke`` turns the death into a failed
+    the invocation dies with chance ``rate``, and dies when it has run past its function's timeout, as Lambda
+    stops it then (`WorkerTimedOut`, counted in ``timeouts``). The local runner's ``invoke`` turns the death into a failed
     invocation, so the SQS emulator returns the whole batch to its queue, as Lambda does when a function
     errors. Python still runs the ``finally`` blocks on the way out (a real kill would not); what the dead
     worker left in the Ledger (a lease with its intent) and in Accurate (a document it saved) stays.
@@ -319,6 +331,8 @@ class WorkerKiller:
         self.limit = limit
         self.kills: Counter[str] = Counter()
         """Invocations killed, by function."""
+        self.timeouts: Counter[str] = Counter()
+        """Invocations stopped at their function's timeout, by function."""
         self._rng = random.Random(seed)
         self._deaths = 0
         self._lock = threading.Lock()
@@ -327,7 +341,11 @@ class WorkerKiller:
 
     def _maybe_die(self, step: str) -> None:
         function = getattr(self._inside, "function", None)
-        if function is None or not self.rate:
+        if function is None:
+            return
+        if time.monotonic() >= self._inside.ends_at:
+            raise WorkerTimedOut(f"{function} timed out before {step}")
+        if not self.rate:
             return
         with self._lock:
             spent = self.limit is not None and self._deaths >= self.limit
@@ -346,11 +364,12 @@ class WorkerKiller:
             if logical_id in WORKER_LOGICAL_IDS_SPARED:
                 return original_invoke(logical_id, event)
             killer._inside.function = logical_id
+            killer._inside.ends_at = time.monotonic() + runner.specs[logical_id].timeout_seconds
             try:
                 return original_invoke(logical_id, event)
             except WorkerKilled as killed:
                 with killer._lock:
-                    killer.kills[logical_id] += 1
+                    (killer.timeouts if isinstance(killed, WorkerTimedOut) else killer.kills)[logical_id] += 1
                 raise RuntimeError(str(killed)) from None
             finally:
                 killer._inside.function = None
@@ -545,12 +564,14 @@ def run_chaos(
     converge_timeout: float = 3600.0,
     moto_patches: PatchLevel | None = None,
     environment_overrides: Mapping[str, str] | None = None,
+    worker_timeout: int = WORKER_TIMEOUT_SECONDS,
 ) -> ChaosReport:
     """Play ``orders`` order lives over two connections under ``faults``, converge, and compare with the oracle.
 
     ``endpoint`` reuses a running moto server (the tests'); ``converge_timeout`` bounds the reconciler's
-    rounds (seconds). Raises ValueError for fewer orders than stores, and RuntimeError when the reconciler
-    itself fails or the run does not converge in time.
+    rounds (seconds); ``worker_timeout`` is the worker functions' timeout (seconds, `WORKER_TIMEOUT_SECONDS`).
+    Raises ValueError for fewer orders than stores, and RuntimeError when the reconciler itself fails or the run
+    does not converge in time.
     """
     faults = faults or ChaosFaults()
     started = time.monotonic()
@@ -589,6 +610,10 @@ def run_chaos(
         )
         tenants = [_Tenant("A", first, buyers["A"]), _Tenant("B", second, buyers["B"])]
         first.stack.esm.retry_delay_seconds = RETRY_DELAY_SECONDS
+        runner = first.stack.runner
+        for logical_id, spec in list(runner.specs.items()):
+            if logical_id not in WORKER_LOGICAL_IDS_SPARED:
+                runner.specs[logical_id] = replace(spec, timeout_seconds=worker_timeout)
         for index, tenant in enumerate(tenants):
             world = tenant.world
             # The sellers' books were opened and the mappings applied in a calm world; the storm starts now.
@@ -666,8 +691,8 @@ def run_chaos(
             phase(f"round {played_rounds}: running the reconciler until it finds nothing behind", rounds)
             converge()
         phase("importing settlement files", played)
-        for tenant in tenants:
-            _import_until_posted(tenant.world)
+        # Each seller imports their own files, at the same time (the imports read and post in their caller's thread).
+        _in_parallel([functools.partial(_import_until_posted, t.world) for t in tenants])
         first.settle(timeout=converge_timeout)
         phase("running the reconciler again after the imports", rounds)
         converge()
@@ -820,6 +845,7 @@ def _faults_injected(tenants: list[_Tenant], killer: WorkerKiller, revoker: _Rev
         )
         counts["malformed_orders"] += len(tenant.world.ginee.responses.faults.malformed)
     counts["workers_killed"] = sum(killer.kills.values())
+    counts["workers_timed_out"] = sum(killer.timeouts.values())
     counts["access_token_revocations"] = revoker.revocations
     return dict(counts)
 
