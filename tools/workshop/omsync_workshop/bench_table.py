@@ -10,7 +10,8 @@ The rows, in `rows()`:
 - ``a``: the flash sale drained through the whole flow (`omsync_workshop.bench`), a regression check;
 - ``b``: two tenants, one in a flash sale and one quiet (`omsync_workshop.bench_tenants`, added there);
 - ``c``: cold start of each function (`omsync_workshop.bench_coldstart`);
-- ``d``: warm CPU per order and peak memory in the orders handler (`omsync_workshop.bench_warm`);
+- ``d``: warm CPU per order and peak memory in the orders handler (`omsync_workshop.bench_coldstart` too: the
+  same fresh orders process);
 - ``e``: AWS cost per 1M orders beside a naive design (`omsync_workshop.bench_cost`).
 
 A figure may carry a `Goal` (issue 21's "done when"); the table marks each goal met or not on the median,
@@ -176,10 +177,10 @@ class BenchTable:
 
 def rows() -> dict[str, BenchRow]:
     """Every row of the table by key, imported here so that each row's module loads only when it is run."""
-    from omsync_workshop import bench
+    from omsync_workshop import bench, bench_coldstart
 
     # Row b (two tenants) is `omsync_workshop.bench_tenants.ROW`, appended here once that module exists.
-    found = [bench.FLASH_SALE_ROW]
+    found = [bench.FLASH_SALE_ROW, bench_coldstart.ROW, bench_coldstart.WARM_ROW]
     return {row.key: row for row in sorted(found, key=lambda row: row.key)}
 
 
