@@ -222,7 +222,11 @@ class SyncRecord:
             )
         returns = {
             key.removeprefix(RETURN_PREFIX): PostedDocument(
-                str(doc["number"]), int(doc["id"]), _lines(doc.get("lines"))
+                str(doc["number"]),
+                int(doc["id"]),
+                _lines(doc.get("lines")),
+                total=_optional_decimal(doc.get("total")),
+                tax=_optional_decimal(doc.get("tax")),
             )
             for key, doc in item.items()
             if key.startswith(RETURN_PREFIX)
@@ -387,15 +391,18 @@ class OrderLedger:
         return self._apply(updates)
 
     def record_return(self, order_id: str, return_id: str, doc: PostedDocument, owner: str) -> bool:
-        """A Sales Return for one of the order's returns (or its cancellation) exists in Accurate.
+        """A Sales Return for one of the order's returns (or its cancellation) exists in Accurate, with its lines and
+        Accurate's own totals where its answer carried them (``total``, ``tax``).
 
         Each return is its own attribute (``return#{id}``), so recording one is a single atomic update.
         """
+        recorded: dict[str, Any] = {"number": doc.number, "id": doc.accurate_id, "lines": doc.lines_item()}
+        recorded |= {name: value for name, value in (("total", doc.total), ("tax", doc.tax)) if value is not None}
         update = _Update(
             order_id,
             "SET #ret = :doc, updated_at = :t",
             {
-                ":doc": {"number": doc.number, "id": doc.accurate_id, "lines": doc.lines_item()},
+                ":doc": recorded,
                 ":t": _number(self._clock()),
                 ":me": owner,
             },

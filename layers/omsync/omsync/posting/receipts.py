@@ -109,6 +109,7 @@ def owed(
     *,
     invoice_no: str | None = None,
     invoice_total: Decimal | None = None,
+    return_totals: Mapping[str, Decimal] | None = None,
 ) -> Owed:
     """The invoice's receivable less every return Ginee reports for the order (posted or about to be).
 
@@ -117,6 +118,9 @@ def owed(
     ``invoice_total``: what Accurate says the invoice comes to (its ``totalAmount``, as the Ledger recorded it):
     the receivable is Accurate's figure, not the plan's, which may be a rupiah more where prices exclude PPN
     (Accurate rounds PPN down, docs/POSTING.md §3a); None: the plan's.
+    ``return_totals``: what Accurate says each posted Sales Return of the order comes to (return number → its
+    ``totalAmount``, as the Ledger recorded it): a return takes Accurate's figure off the invoice, the plan's for a
+    return not posted yet or recorded without it.
 
     A cancelled order owes nothing: its invoice is deleted or credited in full by the cancellation's
     Sales Return (docs/POSTING.md §7), whichever the store's rule chose.
@@ -133,8 +137,9 @@ def owed(
     number = invoice.number or ""
     for sales_return in plan_sales_returns(order, store, PostedDocuments(invoice_number=number), prices):
         back = document_amounts(sales_return, rate)
-        outstanding -= back.receivable
-        returned += back.receivable
+        receivable = (return_totals or {}).get(sales_return.number or "", back.receivable)
+        outstanding -= receivable
+        returned += receivable
         revenue -= back.revenue
     shipping = booked_shipping(order, store) if outstanding > ZERO else ZERO
     return Owed(number, outstanding, revenue, shipping, returned)
@@ -264,10 +269,11 @@ def plan_estimate_receipt(
     *,
     invoice_no: str | None = None,
     invoice_total: Decimal | None = None,
+    return_totals: Mapping[str, Decimal] | None = None,
 ) -> PlannedReceipt | None:
     """The estimated receipt of a completed order; None when its invoice owes nothing (returned in full).
-    ``invoice_no`` and ``invoice_total`` as in `owed`: the receipt pays exactly what Accurate says the invoice
-    owes.
+    ``invoice_no``, ``invoice_total`` and ``return_totals`` as in `owed`: the receipt pays exactly what Accurate
+    says the invoice owes after the returns Accurate booked.
 
     Raises `OnHold` when the fees exceed what the invoice owes (nothing would be received), ``inconsistent``
     when Ginee's order carries the amount the marketplace released and the receipt's money (rupiah) differs
@@ -276,7 +282,9 @@ def plan_estimate_receipt(
     file does, §17).
     """
     _refund_only_hold(order)
-    due = owed(order, store, component_prices, invoice_no=invoice_no, invoice_total=invoice_total)
+    due = owed(
+        order, store, component_prices, invoice_no=invoice_no, invoice_total=invoice_total, return_totals=return_totals
+    )
     if due.outstanding <= ZERO:
         return None
     postings = (

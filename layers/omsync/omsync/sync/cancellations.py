@@ -31,9 +31,9 @@ from omsync.config.mapping import CancellationRule, SettlementMode, StoreMapping
 from omsync.config.settings import WorkQueue
 from omsync.errors import OnHold, PermanentError
 from omsync.ginee.models import Order, OrderStatus
-from omsync.ledger.orders import SyncRecord
+from omsync.ledger.orders import PostedDocument, SyncRecord
 from omsync.observability import logger
-from omsync.posting.amounts import document_amounts
+from omsync.posting.amounts import document_amounts, tax_mismatch_hold
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID, CancellationAction, plan_cancellation
 from omsync.posting.invoice import plan_sales_invoice
 from omsync.posting.lifecycle import is_cancelled, reached_trigger, reached_trigger_before_cancel
@@ -193,8 +193,8 @@ def _cancel_invoiced(
         # The cancellation credits the order's current lines; units that left it after the invoice and that no
         # re-read saw before the cancellation are credited by their correction first (docs/POSTING.md §8a).
         _post_correction(ctx, order, store, record, plan.sales_return.invoice_number or "", prices, owner)
-        _post_return(ctx, order.order_id, CANCELLATION_RETURN_ID, plan.sales_return, owner)
-        _move_refund(ctx, order, store, record, CANCELLATION_RETURN_ID, plan.sales_return, owner)
+        booked = _post_return(ctx, store, order.order_id, CANCELLATION_RETURN_ID, plan.sales_return, owner)
+        _move_refund(ctx, order, store, record, CANCELLATION_RETURN_ID, plan.sales_return, owner, booked.total)
         ctx.ledger.release([order.order_id], owner)
         return Outcome(Result.POSTED, plan.sales_return.number or "")
     ctx.ledger.release([order.order_id], owner)
@@ -219,8 +219,10 @@ def _post_returns(
         sales_return_number(posted.invoice_number, position): ret.return_id
         for position, ret in enumerate(ordered_returns(order), start=1)
     }
+    booked = dict(record.returns) if record is not None else {}
     for sales_return in planned:
-        _post_return(ctx, order.order_id, return_ids[sales_return.number or ""], sales_return, owner)
+        return_id = return_ids[sales_return.number or ""]
+        booked[return_id] = _post_return(ctx, store, order.order_id, return_id, sales_return, owner)
     if _moves_refunds(store, record):
         # Returns after the receipt move their refund out of the balance; one posted by an attempt that died
         # before doing so is found here again. Every return is planned once, as it was posted.
@@ -229,7 +231,8 @@ def _post_returns(
         for sales_return in everything:
             return_id = return_ids[sales_return.number or ""]
             if sales_return.number in posted_now or (record is not None and return_id in record.returns):
-                _move_refund(ctx, order, store, record, return_id, sales_return, owner)
+                total = booked[return_id].total if return_id in booked else None
+                _move_refund(ctx, order, store, record, return_id, sales_return, owner, total)
     moved = _post_exchanges(ctx, order, store, record, posted.invoice_number, prices, owner)
     ctx.ledger.release([order.order_id], owner)
     if _fees_to_settle(order, store, record):
@@ -273,7 +276,7 @@ def _post_correction(
     )
     if change is None:
         return []
-    _post_return(ctx, order.order_id, f"{CHANGE_RETURN_PREFIX}{position}", change, owner)
+    _post_return(ctx, store, order.order_id, f"{CHANGE_RETURN_PREFIX}{position}", change, owner)
     return [change.number or ""]
 
 
@@ -300,9 +303,23 @@ def _post_exchanges(
     return posted
 
 
-def _post_return(ctx: ConnectionContext, order_id: str, return_id: str, document: SalesReturn, owner: str) -> None:
+def _post_return(
+    ctx: ConnectionContext, store: StoreMapping, order_id: str, return_id: str, document: SalesReturn, owner: str
+) -> PostedDocument:
+    """Post a Sales Return once and record it with its lines and Accurate's own totals; what was recorded.
+
+    Raises `OnHold` ``tax_mismatch`` (both figures) once recorded when the PPN Accurate booked on it is not the
+    plan's beyond the rounding leftover: no receipt or payout then pays the order until it is (the orders flow
+    reads the return again from Accurate each time the order comes back, docs/POSTING.md §3a)."""
     posted = replace(post_single(ctx, document, "sales return"), lines=posted_lines(document))
     ctx.ledger.record_return(order_id, return_id, posted, owner)
+    hold = None
+    if posted.tax is not None:
+        hold = tax_mismatch_hold(document.model_copy(update={"number": posted.number}), store, posted.tax)
+    if hold is not None:
+        logger.warning("Accurate booked another PPN on a return than planned", extra={"order_id": order_id})
+        raise hold
+    return posted
 
 
 def _moves_refunds(store: StoreMapping, record: SyncRecord | None) -> bool:
@@ -321,8 +338,10 @@ def _move_refund(
     return_id: str,
     sales_return: SalesReturn,
     owner: str,
+    accurate_total: Decimal | None,
 ) -> None:
-    """After an estimated receipt the refund also leaves the marketplace balance: a journal voucher, once."""
+    """After an estimated receipt the refund also leaves the marketplace balance: a journal voucher, once, of what
+    Accurate says the return comes to (``accurate_total``; the plan's where its answer did not say)."""
     if record is None or record.receipt is None or not _moves_refunds(store, record):
         return
     if return_id in record.receipt.returns:
@@ -330,7 +349,9 @@ def _move_refund(
     number = refund_journal_number(sales_return.number or "")
     if number in record.refunds:
         return
-    refund = document_amounts(sales_return, store.tax.effective_rate).receivable
+    refund = accurate_total
+    if refund is None:
+        refund = document_amounts(sales_return, store.tax.effective_rate).receivable
     journal = plan_refund_journal(
         sales_return.number or "",
         refund,

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
-from omsync.accurate.documents import SalesInvoice
+from omsync.accurate.documents import SalesInvoice, SalesReturn
 from omsync.accurate.errors import AccurateError, Transient
 from omsync.config.mapping import SettlementMode
 from omsync.config.settings import WorkQueue
@@ -36,7 +36,7 @@ from omsync.errors import OnHold, PermanentError
 from omsync.ginee.models import Order, OrderStatus
 from omsync.ledger.orders import PostedDocument, SyncRecord
 from omsync.observability import logger
-from omsync.posting.amounts import TAX_MISMATCH, tax_mismatch_hold
+from omsync.posting.amounts import TAX_MISMATCH, planned_ppn, tax_difference_hold, tax_mismatch_hold
 from omsync.posting.cancellation import CANCELLATION_RETURN_ID
 from omsync.posting.invoice import plan_sales_invoice
 from omsync.posting.lifecycle import is_cancelled, reached_trigger
@@ -176,9 +176,10 @@ def _tax_mismatches(
 def _recheck_tax(
     ctx: ConnectionContext, order: Order, record: SyncRecord, prices: dict[str, Decimal], owner: str
 ) -> None:
-    """An order held ``tax_mismatch`` reads its invoice again from Accurate (``detail.do``): while the PPN there is
-    still not the plan's the hold stays (`OnHold` raised again); once it is — the seller fixed the tax and saved
-    the invoice again — Accurate's totals are recorded, which clears the hold, and the order goes on."""
+    """An order held ``tax_mismatch`` reads its invoice again from Accurate (``detail.do``), and each Sales Return
+    whose recorded PPN is not the plan's (`_returns_read_again`): while the PPN there is still not the plan's the
+    hold stays (`OnHold` raised again); once it is — the seller fixed the tax and saved the document again —
+    Accurate's totals are recorded, which clears the hold, and the order goes on."""
     if record.hold is None or record.hold.cause != TAX_MISMATCH or record.invoice is None:
         return
     kept = OnHold(record.hold.cause, record.hold.reason, record.hold.hint)
@@ -191,9 +192,41 @@ def _recheck_tax(
         hold = tax_mismatch_hold(plan, ctx.store(order.shop_id), tax)
         if hold is not None:
             raise hold
+    corrected = _returns_read_again(ctx, order, record, kept)
     if not ctx.ledger.lease({record.order_id: record.invoice.number}, owner):
         raise kept
+    for return_id, document in corrected.items():
+        ctx.ledger.record_return(record.order_id, return_id, document, owner)
     ctx.ledger.record_invoices({record.order_id: replace(record.invoice, total=total, tax=tax)}, owner)
+
+
+def _returns_read_again(
+    ctx: ConnectionContext, order: Order, record: SyncRecord, kept: OnHold
+) -> dict[str, PostedDocument]:
+    """The order's Sales Returns recorded with a PPN that is not the plan's (worked out again from the lines the
+    Ledger recorded, `planned_ppn`), read again from Accurate: by return id, each with Accurate's totals now.
+    Raises the ``tax_mismatch`` hold (both figures) of one whose PPN is still not the plan's, ``kept`` when
+    Accurate cannot be read."""
+    store = ctx.store(order.shop_id)
+    corrected: dict[str, PostedDocument] = {}
+    for return_id, document in sorted(record.returns.items()):
+        if document.tax is None or not document.lines:
+            continue
+        planned = planned_ppn(
+            ((line.unit_price * line.quantity - line.discount, line.taxed) for line in document.lines), store
+        )
+        what = f"return {document.number}"
+        if tax_difference_hold(what, planned, document.tax, store) is None:
+            continue
+        try:
+            total, tax = accurate_totals(ctx.accurate.detail(SalesReturn, number=document.number))
+        except AccurateError:
+            raise kept from None
+        hold = tax_difference_hold(what, planned, tax, store) if tax is not None else kept
+        if hold is not None:
+            raise hold
+        corrected[return_id] = replace(document, total=total, tax=tax)
+    return corrected
 
 
 def _drop_cleared_hold(ctx: ConnectionContext, record: SyncRecord, owner: str) -> None:

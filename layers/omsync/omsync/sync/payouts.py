@@ -44,7 +44,7 @@ from omsync.posting.receipts import (
     plan_payout,
 )
 from omsync.sync.context import ConnectionContext
-from omsync.sync.steps import accurate_invoice_total, post_single, unreadable_hold
+from omsync.sync.steps import accurate_invoice_total, accurate_return_totals, post_single, unreadable_hold
 
 
 @dataclass
@@ -188,7 +188,14 @@ def _settled_orders(
         if receipt is not None and receipt.source == ESTIMATE_SOURCE:
             estimate = ReceiptEntry(receipt.payment, receipt.cheque, receipt.lines)
         total = accurate_invoice_total(order, store, record, prices)
-        due = owed(order, store, prices, invoice_no=record.invoice.number, invoice_total=total)
+        due = owed(
+            order,
+            store,
+            prices,
+            invoice_no=record.invoice.number,
+            invoice_total=total,
+            return_totals=accurate_return_totals(record),
+        )
         known = SettledOrder(
             order_id=order_id,
             due=due,

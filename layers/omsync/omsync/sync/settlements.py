@@ -36,6 +36,7 @@ from omsync.sync.steps import (
     Outcome,
     Result,
     accurate_invoice_total,
+    accurate_return_totals,
     closed_period_hold,
     decide_and_lease,
     hold_orders,
@@ -105,7 +106,14 @@ def _decide(
         plan = (
             None
             if returned
-            else plan_estimate_receipt(order, store, prices, invoice_no=invoice_no, invoice_total=total)
+            else plan_estimate_receipt(
+                order,
+                store,
+                prices,
+                invoice_no=invoice_no,
+                invoice_total=total,
+                return_totals=accurate_return_totals(record),
+            )
         )
         if plan is None:
             # The invoice owes nothing (returned in full), but the marketplace kept its fees: they leave the

@@ -278,6 +278,13 @@ def accurate_invoice_total(
     return record.invoice.total
 
 
+def accurate_return_totals(record: SyncRecord) -> dict[str, Decimal]:
+    """What Accurate says each Sales Return recorded for the order comes to (return number → its ``totalAmount``),
+    for a receipt or payout to take off the invoice (`omsync.posting.receipts.owed`'s ``return_totals``); returns
+    recorded without Accurate's figure are left out (the plan's is used)."""
+    return {doc.number: doc.total for doc in record.returns.values() if doc.total is not None}
+
+
 def number_taken_hold(number: str) -> OnHold:
     """The hold of an order whose invoice number Accurate already holds on a document of no Ginee order of
     this connection's (typed by hand, or its description edited): never taken as already posted."""
