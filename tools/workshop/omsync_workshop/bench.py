@@ -28,13 +28,14 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import requests
 
 from omsync.config.mapping import ConnectionMapping, load_mapping
+from omsync_workshop.bench_cost import AwsUsageCounter
 from omsync_workshop.bench_table import BenchOptions, BenchRow, Earlier, FigureSpec, Goal, RowRun
 from omsync_workshop.moto_patches import PatchLevel
 from omsync_workshop.scenarios import load_scenario
@@ -66,6 +67,11 @@ class BenchResult:
     time_split: dict[str, float]
     paid_orders: int
     """Orders at PAID in Ginee: each must have exactly one invoice (``invoices`` equal to it)."""
+    latency_ms: int = 0
+    aws_usage: dict[str, Any] = field(default_factory=dict)
+    """What AWS would bill, counted over the load and the drain (`omsync_workshop.bench_cost.AwsUsageCounter`):
+    ``calls`` by service.Operation, ``poller_calls`` (the SQS event source's), ``dynamodb_wru``/``dynamodb_rru``,
+    ``functions`` (logical id → invocations, seconds, memory_mb) and the workers' ``ledger_writes``."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -208,21 +214,33 @@ def run_bench(
         moto_patches=moto_patches,
     ) as world:
         order_ids = paid_world(world.ginee.state, scenario)
-        started = time.monotonic()
-        world.announce_orders(order_ids)
-        load_seconds = time.monotonic() - started
-
-        # The loaded world (Ginee's orders, moto's messages) is long-lived: keep Python's garbage collector
-        # from rescanning it, pausing every thread, during the timed drain (`omsync_workshop.gc_tuning`).
-        world.stack.freeze_heaps()
-        clock = _BusyClock()
-        requests_before = world.accurate.request_count
-        with _measured(world, clock):
+        usage = AwsUsageCounter()
+        stats_before = {lid: (s.invocations, s.seconds) for lid, s in world.stack.runner.stats.items()}
+        with usage.counting():
             started = time.monotonic()
-            world.start_workers()
-            world.settle(timeout=3600)
-            drain_seconds = time.monotonic() - started
-            busy = world.worker_busy_seconds()
+            world.announce_orders(order_ids)
+            load_seconds = time.monotonic() - started
+
+            # The loaded world (Ginee's orders, moto's messages) is long-lived: keep Python's garbage collector
+            # from rescanning it, pausing every thread, during the timed drain (`omsync_workshop.gc_tuning`).
+            world.stack.freeze_heaps()
+            clock = _BusyClock()
+            requests_before = world.accurate.request_count
+            with _measured(world, clock):
+                started = time.monotonic()
+                world.start_workers()
+                world.settle(timeout=3600)
+                drain_seconds = time.monotonic() - started
+                busy = world.worker_busy_seconds()
+        functions = {
+            lid: {
+                "invocations": stats.invocations - stats_before.get(lid, (0, 0.0))[0],
+                "seconds": round(stats.seconds - stats_before.get(lid, (0, 0.0))[1], 3),
+                "memory_mb": world.stack.functions[lid].memory_mb,
+            }
+            for lid, stats in world.stack.runner.stats.items()
+            if stats.invocations > stats_before.get(lid, (0, 0.0))[0]
+        }
         accurate_requests = world.accurate.request_count - requests_before
         # Counted before the books are read back: that reader has its own in-process governor, so its
         # list calls right after the workers' last requests are the bench's doing, not the drain's.
@@ -247,6 +265,8 @@ def run_bench(
         rate_limit_violations=violations,
         time_split=split,
         paid_orders=paid,
+        latency_ms=latency_ms,
+        aws_usage={**usage.to_dict(), "functions": functions, "ledger_writes": counters["ledger_writes"]},
     )
 
 

@@ -177,10 +177,10 @@ class BenchTable:
 
 def rows() -> dict[str, BenchRow]:
     """Every row of the table by key, imported here so that each row's module loads only when it is run."""
-    from omsync_workshop import bench, bench_coldstart
+    from omsync_workshop import bench, bench_coldstart, bench_cost
 
     # Row b (two tenants) is `omsync_workshop.bench_tenants.ROW`, appended here once that module exists.
-    found = [bench.FLASH_SALE_ROW, bench_coldstart.ROW, bench_coldstart.WARM_ROW]
+    found = [bench.FLASH_SALE_ROW, bench_coldstart.ROW, bench_coldstart.WARM_ROW, bench_cost.ROW]
     return {row.key: row for row in sorted(found, key=lambda row: row.key)}
 
 

@@ -1,0 +1,112 @@
+"""The cost model of `make bench`'s row e: known usage priced by known prices, DynamoDB's request units by its
+billing rules, and the naive design built from the same measurements. Pure: no AWS, no world."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from omsync_workshop.bench_cost import (
+    ORDERS,
+    PRICES,
+    WEBHOOKS_PER_ORDER,
+    MeasuredWebhook,
+    Price,
+    Usage,
+    dynamodb_units,
+    naive_usage_per_million,
+    price,
+    usage_per_million,
+)
+
+ROUND = {key: Price(Decimal(1) / Decimal(10**6), p.unit, "test") for key, p in PRICES.items()}
+"""Every meter at $1 per million units, so the dollars read as millions of units."""
+
+
+def test_each_meter_is_priced_by_its_own_price_and_the_total_is_their_sum() -> None:
+    usage = Usage(
+        api_requests=Decimal(6_000_000),
+        rest_api=False,
+        lambda_requests=Decimal(6_060_000),
+        lambda_gb_seconds=Decimal(30_000),
+        sqs_requests=Decimal(7_200_000),
+        dynamodb_wru=Decimal(12_000_000),
+        dynamodb_rru=Decimal(3_000_000),
+        secret_reads=Decimal(60_000),
+        log_gb=Decimal(5),
+    )
+
+    usd = price(usage)
+
+    assert usd["api_gateway"] == Decimal("6.00")  # 6M × $1.00 per million (HTTP API)
+    assert usd["lambda_requests"] == Decimal("1.21")  # 6.06M × $0.20 per million
+    assert usd["lambda_duration"] == Decimal("0.40")  # 30,000 GB-s × $0.0000133334
+    assert usd["sqs"] == Decimal("2.88")  # 7.2M × $0.40 per million
+    assert usd["dynamodb"] == Decimal("7.88")  # 12M × $0.625 + 3M × $0.125 per million
+    assert usd["secrets_manager"] == Decimal("0.30")  # 60,000 × $0.05 per 10,000
+    assert usd["cloudwatch_logs"] == Decimal("3.50")  # 5 GB × $0.70
+    assert usd["total"] == Decimal("22.17")
+    rest = price(Usage(**{**usage.__dict__, "rest_api": True}))
+    assert rest["api_gateway"] == Decimal("21.00")  # 6M × $3.50 per million (REST API)
+
+
+def test_dynamodb_request_units_follow_the_on_demand_rules() -> None:
+    small = {"pk": {"S": "a"}, "sk": {"S": "b"}}
+    big = {"pk": {"S": "a"}, "blob": {"S": "x" * 3000}}  # about 3 KB: three write units, one read unit
+
+    assert dynamodb_units("PutItem", {"Item": small}, {}) == (1.0, 0.0)
+    assert dynamodb_units("PutItem", {"Item": big}, {}) == (3.0, 0.0)
+    assert dynamodb_units("TransactWriteItems", {"TransactItems": [{"Put": {"Item": small}}] * 2}, {}) == (4.0, 0.0)
+    assert dynamodb_units("GetItem", {"ConsistentRead": True}, {"Item": big}) == (0.0, 1.0)
+    assert dynamodb_units("GetItem", {}, {"Item": small}) == (0.0, 0.5)  # eventually consistent: half
+    assert dynamodb_units("Query", {}, {"Items": [big, big]}) == (0.0, 1.0)  # 6 KB read: 2 units, halved
+    assert dynamodb_units("DescribeTable", {}, {}) == (0.0, 0.0)
+
+
+MEASURED = MeasuredWebhook(
+    receiver_seconds=0.010,
+    receiver_memory_mb=256,
+    worker_invocations=0.01,
+    worker_seconds=0.005,
+    worker_memory_mb=256,
+    sqs_requests=1.2,
+    dynamodb_wru=2.0,
+    dynamodb_rru=0.5,
+    secret_reads=0.001,
+    ledger_writes=1.0,
+    log_bytes_per_invocation=700.0,
+    single_order_seconds=0.3,
+    accurate_latency_seconds=0.15,
+)
+
+
+def test_ours_scales_each_per_webhook_count_by_six_webhooks_and_a_million_orders() -> None:
+    usage = usage_per_million(MEASURED)
+
+    webhooks = Decimal(WEBHOOKS_PER_ORDER * ORDERS)
+    assert usage.api_requests == webhooks and not usage.rest_api
+    assert usage.lambda_requests == Decimal(6_060_000)  # a receiver invocation per webhook, a worker per 100
+    assert usage.lambda_gb_seconds == Decimal("22500.000")  # 6M × (0.010 + 0.005) s × 0.25 GB
+    assert usage.sqs_requests == Decimal("7200000.0")
+    assert usage.dynamodb_wru == Decimal("12000000.0") and usage.dynamodb_rru == Decimal("3000000.0")
+    assert usage.log_gb == Decimal(6_060_000) * 1000 / Decimal(1024**3)  # 700 handler + 300 platform bytes
+
+
+def test_the_naive_design_invokes_once_per_webhook_on_a_rest_api_without_a_queue() -> None:
+    naive = naive_usage_per_million(MEASURED)
+
+    assert naive.rest_api and naive.sqs_requests == 0
+    assert naive.lambda_requests == Decimal(6_000_000)
+    # receiver 0.010 + one order's work 0.3 + Accurate's 0.15 spread over six webhooks = 0.335 s a webhook
+    assert naive.lambda_gb_seconds == Decimal(6_000_000) * Decimal("0.335") / 4
+    # idempotency's write per webhook, then per order the Ledger's 1 and the governor's 2
+    assert naive.dynamodb_wru == Decimal(6_000_000 + 3_000_000)
+    assert naive.dynamodb_rru == Decimal(6_000_000)
+    assert price(naive)["api_gateway"] == Decimal("21.00")
+
+
+def test_the_unit_prices_are_dollars_per_unit_and_name_their_source() -> None:
+    million = Decimal(10**6)
+    every_meter_a_million = Usage(million, False, million, million, million, million, million, million, million)
+    assert price(every_meter_a_million, ROUND)["total"] == Decimal("8.00")  # eight meters at $1 each
+    for key, each in PRICES.items():
+        assert each.usd > 0 and each.source, key

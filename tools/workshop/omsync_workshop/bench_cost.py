@@ -1,0 +1,368 @@
+"""Row e of `make bench`: what 1M orders cost on AWS, from the requests the flash sale (row a) really made.
+
+**Counted, not estimated** (`AwsUsageCounter`, around row a's load and drain): every AWS call any function made
+(botocore's ``BaseClient._make_api_call``: service, operation, and the DynamoDB items each carried), every
+call of the SQS event-source emulator's pollers (Lambda's pollers are billed as SQS requests too: receives,
+empty ones included, deletes, visibility changes), and each function's invocations and summed duration
+(`omsync_workshop.lambdas.FunctionRunner.stats`). Log bytes per invocation at the template's production log
+level come from row c's fresh processes.
+
+**The model** (`usage_per_million`, `price`): row a posts one webhook per order (the paid one); an order's life
+brings about `WEBHOOKS_PER_ORDER` (6), and each is priced as the paid one was (an upper bound: the others find
+nothing to post). So every per-webhook count is × 6 × 1M. Priced lines:
+
+- API Gateway: one request per webhook (HTTP API; the naive design: REST API);
+- Lambda: requests, and GB-seconds = summed duration × the function's MemorySize (template.yaml) / 1024;
+- SQS: requests counted (each message under 64 KB, one request each);
+- DynamoDB on-demand: write request units (1 per KB of item, 2 per item in a transaction) and read request units
+  (1 per 4 KB strongly consistent, half eventually consistent, 2 in a transaction), an item's size taken as the
+  length of its DynamoDB JSON (an upper bound of DynamoDB's own rule); an UpdateItem or DeleteItem as the size
+  of its request;
+- Secrets Manager: GetSecretValue calls;
+- CloudWatch Logs ingestion: handler log bytes (row c) + `PLATFORM_LOG_BYTES` of Lambda's START/END/REPORT lines
+  per invocation. CloudWatch custom metrics (EMF) bill per metric-month, not per order: left out of the per-order
+  figure (README lists them).
+
+**The naive design**, priced by the same model: a REST API; each webhook processed in its own invocation (no
+queue, no batch): the receiver's measured duration plus the orders function's warm one-order invocation (row c)
+plus Accurate's latency for its one call per order, spread over the order's webhooks; Powertools idempotency at
+the receiver (one DynamoDB write and one strongly consistent read per webhook); the Ledger writes per order as
+measured; the governor's two writes per Accurate call, one call per order; the same secret reads per invocation
+and log bytes per invocation as measured.
+
+Prices (`PRICES`) are on-demand list prices, without free tiers; each names where it was read and when.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from omsync_workshop.bench_table import BenchOptions, BenchRow, Earlier, FigureSpec, Goal, RowRun
+
+WEBHOOKS_PER_ORDER = 6
+"""Webhooks in an order's life (issue 21: created, paid, packed, shipped, delivered, completed)."""
+ORDERS = 1_000_000
+PLATFORM_LOG_BYTES = 300
+"""Lambda's own START, END and REPORT lines per invocation (text format), in bytes."""
+COST_GOAL = Decimal(8)
+NAIVE_RATIO_GOAL = Decimal("0.4")
+PRICES_READ_ON = "2026-11-30"
+
+
+@dataclass(frozen=True)
+class Price:
+    """One on-demand list price in USD per ``unit``, and where it was read."""
+
+    usd: Decimal
+    unit: str
+    source: str
+
+
+PRICES: Mapping[str, Price] = {
+    # AWS Price List API, regionCode ap-southeast-1 (APS1-Request-ARM, APS1-Lambda-GB-Second-ARM, tier 1), as
+    # quoted on 2026-08-12 in a public cost review found in the docs corpus on PRICES_READ_ON.
+    "lambda_request": Price(Decimal("0.0000002"), "request", "AWS Price List API ap-southeast-1, 2026-08-12"),
+    "lambda_gb_second": Price(Decimal("0.0000133334"), "GB-s (arm64)", "AWS Price List API ap-southeast-1, 2026-08-12"),
+    "logs_ingest_gb": Price(Decimal("0.70"), "GB ingested", "AWS Price List API ap-southeast-1, 2026-08-12"),
+    # No ap-southeast-1 figure for these was found on PRICES_READ_ON: the published us-east-1 list prices.
+    "http_api_request": Price(Decimal("0.000001"), "request (first 300M)", "aws.amazon.com/api-gateway/pricing, us-east-1"),
+    "rest_api_request": Price(Decimal("0.0000035"), "request (first 333M)", "aws.amazon.com/api-gateway/pricing, us-east-1"),
+    "sqs_request": Price(Decimal("0.0000004"), "request (standard queue)", "aws.amazon.com/sqs/pricing, us-east-1"),
+    "dynamodb_wru": Price(Decimal("0.000000625"), "write request unit", "aws.amazon.com/dynamodb/pricing/on-demand, us-east-1"),
+    "dynamodb_rru": Price(Decimal("0.000000125"), "read request unit", "aws.amazon.com/dynamodb/pricing/on-demand, us-east-1"),
+    "secret_read": Price(Decimal("0.000005"), "API call ($0.05 per 10,000)", "aws.amazon.com/secrets-manager/pricing"),
+}  # fmt: skip
+"""On-demand prices, no free tier. ap-southeast-1 where found; else us-east-1 (Singapore's are equal or higher)."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What AWS bills for ``ORDERS`` orders, by meter (plain counts; GB-seconds and GB as decimals)."""
+
+    api_requests: Decimal
+    rest_api: bool
+    lambda_requests: Decimal
+    lambda_gb_seconds: Decimal
+    sqs_requests: Decimal
+    dynamodb_wru: Decimal
+    dynamodb_rru: Decimal
+    secret_reads: Decimal
+    log_gb: Decimal
+
+
+def price(usage: Usage, prices: Mapping[str, Price] = PRICES) -> dict[str, Decimal]:
+    """USD per meter and ``total``, each rounded half up to the cent."""
+    lines = {
+        "api_gateway": usage.api_requests * prices["rest_api_request" if usage.rest_api else "http_api_request"].usd,
+        "lambda_requests": usage.lambda_requests * prices["lambda_request"].usd,
+        "lambda_duration": usage.lambda_gb_seconds * prices["lambda_gb_second"].usd,
+        "sqs": usage.sqs_requests * prices["sqs_request"].usd,
+        "dynamodb": usage.dynamodb_wru * prices["dynamodb_wru"].usd + usage.dynamodb_rru * prices["dynamodb_rru"].usd,
+        "secrets_manager": usage.secret_reads * prices["secret_read"].usd,
+        "cloudwatch_logs": usage.log_gb * prices["logs_ingest_gb"].usd,
+    }
+    lines["total"] = sum(lines.values(), Decimal(0))
+    return {name: value.quantize(Decimal("0.01"), ROUND_HALF_UP) for name, value in lines.items()}
+
+
+# ---------------------------------------------------------------------------------------------- counting
+
+
+def _size(value: Any) -> int:
+    """Bytes of a DynamoDB item (or request) as its JSON: an upper bound of DynamoDB's size rule."""
+    return len(json.dumps(value, default=str, separators=(",", ":")).encode("utf-8"))
+
+
+def _read_units(size: int, consistent: bool) -> float:
+    units = max(1, math.ceil(size / 4096))
+    return float(units if consistent else units / 2)
+
+
+def dynamodb_units(operation: str, params: Mapping[str, Any], response: Mapping[str, Any]) -> tuple[float, float]:
+    """(write request units, read request units) one DynamoDB call consumed, by the on-demand billing rules."""
+    consistent = bool(params.get("ConsistentRead"))
+    if operation == "PutItem":
+        return float(max(1, math.ceil(_size(params.get("Item")) / 1024))), 0.0
+    if operation in ("UpdateItem", "DeleteItem"):
+        return float(max(1, math.ceil(_size(params) / 1024))), 0.0
+    if operation == "BatchWriteItem":
+        requests = [r for batch in (params.get("RequestItems") or {}).values() for r in batch]
+        return float(sum(max(1, math.ceil(_size(r) / 1024)) for r in requests)), 0.0
+    if operation == "TransactWriteItems":
+        return float(sum(2 * max(1, math.ceil(_size(item) / 1024)) for item in params.get("TransactItems") or [])), 0.0
+    if operation == "GetItem":
+        return 0.0, _read_units(_size(response.get("Item") or {}), consistent)
+    if operation in ("Query", "Scan"):
+        return 0.0, _read_units(_size(response.get("Items") or []), consistent)
+    if operation == "BatchGetItem":
+        items = [item for found in (response.get("Responses") or {}).values() for item in found]
+        return 0.0, sum(_read_units(_size(item), consistent) for item in items)
+    if operation == "TransactGetItems":
+        return 0.0, float(sum(2 * max(1, math.ceil(_size(r) / 4096)) for r in response.get("Responses") or []))
+    return 0.0, 0.0
+
+
+class AwsUsageCounter:
+    """Counts AWS calls made in this process while `counting()` is open (see the module's docstring).
+
+    ``calls`` by "service.Operation"; ``dynamodb_wru``/``dynamodb_rru`` summed; ``poller_calls`` by operation.
+    """
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.poller_calls: Counter[str] = Counter()
+        self.dynamodb_wru = 0.0
+        self.dynamodb_rru = 0.0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        """Wrap botocore's client call and the SQS emulator's calls (class-wide) for the block's duration."""
+        from botocore.client import BaseClient
+
+        from omsync_workshop.sqs_wire import SqsWire
+
+        # botocore's public event hooks belong to one session each, and omsync and Powertools make clients from
+        # several; ``_make_api_call`` is where every client's call passes. The bench's counter only, for the run.
+        original_call = getattr(BaseClient, "_make_api_call", None)
+        if original_call is None:
+            raise RuntimeError("botocore's BaseClient has no _make_api_call: re-read botocore and fix the counter")
+        counter = self
+
+        def counted_call(client: Any, operation: str, params: Any) -> Any:
+            response = original_call(client, operation, params)
+            service = str(client.meta.service_model.service_name)
+            with counter._lock:
+                counter.calls[f"{service}.{operation}"] += 1
+                if service == "dynamodb":
+                    write, read = dynamodb_units(operation, params, response)
+                    counter.dynamodb_wru += write
+                    counter.dynamodb_rru += read
+            return response
+
+        originals = {name: getattr(SqsWire, name) for name in ("receive_message", "delete_message_batch",
+                                                                "change_message_visibility")}  # fmt: skip
+
+        def wire(name: str) -> Any:
+            def counted(wire_client: Any, **params: Any) -> Any:
+                with counter._lock:
+                    counter.poller_calls[name] += 1
+                return originals[name](wire_client, **params)
+
+            return counted
+
+        BaseClient._make_api_call = counted_call  # type: ignore[attr-defined]
+        for name in originals:
+            setattr(SqsWire, name, wire(name))
+        try:
+            yield
+        finally:
+            BaseClient._make_api_call = original_call  # type: ignore[attr-defined]
+            for name, method in originals.items():
+                setattr(SqsWire, name, method)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "calls": dict(sorted(self.calls.items())),
+            "poller_calls": dict(sorted(self.poller_calls.items())),
+            "dynamodb_wru": self.dynamodb_wru,
+            "dynamodb_rru": self.dynamodb_rru,
+        }
+
+
+# ---------------------------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class MeasuredWebhook:
+    """Per webhook of row a (one per order), and per invocation where it says so; units as named."""
+
+    receiver_seconds: float
+    receiver_memory_mb: int
+    worker_invocations: float
+    worker_seconds: float
+    worker_memory_mb: int
+    sqs_requests: float
+    """The functions' own SQS calls plus the pollers' (per webhook)."""
+    dynamodb_wru: float
+    dynamodb_rru: float
+    secret_reads: float
+    ledger_writes: float
+    """Ledger items the workers wrote, per order (the naive design keeps them)."""
+    log_bytes_per_invocation: float
+    """Handler log bytes per invocation at INFO (row c), without Lambda's own lines."""
+    single_order_seconds: float
+    """A warm orders invocation of one order, no Accurate latency (row c): the naive design's work per order."""
+    accurate_latency_seconds: float
+
+
+def measured_webhook(flash_sale: Mapping[str, Any], coldstart: Mapping[str, Any]) -> MeasuredWebhook:
+    """Row a's counts (its `BenchResult` as a dict) and row c's, per webhook."""
+    usage = flash_sale["aws_usage"]
+    webhooks = float(flash_sale["orders"])
+    functions = usage["functions"]
+    receiver = functions["ReceiverFunction"]
+    workers = [stats for name, stats in functions.items() if name != "ReceiverFunction"]
+    calls: Mapping[str, int] = usage["calls"]
+    sqs = sum(count for name, count in calls.items() if name.startswith("sqs.")) + sum(usage["poller_calls"].values())
+    orders_process = coldstart["OrdersFunction"]
+    receiver_process = coldstart["ReceiverFunction"]
+    log_bytes = (orders_process["log_bytes"] + receiver_process["log_bytes"]) / (
+        len(orders_process["invocations"]) + len(receiver_process["invocations"])
+    )
+    return MeasuredWebhook(
+        receiver_seconds=receiver["seconds"] / max(receiver["invocations"], 1),
+        receiver_memory_mb=int(receiver["memory_mb"]),
+        worker_invocations=sum(s["invocations"] for s in workers) / webhooks,
+        worker_seconds=sum(s["seconds"] for s in workers) / webhooks,
+        worker_memory_mb=int(max((s["memory_mb"] for s in workers), default=receiver["memory_mb"])),
+        sqs_requests=sqs / webhooks,
+        dynamodb_wru=float(usage["dynamodb_wru"]) / webhooks,
+        dynamodb_rru=float(usage["dynamodb_rru"]) / webhooks,
+        secret_reads=sum(count for name, count in calls.items() if name.startswith("secretsmanager.")) / webhooks,
+        ledger_writes=float(usage["ledger_writes"]) / webhooks,
+        log_bytes_per_invocation=log_bytes,
+        single_order_seconds=float(orders_process["invocations"][1]["wall_ms"]) / 1000,
+        accurate_latency_seconds=float(flash_sale.get("latency_ms", 150)) / 1000,
+    )
+
+
+def _d(value: float) -> Decimal:
+    return Decimal(repr(value))
+
+
+def usage_per_million(measured: MeasuredWebhook) -> Usage:
+    """omsync as built: every per-webhook count × `WEBHOOKS_PER_ORDER` × `ORDERS`."""
+    webhooks = Decimal(WEBHOOKS_PER_ORDER * ORDERS)
+    invocations = webhooks * (1 + _d(measured.worker_invocations))
+    gb_seconds = webhooks * (
+        _d(measured.receiver_seconds) * Decimal(measured.receiver_memory_mb) / 1024
+        + _d(measured.worker_seconds) * Decimal(measured.worker_memory_mb) / 1024
+    )
+    log_bytes = invocations * (_d(measured.log_bytes_per_invocation) + PLATFORM_LOG_BYTES)
+    return Usage(
+        api_requests=webhooks,
+        rest_api=False,
+        lambda_requests=invocations,
+        lambda_gb_seconds=gb_seconds,
+        sqs_requests=webhooks * _d(measured.sqs_requests),
+        dynamodb_wru=webhooks * _d(measured.dynamodb_wru),
+        dynamodb_rru=webhooks * _d(measured.dynamodb_rru),
+        secret_reads=webhooks * _d(measured.secret_reads),
+        log_gb=log_bytes / Decimal(1024**3),
+    )
+
+
+def naive_usage_per_million(measured: MeasuredWebhook) -> Usage:
+    """The naive design (module docstring), from the same measurements."""
+    webhooks = Decimal(WEBHOOKS_PER_ORDER * ORDERS)
+    orders = Decimal(ORDERS)
+    seconds_per_webhook = (
+        _d(measured.receiver_seconds)
+        + _d(measured.single_order_seconds)
+        + _d(measured.accurate_latency_seconds) / WEBHOOKS_PER_ORDER
+    )
+    secret_reads_per_invocation = _d(measured.secret_reads) / (1 + _d(measured.worker_invocations))
+    return Usage(
+        api_requests=webhooks,
+        rest_api=True,
+        lambda_requests=webhooks,
+        lambda_gb_seconds=webhooks * seconds_per_webhook * Decimal(measured.worker_memory_mb) / 1024,
+        sqs_requests=Decimal(0),
+        # Idempotency: a write and a read per webhook; the Ledger as measured; the governor: 2 writes per call.
+        dynamodb_wru=webhooks + orders * (_d(measured.ledger_writes) + 2),
+        dynamodb_rru=webhooks,
+        secret_reads=webhooks * secret_reads_per_invocation,
+        log_gb=webhooks * (_d(measured.log_bytes_per_invocation) + PLATFORM_LOG_BYTES) / Decimal(1024**3),
+    )
+
+
+def cost_run(options: BenchOptions, earlier: Earlier, index: int) -> RowRun:
+    """Row e once: row a's run ``index`` and row c's run ``index`` priced (ours and the naive design's)."""
+    measured = measured_webhook(earlier["a"][index].counts, earlier["c"][index].counts)
+    ours = usage_per_million(measured)
+    naive = naive_usage_per_million(measured)
+    ours_usd, naive_usd = price(ours), price(naive)
+    figures = {f"usd.{name}": float(value) for name, value in ours_usd.items()}
+    figures["naive_usd.total"] = float(naive_usd["total"])
+    figures["ratio_to_naive"] = float((ours_usd["total"] / naive_usd["total"]).quantize(Decimal("0.001")))
+    return RowRun(
+        figures=figures,
+        counts={
+            "measured_per_webhook": asdict(measured),
+            "usage": {key: str(value) for key, value in asdict(ours).items()},
+            "naive_usage": {key: str(value) for key, value in asdict(naive).items()},
+            "naive_usd": {key: str(value) for key, value in naive_usd.items()},
+            "prices": {key: {"usd": str(p.usd), "unit": p.unit, "source": p.source} for key, p in PRICES.items()},
+            "prices_read_on": PRICES_READ_ON,
+        },
+    )
+
+
+ROW = BenchRow(
+    key="e",
+    title=f"AWS cost per 1M orders ({WEBHOOKS_PER_ORDER} webhooks each), from row a's counts, beside a naive design",
+    figures=(
+        FigureSpec("usd.total", "omsync per 1M orders", "USD", Goal(float(COST_GOAL), at_most=True)),
+        FigureSpec("usd.api_gateway", "  API Gateway (HTTP API)", "USD"),
+        FigureSpec("usd.lambda_requests", "  Lambda requests", "USD"),
+        FigureSpec("usd.lambda_duration", "  Lambda duration", "USD"),
+        FigureSpec("usd.sqs", "  SQS", "USD"),
+        FigureSpec("usd.dynamodb", "  DynamoDB", "USD"),
+        FigureSpec("usd.secrets_manager", "  Secrets Manager", "USD"),
+        FigureSpec("usd.cloudwatch_logs", "  CloudWatch Logs", "USD"),
+        FigureSpec("naive_usd.total", "naive design per 1M orders", "USD"),
+        FigureSpec("ratio_to_naive", "omsync ÷ naive", "", Goal(float(NAIVE_RATIO_GOAL), at_most=True)),
+    ),
+    run=cost_run,
+    needs=("a", "c"),
+)
+"""Row e of `make bench`'s table."""
