@@ -65,29 +65,34 @@ def test_dynamodb_request_units_follow_the_on_demand_rules() -> None:
 MEASURED = MeasuredWebhook(
     receiver_seconds=0.010,
     receiver_memory_mb=256,
+    receiver_sqs=1.0,
+    receiver_wru=2.0,
+    receiver_rru=0.0,
+    receiver_secret_reads=0.0,
     worker_invocations=0.01,
     worker_seconds=0.005,
     worker_memory_mb=256,
-    sqs_requests=1.2,
-    dynamodb_wru=2.0,
-    dynamodb_rru=0.5,
-    secret_reads=0.001,
-    ledger_writes=1.0,
+    message_sqs=0.2,
+    message_rru=0.5,
+    message_secret_reads=0.001,
+    document_wru=4.0,
     log_bytes_per_invocation=700.0,
     single_order_seconds=0.3,
     accurate_latency_seconds=0.15,
 )
 
 
-def test_ours_scales_each_per_webhook_count_by_six_webhooks_and_a_million_orders() -> None:
+def test_ours_prices_six_webhooks_and_two_documents_an_order() -> None:
     usage = usage_per_million(MEASURED)
 
     webhooks = Decimal(WEBHOOKS_PER_ORDER * ORDERS)
     assert usage.api_requests == webhooks and not usage.rest_api
     assert usage.lambda_requests == Decimal(6_060_000)  # a receiver invocation per webhook, a worker per 100
     assert usage.lambda_gb_seconds == Decimal("22500.000")  # 6M × (0.010 + 0.005) s × 0.25 GB
-    assert usage.sqs_requests == Decimal("7200000.0")
-    assert usage.dynamodb_wru == Decimal("12000000.0") and usage.dynamodb_rru == Decimal("3000000.0")
+    assert usage.sqs_requests == Decimal("7200000.0")  # 6M × (1 send + 0.2 of the event source's and workers')
+    assert usage.dynamodb_wru == Decimal("20000000.0")  # 6M × 2 (idempotency) + 2M documents × 4
+    assert usage.dynamodb_rru == Decimal("3000000.0")
+    assert usage.secret_reads == Decimal("6000.000")
     assert usage.log_gb == Decimal(6_060_000) * 1000 / Decimal(1024**3)  # 700 handler + 300 platform bytes
 
 
@@ -96,11 +101,11 @@ def test_the_naive_design_invokes_once_per_webhook_on_a_rest_api_without_a_queue
 
     assert naive.rest_api and naive.sqs_requests == 0
     assert naive.lambda_requests == Decimal(6_000_000)
-    # receiver 0.010 + one order's work 0.3 + Accurate's 0.15 spread over six webhooks = 0.335 s a webhook
-    assert naive.lambda_gb_seconds == Decimal(6_000_000) * Decimal("0.335") / 4
-    # idempotency's write per webhook, then per order the Ledger's 1 and the governor's 2
-    assert naive.dynamodb_wru == Decimal(6_000_000 + 3_000_000)
-    assert naive.dynamodb_rru == Decimal(6_000_000)
+    # receiver 0.010 + one order's work 0.3 + Accurate's 0.15 for each of 2 documents spread over 6 webhooks
+    assert naive.lambda_gb_seconds == Decimal(6_000_000) * Decimal("0.360") / 4
+    # idempotency's write per webhook; per document ours 4 and the governor's 2 for its own Accurate call
+    assert naive.dynamodb_wru == Decimal(6_000_000 + 2_000_000 * 6)
+    assert naive.dynamodb_rru == Decimal(6_000_000) * Decimal("1.5")
     assert price(naive)["api_gateway"] == Decimal("21.00")
 
 

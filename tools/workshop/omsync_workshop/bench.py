@@ -69,9 +69,10 @@ class BenchResult:
     """Orders at PAID in Ginee: each must have exactly one invoice (``invoices`` equal to it)."""
     latency_ms: int = 0
     aws_usage: dict[str, Any] = field(default_factory=dict)
-    """What AWS would bill, counted over the load and the drain (`omsync_workshop.bench_cost.AwsUsageCounter`):
-    ``calls`` by service.Operation, ``poller_calls`` (the SQS event source's), ``dynamodb_wru``/``dynamodb_rru``,
-    ``functions`` (logical id → invocations, seconds, memory_mb) and the workers' ``ledger_writes``."""
+    """What AWS would bill (`omsync_workshop.bench_cost.AwsUsageCounter`), ``load`` (the receiver's) and ``drain``
+    (the workers' and the SQS event source's) apart, each with ``calls`` by service.Operation, ``poller_calls``,
+    ``dynamodb_wru``/``dynamodb_rru``; ``functions`` (logical id → invocations, seconds, memory_mb) and the
+    workers' ``ledger_writes``."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -214,24 +215,25 @@ def run_bench(
         moto_patches=moto_patches,
     ) as world:
         order_ids = paid_world(world.ginee.state, scenario)
-        usage = AwsUsageCounter()
+        # Counted apart: the load is the receiver's work (the workers are stopped), the drain the workers'.
+        receiving, draining = AwsUsageCounter(), AwsUsageCounter()
         stats_before = {lid: (s.invocations, s.seconds) for lid, s in world.stack.runner.stats.items()}
-        with usage.counting():
+        with receiving.counting():
             started = time.monotonic()
             world.announce_orders(order_ids)
             load_seconds = time.monotonic() - started
 
-            # The loaded world (Ginee's orders, moto's messages) is long-lived: keep Python's garbage collector
-            # from rescanning it, pausing every thread, during the timed drain (`omsync_workshop.gc_tuning`).
-            world.stack.freeze_heaps()
-            clock = _BusyClock()
-            requests_before = world.accurate.request_count
-            with _measured(world, clock):
-                started = time.monotonic()
-                world.start_workers()
-                world.settle(timeout=3600)
-                drain_seconds = time.monotonic() - started
-                busy = world.worker_busy_seconds()
+        # The loaded world (Ginee's orders, moto's messages) is long-lived: keep Python's garbage collector
+        # from rescanning it, pausing every thread, during the timed drain (`omsync_workshop.gc_tuning`).
+        world.stack.freeze_heaps()
+        clock = _BusyClock()
+        requests_before = world.accurate.request_count
+        with draining.counting(), _measured(world, clock):
+            started = time.monotonic()
+            world.start_workers()
+            world.settle(timeout=3600)
+            drain_seconds = time.monotonic() - started
+            busy = world.worker_busy_seconds()
         functions = {
             lid: {
                 "invocations": stats.invocations - stats_before.get(lid, (0, 0.0))[0],
@@ -266,7 +268,12 @@ def run_bench(
         time_split=split,
         paid_orders=paid,
         latency_ms=latency_ms,
-        aws_usage={**usage.to_dict(), "functions": functions, "ledger_writes": counters["ledger_writes"]},
+        aws_usage={
+            "load": receiving.to_dict(),
+            "drain": draining.to_dict(),
+            "functions": functions,
+            "ledger_writes": counters["ledger_writes"],
+        },
     )
 
 

@@ -2,8 +2,8 @@
 
 **The runtime.** The layer is built by its own Makefile target, as `sam build` runs it (and as
 tests/infrastructure/test_layer_artifact.py builds it), for this machine's platform and CPython 3.13, and boto3
-and botocore are pip-installed apart at the versions requirements-dev.txt pins, as the Lambda runtime provides
-them. Built once per process (about two minutes on a shared 2-core machine: pip downloads the wheels).
+and botocore are pip-installed apart at the versions requirements-dev.txt pins and compiled, as the Lambda
+runtime provides them. Built once per process (about two minutes on a shared 2-core machine: pip downloads the wheels).
 
 **A measurement** (`measure_function`) starts ``python3.13 -I -S -B`` (``PYENV_VERSION=3.13.0`` finds it under
 pyenv) in the function's code folder with only its code, the layer's ``python/`` folder, the standard library and
@@ -186,6 +186,10 @@ def lambda_runtime() -> LambdaRuntime:
         if process.returncode != 0:
             tail = "\n".join(output.splitlines()[-15:])
             raise RuntimeError(f"{' '.join(command[:4])}… exited {process.returncode}:\n{tail}")
+    # The runtime's own boto3 comes compiled (pip compiles what it installs; the test's --no-compile is for speed).
+    compile_boto3 = [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
+    subprocess.run([*compile_boto3, str(runtime.boto3)], check=True, capture_output=True, env=environment,
+                   timeout=BUILD_TIMEOUT_SECONDS)  # fmt: skip
     return runtime
 
 

@@ -8,8 +8,12 @@ empty ones included, deletes, visibility changes), and each function's invocatio
 level come from row c's fresh processes.
 
 **The model** (`usage_per_million`, `price`): row a posts one webhook per order (the paid one); an order's life
-brings about `WEBHOOKS_PER_ORDER` (6), and each is priced as the paid one was (an upper bound: the others find
-nothing to post). So every per-webhook count is × 6 × 1M. Priced lines:
+brings about `WEBHOOKS_PER_ORDER` (6). The load is counted apart from the drain: the receiver's work per webhook
+(its invocation and duration, its idempotency record, its SendMessage) and the queue's and workers' per message
+(the event source's receives and deletes, worker invocations and duration, reads) are × 6 × 1M, each webhook priced
+as the paid one (an upper bound: the others find nothing to post); the workers' writes (Ledger records, leases,
+the governor) are per document posted, × `DOCUMENTS_PER_ORDER` (2: the invoice and the receipt) × 1M. Priced
+lines:
 
 - API Gateway: one request per webhook (HTTP API; the naive design: REST API);
 - Lambda: requests, and GB-seconds = summed duration × the function's MemorySize (template.yaml) / 1024;
@@ -25,10 +29,9 @@ nothing to post). So every per-webhook count is × 6 × 1M. Priced lines:
 
 **The naive design**, priced by the same model: a REST API; each webhook processed in its own invocation (no
 queue, no batch): the receiver's measured duration plus the orders function's warm one-order invocation (row c)
-plus Accurate's latency for its one call per order, spread over the order's webhooks; Powertools idempotency at
-the receiver (one DynamoDB write and one strongly consistent read per webhook); the Ledger writes per order as
-measured; the governor's two writes per Accurate call, one call per order; the same secret reads per invocation
-and log bytes per invocation as measured.
+plus Accurate's latency for its one call per document, spread over the order's webhooks; Powertools idempotency
+at the receiver (one DynamoDB write and one strongly consistent read per webhook); each document's writes as
+measured plus the governor's two writes for its own Accurate call; the same reads, secret reads and log bytes.
 
 Prices (`PRICES`) are on-demand list prices, without free tiers; each names where it was read and when.
 """
@@ -49,6 +52,10 @@ from omsync_workshop.bench_table import BenchOptions, BenchRow, Earlier, FigureS
 
 WEBHOOKS_PER_ORDER = 6
 """Webhooks in an order's life (issue 21: created, paid, packed, shipped, delivered, completed)."""
+DOCUMENTS_PER_ORDER = 2
+"""Accurate documents in an order's life: its Sales Invoice and its Sales Receipt (returns are the exception)."""
+GOVERNOR_WRITES_PER_CALL = 2
+"""The rate governor's conditional writes per Accurate request (take a slot, free it)."""
 ORDERS = 1_000_000
 PLATFORM_LOG_BYTES = 300
 """Lambda's own START, END and REPORT lines per invocation (text format), in bytes."""
@@ -223,52 +230,64 @@ class AwsUsageCounter:
 
 @dataclass(frozen=True)
 class MeasuredWebhook:
-    """Per webhook of row a (one per order), and per invocation where it says so; units as named."""
+    """Row a's counts per webhook (one per order), per worker message or per document; units as named."""
 
     receiver_seconds: float
+    """Per receiver invocation."""
     receiver_memory_mb: int
+    receiver_sqs: float
+    receiver_wru: float
+    receiver_rru: float
+    receiver_secret_reads: float
     worker_invocations: float
+    """Worker invocations per message (1 ÷ the batch a worker took)."""
     worker_seconds: float
+    """Worker duration per message."""
     worker_memory_mb: int
-    sqs_requests: float
-    """The functions' own SQS calls plus the pollers' (per webhook)."""
-    dynamodb_wru: float
-    dynamodb_rru: float
-    secret_reads: float
-    ledger_writes: float
-    """Ledger items the workers wrote, per order (the naive design keeps them)."""
+    message_sqs: float
+    """The workers' and the event source's SQS requests per message."""
+    message_rru: float
+    message_secret_reads: float
+    document_wru: float
+    """The workers' write request units per document posted (Ledger records, leases, the governor's slots)."""
     log_bytes_per_invocation: float
     """Handler log bytes per invocation at INFO (row c), without Lambda's own lines."""
     single_order_seconds: float
-    """A warm orders invocation of one order, no Accurate latency (row c): the naive design's work per order."""
+    """A warm orders invocation of one order, no Accurate latency (row c): the naive design's work per webhook."""
     accurate_latency_seconds: float
 
 
+def _per_service(calls: Mapping[str, int], service: str) -> int:
+    return sum(count for name, count in calls.items() if name.startswith(f"{service}."))
+
+
 def measured_webhook(flash_sale: Mapping[str, Any], coldstart: Mapping[str, Any]) -> MeasuredWebhook:
-    """Row a's counts (its `BenchResult` as a dict) and row c's, per webhook."""
+    """Row a's counts (its `BenchResult` as a dict) and row c's, per webhook, message or document."""
     usage = flash_sale["aws_usage"]
+    load, drain = usage["load"], usage["drain"]
     webhooks = float(flash_sale["orders"])
+    documents = float(max(flash_sale["invoices"], 1))
     functions = usage["functions"]
     receiver = functions["ReceiverFunction"]
     workers = [stats for name, stats in functions.items() if name != "ReceiverFunction"]
-    calls: Mapping[str, int] = usage["calls"]
-    sqs = sum(count for name, count in calls.items() if name.startswith("sqs.")) + sum(usage["poller_calls"].values())
-    orders_process = coldstart["OrdersFunction"]
-    receiver_process = coldstart["ReceiverFunction"]
+    orders_process, receiver_process = coldstart["OrdersFunction"], coldstart["ReceiverFunction"]
     log_bytes = (orders_process["log_bytes"] + receiver_process["log_bytes"]) / (
         len(orders_process["invocations"]) + len(receiver_process["invocations"])
     )
     return MeasuredWebhook(
         receiver_seconds=receiver["seconds"] / max(receiver["invocations"], 1),
         receiver_memory_mb=int(receiver["memory_mb"]),
+        receiver_sqs=(_per_service(load["calls"], "sqs") + sum(load["poller_calls"].values())) / webhooks,
+        receiver_wru=float(load["dynamodb_wru"]) / webhooks,
+        receiver_rru=float(load["dynamodb_rru"]) / webhooks,
+        receiver_secret_reads=_per_service(load["calls"], "secretsmanager") / webhooks,
         worker_invocations=sum(s["invocations"] for s in workers) / webhooks,
         worker_seconds=sum(s["seconds"] for s in workers) / webhooks,
         worker_memory_mb=int(max((s["memory_mb"] for s in workers), default=receiver["memory_mb"])),
-        sqs_requests=sqs / webhooks,
-        dynamodb_wru=float(usage["dynamodb_wru"]) / webhooks,
-        dynamodb_rru=float(usage["dynamodb_rru"]) / webhooks,
-        secret_reads=sum(count for name, count in calls.items() if name.startswith("secretsmanager.")) / webhooks,
-        ledger_writes=float(usage["ledger_writes"]) / webhooks,
+        message_sqs=(_per_service(drain["calls"], "sqs") + sum(drain["poller_calls"].values())) / webhooks,
+        message_rru=float(drain["dynamodb_rru"]) / webhooks,
+        message_secret_reads=_per_service(drain["calls"], "secretsmanager") / webhooks,
+        document_wru=float(drain["dynamodb_wru"]) / documents,
         log_bytes_per_invocation=log_bytes,
         single_order_seconds=float(orders_process["invocations"][1]["wall_ms"]) / 1000,
         accurate_latency_seconds=float(flash_sale.get("latency_ms", 150)) / 1000,
@@ -280,8 +299,10 @@ def _d(value: float) -> Decimal:
 
 
 def usage_per_million(measured: MeasuredWebhook) -> Usage:
-    """omsync as built: every per-webhook count × `WEBHOOKS_PER_ORDER` × `ORDERS`."""
+    """omsync as built: each webhook as row a's paid one (receiver, queue, worker), each document's writes as
+    the invoices' were."""
     webhooks = Decimal(WEBHOOKS_PER_ORDER * ORDERS)
+    documents = Decimal(DOCUMENTS_PER_ORDER * ORDERS)
     invocations = webhooks * (1 + _d(measured.worker_invocations))
     gb_seconds = webhooks * (
         _d(measured.receiver_seconds) * Decimal(measured.receiver_memory_mb) / 1024
@@ -293,10 +314,10 @@ def usage_per_million(measured: MeasuredWebhook) -> Usage:
         rest_api=False,
         lambda_requests=invocations,
         lambda_gb_seconds=gb_seconds,
-        sqs_requests=webhooks * _d(measured.sqs_requests),
-        dynamodb_wru=webhooks * _d(measured.dynamodb_wru),
-        dynamodb_rru=webhooks * _d(measured.dynamodb_rru),
-        secret_reads=webhooks * _d(measured.secret_reads),
+        sqs_requests=webhooks * (_d(measured.receiver_sqs) + _d(measured.message_sqs)),
+        dynamodb_wru=webhooks * _d(measured.receiver_wru) + documents * _d(measured.document_wru),
+        dynamodb_rru=webhooks * (_d(measured.receiver_rru) + _d(measured.message_rru)),
+        secret_reads=webhooks * (_d(measured.receiver_secret_reads) + _d(measured.message_secret_reads)),
         log_gb=log_bytes / Decimal(1024**3),
     )
 
@@ -304,23 +325,23 @@ def usage_per_million(measured: MeasuredWebhook) -> Usage:
 def naive_usage_per_million(measured: MeasuredWebhook) -> Usage:
     """The naive design (module docstring), from the same measurements."""
     webhooks = Decimal(WEBHOOKS_PER_ORDER * ORDERS)
-    orders = Decimal(ORDERS)
+    documents = Decimal(DOCUMENTS_PER_ORDER * ORDERS)
     seconds_per_webhook = (
         _d(measured.receiver_seconds)
         + _d(measured.single_order_seconds)
-        + _d(measured.accurate_latency_seconds) / WEBHOOKS_PER_ORDER
+        + _d(measured.accurate_latency_seconds) * DOCUMENTS_PER_ORDER / WEBHOOKS_PER_ORDER
     )
-    secret_reads_per_invocation = _d(measured.secret_reads) / (1 + _d(measured.worker_invocations))
     return Usage(
         api_requests=webhooks,
         rest_api=True,
         lambda_requests=webhooks,
         lambda_gb_seconds=webhooks * seconds_per_webhook * Decimal(measured.worker_memory_mb) / 1024,
         sqs_requests=Decimal(0),
-        # Idempotency: a write and a read per webhook; the Ledger as measured; the governor: 2 writes per call.
-        dynamodb_wru=webhooks + orders * (_d(measured.ledger_writes) + 2),
-        dynamodb_rru=webhooks,
-        secret_reads=webhooks * secret_reads_per_invocation,
+        # Idempotency's write per webhook; each document's writes as ours, plus the governor's two writes for its
+        # own Accurate call.
+        dynamodb_wru=webhooks + documents * (_d(measured.document_wru) + GOVERNOR_WRITES_PER_CALL),
+        dynamodb_rru=webhooks * (1 + _d(measured.message_rru)),
+        secret_reads=webhooks * (_d(measured.receiver_secret_reads) + _d(measured.message_secret_reads)),
         log_gb=webhooks * (_d(measured.log_bytes_per_invocation) + PLATFORM_LOG_BYTES) / Decimal(1024**3),
     )
 
