@@ -27,6 +27,7 @@ from flow_world import (
     dead_letters,
     mapping_yaml,
     net_by_account,
+    omsync,
     record_of,
     settle,
     started_player,
@@ -74,6 +75,16 @@ def set_ppn_rate(world: LocalWorld, percent: str) -> None:
             tax["rate"] = percent
 
 
+SHOPEE_REPORT = (
+    "Order ID,Payout Completed Date,Original Price,Seller Discount,Seller Voucher,Commission Fee,Service Fee,"
+    "Transaction Fee,Order Processing Fee,AMS Commission Fee,Seller Shipping Fee,Withholding Tax,Shopee Voucher,"
+    "Coins,Total Released Amount\n"
+    "251001TAX00005,2025-09-30,55500,0,0,1000,0,0,0,0,0,0,0,0,54500\n"
+    "251001TAX00001,2025-09-30,111000,0,0,0,0,0,0,0,0,0,0,0,111000\n"
+)
+"""Shopee's income report of one day (its CSV layout, as in cases/settlements): a healthy order and a held one."""
+
+
 def returned(world: LocalWorld, order_id: str, quantity: int) -> None:
     """The buyer sends units of the order's first line back, and they are received (a completed return)."""
     item_id = str(world.ginee.state.get_order(order_id)["items"][0]["itemId"])
@@ -111,6 +122,12 @@ def test_receipts_pay_accurates_total_and_an_invoice_taxed_otherwise_than_the_ma
         world.ginee.state.transition(returned_id, action)
     returned(world, returned_id, 1)
     world.ginee.state.transition(returned_id, "complete")
+    # (and a Shopee order of one at 55,500 including PPN completes: receipted by estimate, no fee in Ginee)
+    healthy = copy.deepcopy(ORDER) | {"externalOrderSn": "251001TAX00005", "externalOrderId": "251001TAX00005"}
+    healthy["items"][0] |= {"quantity": 1, "originalTotalPrice": "55500", "actualTotalPrice": "55500"}
+    healthy_id = str(world.ginee.state.create_order(healthy)["orderId"])
+    for action in ("pay", "ship", "complete"):
+        world.ginee.state.transition(healthy_id, action)
     settle(world)
 
     # Then Accurate's invoice comes to 49,999 (PPN 4,954.95 rounded down), the plan's 50,000 (half up) being within
@@ -180,6 +197,21 @@ def test_receipts_pay_accurates_total_and_an_invoice_taxed_otherwise_than_the_ma
     assert "Accurate booked another PPN on a return than planned" in caplog.messages
     assert dead_letters(world) == {}
 
+    # When Shopee's income report of 30 September is imported: the held order's line (111,000) and the healthy
+    # order's, which Shopee charged a commission of 1,000 the estimate did not know (released 54,500)
+    report = tmp_path / "shopee-0930.csv"
+    report.write_text(SHOPEE_REPORT, encoding="utf-8")
+    status, output = omsync("settlement", "import", str(report), "--store", SHOPEE, "--connection", world.connection_id)
+
+    # Then the held order's line is held with its cause (exit 2), and the rest of the payout is posted: the journal
+    # voucher of the healthy order's difference (commission 1,000 out of Saldo Shopee: 901 and its PPN Masukan 99, as
+    # Shopee invoices its fees); nothing pays the held invoice
+    assert status == 2, output
+    assert "SHOPEE-20250930: 2 orders, 165,500 -> posted (SP-SHOPEE-20250930-J)" in output, output
+    assert "tax_mismatch: line 3: order 251001TAX00001 is held tax_mismatch" in output, output
+    assert net_by_account(world.accurate.journal("SP-SHOPEE-20250930-J")) == {"6101": 901, "1401": 99, "1103": -1000}
+    assert world.accurate.trial_balance().get("1201", Decimal(0)) == Decimal(111000)  # the held invoice, unpaid
+
     # When the seller makes the mapping say what Accurate computes (PPN 11% on 11/12) and applies it
     eleven = {"tax": {"ppn_rate": "0.11"}}
     apply_mapping(
@@ -200,3 +232,8 @@ def test_receipts_pay_accurates_total_and_an_invoice_taxed_otherwise_than_the_ma
     assert record.receipt is not None and record.receipt.payment == Decimal(111000)
     assert world.accurate.trial_balance().get("1201", Decimal(0)) == 0
     assert dead_letters(world) == {}
+
+    # When the same report is imported again, its line is posted as the payout's supplement: the estimate now paid
+    # the invoice, and the line settles the same 111,000, so there is no difference to book
+    status, output = omsync("settlement", "import", str(report), "--store", SHOPEE, "--connection", world.connection_id)
+    assert status == 0 and "SHOPEE-20250930-S1: 1 orders, 111,000 -> posted" in output, output

@@ -4,8 +4,8 @@ Reads a marketplace's settlement export (Shopee income report, TikTok Shop/Tokop
 account statement) as the marketplace or Windows Excel saved it: an .xlsx workbook (its first sheet, read
 with openpyxl), or CSV (UTF-8, UTF-16, cp1252; comma, semicolon or tab separated); refuses a file of another marketplace than the store's, and posts one Sales Receipt
 per payout — or, with ``--dry-run``, only says what it would post. Payouts that cannot be posted are
-held with every reason, and the exit status is 2 so a script notices; importing the same file again
-changes nothing.
+held with every reason, and the exit status is 2 so a script notices (also when a payout was posted without the
+lines of orders held ``tax_mismatch``); importing the same file again changes nothing.
 """
 
 from __future__ import annotations
@@ -126,7 +126,8 @@ def import_file(args: argparse.Namespace) -> int:
             for problem in result.problems:
                 where = f"line {problem.row}: " if problem.row else ""
                 print(f"      {problem.cause}: {where}{problem.message}")
-    return HELD_EXIT if any(r.status == "held" for r in results) else 0
+    # A payout posted without the lines of orders held tax_mismatch still has something held: the seller must see it.
+    return HELD_EXIT if any(r.status == "held" or r.held_lines for r in results) else 0
 
 
 def _as_json(result: PayoutResult) -> dict[str, Any]:
@@ -140,6 +141,7 @@ def _as_json(result: PayoutResult) -> dict[str, Any]:
         "problems": [
             {"cause": p.cause, "line": p.row, "order": p.order_sn, "message": p.message} for p in result.problems
         ],
+        "held_lines": list(result.held_lines),
     }
 
 

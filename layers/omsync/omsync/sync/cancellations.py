@@ -235,7 +235,7 @@ def _post_returns(
                 _move_refund(ctx, order, store, record, return_id, sales_return, owner, total)
     moved = _post_exchanges(ctx, order, store, record, posted.invoice_number, prices, owner)
     ctx.ledger.release([order.order_id], owner)
-    if _fees_to_settle(order, store, record):
+    if _to_settle(order, store, record, returned_now=bool(planned)):
         forward(ctx, order, WorkQueue.SETTLEMENTS)
     done = [*corrected, *(r.number or "" for r in planned), *moved]
     if not done:
@@ -243,14 +243,14 @@ def _post_returns(
     return Outcome(Result.POSTED, ", ".join(done))
 
 
-def _fees_to_settle(order: Order, store: StoreMapping, record: SyncRecord | None) -> bool:
-    """An order RETURNED in full on an estimate store with nothing settled yet: the fees the marketplace keeps on
-    a return are the settlements flow's to book (docs/POSTING.md §12). Ginee routes RETURNED here, never there."""
-    return (
-        order.order_status == OrderStatus.RETURNED
-        and store.settlement is SettlementMode.ESTIMATE
-        and (record is None or record.receipt is None)
-    )
+def _to_settle(order: Order, store: StoreMapping, record: SyncRecord | None, *, returned_now: bool) -> bool:
+    """An order of an estimate store with nothing settled yet that the settlements flow now has work for: RETURNED
+    in full, the fees the marketplace keeps on a return are its to book (docs/POSTING.md §12; Ginee routes RETURNED
+    here, never there); COMPLETED with a Sales Return posted now, its receipt, which waits for the order's returns
+    so that it pays what Accurate says is left after them (§3a)."""
+    if store.settlement is not SettlementMode.ESTIMATE or (record is not None and record.receipt is not None):
+        return False
+    return order.order_status == OrderStatus.RETURNED or (returned_now and order.order_status == OrderStatus.COMPLETED)
 
 
 def _post_correction(

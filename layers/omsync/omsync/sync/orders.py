@@ -265,8 +265,8 @@ def _after_sale(ctx: ConnectionContext, order: Order, record: SyncRecord, prices
     elif _exchanges_to_move(ctx, order, record, prices):
         _forward_to_cancellations(ctx, order)
         forwarded.append("exchanges' stock to move")
-    # Both may be due at once (a return still being posted when the order completes): the receipt pays
-    # what the invoice owes after every return Ginee reports, whichever document is posted first.
+    # Both may be due at once (a return still being posted when the order completes): the settlements flow waits
+    # for the returns' Sales Returns, to pay what Accurate says is left, and the cancellations flow hands it back.
     if record.invoiced and record.receipt is None and _completed(order):
         store = ctx.store(order.shop_id)  # unmapped: OnHold, so the receipt is not skipped for good
         if store.settlement is SettlementMode.ESTIMATE:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from omsync.accurate.documents import AccurateDocument
@@ -31,7 +31,8 @@ from omsync.ginee.models import UnreadableRecord
 from omsync.ledger.orders import PostedDocument, ReceiptRecord
 from omsync.ledger.payouts import PayoutLedger, PayoutRecord
 from omsync.payouts.content import ContentChange, compare_content, payout_content
-from omsync.payouts.model import Payout
+from omsync.payouts.model import Payout, PayoutLine
+from omsync.posting.amounts import TAX_MISMATCH
 from omsync.posting.payout_packages import lines_by_package
 from omsync.posting.receipts import (
     ESTIMATE_SOURCE,
@@ -59,6 +60,9 @@ class PayoutResult:
     receipt: str | None = None
     journal: str | None = None
     problems: list[PayoutProblem] = field(default_factory=list)
+    held_lines: tuple[str, ...] = ()
+    """Order numbers whose lines were left out of what was posted (their order held ``tax_mismatch``): each is a
+    problem too, and posted as a supplement of the payout when its file is imported again once it is released."""
 
     @property
     def documents(self) -> list[str]:
@@ -128,17 +132,24 @@ def _import_again(
         return PayoutResult(payout.payout_id, payout.amount, len(payout.lines), "held", problems=problems)
     result = _import_one(ctx, ledger, store, shop_id, change.supplement, dry_run)
     if result.status == "posted":
-        ledger.record_supplement(payout.payout_id, payout.amount, len(payout.lines), payout_content(payout))
+        # What is posted under the payout's id now: every line but those held again (a later import posts them).
+        kept = _without_lines(payout, result.held_lines)
+        ledger.record_supplement(payout.payout_id, kept.amount, len(kept.lines), payout_content(kept))
     return result
 
 
 def _import_one(
     ctx: ConnectionContext, ledger: PayoutLedger, store: StoreMapping, shop_id: str, payout: Payout, dry_run: bool
 ) -> PayoutResult:
-    packages, unreadable = _settled_orders(ctx, shop_id, store, payout)
-    by_package, settled = lines_by_package(payout, packages, store.settlement_tolerance)
+    packages, unreadable, mismatched = _settled_orders(ctx, shop_id, store, payout)
+    held_lines = [line for line in payout.lines if line.order_sn in mismatched]
+    posting = _without_lines(payout, [line.order_sn for line in held_lines])
+    by_package, settled = lines_by_package(posting, packages, store.settlement_tolerance)
     plan = plan_payout(by_package, store, settled)
     plan.problems = [_unreadable_problem(p, unreadable) for p in plan.problems]
+    line_holds = [_tax_mismatch_problem(line, mismatched[line.order_sn], payout) for line in held_lines]
+    if held_lines and not posting.lines and not posting.charges:
+        plan.problems += line_holds  # nothing else to post: the payout waits whole
     result = PayoutResult(
         payout.payout_id,
         payout.amount,
@@ -146,14 +157,15 @@ def _import_one(
         "held" if plan.held else "would_post",
         plan.receipt.number if plan.receipt else None,
         plan.journal.number if plan.journal else None,
-        list(plan.problems),
+        [*plan.problems, *(problem for problem in line_holds if problem not in plan.problems)],
+        () if plan.held else tuple(line.order_sn for line in held_lines),
     )
     if not dry_run:
         if plan.held:
-            _hold(ledger, payout, plan.problems)
+            _hold(ledger, payout, result.problems)
         else:
             try:
-                _post(ctx, ledger, payout, plan, result)
+                _post(ctx, ledger, posting, plan, result)
             except OnHold as hold:
                 result.status = "held"
                 result.problems.append(PayoutProblem(hold.cause, f"{hold.reason}; {hold.hint}"))
@@ -161,12 +173,32 @@ def _import_one(
     return result
 
 
+def _without_lines(payout: Payout, order_sns: Sequence[str]) -> Payout:
+    """The payout less the lines of these marketplace order numbers (its amount less their net)."""
+    left = set(order_sns)
+    gone = sum((line.net for line in payout.lines if line.order_sn in left), Decimal(0))
+    lines = tuple(line for line in payout.lines if line.order_sn not in left)
+    return replace(payout, lines=lines, amount=payout.amount - gone)
+
+
+def _tax_mismatch_problem(line: PayoutLine, reason: str, payout: Payout) -> PayoutProblem:
+    """A line of an order held ``tax_mismatch``: it pays no invoice Accurate booked on another tax than planned."""
+    return PayoutProblem(
+        TAX_MISMATCH,
+        f"order {line.order_sn} is held {TAX_MISMATCH} ({reason}): its line ({line.net:,}) is left out of payout "
+        f"{payout.payout_id}, the rest is posted; once the order is released (docs/POSTING.md §3a) import the "
+        "file again and the line is posted as the payout's supplement",
+        line.source_row,
+        line.order_sn,
+    )
+
+
 def _settled_orders(
     ctx: ConnectionContext, shop_id: str, store: StoreMapping, payout: Payout
-) -> tuple[dict[str, list[SettledOrder]], dict[str, UnreadableRecord]]:
+) -> tuple[dict[str, list[SettledOrder]], dict[str, UnreadableRecord], dict[str, str]]:
     """What omsync knows of each line's orders (by marketplace order number: every Ginee order of it omsync
-    invoiced, the one bearing the plain number first), and the lines' orders whose Ginee record could not be
-    read (by order number)."""
+    invoiced, the one bearing the plain number first), the lines' orders whose Ginee record could not be
+    read (by order number), and the lines' orders held ``tax_mismatch`` (order number → the hold's reason)."""
     numbers = payout_invoice_numbers(payout, store)
     by_invoice = ctx.ledger.packages_by_invoice(numbers.values(), deleted_too=True)
     order_ids = {sn: by_invoice[number] for sn, number in numbers.items() if number in by_invoice}
@@ -179,8 +211,11 @@ def _settled_orders(
     }
     prices = ctx.component_prices() if any(i.bundle_skus for o in orders.values() for i in o.items) else {}
     settled: dict[str, list[SettledOrder]] = {}
+    mismatched: dict[str, str] = {}
     for sn, order_id in ((sn, oid) for sn, ids in order_ids.items() for oid in ids):
         order, record = orders.get(order_id), records.get(order_id)
+        if record is not None and record.hold is not None and record.hold.cause == TAX_MISMATCH:
+            mismatched[sn] = record.hold.reason
         if order is None or record is None or record.invoice is None or (order.shop_id or "") != shop_id:
             continue
         receipt = record.receipt
@@ -205,7 +240,7 @@ def _settled_orders(
             refunds_reversed=sum(record.refunds.values(), Decimal(0)),
         )
         settled.setdefault(sn, []).append(known)
-    return settled, unreadable
+    return settled, unreadable, mismatched
 
 
 def _unreadable_problem(problem: PayoutProblem, unreadable: Mapping[str, UnreadableRecord]) -> PayoutProblem:

@@ -2,9 +2,10 @@
 
 Level-triggered like the other flows: a message says "order X changed"; this re-reads the Ledger and Ginee
 and posts the receipt only when the order is COMPLETED (or RETURNED in full: then only the journal of the
-fees the marketplace kept, as for any order that owes nothing), its invoice stands, it has no receipt yet, and its
-store settles by estimate (file stores are receipted by `omsync.sync.payouts` from the marketplace's own
-settlement file). The receipt (`omsync.posting.receipts.plan_estimate_receipt`; for an order whose invoice owes
+fees the marketplace kept, as for any order that owes nothing), its invoice stands, it has no receipt yet, every
+return Ginee reports for it has its Sales Return (the receipt pays what Accurate says is left after them; the
+cancellations flow hands the order back once it posted them), and its store settles by estimate (file stores are
+receipted by `omsync.sync.payouts` from the marketplace's own settlement file). The receipt (`omsync.posting.receipts.plan_estimate_receipt`; for an order whose invoice owes
 nothing, the journal voucher of its fees, `plan_estimate_fees_journal`) goes out in bulk under each
 order's lease, exactly once by number, and is recorded with what it booked so that a later payout file
 can post only the difference. An order whose Ginee record cannot be read is held (``unreadable_record``).
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from omsync.accurate.documents import JournalVoucher, SalesReceipt
-from omsync.config.mapping import SettlementMode
+from omsync.config.mapping import SettlementMode, StoreMapping
 from omsync.errors import OnHold, PermanentError
 from omsync.ginee.models import Order, OrderStatus
 from omsync.ledger.orders import ReceiptRecord, SyncRecord
@@ -29,6 +30,7 @@ from omsync.posting.receipts import (
     plan_estimate_fees_journal,
     plan_estimate_receipt,
 )
+from omsync.posting.returns import PostedDocuments, PostedReturn, plan_sales_returns
 from omsync.sync.context import ConnectionContext
 from omsync.sync.documents import post_exactly_once
 from omsync.sync.steps import (
@@ -102,6 +104,10 @@ def _decide(
         invoice_no = record.invoice.number if record.invoice is not None else None
         # A RETURNED order's goods all came back: it is never paid out, only its kept fees are booked.
         returned = order.order_status == OrderStatus.RETURNED
+        if not returned and _returns_unposted(order, store, record, prices):
+            # The receipt pays what Accurate says the invoice owes after the order's returns: it waits for their
+            # Sales Returns, whose flow hands the order back here once they are posted (docs/POSTING.md §3a).
+            return Outcome(Result.NOT_READY, "a return of the order is still to be posted")
         total = accurate_invoice_total(order, store, record, prices)  # Accurate's, where it still holds
         plan = (
             None
@@ -127,6 +133,18 @@ def _decide(
     if plan is None:
         return Outcome(Result.ALREADY_DONE, "the invoice owes nothing (returned in full) and bears no fee")
     return plan
+
+
+def _returns_unposted(order: Order, store: StoreMapping, record: SyncRecord, prices: dict[str, Decimal]) -> bool:
+    """Ginee reports a return of the order whose Sales Return the Ledger does not record yet (`plan_sales_returns`
+    still plans it). Raises `OnHold` as that does."""
+    if record.invoice is None:
+        return False
+    posted = PostedDocuments(
+        invoice_number=record.invoice.number,
+        returns=tuple(PostedReturn(return_id, doc.number) for return_id, doc in sorted(record.returns.items())),
+    )
+    return bool(plan_sales_returns(order, store, posted, prices))
 
 
 def _post_receipts(
