@@ -8,7 +8,7 @@ flash sale's counted requests); `render_table` prints the table, `write_table` w
 The rows, in `rows()`:
 
 - ``a``: the flash sale drained through the whole flow (`omsync_workshop.bench`), a regression check;
-- ``b``: two tenants, one in a flash sale and one quiet (`omsync_workshop.bench_tenants`, added there);
+- ``b``: two tenants, one in a flash sale and one quiet (`omsync_workshop.bench_tenants`);
 - ``c``: cold start of each function (`omsync_workshop.bench_coldstart`);
 - ``d``: warm CPU per order and peak memory in the orders handler (`omsync_workshop.bench_coldstart` too: the
   same fresh orders process);
@@ -177,10 +177,9 @@ class BenchTable:
 
 def rows() -> dict[str, BenchRow]:
     """Every row of the table by key, imported here so that each row's module loads only when it is run."""
-    from omsync_workshop import bench, bench_coldstart, bench_cost
+    from omsync_workshop import bench, bench_coldstart, bench_cost, bench_tenants
 
-    # Row b (two tenants) is `omsync_workshop.bench_tenants.ROW`, appended here once that module exists.
-    found = [bench.FLASH_SALE_ROW, bench_coldstart.ROW, bench_coldstart.WARM_ROW, bench_cost.ROW]
+    found = [bench.FLASH_SALE_ROW, bench_tenants.ROW, bench_coldstart.ROW, bench_coldstart.WARM_ROW, bench_cost.ROW]
     return {row.key: row for row in sorted(found, key=lambda row: row.key)}
 
 

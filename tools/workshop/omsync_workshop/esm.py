@@ -3,8 +3,14 @@
 Per mapping, poller threads receive up to `BatchSize` messages, waiting up to
 `MaximumBatchingWindowInSeconds` to fill a batch, and invoke the function with an `aws:sqs` event;
 at most `MaximumConcurrency` invocations (2 when unset) run at once. As with Lambda, the pollers are
-not the function: receiving and deleting do not hold one of the function's concurrent invocations, so
-there are up to twice as many pollers as invocations and a received batch waits for the next free one.
+not the function: deleting does not hold one of the function's concurrent invocations, so there are up
+to twice as many pollers as invocations. But with `MaximumConcurrency` invocations running, Lambda's
+mapping stops reading the queue until one ends (AWS Compute Blog, "Introducing maximum concurrency of
+AWS Lambda functions when using Amazon SQS as an event source", 2023): a poller reads a batch only
+once an invocation is free for it, so no batch waits in flight for one. That is what lets a fair queue
+work: the work messages carry their connection as `MessageGroupId`, and the queue itself (SQS; locally
+`omsync_workshop.moto_fair_queues`) hands a poller a quiet tenant's messages before a noisy tenant's
+backlog; the records carry the group in `attributes.MessageGroupId`.
 Pollers scale as Lambda's do: one polls an idle queue; a poller that finds messages wakes one more,
 up to the limit; a poller whose receive finds nothing rests again, with every poller above it (the
 first never rests). Success deletes the batch. With `ReportBatchItemFailures` only the reported
@@ -235,7 +241,14 @@ class EsmEmulator:
 
     def _poll(self, mapping: SqsMapping, sqs: SqsWire, index: int) -> None:
         scale = self._scales[mapping.key]
+        invocations = self._invocations[mapping.key]
         while scale.wait_turn(index, self._stop):
+            # With MaximumConcurrency reached, Lambda's mapping stops reading the queue until an invocation
+            # ends: a poller reads a batch only once an invocation is free for it. A batch read earlier would
+            # wait in flight, where a fair queue cannot put a quiet tenant's message ahead of it.
+            if not invocations.acquire(timeout=LONG_POLL_SECONDS):
+                continue
+            reserved = True
             try:
                 messages = self._receive(sqs, mapping, scale.found_messages)
                 if not messages:
@@ -246,13 +259,19 @@ class EsmEmulator:
                 with self._lock:
                     self._busy += 1
                 try:
-                    self._one_batch(sqs, mapping, messages)
+                    failed = self._invoke_batch(mapping, messages)
+                    invocations.release()
+                    reserved = False
+                    self._settle_batch(sqs, mapping, messages, failed)
                 finally:
                     with self._lock:
                         self._busy -= 1
             except Exception:
                 logger.exception("local SQS poller failed", extra={"mapping": mapping.key})
                 self._stop.wait(self.idle_wait_seconds)
+            finally:
+                if reserved:
+                    invocations.release()
 
     def _receive(self, sqs: SqsWire, mapping: SqsMapping, found: Callable[[], None]) -> list[dict[str, Any]]:
         """A batch: long-poll for the first messages, then gather more until the batching window closes.
@@ -283,10 +302,15 @@ class EsmEmulator:
             if not received:
                 time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
 
-    def _one_batch(self, sqs: SqsWire, mapping: SqsMapping, messages: list[dict[str, Any]]) -> None:
+    def _invoke_batch(self, mapping: SqsMapping, messages: list[dict[str, Any]]) -> set[str]:
+        """Invoke the function with a batch (in the invocation the poller holds); the ids of the failed messages."""
         event = {"Records": [lambda_record(m, mapping.queue_arn, self.target.region) for m in messages]}
-        with self._invocations[mapping.key]:
-            failed = self._invoke(mapping, event, [m["MessageId"] for m in messages])
+        return self._invoke(mapping, event, [m["MessageId"] for m in messages])
+
+    def _settle_batch(
+        self, sqs: SqsWire, mapping: SqsMapping, messages: list[dict[str, Any]], failed: set[str]
+    ) -> None:
+        """After the invocation: make the failed messages visible again, delete the others, count the batch."""
         for message in messages:  # receive order, so retries keep the original order
             if message["MessageId"] in failed:
                 try:

@@ -8,7 +8,9 @@ only when its order's outcome is RETRY or FAILED; everything else — posted, al
 not ready — leaves the queue. Each failure is noted in the Ledger (`omsync.ledger.failures`: the error's
 class or the outcome, first and last time), since a dead letter itself keeps no trace of why it failed.
 
-A fault stays where it started (DESIGN invariant 8): any exception of one connection's use case fails that
+Within a batch the connections are converged one after the other, the one with the fewest messages first, so a
+quiet seller's orders never wait in an invocation behind a noisy seller's (whose work waits on its own Accurate
+limit). A fault stays where it started (DESIGN invariant 8): any exception of one connection's use case fails that
 connection's messages only, and is logged by class and ids, never by its text. Within a connection, a record
 Ginee sends that cannot be read fails (holds) its own order only (`omsync.sync.steps.hold_unreadable`).
 """
@@ -55,7 +57,9 @@ def handle_batch(event: Mapping[str, Any], use_case: UseCase, flow: str) -> dict
         by_connection[message.connection_id].append((message_id, message))
 
     owner = uuid.uuid4().hex
-    for connection_id, messages in by_connection.items():
+    # Fewest messages first: a quiet seller's few orders in a batch that also holds a flash sale's hundred do not
+    # wait for that seller's Accurate budget (issue 21; docs/ARCHITECTURE.md, "Fairness between sellers").
+    for connection_id, messages in sorted(by_connection.items(), key=lambda item: len(item[1])):
         order_ids = list(dict.fromkeys(message.entity_id for _, message in messages))
         try:
             outcomes = use_case(context_for(connection_id), order_ids, owner)
