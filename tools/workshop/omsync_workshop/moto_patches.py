@@ -6,14 +6,14 @@ methods, which only holds for the moto they were read from. So every patch calls
 before it touches anything, and a moto server gets one of three levels:
 
 - ``none``: moto as released (the differential tests' reference);
-- ``fidelity`` (tests, demo, ``omsync local up``): `omsync_workshop.moto_fidelity`, what AWS guarantees and
+- ``fidelity`` (``omsync local up``): `omsync_workshop.moto_fidelity`, what AWS guarantees and
   moto 5.2.5 does not under concurrent requests, and `omsync_workshop.moto_fair_queues`, the fair queues
   (2025) moto 5.2.5 does not have;
-- ``speed`` (``omsync bench`` and ``make demo``): fidelity plus the speed-only patches
+- ``speed`` (the tests' server, ``omsync bench`` and ``make demo``): fidelity plus the speed-only patches
   (`omsync_workshop.moto_speedups`, `omsync_workshop.moto_expressions`). They let a 20,000-order drain
   measure omsync rather than moto's list scans and table copies, and they save about 30% of
-  ``make demo`` (README, "Benchmark"). The tests' own server does without them (they saved under a fifth
-  of the integration tests measured); their differential tests start a ``speed`` server explicitly.
+  ``make demo`` and a sixth of the flow specifications' CPU (README, "Benchmark"); the differential tests
+  compare a ``speed`` server with moto as released (``none``).
 
 ``OMSYNC_MOTO_PATCHES`` overrides the level of the tests' and the demo's servers, for measurement.
 """
