@@ -87,6 +87,8 @@ def test_a_pkp_stores_shipping_revenue_is_taxed_with_the_goods_and_expensed_at_s
     record = record_of(world, order.order_id)
     assert record is not None and record.invoice is not None and record.hold is None
     assert (record.invoice.total, record.invoice.tax) == (Decimal(51840), Decimal(5137))
+    # (the Ledger keeps the goods the invoice sold, not the shipping line: nothing reads as gone from the order)
+    assert [line.sku for line in record.invoice.lines] == ["LAMPU-LED-9W"] and record.returns == {}
     invoice = net_by_account(world.accurate.journal(number))
     assert invoice[SHIPPING_REVENUE] == Decimal("-7207.207207")
     assert invoice[OUTPUT_TAX] == Decimal(-5137)
