@@ -84,8 +84,9 @@ demo: venv
 local: venv
 	$(BIN)/omsync local up
 
-# issue 21's table (README, "Benchmark"): each row RUNS times (default 3; about 25 minutes on 2 cores, most of
-# it row a's 20,000-order flash sale), medians and ranges in the terminal and bench.json. ROWS=a,e for some rows.
+# issue 21's table (README, "Benchmark"): each row RUNS times (default 3; about 25 minutes on a quiet 2-core
+# machine, most of it row a's 20,000-order flash sale), medians and ranges in the terminal and bench.json.
+# ROWS=a,e for some rows.
 bench: venv
 	$(BIN)/omsync bench $(if $(RUNS),--runs $(RUNS)) $(if $(ROWS),--rows $(ROWS))
 
