@@ -26,6 +26,7 @@ Benchmark), so ``orders`` is a parameter; `run_two_tenants` says which size it r
 
 from __future__ import annotations
 
+import json
 import statistics
 import threading
 import time
@@ -67,7 +68,9 @@ def run_two_tenants(
     ``noisy_orders``, ``noisy_invoices``, ``quiet_orders`` (B's orders measured per phase), ``spread_seconds``,
     ``noisy_load_seconds`` and ``noisy_drain_seconds`` (A's), ``quiet_alone_median``, ``quiet_alone_p95``,
     ``quiet_during_sale_median``, ``quiet_during_sale_p95``, ``median_ratio`` and ``p95_ratio`` (during ÷
-    alone), ``quiet_sent_during_drain`` (B's webhooks posted before A's backlog was empty), ``quiet_missing``
+    alone), the same of B's wait on the orders queue (``quiet_alone_dwell_median``, ``…_p95``,
+    ``quiet_during_sale_dwell_median``, ``…_p95``, ``dwell_median_ratio``: from SQS's ``SentTimestamp`` to the
+    invocation, what fair queues govern), ``quiet_sent_during_drain`` (B's webhooks posted before A's backlog was empty), ``quiet_missing``
     (B's paid orders with no invoice at the end: 0 when all is well), ``rate_limit_violations`` (both
     sandboxes), ``fair``.
 
@@ -109,6 +112,7 @@ def run_two_tenants(
         warm = quiet_ids[2 * quiet_orders :][:WARM_ORDERS]
         spread = noisy_invoices / ACCURATE_DOCUMENTS_PER_SECOND
         saved = SavedAt(tenant)
+        dwell = _DwellTimes(world, tenant.connection_id)
 
         world.start_workers()
         # Warm: the orders function's first invocation for B (imports, B's context, its OAuth token) is row (c)'s
@@ -156,7 +160,40 @@ def run_two_tenants(
     }
     figures["median_ratio"] = _ratio(figures["quiet_during_sale_median"], figures["quiet_alone_median"])
     figures["p95_ratio"] = _ratio(figures["quiet_during_sale_p95"], figures["quiet_alone_p95"])
+    alone_dwell = [dwell.seconds[oid] for oid in alone if oid in dwell.seconds]
+    during_dwell = [dwell.seconds[oid] for oid in during if oid in dwell.seconds]
+    figures["quiet_alone_dwell_median"] = _median(alone_dwell)
+    figures["quiet_during_sale_dwell_median"] = _median(during_dwell)
+    figures["quiet_alone_dwell_p95"] = _p95(alone_dwell)
+    figures["quiet_during_sale_dwell_p95"] = _p95(during_dwell)
+    figures["dwell_median_ratio"] = _ratio(
+        figures["quiet_during_sale_dwell_median"], figures["quiet_alone_dwell_median"]
+    )
     return figures
+
+
+class _DwellTimes:
+    """How long each of a connection's order messages waited on the orders queue before the orders function got
+    it: from its ``SentTimestamp`` (SQS's clock: moto's, on this machine) to the invocation; order id → seconds,
+    its first delivery only. What fair queues govern; the latency adds the receiver before it and the worker
+    after. The bench's probe, wrapping the local runner's ``invoke`` for the rest of the world's life."""
+
+    def __init__(self, world: LocalWorld, connection_id: str) -> None:
+        self.seconds: dict[str, float] = {}
+        runner = world.stack.runner
+        original = runner.invoke
+
+        def invoke(logical_id: str, event: Any) -> Any:
+            if logical_id == "OrdersFunction":
+                now = time.time()
+                for record in event.get("Records", []):
+                    body = json.loads(record["body"])
+                    if body.get("connectionId") == connection_id and body.get("entityId") not in self.seconds:
+                        sent = int(record["attributes"]["SentTimestamp"]) / 1000
+                        self.seconds[str(body.get("entityId"))] = now - sent
+            return original(logical_id, event)
+
+        runner.invoke = invoke  # type: ignore[method-assign]
 
 
 class SavedAt:
@@ -321,6 +358,9 @@ ROW = BenchRow(
         FigureSpec("quiet_alone_p95", "B alone: p95 latency", "s"),
         FigureSpec("quiet_during_sale_p95", "B during A's sale: p95 latency", "s"),
         FigureSpec("p95_ratio", "p95 ratio (during ÷ alone)", "×", Goal(2.0, at_most=True)),
+        FigureSpec("quiet_alone_dwell_median", "B alone: median wait on the queue", "s"),
+        FigureSpec("quiet_during_sale_dwell_median", "B during A's sale: median wait on the queue", "s"),
+        FigureSpec("dwell_median_ratio", "queue wait median ratio (during ÷ alone)", "×"),
         FigureSpec("noisy_drain_seconds", "A's drain", "s"),
         FigureSpec("quiet_missing", "B's paid orders not invoiced", "orders", Goal(0, at_most=True)),
         FigureSpec("rate_limit_violations", "rate-limit violations (both)", "count", Goal(0, at_most=True)),
