@@ -109,6 +109,16 @@ def _received(client: SQSClient, url: str, visibility: int) -> list[dict[str, An
     return messages
 
 
+def _sent_back(entry_id: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """A dead letter's entry for its work queue, in its connection's message group (the fair queue's tenant,
+    `omsync.queues.send`) when it had one: without, it would count as a tenant of its own."""
+    entry: dict[str, Any] = {"Id": entry_id, "MessageBody": raw["Body"]}
+    group = (raw.get("Attributes") or {}).get("MessageGroupId")
+    if group:
+        entry["MessageGroupId"] = group
+    return entry
+
+
 def _dead_letter(queue: WorkQueue, raw: dict[str, Any]) -> DeadLetter:
     body = str(raw.get("Body", ""))
     try:
@@ -184,7 +194,7 @@ def redrive(client: SQSClient, queue: WorkQueue, limit: int | None = None) -> in
             batch = batch[: limit - moved]
         if not batch:
             break
-        entries: list[Any] = [{"Id": str(i), "MessageBody": raw["Body"]} for i, raw in enumerate(batch)]
+        entries: list[Any] = [_sent_back(str(i), raw) for i, raw in enumerate(batch)]
         answer = client.send_message_batch(QueueUrl=source, Entries=entries)
         sent = {int(entry["Id"]) for entry in answer.get("Successful", [])}
         refused += len(batch) - len(sent)
