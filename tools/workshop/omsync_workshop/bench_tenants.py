@@ -6,22 +6,24 @@ sandbox and its own Accurate sandbox and token (so each its own governor): tenan
 OAuth) receives ``quiet_orders`` orders. Both Accurate sandboxes enforce 8 requests/s and 8 in flight per token
 and answer 150 ms late, as in the flash-sale bench.
 
-1. **B alone**, on the idle stack: B's webhooks are posted evenly over ``spread`` seconds while the workers run.
-2. **B during A's sale**: the workers stop, A's webhooks are all loaded (as the flash-sale bench loads them),
-   then the workers start and B's next orders' webhooks are posted evenly over the same ``spread`` while A's
-   backlog drains.
+1. **B alone**, on the idle stack (warmed by two orders of B first): B's webhooks are posted evenly over
+   ``spread`` seconds while the workers run.
+2. **B during A's sale**: the workers stop, A's backlog is put on the orders queue (`enqueue_backlog`: the work
+   message the receiver would enqueue for each of A's webhooks), then the workers start and B's next orders'
+   webhooks are posted evenly over the same ``spread`` while A's backlog drains.
 
 ``spread`` is A's floor: A's invoices ÷ 800/s, the least time Accurate's limit allows for A's drain, so every
 one of B's webhooks of phase 2 is posted while A's backlog is there. A latency is the time from posting one of
 B's order webhooks to the moment B's Accurate sandbox saved that order's Sales Invoice (a probe wraps the
 sandbox's ``save``; the invoice number of each order is read back from B's Ledger). The figure is the ratio of
-B's median (and p95) latency during A's sale to B's alone.
+B's median (and p95) latency during A's sale to B's alone; beside it, B's wait on the orders queue (`_DwellTimes`).
 
 ``fair=False`` measures the same without fair queues (the work messages sent without ``MessageGroupId``, by
 wrapping `omsync.queues.send` for the run): the "before" of docs/ARCHITECTURE.md, not a mode of omsync.
 
-The 20,000-order sale loads its webhooks for more than three minutes on a shared two-core machine (README,
-Benchmark), so ``orders`` is a parameter; `run_two_tenants` says which size it ran.
+At 20,000 orders one run took about 15 minutes on the shared two-core machine (load average 25 to 53; A's drain
+alone 391 s), so ``orders`` is a parameter (``omsync bench --orders``, shared with row a) and the figures say
+which size ran (``noisy_orders``).
 """
 
 from __future__ import annotations
@@ -70,8 +72,8 @@ def run_two_tenants(
     ``quiet_during_sale_median``, ``quiet_during_sale_p95``, ``median_ratio`` and ``p95_ratio`` (during ÷
     alone), the same of B's wait on the orders queue (``quiet_alone_dwell_median``, ``…_p95``,
     ``quiet_during_sale_dwell_median``, ``…_p95``, ``dwell_median_ratio``: from SQS's ``SentTimestamp`` to the
-    invocation, what fair queues govern), ``quiet_sent_during_drain`` (B's webhooks posted before A's backlog was empty), ``quiet_missing``
-    (B's paid orders with no invoice at the end: 0 when all is well), ``rate_limit_violations`` (both
+    invocation, what fair queues govern), ``quiet_sent_during_drain`` (B's webhooks posted before A's backlog
+    was empty), ``quiet_missing`` (B's paid orders with no invoice at the end: 0 when all is well), ``rate_limit_violations`` (both
     sandboxes), ``fair``.
 
     ``endpoint`` reuses a running moto server (reset first), as the tests do; by default one is started with
