@@ -20,9 +20,10 @@ SEED = 20_201_120
 ORDERS = 40
 """The fewest orders that take every order path of the demo file, 246 changes over two connections (24 orders
 left out returns after settlement, lines cancelled after the invoice, exchanges, split packages and a bundle's
-component returned). They take the time 24 orders took before a killed worker's lease lasted 25 s instead of
-90 s: side by side on the loaded shared machine, this test 252 s, the 24-order run of before 266 s (48 orders
-now against 24 before: 349 s and 340 s, 403 s and 304 s); a few hundred orders would take several times longer."""
+component returned). They take about the time 24 orders took before a killed worker's lease lasted 25 s instead
+of 90 s: side by side on the loaded shared machine, this test 252 s and 187 s where the 24-order run of before
+took 266 s and 158 s (48 orders now against 24 before: 349 s and 340 s, 403 s and 304 s); a few hundred orders
+would take several times longer."""
 FAULTS = ChaosFaults(max_kills=1)
 """Every fault at issue 20's rates, but one killed worker: each kill holds its batch's orders until its lease
 lapses (25 s, `omsync_workshop.chaos.WORKER_TIMEOUT_SECONDS`)."""
