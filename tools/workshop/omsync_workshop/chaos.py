@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import math
 import random
 import re
 import threading
@@ -153,7 +154,8 @@ STREETS = ("Kembang Sepatu", "Cempaka Putih", "Melati Raya", "Kenanga Indah", "A
 
 def chaos_scenarios(orders: int, seed: int) -> dict[str, Scenario]:
     """Connection label (``A``, ``B``) → its scenario: the demo's file, its stores split per
-    `CONNECTION_STORES`, ``orders`` in all, shared between the stores as the file weighs them.
+    `CONNECTION_STORES`, ``orders`` in all, shared between the stores as the file weighs them, each product's
+    opening stock multiplied by twice the orders over the file's own (rounded up; at least once).
 
     Raises ValueError when ``orders`` is below one per store.
     """
@@ -163,6 +165,15 @@ def chaos_scenarios(orders: int, seed: int) -> dict[str, Scenario]:
         raise ValueError(f"--orders must be at least {len(stores)} (one per store), not {orders}")
     weights = {key: int(store["mix"]["orders"]) for key, store in stores.items()}
     shares = _apportion(orders, weights)
+    # The file's opening stock serves its own orders; more orders get it scaled, twice over, so Accurate always
+    # holds the units the oracle expects sold (with the file's stock, 1,000 orders left 250 held insufficient_stock).
+    stock_scale = max(1, math.ceil(2 * orders / sum(weights.values())))
+    spec["products"] = [
+        {**product, "openingStock": int(product["openingStock"]) * stock_scale}
+        if "openingStock" in product
+        else product
+        for product in spec["products"]
+    ]
     scenarios: dict[str, Scenario] = {}
     for offset, (label, keys) in enumerate(CONNECTION_STORES.items()):
         part = {
