@@ -14,6 +14,8 @@ longer (461 s against 403 s, side by side on the loaded shared machine).
 
 from __future__ import annotations
 
+import pytest
+
 from omsync_workshop.chaos import ChaosFaults, render, run_chaos
 
 SEED = 20_201_120
@@ -29,6 +31,7 @@ FAULTS = ChaosFaults(max_kills=1)
 lapses (25 s, `omsync_workshop.chaos.WORKER_TIMEOUT_SECONDS`)."""
 
 
+@pytest.mark.slow  # about two and a half minutes: the longest test of make test
 def test_a_small_seeded_chaos_run_converges_to_the_oracles_books_with_every_count_zero() -> None:
     report = run_chaos(ORDERS, SEED, faults=FAULTS, converge_timeout=600)
 
