@@ -34,7 +34,7 @@ from pydantic import ValidationError
 
 from omsync import queues
 from omsync.config.settings import WorkQueue, settings
-from omsync.ginee.webhook import WebhookEnvelope, WrongShape, route
+from omsync.ginee.webhook import Route, WebhookEnvelope, WrongShape, route
 from omsync.ledger.connections import ConnectionRepository, ConnectionStatus
 from omsync.observability import logger, metrics
 
@@ -228,16 +228,22 @@ def _receive(
     if destination is None:
         return Reply(Outcome.UNROUTED), envelope
 
-    message = queues.WorkMessage(
-        connection_id=connection.id,
+    return _enqueue(work_message(connection.id, envelope, destination, now), destination.queue), envelope
+
+
+def work_message(
+    connection_id: str, envelope: WebhookEnvelope, destination: Route, received_at: datetime
+) -> queues.WorkMessage:
+    """The work message a routed webhook becomes on ``destination.queue`` (what the workers read)."""
+    return queues.WorkMessage(
+        connection_id=connection_id,
         entity=envelope.entity,
         action=str(envelope.action),
         entity_id=destination.entity_id,
         envelope_id=envelope.id,
         status_hint=destination.status_hint,
-        received_at=now,
+        received_at=received_at,
     )
-    return _enqueue(message, destination.queue), envelope
 
 
 def _enqueue(message: queues.WorkMessage, queue: WorkQueue) -> Reply:

@@ -243,6 +243,7 @@ def enqueue_backlog(world: LocalWorld, order_ids: list[str], *, fair: bool) -> N
     than three minutes on a shared two-core machine (README, Benchmark), and what is measured is B behind A's
     backlog, not the receiver."""
     from omsync.ginee.webhook import WebhookEnvelope, route
+    from omsync.receive import work_message
 
     if world.sender is None:
         raise RuntimeError("the local world is not started")
@@ -256,15 +257,7 @@ def enqueue_backlog(world: LocalWorld, order_ids: list[str], *, fair: bool) -> N
         destination = route(envelope)
         if destination is None:
             continue
-        message = queues.WorkMessage(
-            connection_id=world.connection_id,
-            entity=envelope.entity,
-            action=str(envelope.action),
-            entity_id=destination.entity_id,
-            envelope_id=envelope.id,
-            status_hint=destination.status_hint,
-            received_at=now,
-        )
+        message = work_message(world.connection_id, envelope, destination, now)
         entry: dict[str, Any] = {
             "Id": str(len(entries.get(destination.queue.value, []))),
             "MessageBody": message.to_json(),
