@@ -321,3 +321,68 @@ def test_a_query_on_the_table_key_reads_only_its_partition_in_key_order(dynamodb
     )
     assert newest == ["V#010", "V#003"]
     assert sort_keys(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "Z"}}) == []
+
+
+def test_a_query_on_an_index_keeps_the_index_order_and_its_pages(endpoint: str) -> None:
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="ap-southeast-1")
+    table = f"speedup-{uuid.uuid4().hex[:12]}"
+    client.create_table(
+        TableName=table,
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gsi2pk", "gsi2sk")
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "gsi2",
+                "KeySchema": [
+                    {"AttributeName": "gsi2pk", "KeyType": "HASH"},
+                    {"AttributeName": "gsi2sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    # Two orders share an invoice number (the index key ties: the table key orders them); one item has no index key.
+    numbers = {"o-7": "INV-3", "o-2": "INV-1", "o-9": "INV-2", "o-1": "INV-2", "o-5": "INV-10"}
+    for order, number in numbers.items():
+        for store in ("STORE-B", "STORE-A"):
+            client.put_item(
+                TableName=table,
+                Item={
+                    "pk": {"S": order},
+                    "sk": {"S": f"ORDER#{store}"},
+                    "gsi2pk": {"S": store},
+                    "gsi2sk": {"S": number},
+                },
+            )
+    client.put_item(
+        TableName=table, Item={"pk": {"S": "o-3"}, "sk": {"S": "ORDER#STORE-A"}, "gsi2pk": {"S": "STORE-A"}}
+    )
+
+    def pages(**query: Any) -> list[list[tuple[str, str]]]:
+        found: list[list[tuple[str, str]]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            answer = client.query(
+                TableName=table, IndexName="gsi2", Limit=2, **query, **({"ExclusiveStartKey": start} if start else {})
+            )
+            found.append([(item["gsi2sk"]["S"], item["pk"]["S"]) for item in answer["Items"]])
+            start = answer.get("LastEvaluatedKey")
+            if start is None:
+                return found
+
+    everything = pages(KeyConditionExpression="gsi2pk = :p", ExpressionAttributeValues={":p": {"S": "STORE-A"}})
+    assert everything == [
+        [("INV-1", "o-2"), ("INV-10", "o-5")],
+        [("INV-2", "o-1"), ("INV-2", "o-9")],
+        [("INV-3", "o-7")],
+    ]
+    newest_first = pages(
+        KeyConditionExpression="gsi2pk = :p AND begins_with(gsi2sk, :h)",
+        ExpressionAttributeValues={":p": {"S": "STORE-B"}, ":h": {"S": "INV-1"}},
+        ScanIndexForward=False,
+    )
+    assert newest_first == [[("INV-10", "o-5"), ("INV-1", "o-2")]]
+    client.delete_table(TableName=table)
