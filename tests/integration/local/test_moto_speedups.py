@@ -385,4 +385,18 @@ def test_a_query_on_an_index_keeps_the_index_order_and_its_pages(endpoint: str) 
         ScanIndexForward=False,
     )
     assert newest_first == [[("INV-10", "o-5"), ("INV-1", "o-2")]]
+    # moto sets LastEvaluatedKey on a full page followed by an item the range condition rejects.
+    one_number = pages(
+        KeyConditionExpression="gsi2pk = :p AND gsi2sk = :n",
+        ExpressionAttributeValues={":p": {"S": "STORE-A"}, ":n": {"S": "INV-2"}},
+    )
+    assert one_number == [[("INV-2", "o-1"), ("INV-2", "o-9")], []]
+    unlimited = client.query(
+        TableName=table,
+        IndexName="gsi2",
+        KeyConditionExpression="gsi2pk = :p AND gsi2sk = :n",
+        ExpressionAttributeValues={":p": {"S": "STORE-B"}, ":n": {"S": "INV-2"}},
+    )
+    assert [item["pk"]["S"] for item in unlimited["Items"]] == ["o-1", "o-9"]
+    assert "LastEvaluatedKey" not in unlimited
     client.delete_table(TableName=table)
