@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omsync.config.settings import settings
-from omsync.observability import logger, metrics, tracer
+from omsync.observability import capture_lambda_handler, logger, metrics
 from omsync.receive import receive_webhook, register_lambda_context
 
 settings()  # a misconfigured deploy fails here, at cold start
@@ -33,7 +33,7 @@ def ginee_webhook(connectionId: str, token: str) -> Response[dict[str, Any]]:  #
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
+@capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     register_lambda_context(context)

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omsync import deadline
 from omsync.config.settings import settings
-from omsync.observability import logger, metrics, tracer
+from omsync.observability import capture_lambda_handler, logger, metrics
 from omsync.sync.deep_pass import nightly_all
 from omsync.sync.reconcile import publish_hold_gauges, reconcile_all
 
@@ -27,7 +27,7 @@ settings()  # a misconfigured deploy fails here, at cold start
 
 
 @logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
+@capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     with deadline.invocation(context):  # every wait below ends before the timeout

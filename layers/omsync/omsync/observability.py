@@ -13,20 +13,33 @@ Why not Powertools' DataMasking (`aws_lambda_powertools.utilities.data_masking`,
 encryption SDK): it needs ``jsonpath-ng``, which the layer does not ship (its ``datamasking`` extra also
 brings the encryption SDK), and it erases fields at given paths only, while the leak that mattered was a
 value inside a text (a ValidationError's message in a traceback). The formatter is Powertools' own
-extension point (``Logger(logger_formatter=...)``, ``LambdaPowertoolsFormatter.serialize``).
+extension point (``Logger(logger_formatter=...)``, ``LambdaPowertoolsFormatter.serialize``). The same formatter
+leaves out `LOG_GROUP_KEYS`, which Powertools' ``inject_lambda_context`` repeats on every line and the log group
+already says (the function's name, ARN and memory size): about 200 of a webhook's 700 bytes of handler log, which
+CloudWatch Logs bills per GB ingested (docs/ARCHITECTURE.md, "Cost per 1M orders"). The request id, the cold-start
+flag and the correlation id stay: they tell one invocation from another.
+
+Tracing: `capture_lambda_handler` wraps a handler in Powertools' Tracer only where tracing is on (Powertools'
+own rule, `tracing_enabled`). The Tracer's X-Ray SDK costs about 0.4 s of CPU to import (docs/ARCHITECTURE.md,
+"The bench table"), and a Tracer where tracing is off traces nothing, so a function with tracing off never
+imports it; with tracing on, the SDK is imported and patched at cold start, as Powertools does it.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import re
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import LogRecord
-from pydantic import BaseModel
+from aws_lambda_powertools.shared import constants
+from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 
 MASK: Final = "*****"
 
@@ -60,6 +73,9 @@ usual fields of an address."""
 ERASED_KEY_PARTS: Final = ("address", "secret", "token", "password", "authorization", "signature", "credential")
 """A key containing one of these is erased whole, whatever it holds (an address block, a key, a token)."""
 
+LOG_GROUP_KEYS: Final = frozenset({"function_name", "function_arn", "function_memory_size"})
+"""Lambda-context keys left out of each line: the log group (``/aws/lambda/<function>``) names the function."""
+
 _INPUT_VALUE = re.compile(r"input_value=.*?(?=, input_type=|\]|$)", re.MULTILINE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w+])(?:\+?62|0)[\s-]?8(?:[\s-]?\d){7,11}(?!\w)")
@@ -85,7 +101,10 @@ def scrub(value: Any) -> Any:
         return scrub_text(value)
     if value is None or isinstance(value, bool | int | float | Decimal):
         return value
-    if isinstance(value, BaseModel):
+    # pydantic is not imported for this check: a process that never imported it holds no model (the receiver's
+    # and the workers' handlers log before their first model is built).
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and isinstance(value, pydantic.BaseModel):
         return scrub(value.model_dump(mode="json"))
     if isinstance(value, Mapping):
         return {key: MASK if _erased_key(key) else scrub(item) for key, item in value.items()}
@@ -95,14 +114,41 @@ def scrub(value: Any) -> Any:
 
 
 class ScrubbingFormatter(LambdaPowertoolsFormatter):
-    """Powertools' JSON formatter writing each record through `scrub`: the log boundary of invariant 8."""
+    """Powertools' JSON formatter writing each record through `scrub` (the log boundary of invariant 8), without
+    `LOG_GROUP_KEYS`."""
 
     def serialize(self, log: LogRecord) -> str:
         """The record as JSON, scrubbed (message, extras, exception text and stack trace alike)."""
-        clean: LogRecord = scrub(log)
+        clean: LogRecord = {key: value for key, value in scrub(log).items() if key not in LOG_GROUP_KEYS}
         return super().serialize(clean)
 
 
 logger = Logger(logger_formatter=ScrubbingFormatter())
-tracer = Tracer()
 metrics = Metrics()
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def tracing_enabled() -> bool:
+    """Whether this process traces: Powertools' Tracer's own rule (``Tracer._is_tracer_disabled``, 3.x), read from
+    the environment: off when ``POWERTOOLS_TRACE_DISABLED`` is true, outside Lambda (no ``LAMBDA_TASK_ROOT``) and
+    under SAM local or Chalice; else on (template.yaml's ``Tracing: Active``)."""
+    if resolve_truthy_env_var_choice(env=os.getenv(constants.TRACER_DISABLED_ENV, "false")):
+        return False
+    outside_lambda = not os.getenv(constants.LAMBDA_TASK_ROOT_ENV)
+    return not (outside_lambda or os.getenv(constants.SAM_LOCAL_ENV) or os.getenv(constants.CHALICE_LOCAL_ENV))
+
+
+@functools.cache
+def tracer() -> Tracer:
+    """The process's one Powertools Tracer (built on first use: building it imports and patches the X-Ray SDK)."""
+    return Tracer()
+
+
+def capture_lambda_handler(handler: Handler) -> Handler:
+    """``handler`` traced by `tracer`'s ``capture_lambda_handler`` (its response not captured: it may carry ids of
+    orders) where `tracing_enabled`, else ``handler`` itself, unchanged."""
+    if not tracing_enabled():
+        return handler
+    # Powertools types the wrapper as any callable; it keeps the handler's signature.
+    return cast(Handler, tracer().capture_lambda_handler(handler, capture_response=False))

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from omsync import deadline
 from omsync.errors import OnHold, PermanentError, RetryableError
 from omsync.ledger.failures import FailureNotes
-from omsync.observability import logger, metrics, tracer
+from omsync.observability import capture_lambda_handler, logger, metrics
 from omsync.queues import WorkMessage
 from omsync.sync.context import ConnectionContext, context_for
 from omsync.sync.steps import Outcome, Result
@@ -134,7 +134,7 @@ def worker_handler(use_case: UseCase, flow: str) -> Handler:
     """
 
     @logger.inject_lambda_context(log_event=False)
-    @tracer.capture_lambda_handler(capture_response=False)
+    @capture_lambda_handler
     @metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         with deadline.invocation(context):
