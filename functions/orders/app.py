@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from omsync.config.settings import settings
-from omsync.sync.batch import worker_handler
-from omsync.sync.orders import converge_orders
+from omsync.sync.worker import worker_handler
+
+if TYPE_CHECKING:
+    from omsync.sync.batch import UseCase
 
 settings()  # a misconfigured deploy fails here, at cold start
 
-lambda_handler = worker_handler(converge_orders, flow="orders")
+
+def use_case() -> UseCase:
+    """The flow, imported by the first invocation (`omsync.sync.worker`: not at cold start)."""
+    from omsync.sync.orders import converge_orders
+
+    return converge_orders
+
+
+lambda_handler = worker_handler(use_case, flow="orders")

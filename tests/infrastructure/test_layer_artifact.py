@@ -46,7 +46,11 @@ import importlib, json, sys, sysconfig
 module_name, attribute, *roots = sys.argv[1:]
 stdlib = [sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")]
 sys.path[:] = roots[:2] + [p for p in sys.path if p] + roots[2:]
-handler = getattr(importlib.import_module(module_name), attribute)
+module = importlib.import_module(module_name)
+handler = getattr(module, attribute)
+# A worker imports its flow on its first invocation (omsync.sync.worker): import it too, from the same path.
+if callable(getattr(module, "use_case", None)):
+    module.use_case()
 foreign = sorted(
     name for name, module in list(sys.modules.items())
     if getattr(module, "__file__", None)

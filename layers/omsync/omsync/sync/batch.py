@@ -1,4 +1,5 @@
-"""One SQS batch in, partial-batch failures out: the shell every worker function shares.
+"""One SQS batch in, partial-batch failures out: the shell every worker function shares (its Lambda handler,
+which imports this module on its first invocation, is `omsync.sync.worker`).
 
 Powertools' `BatchProcessor` calls a handler once per record; omsync's workers must see a batch whole
 (grouped per connection, one Ginee batch-get and one Accurate bulk-save per hundred orders), so this
@@ -26,13 +27,11 @@ from traceback import extract_tb
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from omsync import deadline
 from omsync.errors import OnHold, PermanentError, RetryableError
 from omsync.ledger.failures import FailureNotes
-from omsync.observability import capture_lambda_handler, logger, metrics
+from omsync.observability import logger, metrics
 from omsync.queues import WorkMessage
 from omsync.sync.context import ConnectionContext, context_for
 from omsync.sync.steps import Outcome, Result
@@ -121,24 +120,3 @@ def _connection_failed(flow: str, connection_id: str, order_ids: Sequence[str], 
     metrics.add_metric(name=f"{flow}.connection_failed", unit=MetricUnit.Count, value=1)
     if not expected:
         metrics.add_metric(name=f"{flow}.unexpected_error", unit=MetricUnit.Count, value=1)
-
-
-Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
-
-
-def worker_handler(use_case: UseCase, flow: str) -> Handler:
-    """The Lambda handler of a worker whose queue's batches ``use_case`` converges (``app.lambda_handler``).
-
-    Logs carry the Lambda context, the invocation is traced, metrics (with the cold start) are flushed at
-    its end, and every wait inside ends before the timeout (`omsync.deadline.invocation`).
-    """
-
-    @logger.inject_lambda_context(log_event=False)
-    @capture_lambda_handler
-    @metrics.log_metrics(capture_cold_start_metric=True)
-    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        with deadline.invocation(context):
-            return handle_batch(event, use_case, flow=flow)
-
-    handler: Handler = lambda_handler  # Powertools' decorators are untyped; the shape is the one above
-    return handler
