@@ -20,8 +20,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from omsync import deadline
 from omsync.config.settings import settings
 from omsync.observability import capture_lambda_handler, logger, metrics
-from omsync.sync.deep_pass import nightly_all
-from omsync.sync.reconcile import publish_hold_gauges, reconcile_all
 
 settings()  # a misconfigured deploy fails here, at cold start
 
@@ -30,6 +28,11 @@ settings()  # a misconfigured deploy fails here, at cold start
 @capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Imported by the first run, not at cold start: with boto3, requests and pydantic's document models they cost
+    # three times issue 21's 250 ms (docs/ARCHITECTURE.md, "The bench table").
+    from omsync.sync.deep_pass import nightly_all
+    from omsync.sync.reconcile import publish_hold_gauges, reconcile_all
+
     with deadline.invocation(context):  # every wait below ends before the timeout
         outcome = reconcile_all()
         released = {cid: run.released for cid, run in outcome.items() if run.released}
