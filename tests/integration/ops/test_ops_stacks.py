@@ -24,7 +24,7 @@ from omsync_workshop.stack import LocalStack
 
 SAMPLES = Path(__file__).resolve().parents[3] / "events" / "webhooks"
 URL = re.compile(r"https?://\S+")
-SETTINGS_VARIABLES = [str(field.alias) for field in Settings.model_fields.values()]
+SETTINGS_VARIABLES = Settings.variables()
 CREATE = (
     "connection", "create", "Toko Rapi", "--id", "toko-rapi", "--ginee-url", "https://api.ginee.com",
     "--ginee-access-key", "ginee-access", "--ginee-secret-key", "ginee-secret", "--skip-check",

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from omsync.config.settings import Settings, WorkQueue
+from omsync.config.settings import Settings, SettingsError, WorkQueue
 from omsync.ginee.webhook import Route, WebhookAction, WebhookEnvelope, WrongShape, route
 from omsync.ledger.connections import Connection, ConnectionRepository, hash_token, is_connection_id
 from omsync.queues import WorkMessage
@@ -370,13 +372,29 @@ class TestSettings:
     }
 
     def test_a_complete_environment_validates(self) -> None:
-        settings = Settings.model_validate(self.valid)
+        settings = Settings.from_environment({**self.valid, "PATH": "/usr/bin"})  # others are ignored
         assert settings.queue_url(WorkQueue.PURCHASES) == "https://sqs/purchases"
+        assert settings.stage == "dev" and settings.ledger_table == "ledger"
 
     @pytest.mark.parametrize(
         "change", [{"STAGE": "test"}, {"LEDGER_TABLE": ""}, {"ORDERS_QUEUE_URL": "orders"}, {"IDEMPOTENCY_TABLE": None}]
     )
     def test_a_bad_environment_fails_at_cold_start(self, change: dict[str, Any]) -> None:
         env = {**self.valid, **change}
-        with pytest.raises(ValidationError):
-            Settings.model_validate({k: v for k, v in env.items() if v is not None})
+        with pytest.raises(SettingsError) as raised:
+            Settings.from_environment({k: v for k, v in env.items() if v is not None})
+        assert raised.value.variables == tuple(change)
+        assert all(str(value) not in str(raised.value) for value in change.values() if value)  # names, never values
+
+    def test_every_wrong_variable_is_named_at_once(self) -> None:
+        with pytest.raises(SettingsError) as raised:
+            Settings.from_environment({"STAGE": "prod", "ORDERS_QUEUE_URL": "https://sqs/orders with space"})
+        assert raised.value.variables == tuple(sorted(set(Settings.variables()) - {"STAGE"}))
+
+    def test_the_settings_import_no_pydantic_at_cold_start(self) -> None:
+        # Issue 21: the settings are read at every cold start; pydantic's import is kept for the first invocation.
+        done = subprocess.run(
+            [sys.executable, "-c", "import sys, omsync.config.settings; print('pydantic' in sys.modules)"],
+            capture_output=True, text=True, check=True, timeout=60,
+        )  # fmt: skip
+        assert done.stdout.strip() == "False"

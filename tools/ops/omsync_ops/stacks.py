@@ -33,16 +33,15 @@ from botocore.exceptions import (
     NoRegionError,
     PartialCredentialsError,
 )
-from pydantic import ValidationError
 
-from omsync.config.settings import Settings
+from omsync.config.settings import Settings, SettingsError
 from omsync_ops.errors import CommandError
 
 STACK_VARIABLE: Final = "OMSYNC_STACK"
 ENV_VARIABLE: Final = "OMSYNC_ENV"
 SAMCONFIG: Final = "samconfig.toml"
 WEBHOOK_OUTPUT: Final = "WebhookUrlBase"
-SETTINGS_VARIABLES: Final = tuple(str(field.alias) for field in Settings.model_fields.values())
+SETTINGS_VARIABLES: Final = Settings.variables()
 """The variables a function's settings are made of (omsync.config.settings), taken from the stack."""
 FUNCTION_TYPE: Final = "AWS::Lambda::Function"
 # Few quick attempts: an operator waiting at a prompt wants the one-line answer, not minutes of retries.
@@ -272,9 +271,9 @@ def use_stack(args: argparse.Namespace, *, environ: MutableMapping[str, str] | N
         environ["AWS_DEFAULT_REGION"] = stack.region
     _forget_cached_settings()
     try:
-        Settings.model_validate(dict(environ))
-    except ValidationError as error:
-        names = ", ".join(sorted({str(e["loc"][0]) for e in error.errors()}))
+        Settings.from_environment(environ)
+    except SettingsError as error:
+        names = ", ".join(error.variables)
         where = f"stack {stack.name}'s functions have" if stack else "the environment has"
         raise StackError(f"{where} unusable {names}; {_NAME_HINT}") from None
     return stack
