@@ -11,7 +11,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from omsync.config.settings import settings
 from omsync.observability import capture_lambda_handler, logger, metrics
-from omsync.receive import receive_webhook, register_lambda_context
 
 settings()  # a misconfigured deploy fails here, at cold start
 app = APIGatewayHttpResolver()
@@ -22,6 +21,10 @@ def ginee_webhook(connectionId: str, token: str) -> Response[dict[str, Any]]:  #
     event = app.current_event
     raw = event.body or ""
     body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8")
+    # Imported by the first webhook, not at cold start: the use case brings boto3 and pydantic's models of Ginee's
+    # envelope, the connection and the work message, twice issue 21's 250 ms (docs/ARCHITECTURE.md, "The bench table").
+    from omsync.receive import receive_webhook
+
     reply = receive_webhook(connectionId, token, body)
     return Response(
         status_code=reply.status_code,
@@ -36,5 +39,7 @@ def ginee_webhook(connectionId: str, token: str) -> Response[dict[str, Any]]:  #
 @capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from omsync.receive import register_lambda_context  # as in ginee_webhook: not at cold start
+
     register_lambda_context(context)
     return app.resolve(event, context)
