@@ -66,7 +66,8 @@ PaymentMethod = Literal[
 class AccurateModel(BaseModel):
     """Common configuration: camelCase aliases, either spelling accepted, unknown input fields ignored."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+    # defer_build: validators are built when a model is first used; a function posts a few kinds (issue 21).
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", defer_build=True)
 
     def request_body(self) -> dict[str, Any]:
         """The JSON body Accurate expects: spec names, no unset optionals, dates as dd/MM/yyyy, Decimals kept."""

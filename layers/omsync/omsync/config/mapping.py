@@ -110,7 +110,8 @@ class BuyerTaxInvoice(StrEnum):
 
 class _Strict(BaseModel):
     # A misspelt key must be an error, not a silently ignored setting.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: validators are built when a model is first used; a mapping uses a few of its sections (issue 21).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class TaxSettings(_Strict):

@@ -71,6 +71,8 @@ class GineeModel(BaseModel):
         extra="allow",
         frozen=False,
         coerce_numbers_to_str=True,
+        # Validators are built when a model is first used: a function uses a few of Ginee's documents (issue 21).
+        defer_build=True,
     )
 
     def to_ginee(self) -> dict[str, Any]:
