@@ -39,7 +39,4 @@ def ginee_webhook(connectionId: str, token: str) -> Response[dict[str, Any]]:  #
 @capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    from omsync.receive import register_lambda_context  # as in ginee_webhook: not at cold start
-
-    register_lambda_context(context)
     return app.resolve(event, context)

@@ -94,8 +94,7 @@ def test_the_stack_resolves_to_its_webhook_base_tables_and_queues(deployed: Depl
     assert deployed.webhook_base.startswith(("https://", "http://"))
     assert set(deployed.environment) == set(SETTINGS_VARIABLES)
     dynamodb = boto3.client("dynamodb")
-    for table in (settings().ledger_table, settings().idempotency_table):
-        assert dynamodb.describe_table(TableName=table)["Table"]["TableStatus"] == "ACTIVE"
+    assert dynamodb.describe_table(TableName=settings().ledger_table)["Table"]["TableStatus"] == "ACTIVE"
     assert queued() >= 0
 
 

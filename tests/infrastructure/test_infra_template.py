@@ -165,9 +165,8 @@ def test_the_ledger_is_kept_and_recoverable_in_prod(cfn: dict[str, Any]) -> None
         "Fn::If": ["IsProd", True, False]
     }
     assert ledger["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-    idempotency = cfn["Resources"]["IdempotencyTable"]["Properties"]
-    assert idempotency["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
-    assert idempotency["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    # The Ledger is the only table: the receiver keeps no record of the webhooks it has seen (issue 21).
+    assert [name for name, r in cfn["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"] == ["LedgerTable"]
 
 
 def test_the_layer_is_built_by_its_makefile_for_lambdas_platform_by_default(cfn: dict[str, Any]) -> None:

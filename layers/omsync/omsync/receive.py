@@ -1,61 +1,37 @@
-"""What the receiver does with one Ginee webhook: authenticate, parse, route, dedupe, enqueue.
+"""What the receiver does with one Ginee webhook: authenticate, parse, route, enqueue.
 
 Ginee's webhooks are unsigned, so a connection's URL carries a random token whose SHA-256 is in the
-Ledger. Every rejection happens before anything is enqueued. A notification seen before (same
-connection, same envelope `id`, same routed fields) is answered 200 again but enqueued once:
-Powertools idempotency on the Idempotency table remembers it for a week. The same envelope `id` with
-different routed fields is not a duplicate: it is reported (`changed_replay`) and enqueued again,
-once per distinct content. Logs carry ids and outcomes, never the payload (it holds buyer data) nor
-the token.
+Ledger. Every rejection happens before anything is enqueued. Every routed webhook is enqueued, a
+re-delivery too: the receiver keeps no record of what it has seen. The workers are level-triggered (each
+message re-fetches its entity from Ginee and converges Accurate to what Ginee says now, exactly once), so a
+duplicate costs a worker's re-fetch and never a second document; a record per webhook to drop the rare
+re-delivery at the door would cost more than the duplicates it saves (docs/ARCHITECTURE.md, "Cost per 1M
+orders"). Logs carry ids and outcomes, never the payload (it holds buyer data) nor the token.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from omsync import queues
-from omsync.config.settings import WorkQueue, settings
+from omsync.config.settings import WorkQueue
 from omsync.ginee.webhook import Route, WebhookEnvelope, WrongShape, route
 from omsync.ledger.connections import ConnectionRepository, ConnectionStatus
 from omsync.observability import logger, metrics
 
 MAX_BODY_BYTES: Final = 256 * 1024
-# Part of every idempotency record's key: renaming modules or functions must not reset deduplication.
-IDEMPOTENCY_KEY_PREFIX: Final = "omsync.receiver.enqueue"
-CHANGED_REPLAY_KEY_PREFIX: Final = "omsync.receiver.enqueue-changed"
-DEDUPE_WINDOW_SECONDS: Final = 7 * 24 * 3600
-# What a replay is compared on (work-message fields): what routing read and what the worker is told;
-# the queue follows from them. Left out: `receivedAt` (our clock, new on every delivery), and the
-# envelope's `createAt` and the rest of Ginee's payload, which the message never carries because the
-# worker re-fetches the entity; comparing them would count a mere re-delivery as new content.
-ROUTED_FIELDS: Final = "[entity, action, entityId, statusHint]"
 
 
 class Outcome(StrEnum):
     """Every way a webhook can end; each has its status code and its metric."""
 
     ACCEPTED = "accepted"
-    DUPLICATE = "duplicate"
-    CHANGED_REPLAY = "changed_replay"
     UNROUTED = "unrouted"
     UNAUTHORIZED = "unauthorized"
     UNKNOWN_CONNECTION = "unknown_connection"
@@ -75,8 +51,6 @@ class Outcome(StrEnum):
 
 _STATUS: Final = {
     Outcome.ACCEPTED: 200,
-    Outcome.DUPLICATE: 200,
-    Outcome.CHANGED_REPLAY: 200,
     Outcome.UNROUTED: 200,
     Outcome.UNAUTHORIZED: 401,
     Outcome.UNKNOWN_CONNECTION: 404,
@@ -107,62 +81,6 @@ class Reply:
         return {"status": False, "error": self.outcome.value}
 
 
-def _mark_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
-    # Called only when Powertools answers from a stored record, i.e. the envelope was seen before.
-    return {**response, "duplicate": True}
-
-
-# The same key with other routed fields raises IdempotencyValidationError (Powertools' payload validation).
-idempotency_config = IdempotencyConfig(
-    event_key_jmespath="[connectionId, envelopeId]",
-    payload_validation_jmespath=ROUTED_FIELDS,
-    raise_on_no_idempotency_key=True,
-    expires_after_seconds=DEDUPE_WINDOW_SECONDS,
-    response_hook=_mark_duplicate,
-)
-# A changed replay is enqueued once per distinct content: its records are keyed on the routed fields too.
-changed_replay_config = IdempotencyConfig(
-    event_key_jmespath="[connectionId, envelopeId, entity, action, entityId, statusHint]",
-    raise_on_no_idempotency_key=True,
-    expires_after_seconds=DEDUPE_WINDOW_SECONDS,
-    response_hook=_mark_duplicate,
-)
-
-
-def register_lambda_context(context: LambdaContext) -> None:
-    """Let idempotency records of a timed-out invocation expire with the invocation (call once per invocation)."""
-    idempotency_config.register_lambda_context(context)
-    changed_replay_config.register_lambda_context(context)
-
-
-_CONFIGS: Final = {IDEMPOTENCY_KEY_PREFIX: idempotency_config, CHANGED_REPLAY_KEY_PREFIX: changed_replay_config}
-
-
-def _send_work(message: dict[str, Any], queue: str) -> dict[str, Any]:
-    message_id = queues.send(WorkQueue(queue), queues.WorkMessage.model_validate(message))
-    return {"queue": queue, "messageId": message_id, "duplicate": False}
-
-
-@functools.cache
-def _enqueue_once(key_prefix: str) -> Callable[..., dict[str, Any]]:
-    # Built on first use: the persistence layer needs the table name from the validated settings. One
-    # persistence layer per config: Powertools configures a layer once and keeps that config.
-    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table)
-    enqueue = idempotent_function(
-        _send_work,
-        data_keyword_argument="message",
-        config=_CONFIGS[key_prefix],
-        persistence_store=persistence,
-        key_prefix=key_prefix,
-    )
-    return cast(Callable[..., dict[str, Any]], enqueue)
-
-
-def reset() -> None:
-    """Forget the cached persistence layers (tests and the local stack call it after changing endpoints)."""
-    _enqueue_once.cache_clear()
-
-
 def receive_webhook(
     connection_id: str,
     token: str,
@@ -175,8 +93,7 @@ def receive_webhook(
 
     `now` (aware; default the current time) decides whether a rotated-out token is still in its grace
     period, and stamps the work message's `received_at`. Every answer is a `Reply` (bad input never
-    raises); errors of the Ledger, the Idempotency table or SQS propagate (boto3's, and Powertools'
-    `IdempotencyPersistenceLayerError`).
+    raises); errors of the Ledger or SQS propagate (boto3's `ClientError`, `BotoCoreError`).
     """
     reply, envelope = _receive(connection_id, token, body, connections or ConnectionRepository(), now)
     metrics.add_metric(name=reply.outcome.metric_name, unit=MetricUnit.Count, value=1)
@@ -191,9 +108,7 @@ def receive_webhook(
         "action": str(envelope.action) if envelope else None,
         "entity_id": reply.entity_id,
     }
-    if reply.outcome is Outcome.CHANGED_REPLAY:
-        logger.warning("webhook replayed with different content: enqueued again", extra=log)
-    elif reply.status_code == 200:
+    if reply.status_code == 200:
         logger.info("webhook received", extra=log)
     else:
         logger.warning("webhook rejected", extra=log)
@@ -247,19 +162,5 @@ def work_message(
 
 
 def _enqueue(message: queues.WorkMessage, queue: WorkQueue) -> Reply:
-    data = message.model_dump(mode="json", by_alias=True)
-    outcome = Outcome.ACCEPTED
-    try:
-        try:
-            result = _enqueue_once(IDEMPOTENCY_KEY_PREFIX)(message=data, queue=queue.value)
-        except IdempotencyValidationError:
-            # Seen before with other routed fields (a status moved on, another id): not a duplicate. The
-            # worker re-fetches the entity and is exactly-once, so enqueuing it again is safe.
-            outcome = Outcome.CHANGED_REPLAY
-            result = _enqueue_once(CHANGED_REPLAY_KEY_PREFIX)(message=data, queue=queue.value)
-    except IdempotencyAlreadyInProgressError:
-        # The same content is being enqueued right now by another invocation; that one answers for it.
-        return Reply(Outcome.DUPLICATE, queue, entity_id=message.entity_id)
-    if result.get("duplicate"):
-        outcome = Outcome.DUPLICATE
-    return Reply(outcome, queue, str(result["messageId"]), message.entity_id)
+    message_id = queues.send(queue, message)
+    return Reply(Outcome.ACCEPTED, queue, message_id, message.entity_id)

@@ -316,8 +316,6 @@ class TestOutcomes:
         ("outcome", "status"),
         [
             (Outcome.ACCEPTED, 200),
-            (Outcome.DUPLICATE, 200),
-            (Outcome.CHANGED_REPLAY, 200),
             (Outcome.UNROUTED, 200),
             (Outcome.UNAUTHORIZED, 401),
             (Outcome.UNKNOWN_CONNECTION, 404),
@@ -329,12 +327,12 @@ class TestOutcomes:
         assert Reply(outcome).status_code == status
 
     def test_success_answers_what_ginee_expects(self) -> None:
-        assert Reply(Outcome.DUPLICATE).body == {"status": True}
+        assert Reply(Outcome.UNROUTED).body == {"status": True}
 
     def test_metric_names_are_stable(self) -> None:
         assert Outcome.UNKNOWN_CONNECTION.metric_name == "WebhookUnknownConnection"
         assert Outcome.ACCEPTED.metric_name == "WebhookAccepted"
-        assert Outcome.CHANGED_REPLAY.metric_name == "WebhookChangedReplay"
+        assert Outcome.TOO_LARGE.metric_name == "WebhookTooLarge"
 
 
 class TestWorkMessage:
@@ -363,7 +361,6 @@ class TestSettings:
     valid = {
         "STAGE": "dev",
         "LEDGER_TABLE": "ledger",
-        "IDEMPOTENCY_TABLE": "idem",
         "ORDERS_QUEUE_URL": "https://sqs/orders",
         "CANCELLATIONS_QUEUE_URL": "https://sqs/cancellations",
         "SETTLEMENTS_QUEUE_URL": "https://sqs/settlements",
@@ -377,7 +374,7 @@ class TestSettings:
         assert settings.stage == "dev" and settings.ledger_table == "ledger"
 
     @pytest.mark.parametrize(
-        "change", [{"STAGE": "test"}, {"LEDGER_TABLE": ""}, {"ORDERS_QUEUE_URL": "orders"}, {"IDEMPOTENCY_TABLE": None}]
+        "change", [{"STAGE": "test"}, {"LEDGER_TABLE": ""}, {"ORDERS_QUEUE_URL": "orders"}, {"LEDGER_TABLE": None}]
     )
     def test_a_bad_environment_fails_at_cold_start(self, change: dict[str, Any]) -> None:
         env = {**self.valid, **change}

@@ -74,7 +74,7 @@ def forget_cached_clients() -> None:
     """Drop every cached boto3 handle and settings object, as a new Lambda execution environment would."""
     from aws_lambda_powertools.utilities import parameters
 
-    from omsync import gauges, queues, receive
+    from omsync import gauges, queues
     from omsync.config import settings
     from omsync.ledger import credentials, tables
     from omsync.sync import context
@@ -83,7 +83,6 @@ def forget_cached_clients() -> None:
     tables.reset()
     queues.reset()
     gauges.reset()
-    receive.reset()
     credentials.reset()
     context.forget_contexts()
     parameters.clear_caches()  # type: ignore[no-untyped-call]

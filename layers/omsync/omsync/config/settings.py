@@ -56,7 +56,6 @@ class Settings:
 
     stage: Stage = _variable("STAGE", "stage")
     ledger_table: str = _variable("LEDGER_TABLE", "name")
-    idempotency_table: str = _variable("IDEMPOTENCY_TABLE", "name")
     orders_queue_url: str = _variable("ORDERS_QUEUE_URL", "queue_url")
     cancellations_queue_url: str = _variable("CANCELLATIONS_QUEUE_URL", "queue_url")
     settlements_queue_url: str = _variable("SETTLEMENTS_QUEUE_URL", "queue_url")
