@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from omsync.ginee.models import Order
-from omsync.observability import MASK, ScrubbingFormatter, scrub, scrub_text
+from omsync.observability import LOG_GROUP_KEYS, MASK, ScrubbingFormatter, scrub, scrub_text
 
 
 def test_buyer_fields_are_erased_at_any_depth_whatever_their_spelling() -> None:
@@ -111,3 +111,23 @@ def test_the_formatter_writes_scrubbed_json_including_the_traceback() -> None:
     assert written["message"] == "failed for SO1"
     assert written["customer_info"] == {"name": MASK, "mobile": MASK}
     assert written["exception_name"] == "ValueError"
+
+
+def test_a_line_leaves_out_what_the_log_group_says_and_keeps_the_request_id() -> None:
+    # Given the Lambda context's keys, as Powertools' inject_lambda_context appends them to every line
+    formatter = ScrubbingFormatter()
+    formatter.append_keys(
+        function_name="omsync-prod-ReceiverFunction-A1",
+        function_memory_size=256,
+        function_arn="arn:aws:lambda:ap-southeast-1:123456789012:function:omsync-prod-ReceiverFunction-A1",
+        function_request_id="6f1c2a2e-1a8b-4f3e-9b1d-2c0e5f7a9d31",
+        cold_start=False,
+    )
+    record = logging.LogRecord("omsync", logging.INFO, __file__, 1, "webhook received", (), None)
+
+    written = json.loads(formatter.format(record))
+
+    # Then the function's name, ARN and memory size (the log group names the function) are not on the line
+    assert not LOG_GROUP_KEYS & written.keys()
+    assert written["function_request_id"] == "6f1c2a2e-1a8b-4f3e-9b1d-2c0e5f7a9d31"
+    assert written["cold_start"] is False and written["message"] == "webhook received"
