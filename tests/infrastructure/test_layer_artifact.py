@@ -51,6 +51,10 @@ handler = getattr(module, attribute)
 # A worker imports its flow on its first invocation (omsync.sync.worker): import it too, from the same path.
 if callable(getattr(module, "use_case", None)):
     module.use_case()
+# Where tracing is on (LAMBDA_TASK_ROOT below), the first invocation builds Powertools' Tracer: the X-Ray SDK.
+observability = importlib.import_module("omsync.observability")
+if observability.tracing_enabled():
+    observability.tracer()
 foreign = sorted(
     name for name, module in list(sys.modules.items())
     if getattr(module, "__file__", None)

@@ -1,5 +1,6 @@
 """Specification: a function traces where Powertools' Tracer would (template.yaml's ``Tracing: Active`` on Lambda),
-and where tracing is off its handler is left as it is, so the X-Ray SDK is never imported. Pure: the environment
+and where tracing is off its handler is left as it is, so the X-Ray SDK is never imported; where it is on, the
+Tracer is built by the first invocation, not when the handler's module is imported. Pure: the environment
 only; no Tracer is built (building one patches botocore and requests in this process)."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from omsync.observability import capture_lambda_handler, tracing_enabled
+from omsync.observability import capture_lambda_handler, tracer, tracing_enabled
 
 
 @pytest.fixture
@@ -49,3 +50,14 @@ def test_a_handler_where_tracing_is_off_is_the_handler_itself(on_lambda: pytest.
         return {"statusCode": 200}
 
     assert capture_lambda_handler(handler) is handler
+
+
+def test_where_tracing_is_on_the_tracer_waits_for_the_first_invocation(on_lambda: pytest.MonkeyPatch) -> None:
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {"statusCode": 200}
+
+    built = tracer.cache_info().misses
+    wrapped = capture_lambda_handler(handler)
+
+    assert wrapped is not handler and wrapped.__name__ == "handler"
+    assert tracer.cache_info().misses == built  # no Tracer yet: the X-Ray SDK is neither imported nor patching
