@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from omsync_workshop.bench_cost import (
+    AWS_REQUEST_SECONDS,
     ORDERS,
     PRICES,
     WEBHOOKS_PER_ORDER,
@@ -14,6 +15,7 @@ from omsync_workshop.bench_cost import (
     Usage,
     dynamodb_units,
     naive_usage_per_million,
+    on_lambda,
     price,
     usage_per_million,
 )
@@ -63,23 +65,36 @@ def test_dynamodb_request_units_follow_the_on_demand_rules() -> None:
 
 
 MEASURED = MeasuredWebhook(
-    receiver_seconds=0.010,
+    receiver_cpu_seconds=0.008,
+    receiver_aws_requests=0.2,
     receiver_memory_mb=256,
     receiver_sqs=1.0,
-    receiver_wru=2.0,
-    receiver_rru=0.0,
+    receiver_wru=0.0,
+    receiver_rru=0.5,
     receiver_secret_reads=0.0,
     worker_invocations=0.01,
-    worker_seconds=0.005,
+    worker_cpu_seconds=0.002,
+    worker_aws_requests=0.2,
+    upstream_requests=0.01,
     worker_memory_mb=256,
     message_sqs=0.2,
     message_rru=0.5,
     message_secret_reads=0.001,
-    document_wru=4.0,
+    document_wru=2.0,
     log_bytes_per_invocation=700.0,
-    single_order_seconds=0.3,
-    accurate_latency_seconds=0.15,
+    single_order_cpu_seconds=0.2,
+    upstream_latency_seconds=0.1,
 )
+
+
+def test_a_duration_is_cpu_time_at_the_functions_share_of_a_core_plus_the_waits_of_its_requests() -> None:
+    # 256 MB buy 256/1769 of a vCPU: a CPU second takes 6.9 s; from 1,769 MB up, one second
+    assert on_lambda(1.0, 256) == 1769 / 256
+    assert on_lambda(1.0, 1769) == on_lambda(1.0, 3008) == 1.0
+    # 8 ms of CPU at 256 MB and 0.2 AWS requests at AWS_REQUEST_SECONDS (10 ms) each
+    assert MEASURED.receiver_seconds == 0.008 * 1769 / 256 + 0.2 * AWS_REQUEST_SECONDS
+    # 2 ms of CPU at 256 MB, 0.2 AWS requests at 10 ms, 0.01 Accurate or Ginee requests at 100 ms
+    assert MEASURED.worker_seconds == 0.002 * 1769 / 256 + 0.2 * AWS_REQUEST_SECONDS + 0.01 * 0.1
 
 
 def test_ours_prices_six_webhooks_and_two_documents_an_order() -> None:
@@ -88,10 +103,11 @@ def test_ours_prices_six_webhooks_and_two_documents_an_order() -> None:
     webhooks = Decimal(WEBHOOKS_PER_ORDER * ORDERS)
     assert usage.api_requests == webhooks and not usage.rest_api
     assert usage.lambda_requests == Decimal(6_060_000)  # a receiver invocation per webhook, a worker per 100
-    assert usage.lambda_gb_seconds == Decimal("22500.000")  # 6M × (0.010 + 0.005) s × 0.25 GB
+    # 6M × (0.0573 + 0.0168) s × 0.25 GB
+    assert usage.lambda_gb_seconds.quantize(Decimal(1)) == Decimal(111_152)
     assert usage.sqs_requests == Decimal("7200000.0")  # 6M × (1 send + 0.2 of the event source's and workers')
-    assert usage.dynamodb_wru == Decimal("20000000.0")  # 6M × 2 (idempotency) + 2M documents × 4
-    assert usage.dynamodb_rru == Decimal("3000000.0")
+    assert usage.dynamodb_wru == Decimal("4000000.0")  # nothing per webhook; 2M documents × 2
+    assert usage.dynamodb_rru == Decimal("6000000.0")  # 6M × (0.5 the receiver's + 0.5 the worker's)
     assert usage.secret_reads == Decimal("6000.000")
     assert usage.log_gb == Decimal(6_060_000) * 1000 / Decimal(1024**3)  # 700 handler + 300 platform bytes
 
@@ -101,10 +117,12 @@ def test_the_naive_design_invokes_once_per_webhook_on_a_rest_api_without_a_queue
 
     assert naive.rest_api and naive.sqs_requests == 0
     assert naive.lambda_requests == Decimal(6_000_000)
-    # receiver 0.010 + one order's work 0.3 + Accurate's 0.15 for each of 2 documents spread over 6 webhooks
-    assert naive.lambda_gb_seconds == Decimal(6_000_000) * Decimal("0.360") / 4
-    # idempotency's write per webhook; per document ours 4 and the governor's 2 for its own Accurate call
-    assert naive.dynamodb_wru == Decimal(6_000_000 + 2_000_000 * 6)
+    # receiver 0.0573 + one order's CPU 0.2 at 256 MB 1.3820 + Ginee's 0.1 + Accurate's 0.1 for each of 2
+    # documents spread over 6 webhooks + (3 idempotency requests + 4 per document over 6 webhooks) × 10 ms
+    seconds = MEASURED.receiver_seconds + 0.2 * 1769 / 256 + 0.1 * (1 + 2 / 6) + (3 + 8 / 6) * 0.010
+    assert naive.lambda_gb_seconds.quantize(Decimal(1)) == Decimal(round(6_000_000 * seconds / 4))
+    # idempotency's write per webhook; per document ours 2 and the governor's 2 for its own Accurate call
+    assert naive.dynamodb_wru == Decimal(6_000_000 + 2_000_000 * 4)
     assert naive.dynamodb_rru == Decimal(6_000_000) * Decimal("1.5")
     assert price(naive)["api_gateway"] == Decimal("21.00")
 

@@ -3,20 +3,30 @@
 **Counted, not estimated** (`AwsUsageCounter`, around row a's load and drain): every AWS call any function made
 (botocore's ``BaseClient._make_api_call``: service, operation, and the DynamoDB items each carried), every
 call of the SQS event-source emulator's pollers (Lambda's pollers are billed as SQS requests too: receives,
-empty ones included, deletes, visibility changes), and each function's invocations and summed duration
-(`omsync_workshop.lambdas.FunctionRunner.stats`). Log bytes per invocation at the template's production log
-level come from row c's fresh processes.
+empty ones included, deletes, visibility changes), and each function's invocations. Row a's Accurate and Ginee
+requests per order come from its own counts. Log bytes per invocation at the template's production log level,
+and the CPU time of warm invocations, come from row c's fresh processes.
+
+**Duration** (what Lambda bills: wall time, rounded to the millisecond) is modelled, not taken from row a's wall
+times, which the world's one loaded process spends mostly queueing for a core: an invocation lasts its CPU time
+in a fresh process (row c: the receiver's warm webhook; row d: the orders function's warm 100-order batch, per
+order), stretched by the share of a core its memory buys (Lambda gives a function one vCPU at
+`LAMBDA_MB_PER_VCPU` and a proportional share below: at 256 MB the CPU time takes 6.9 times as long), plus its
+waits: `AWS_REQUEST_SECONDS` per AWS request it made (row a's counts) and the Accurate sandbox's latency per
+Accurate or Ginee request (the bench's ``--latency-ms``; no Ginee latency is measured, so Ginee's round trip is
+taken as Accurate's). Waits for the rate governor in a saturated flash sale are not priced (a steady load does
+not wait). This machine's CPU time stands for an arm64 core's.
 
 **The model** (`usage_per_million`, `price`): row a posts one webhook per order (the paid one); an order's life
 brings about `WEBHOOKS_PER_ORDER` (6). The load is counted apart from the drain: the receiver's work per webhook
-(its invocation and duration, its idempotency record, its SendMessage) and the queue's and workers' per message
-(the event source's receives and deletes, worker invocations and duration, reads) are × 6 × 1M, each webhook priced
-as the paid one (an upper bound: the others find nothing to post); the workers' writes (Ledger records, leases,
-the governor) are per document posted, × `DOCUMENTS_PER_ORDER` (2: the invoice and the receipt) × 1M. Priced
-lines:
+(its invocation and duration, its SendMessage, its read of the connection) and the queue's and workers' per
+message (the event source's receives and deletes, worker invocations and duration, reads) are × 6 × 1M, each
+webhook priced as the paid one (an upper bound: the others find nothing to post); the workers' writes (Ledger
+records, leases, the governor) are per document posted, × `DOCUMENTS_PER_ORDER` (2: the invoice and the receipt)
+× 1M. Priced lines:
 
 - API Gateway: one request per webhook (HTTP API; the naive design: REST API);
-- Lambda: requests, and GB-seconds = summed duration × the function's MemorySize (template.yaml) / 1024;
+- Lambda: requests, and GB-seconds = modelled duration × the function's MemorySize (template.yaml) / 1024;
 - SQS: requests counted (each message under 64 KB, one request each);
 - DynamoDB on-demand: write request units (1 per KB of item, 2 per item in a transaction) and read request units
   (1 per 4 KB strongly consistent, half eventually consistent, 2 in a transaction), an item's size taken as the
@@ -25,13 +35,15 @@ lines:
 - Secrets Manager: GetSecretValue calls;
 - CloudWatch Logs ingestion: handler log bytes (row c) + `PLATFORM_LOG_BYTES` of Lambda's START/END/REPORT lines
   per invocation. CloudWatch custom metrics (EMF) bill per metric-month, not per order: left out of the per-order
-  figure (README lists them).
+  figure (README lists them); their EMF lines are log bytes, and counted as such.
 
 **The naive design**, priced by the same model: a REST API; each webhook processed in its own invocation (no
-queue, no batch): the receiver's measured duration plus the orders function's warm one-order invocation (row c)
-plus Accurate's latency for its one call per document, spread over the order's webhooks; Powertools idempotency
-at the receiver (one DynamoDB write and one strongly consistent read per webhook); each document's writes as
-measured plus the governor's two writes for its own Accurate call; the same reads, secret reads and log bytes.
+queue, no batch): the receiver's duration plus the orders function's warm one-order invocation's CPU (row c, at
+the same share of a core), one
+Ginee round trip, Accurate's for its one call per document spread over the order's webhooks, and
+`NAIVE_AWS_REQUESTS_PER_WEBHOOK`'s waits; Powertools idempotency at the receiver (one DynamoDB write and one
+strongly consistent read per webhook); each document's writes as measured plus the governor's two writes for its
+own Accurate call; the same reads, secret reads and log bytes.
 
 Prices (`PRICES`) are on-demand list prices, without free tiers; each names where it was read and when.
 """
@@ -59,6 +71,15 @@ GOVERNOR_WRITES_PER_CALL = 2
 ORDERS = 1_000_000
 PLATFORM_LOG_BYTES = 300
 """Lambda's own START, END and REPORT lines per invocation (text format), in bytes."""
+LAMBDA_MB_PER_VCPU = 1769
+"""Memory at which a Lambda function has one vCPU; below it, a proportional share (AWS Lambda Developer Guide,
+"Configure Lambda function memory")."""
+AWS_REQUEST_SECONDS = 0.010
+"""An assumed wait per AWS request from a Lambda in the same region (DynamoDB's single-digit milliseconds, SQS's
+sends somewhat longer); not measured here: the local moto's answers say nothing about AWS's."""
+NAIVE_AWS_REQUESTS_PER_WEBHOOK = 3 + Decimal(4 * 2) / 6
+"""The naive design's AWS requests per webhook besides the receiver's: idempotency's write, update and read, and
+for each of an order's 2 documents spread over its 6 webhooks a lease, a record and the governor's two writes."""
 COST_GOAL = Decimal(8)
 NAIVE_RATIO_GOAL = Decimal("0.4")
 PRICES_READ_ON = "2026-11-30"
@@ -230,10 +251,13 @@ class AwsUsageCounter:
 
 @dataclass(frozen=True)
 class MeasuredWebhook:
-    """Row a's counts per webhook (one per order), per worker message or per document; units as named."""
+    """Row a's counts per webhook (one per order), per worker message or per document, and row c's CPU times;
+    units as named."""
 
-    receiver_seconds: float
-    """Per receiver invocation."""
+    receiver_cpu_seconds: float
+    """The receiver's warm invocation (row c: its second webhook in a fresh process), CPU time."""
+    receiver_aws_requests: float
+    """The receiver's AWS requests per webhook (row a's load)."""
     receiver_memory_mb: int
     receiver_sqs: float
     receiver_wru: float
@@ -241,8 +265,12 @@ class MeasuredWebhook:
     receiver_secret_reads: float
     worker_invocations: float
     """Worker invocations per message (1 ÷ the batch a worker took)."""
-    worker_seconds: float
-    """Worker duration per message."""
+    worker_cpu_seconds: float
+    """Worker CPU time per message (row d: the orders function's warm 100-order batch, per order)."""
+    worker_aws_requests: float
+    """The workers' AWS requests per message (row a's drain; the event source's pollers are Lambda's, not theirs)."""
+    upstream_requests: float
+    """Accurate and Ginee requests per message (row a)."""
     worker_memory_mb: int
     message_sqs: float
     """The workers' and the event source's SQS requests per message."""
@@ -252,9 +280,33 @@ class MeasuredWebhook:
     """The workers' write request units per document posted (Ledger records, leases, the governor's slots)."""
     log_bytes_per_invocation: float
     """Handler log bytes per invocation at INFO (row c), without Lambda's own lines."""
-    single_order_seconds: float
-    """A warm orders invocation of one order, no Accurate latency (row c): the naive design's work per webhook."""
-    accurate_latency_seconds: float
+    single_order_cpu_seconds: float
+    """A warm orders invocation of one order (row c), CPU time: the naive design's work per webhook."""
+    upstream_latency_seconds: float
+    """The Accurate sandbox's latency per request in row a, taken for Ginee's too."""
+
+    @property
+    def receiver_seconds(self) -> float:
+        """Modelled duration of one receiver invocation: its CPU at its share of a core, and its AWS requests'
+        waits."""
+        return on_lambda(self.receiver_cpu_seconds, self.receiver_memory_mb) + (
+            self.receiver_aws_requests * AWS_REQUEST_SECONDS
+        )
+
+    @property
+    def worker_seconds(self) -> float:
+        """Modelled worker duration per message: its CPU at its share of a core, its AWS requests' and its
+        Accurate and Ginee waits."""
+        return (
+            on_lambda(self.worker_cpu_seconds, self.worker_memory_mb)
+            + self.worker_aws_requests * AWS_REQUEST_SECONDS
+            + self.upstream_requests * self.upstream_latency_seconds
+        )
+
+
+def on_lambda(cpu_seconds: float, memory_mb: int) -> float:
+    """Seconds that ``cpu_seconds`` of CPU take in a Lambda function of ``memory_mb`` (its share of a vCPU)."""
+    return cpu_seconds * max(1.0, LAMBDA_MB_PER_VCPU / memory_mb)
 
 
 def _per_service(calls: Mapping[str, int], service: str) -> int:
@@ -263,6 +315,8 @@ def _per_service(calls: Mapping[str, int], service: str) -> int:
 
 def measured_webhook(flash_sale: Mapping[str, Any], coldstart: Mapping[str, Any]) -> MeasuredWebhook:
     """Row a's counts (its `BenchResult` as a dict) and row c's, per webhook, message or document."""
+    from omsync_workshop.bench_coldstart import WARM_BATCH
+
     usage = flash_sale["aws_usage"]
     load, drain = usage["load"], usage["drain"]
     webhooks = float(flash_sale["orders"])
@@ -274,23 +328,29 @@ def measured_webhook(flash_sale: Mapping[str, Any], coldstart: Mapping[str, Any]
     log_bytes = (orders_process["log_bytes"] + receiver_process["log_bytes"]) / (
         len(orders_process["invocations"]) + len(receiver_process["invocations"])
     )
+    upstream = float(flash_sale["accurate_calls_per_invoice"]) * documents / webhooks + float(
+        flash_sale["ginee_calls_per_order"]
+    )
     return MeasuredWebhook(
-        receiver_seconds=receiver["seconds"] / max(receiver["invocations"], 1),
+        receiver_cpu_seconds=float(receiver_process["invocations"][1]["cpu_ms"]) / 1000,
+        receiver_aws_requests=sum(load["calls"].values()) / webhooks,
         receiver_memory_mb=int(receiver["memory_mb"]),
         receiver_sqs=(_per_service(load["calls"], "sqs") + sum(load["poller_calls"].values())) / webhooks,
         receiver_wru=float(load["dynamodb_wru"]) / webhooks,
         receiver_rru=float(load["dynamodb_rru"]) / webhooks,
         receiver_secret_reads=_per_service(load["calls"], "secretsmanager") / webhooks,
         worker_invocations=sum(s["invocations"] for s in workers) / webhooks,
-        worker_seconds=sum(s["seconds"] for s in workers) / webhooks,
+        worker_cpu_seconds=float(orders_process["invocations"][2]["cpu_ms"]) / 1000 / WARM_BATCH,
+        worker_aws_requests=sum(drain["calls"].values()) / webhooks,
+        upstream_requests=upstream,
         worker_memory_mb=int(max((s["memory_mb"] for s in workers), default=receiver["memory_mb"])),
         message_sqs=(_per_service(drain["calls"], "sqs") + sum(drain["poller_calls"].values())) / webhooks,
         message_rru=float(drain["dynamodb_rru"]) / webhooks,
         message_secret_reads=_per_service(drain["calls"], "secretsmanager") / webhooks,
         document_wru=float(drain["dynamodb_wru"]) / documents,
         log_bytes_per_invocation=log_bytes,
-        single_order_seconds=float(orders_process["invocations"][1]["wall_ms"]) / 1000,
-        accurate_latency_seconds=float(flash_sale.get("latency_ms", 150)) / 1000,
+        single_order_cpu_seconds=float(orders_process["invocations"][1]["cpu_ms"]) / 1000,
+        upstream_latency_seconds=float(flash_sale.get("latency_ms", 150)) / 1000,
     )
 
 
@@ -328,8 +388,9 @@ def naive_usage_per_million(measured: MeasuredWebhook) -> Usage:
     documents = Decimal(DOCUMENTS_PER_ORDER * ORDERS)
     seconds_per_webhook = (
         _d(measured.receiver_seconds)
-        + _d(measured.single_order_seconds)
-        + _d(measured.accurate_latency_seconds) * DOCUMENTS_PER_ORDER / WEBHOOKS_PER_ORDER
+        + _d(on_lambda(measured.single_order_cpu_seconds, measured.worker_memory_mb))
+        + _d(measured.upstream_latency_seconds) * (1 + Decimal(DOCUMENTS_PER_ORDER) / WEBHOOKS_PER_ORDER)
+        + NAIVE_AWS_REQUESTS_PER_WEBHOOK * _d(AWS_REQUEST_SECONDS)
     )
     return Usage(
         api_requests=webhooks,
@@ -358,7 +419,11 @@ def cost_run(options: BenchOptions, earlier: Earlier, index: int) -> RowRun:
     return RowRun(
         figures=figures,
         counts={
-            "measured_per_webhook": asdict(measured),
+            "measured_per_webhook": {
+                **asdict(measured),
+                "receiver_seconds": measured.receiver_seconds,
+                "worker_seconds": measured.worker_seconds,
+            },
             "usage": {key: str(value) for key, value in asdict(ours).items()},
             "naive_usage": {key: str(value) for key, value in asdict(naive).items()},
             "naive_usd": {key: str(value) for key, value in naive_usd.items()},
