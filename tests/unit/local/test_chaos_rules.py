@@ -8,7 +8,14 @@ import random
 import pytest
 
 from omsync.config.mapping import load_mapping
-from omsync_workshop.chaos import CONNECTION_STORES, ChaosReport, chaos_scenarios, connection_mapping, with_buyers
+from omsync_workshop.chaos import (
+    CONNECTION_STORES,
+    ChaosReport,
+    chaos_scenarios,
+    connection_mapping,
+    render,
+    with_buyers,
+)
 from omsync_workshop.log_hygiene import Buyer, BuyerIndex
 
 BUYER = Buyer(
@@ -113,6 +120,9 @@ def test_a_run_is_ok_only_when_every_count_is_zero() -> None:
         assert _report(**{name: 1}).failures == {name: 1}
     assert _report(trial_balance_difference="0.35").failures == {"trial_balance_difference": "0.35"}
     assert _report(on_hold={"missing_sku": 2}).failures == {"on_hold": 2}
+    held = ["A: Toko Rapi Shopee: payout SP-SHOPEE-20250905 held: payout_refused"]
+    assert _report(payouts_not_posted=held).failures == {"payouts_not_posted": 1}
+    assert "payout SP-SHOPEE-20250905 held: payout_refused" in render(_report(payouts_not_posted=held))
 
 
 def test_omsync_chaos_refuses_fewer_orders_than_stores_in_one_line_before_starting_anything(

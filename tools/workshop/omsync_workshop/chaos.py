@@ -524,6 +524,9 @@ class ChaosReport:
     offending_log_sites: dict[str, int] = field(default_factory=dict)
     differences: list[str] = field(default_factory=list)
     """The first differences from the oracle, one line each (document numbers and amounts, no buyer data)."""
+    payouts_not_posted: list[str] = field(default_factory=list)
+    """Payouts of the settlement files still not posted after `IMPORT_ATTEMPTS` imports: connection, store,
+    payout id, status and causes; must be empty."""
 
     FAILURE_FIELDS = (
         "stalled",
@@ -547,6 +550,8 @@ class ChaosReport:
             found["trial_balance_difference"] = self.trial_balance_difference
         if sum(self.on_hold.values()):
             found["on_hold"] = sum(self.on_hold.values())
+        if self.payouts_not_posted:
+            found["payouts_not_posted"] = len(self.payouts_not_posted)
         return found
 
     @property
@@ -703,7 +708,8 @@ def run_chaos(
             converge()
         phase("importing settlement files", played)
         # Each seller imports their own files, at the same time (the imports read and post in their caller's thread).
-        _in_parallel([functools.partial(_import_until_posted, t.world) for t in tenants])
+        not_posted: dict[str, list[str]] = {t.label: [] for t in tenants}
+        _in_parallel([functools.partial(_import_until_posted, t.world, not_posted[t.label]) for t in tenants])
         first.settle(timeout=converge_timeout)
         phase("running the reconciler again after the imports", rounds)
         converge()
@@ -716,6 +722,7 @@ def run_chaos(
         report.orders_asked = orders
         report.minutes_to_converge = round(converged / 60, 2)
         report.reconciler_runs = runs
+        report.payouts_not_posted = [f"{label}: {line}" for label, lines in not_posted.items() for line in lines]
         report.rounds = played_rounds
         report.stalled = stalled
         report.dlq_messages = sum(n for queue, n in first.stack.queue_depths().items() if "DLQ" in queue.upper())
@@ -732,14 +739,22 @@ IMPORT_ATTEMPTS = 5
 PAYOUT_DONE = frozenset({"posted", "already_posted"})
 
 
-def _import_until_posted(world: LocalWorld) -> None:
+def _import_until_posted(world: LocalWorld, not_posted: list[str]) -> None:
     """Import the world's settlement files as a seller does under a flaky Accurate: again while a payout is not
     posted (a 5xx or a lease in the way holds it; the same file again posts what is missing, or finds it posted),
-    at most `IMPORT_ATTEMPTS` times. A payout still not posted then shows as the oracle's difference."""
+    at most `IMPORT_ATTEMPTS` times. Each payout still not posted then is added to ``not_posted`` (store, payout
+    id, status and the causes the import gave), beside the oracle's difference it leaves."""
     for _ in range(IMPORT_ATTEMPTS):
         results = world.import_settlement_files()
         if all(result.status in PAYOUT_DONE for imported in results.values() for result in imported):
             return
+    not_posted += [
+        f"{store}: payout {result.payout_id} {result.status}"
+        + (": " + "; ".join(sorted({problem.cause for problem in result.problems})) if result.problems else "")
+        for store, imported in results.items()
+        for result in imported
+        if result.status not in PAYOUT_DONE
+    ]
 
 
 def _in_parallel(calls: list[Callable[[], object]]) -> None:
@@ -992,6 +1007,7 @@ def render(report: ChaosReport) -> str:
         ("  carrying secrets", f"{report.log_lines_with_secrets:,}"),
         ("messages left in DLQs", f"{report.dlq_messages:,}"),
         ("on hold", ", ".join(f"{c} {n}" for c, n in sorted(report.on_hold.items())) or "0"),
+        ("payouts not posted", f"{len(report.payouts_not_posted):,}"),
         ("minutes to converge", f"{report.minutes_to_converge}"),
         ("reconciler stalled", f"{report.stalled}"),
         ("reconciler runs", f"{report.reconciler_runs}"),
@@ -1002,6 +1018,7 @@ def render(report: ChaosReport) -> str:
     if report.offending_log_sites:
         lines.append("log lines with buyer data or secrets, by where they were logged:")
         lines += [f"  {where}: {n}" for where, n in sorted(report.offending_log_sites.items())]
+    lines += [f"  {line}" for line in report.payouts_not_posted]
     lines += [f"  {line}" for line in report.differences]
     verdict = "OK: nothing lost, nothing doubled, nothing leaked." if report.ok else f"FAILED: {report.failures}"
     lines.append(f"{verdict} Replay with: omsync chaos --orders {report.orders_asked} --seed {report.seed}")
