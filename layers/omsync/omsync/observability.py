@@ -20,8 +20,8 @@ CloudWatch Logs bills per GB ingested (docs/ARCHITECTURE.md, "Cost per 1M orders
 flag and the correlation id stay: they tell one invocation from another.
 
 Tracing: `capture_lambda_handler` wraps a handler in Powertools' Tracer only where tracing is on (Powertools'
-own rule, `tracing_enabled`), and builds the Tracer on the first invocation. Outside Lambda the X-Ray SDK's
-import cost about 0.4 s of CPU, on Lambda with its patching about 0.2 s (docs/ARCHITECTURE.md, "The bench
+own rule, `tracing_enabled`), and builds the Tracer on the first invocation. Outside Lambda the X-Ray SDK added
+about 0.3 s of CPU to a worker's import, on Lambda with its patching about 0.2 s (docs/ARCHITECTURE.md, "The bench
 table"); a Tracer where tracing is off traces nothing, so a function with tracing off never imports the SDK.
 """
 
