@@ -81,7 +81,8 @@ MEASURED = MeasuredWebhook(
     message_rru=0.5,
     message_secret_reads=0.001,
     document_wru=2.0,
-    log_bytes_per_invocation=700.0,
+    receiver_log_bytes=700.0,
+    worker_log_bytes=1000.0,
     single_order_cpu_seconds=0.2,
     upstream_latency_seconds=0.1,
 )
@@ -109,7 +110,8 @@ def test_ours_prices_six_webhooks_and_two_documents_an_order() -> None:
     assert usage.dynamodb_wru == Decimal("4000000.0")  # nothing per webhook; 2M documents × 2
     assert usage.dynamodb_rru == Decimal("6000000.0")  # 6M × (0.5 the receiver's + 0.5 the worker's)
     assert usage.secret_reads == Decimal("6000.000")
-    assert usage.log_gb == Decimal(6_060_000) * 1000 / Decimal(1024**3)  # 700 handler + 300 platform bytes
+    # each webhook's receiver 700 handler + 300 platform bytes; a worker invocation per 100 its 1,000 + 300
+    assert usage.log_gb == (Decimal(6_000_000) * 1000 + Decimal(60_000) * 1300) / Decimal(1024**3)
 
 
 def test_the_naive_design_invokes_once_per_webhook_on_a_rest_api_without_a_queue() -> None:
@@ -124,6 +126,8 @@ def test_the_naive_design_invokes_once_per_webhook_on_a_rest_api_without_a_queue
     # idempotency's write per webhook; per document ours 2 and the governor's 2 for its own Accurate call
     assert naive.dynamodb_wru == Decimal(6_000_000 + 2_000_000 * 4)
     assert naive.dynamodb_rru == Decimal(6_000_000) * Decimal("1.5")
+    # each invocation writes the receiver's 700 bytes, a worker's 1,000 and Lambda's 300
+    assert naive.log_gb == Decimal(6_000_000) * 2000 / Decimal(1024**3)
     assert price(naive)["api_gateway"] == Decimal("21.00")
 
 

@@ -33,8 +33,8 @@ records, leases, the governor) are per document posted, × `DOCUMENTS_PER_ORDER`
   length of its DynamoDB JSON (an upper bound of DynamoDB's own rule); an UpdateItem or DeleteItem as the size
   of its request;
 - Secrets Manager: GetSecretValue calls;
-- CloudWatch Logs ingestion: handler log bytes (row c) + `PLATFORM_LOG_BYTES` of Lambda's START/END/REPORT lines
-  per invocation. CloudWatch custom metrics (EMF) bill per metric-month, not per order: left out of the per-order
+- CloudWatch Logs ingestion: handler log bytes per invocation of the receiver and of a worker (row c's processes,
+  each function's own) + `PLATFORM_LOG_BYTES` of Lambda's START/END/REPORT lines per invocation. CloudWatch custom metrics (EMF) bill per metric-month, not per order: left out of the per-order
   figure (README lists them); their EMF lines are log bytes, and counted as such.
 
 **The naive design**, priced by the same model: a REST API; each webhook processed in its own invocation (no
@@ -278,8 +278,11 @@ class MeasuredWebhook:
     message_secret_reads: float
     document_wru: float
     """The workers' write request units per document posted (Ledger records, leases, the governor's slots)."""
-    log_bytes_per_invocation: float
-    """Handler log bytes per invocation at INFO (row c), without Lambda's own lines."""
+    receiver_log_bytes: float
+    """The receiver's handler log bytes per invocation at INFO (row c's process, its cold start's lines included),
+    without Lambda's own lines."""
+    worker_log_bytes: float
+    """The orders function's handler log bytes per invocation at INFO (row c's process, likewise)."""
     single_order_cpu_seconds: float
     """A warm orders invocation of one order (row c), CPU time: the naive design's work per webhook."""
     upstream_latency_seconds: float
@@ -325,9 +328,6 @@ def measured_webhook(flash_sale: Mapping[str, Any], coldstart: Mapping[str, Any]
     receiver = functions["ReceiverFunction"]
     workers = [stats for name, stats in functions.items() if name != "ReceiverFunction"]
     orders_process, receiver_process = coldstart["OrdersFunction"], coldstart["ReceiverFunction"]
-    log_bytes = (orders_process["log_bytes"] + receiver_process["log_bytes"]) / (
-        len(orders_process["invocations"]) + len(receiver_process["invocations"])
-    )
     upstream = float(flash_sale["accurate_calls_per_invoice"]) * documents / webhooks + float(
         flash_sale["ginee_calls_per_order"]
     )
@@ -348,7 +348,8 @@ def measured_webhook(flash_sale: Mapping[str, Any], coldstart: Mapping[str, Any]
         message_rru=float(drain["dynamodb_rru"]) / webhooks,
         message_secret_reads=_per_service(drain["calls"], "secretsmanager") / webhooks,
         document_wru=float(drain["dynamodb_wru"]) / documents,
-        log_bytes_per_invocation=log_bytes,
+        receiver_log_bytes=receiver_process["log_bytes"] / len(receiver_process["invocations"]),
+        worker_log_bytes=orders_process["log_bytes"] / len(orders_process["invocations"]),
         single_order_cpu_seconds=float(orders_process["invocations"][1]["cpu_ms"]) / 1000,
         upstream_latency_seconds=float(flash_sale.get("latency_ms", 150)) / 1000,
     )
@@ -368,7 +369,9 @@ def usage_per_million(measured: MeasuredWebhook) -> Usage:
         _d(measured.receiver_seconds) * Decimal(measured.receiver_memory_mb) / 1024
         + _d(measured.worker_seconds) * Decimal(measured.worker_memory_mb) / 1024
     )
-    log_bytes = invocations * (_d(measured.log_bytes_per_invocation) + PLATFORM_LOG_BYTES)
+    log_bytes = webhooks * (_d(measured.receiver_log_bytes) + PLATFORM_LOG_BYTES) + webhooks * _d(
+        measured.worker_invocations
+    ) * (_d(measured.worker_log_bytes) + PLATFORM_LOG_BYTES)
     return Usage(
         api_requests=webhooks,
         rest_api=False,
@@ -403,7 +406,10 @@ def naive_usage_per_million(measured: MeasuredWebhook) -> Usage:
         dynamodb_wru=webhooks + documents * (_d(measured.document_wru) + GOVERNOR_WRITES_PER_CALL),
         dynamodb_rru=webhooks * (1 + _d(measured.message_rru)),
         secret_reads=webhooks * (_d(measured.receiver_secret_reads) + _d(measured.message_secret_reads)),
-        log_gb=webhooks * (_d(measured.log_bytes_per_invocation) + PLATFORM_LOG_BYTES) / Decimal(1024**3),
+        # One invocation writes the receiver's lines and a worker invocation's.
+        log_gb=webhooks
+        * (_d(measured.receiver_log_bytes) + _d(measured.worker_log_bytes) + PLATFORM_LOG_BYTES)
+        / Decimal(1024**3),
     )
 
 
