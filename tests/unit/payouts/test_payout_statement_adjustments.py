@@ -16,6 +16,7 @@ from omsync.payouts.content import compare_content, payout_content
 from omsync.payouts.files import read_payouts
 from omsync.payouts.model import PayoutCharge
 from omsync.posting.receipts import check_integrity
+from omsync_workshop.chaos import chaos_scenarios
 from omsync_workshop.scenarios import Scenario, load_scenario
 from omsync_workshop.scenarios.statements import (
     ADJUSTMENT_TYPE,
@@ -161,9 +162,35 @@ def test_a_shopee_early_download_holds_half_a_day_and_the_full_report_is_its_ful
     full = read_payouts(write_statement(scenario, "shopee", "shopee", adjustments=True), "shopee")
 
     [day] = [p for p in full if p.paid_on == early.paid_on]
-    assert first.payout_id == day.payout_id and {ln.order_sn for ln in first.lines} == early.order_sns
+    held = {order.external_order_sn for order in scenario.orders if order.order_id in early.order_ids}
+    assert first.payout_id == day.payout_id and {ln.order_sn for ln in first.lines} == held
     assert 0 < len(first.lines) < len(day.lines)
     change = compare_content(payout_content(first), day, 0)
     assert change.kind == "fuller" and change.supplement is not None
     assert change.supplement.payout_id == f"{day.payout_id}-S1"
     assert first.amount + change.supplement.amount == day.amount
+
+
+def test_an_early_download_holds_only_the_rows_released_by_then_of_an_order_split_across_two_days() -> None:
+    # Seed 20201120 at 1,000 orders: order 25090140AB5B4F's packages were released on 5 and 6 September; the
+    # early download of the 6th carried the 5th's row too, and omsync held both payouts (already_settled,
+    # payout_changed) where the oracle posts them.
+    scenario = chaos_scenarios(1000, 20201120)["A"]
+    early = early_export(scenario, "shopee")
+    assert early is not None
+    [download] = read_payouts(write_statement(scenario, "shopee", "shopee", early=early), "shopee")
+    full = {
+        p.payout_id: p for p in read_payouts(write_statement(scenario, "shopee", "shopee", adjustments=True), "shopee")
+    }
+
+    rows_of_the_day = {(line.order_sn, line.amount) for line in full[download.payout_id].lines}
+    assert {(line.order_sn, line.amount) for line in download.lines} <= rows_of_the_day
+    split = {
+        order.external_order_sn
+        for order in scenario.orders
+        if order.order_id in early.order_ids
+        and any(
+            o.external_order_sn == order.external_order_sn and o.payout_id != order.payout_id for o in scenario.orders
+        )
+    }
+    assert split, "the seed no longer splits an order of the early download across two days"

@@ -658,7 +658,7 @@ def _payouts_as_read(
         if dated[key][0] != early.paid_on:
             split.append((key, lines))
             continue
-        held = [line for line in lines if line.amount > 0 and line.order.external_order_sn in early.order_sns]
+        held = [line for line in lines if line.amount > 0 and line.order.order_id in early.order_ids]
         split.append((key, held))
         split.append((f"{key}-S1", [line for line in lines if not any(line is h for h in held)]))
     return split

@@ -157,7 +157,9 @@ class EarlyExport:
     """A Shopee income report downloaded before its release date was over: the orders it already holds."""
 
     paid_on: date
-    order_sns: frozenset[str]
+    order_ids: frozenset[str]
+    """The Ginee orders (packages) whose rows it holds: a marketplace order split in packages released on
+    different days has a row on each day, and an early download holds only the rows released by then."""
 
 
 def statement_adjustments(scenario: Scenario, store_key: str) -> list[StatementAdjustment]:
@@ -286,14 +288,14 @@ def early_export(scenario: Scenario, store_key: str) -> EarlyExport | None:
     by_day: dict[date, list[tuple[datetime, str]]] = {}
     for order in scenario.orders:
         if order.store_key == store.key and order.payout_id is not None and order.settled_at is not None:
-            by_day.setdefault(_settled_on(order), []).append((order.settled_at, order.external_order_sn))
+            by_day.setdefault(_settled_on(order), []).append((order.settled_at, order.order_id))
     if not by_day:
         return None
     paid_on = max(by_day, key=lambda day: (len(by_day[day]), day))
     released = sorted(by_day[paid_on])
     if len(released) < 2:
         return None
-    return EarlyExport(paid_on, frozenset(sn for _, sn in released[: (len(released) + 1) // 2]))
+    return EarlyExport(paid_on, frozenset(order_id for _, order_id in released[: (len(released) + 1) // 2]))
 
 
 def write_statement(
@@ -306,7 +308,7 @@ def write_statement(
     by_payout: dict[str, list[tuple[date, _Order]]] = {}
     for order in scenario.orders:
         if order.store_key == store.key and order.payout_id is not None:
-            if early is not None and order.external_order_sn not in early.order_sns:
+            if early is not None and order.order_id not in early.order_ids:
                 continue
             by_payout.setdefault(order.payout_id, []).append((_settled_on(order), _order(order)))
     if early is not None:
