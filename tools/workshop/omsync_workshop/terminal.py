@@ -23,6 +23,9 @@ from typing import Self, TextIO
 LOG_DIR = Path(".omsync")
 """Beside the command's working directory, git-ignored."""
 REFRESH_SECONDS = 0.5
+LOG_LINE_SECONDS = 60.0
+"""Where the stream is not a terminal (a log file, CI), the line is written again this often while it changes:
+a 5,000-order chaos run's first round plays for tens of minutes inside one phase."""
 
 
 def new_log_path(command: str, folder: Path = LOG_DIR) -> Path:
@@ -63,9 +66,10 @@ def functions_output_to(path: Path) -> Iterator[TextIO]:
 class Progress:
     """One line on ``stream`` saying what runs now, how far it is, and for how long; use as a context manager."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, log_line_seconds: float = LOG_LINE_SECONDS) -> None:
         self.stream = stream
         self.live = stream.isatty()
+        self.log_line_seconds = log_line_seconds
         self.started = time.monotonic()
         self._phase = ""
         self._count: Callable[[], str] | None = None
@@ -73,11 +77,13 @@ class Progress:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._width = 0
+        self._logged = ""
+        """Not a terminal: the phase and count of the last line written."""
 
     def __enter__(self) -> Self:
-        if self.live:
-            self._thread = threading.Thread(target=self._refresh, name="progress", daemon=True)
-            self._thread.start()
+        refresh = self._refresh if self.live else self._log_lines
+        self._thread = threading.Thread(target=refresh, name="progress", daemon=True)
+        self._thread.start()
         return self
 
     def __exit__(
@@ -94,13 +100,28 @@ class Progress:
         """A new phase; ``count`` says how far it is (``"120/1204 changes"``), asked at each refresh."""
         with self._lock:
             self._phase, self._count = name, count
-        if not self.live:
-            self.stream.write(f"{self._line()}\n")
-            self.stream.flush()
+            if not self.live:
+                self._log_line()
 
     def _line(self) -> str:
         count = self._count() if self._count is not None else ""
         return f"{self._phase}{': ' + count if count else ''} · {time.monotonic() - self.started:.0f} s"
+
+    def _log_lines(self) -> None:
+        """Not a terminal: the line again, on a line of its own, every ``log_line_seconds`` if it changed
+        (elapsed time aside)."""
+        while not self._stop.wait(self.log_line_seconds):
+            with self._lock:
+                self._log_line(only_if_changed=True)
+
+    def _log_line(self, *, only_if_changed: bool = False) -> None:
+        count = self._count() if self._count is not None else ""
+        state = f"{self._phase}\n{count}"
+        if only_if_changed and state == self._logged:
+            return
+        self.stream.write(f"{self._phase}{': ' + count if count else ''} · {time.monotonic() - self.started:.0f} s\n")
+        self.stream.flush()
+        self._logged = state
 
     def _refresh(self) -> None:
         while not self._stop.wait(REFRESH_SECONDS):
