@@ -279,23 +279,28 @@ def statement_adjustments(scenario: Scenario, store_key: str) -> list[StatementA
 
 def early_export(scenario: Scenario, store_key: str) -> EarlyExport | None:
     """The early download a listed Shopee store's export has (a Shopee payout is only a release date): the
-    release date with the most orders (the latest of equals), holding the first half of them (rounded up) by
-    release time. Importing it, then the full report, posts that date's other orders as a supplement. None for
-    other formats and for a store without a date of two orders."""
+    release date with the most orders (the latest of equals), holding the first half of its marketplace orders
+    (rounded up) by first release time, each with its packages released that day (a package released another
+    day is in that day's report only). Importing it, then the full report, posts that date's other orders as a
+    supplement. None for other formats and for a store without a date of two orders."""
     store = scenario.store(store_key)
     if files.format_for_channel(store.channel) != "shopee":
         return None
-    by_day: dict[date, list[tuple[datetime, str]]] = {}
+    by_day: dict[date, list[tuple[datetime, str, str]]] = {}
     for order in scenario.orders:
         if order.store_key == store.key and order.payout_id is not None and order.settled_at is not None:
-            by_day.setdefault(_settled_on(order), []).append((order.settled_at, order.order_id))
+            by_day.setdefault(_settled_on(order), []).append(
+                (order.settled_at, order.external_order_sn, order.order_id)
+            )
     if not by_day:
         return None
     paid_on = max(by_day, key=lambda day: (len(by_day[day]), day))
     released = sorted(by_day[paid_on])
-    if len(released) < 2:
+    numbers = list(dict.fromkeys(sn for _, sn, _ in released))  # by first release
+    if len(numbers) < 2:
         return None
-    return EarlyExport(paid_on, frozenset(order_id for _, order_id in released[: (len(released) + 1) // 2]))
+    early = set(numbers[: (len(numbers) + 1) // 2])
+    return EarlyExport(paid_on, frozenset(order_id for _, sn, order_id in released if sn in early))
 
 
 def write_statement(
