@@ -29,7 +29,7 @@ def fixture_endpoint(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(name="dynamodb")
 def fixture_dynamodb(endpoint: str) -> Iterator[tuple[Any, str]]:
-    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="ap-southeast-1")
+    client: Any = boto3.client("dynamodb", endpoint_url=endpoint, region_name="ap-southeast-1")
     name = f"speedup-{uuid.uuid4().hex[:12]}"
     client.create_table(
         TableName=name,
@@ -324,7 +324,7 @@ def test_a_query_on_the_table_key_reads_only_its_partition_in_key_order(dynamodb
 
 
 def test_a_query_on_an_index_keeps_the_index_order_and_its_pages(endpoint: str) -> None:
-    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="ap-southeast-1")
+    client: Any = boto3.client("dynamodb", endpoint_url=endpoint, region_name="ap-southeast-1")
     table = f"speedup-{uuid.uuid4().hex[:12]}"
     client.create_table(
         TableName=table,
