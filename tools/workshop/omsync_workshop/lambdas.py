@@ -11,8 +11,6 @@ different values (keep shared variables in Globals, and function-specific names 
 from __future__ import annotations
 
 import importlib
-import importlib.util
-import sys
 import threading
 import time
 import uuid
@@ -20,7 +18,6 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from omsync_workshop.template import Resolver, TemplateError
@@ -142,16 +139,6 @@ current_identity: ContextVar[Identity | None] = ContextVar("current_identity", d
 class FunctionRunner:
     """Invokes the template's handlers in-process (imported on first use, like a cold start).
 
-    **Execution environments.** Lambda runs one invocation at a time in an execution environment and starts
-    another environment, with the handler module loaded afresh, for an invocation that finds none free.
-    Module-level state of a handler (the receiver's Powertools resolver keeps the current event and the route's
-    arguments on itself) is therefore never shared by two invocations at once. The runner does the same: the
-    first environment of a function imports its module as usual; each further one loads the module's file
-    again under a name of its own (``functions.receiver.app#2``), and an invocation takes a free environment
-    or makes one. The modules a handler imports (the layer's) stay shared, as a process's would be; the local
-    stack runs them in one process. Without this, concurrent webhooks on the local API raced in one resolver:
-    one failed with the route's arguments missing, or one webhook's body was read for another's.
-
     With ``identities`` (logical id → `Identity`) each of those functions runs with `current_identity` set
     to its own for the invocation's thread; clients of an `omsync_workshop.moto_iam.identity_session`
     sign each request with it.
@@ -160,35 +147,18 @@ class FunctionRunner:
     def __init__(self, specs: Mapping[str, FunctionSpec], identities: Mapping[str, Identity] | None = None) -> None:
         self.specs = dict(specs)
         self.identities = dict(identities or {})
-        self._free: dict[str, list[Callable[[Any, Any], Any]]] = {lid: [] for lid in self.specs}
-        self._environments: dict[str, int] = dict.fromkeys(self.specs, 0)
+        self._handlers: dict[str, Callable[[Any, Any], Any]] = {}
         self._lock = threading.Lock()
-        self._loading = threading.Lock()
         self.stats: dict[str, InvocationStats] = {lid: InvocationStats() for lid in self.specs}
 
-    def environments(self, logical_id: str) -> int:
-        """Execution environments the function has had (the most invocations it ran at once)."""
+    def handler(self, logical_id: str) -> Callable[[Any, Any], Any]:
+        """The function's handler, importing its module on first use."""
         with self._lock:
-            return self._environments[logical_id]
-
-    def _take_environment(self, logical_id: str) -> Callable[[Any, Any], Any]:
-        """A free environment's handler, or a new environment's (its module loaded, like a cold start)."""
-        with self._lock:
-            if self._free[logical_id]:
-                return self._free[logical_id].pop()
-        with self._loading:  # one module load at a time: imports of the layer are not made twice
-            with self._lock:
-                if self._free[logical_id]:
-                    return self._free[logical_id].pop()
-                self._environments[logical_id] += 1
-                number = self._environments[logical_id]
-            spec = self.specs[logical_id]
-            if number == 1:
+            if logical_id not in self._handlers:
+                spec = self.specs[logical_id]
                 module = importlib.import_module(spec.module)
-            else:
-                module = _load_again(spec, f"{spec.module}#{number}")
-            handler: Callable[[Any, Any], Any] = getattr(module, spec.attribute)
-            return handler
+                self._handlers[logical_id] = getattr(module, spec.attribute)
+            return self._handlers[logical_id]
 
     def invoke(self, logical_id: str, event: Any) -> Any:
         """Run the function on `event` with a fresh context; exceptions propagate (an invocation error)."""
@@ -200,7 +170,7 @@ class FunctionRunner:
 
     def _invoke(self, logical_id: str, event: Any) -> Any:
         spec = self.specs[logical_id]
-        handler = self._take_environment(logical_id)
+        handler = self.handler(logical_id)
         context = LambdaContext(spec.name, spec.memory_mb, spec.arn, spec.timeout_seconds)
         with self._lock:
             self.stats[logical_id].invocations += 1
@@ -214,18 +184,3 @@ class FunctionRunner:
         finally:
             with self._lock:
                 self.stats[logical_id].seconds += time.perf_counter() - started
-                self._free[logical_id].append(handler)
-
-
-def _load_again(spec: FunctionSpec, name: str) -> ModuleType:
-    """The function's handler module loaded once more from its file, as ``name``: another execution environment."""
-    found = importlib.util.find_spec(spec.module)
-    if found is None or found.origin is None:
-        raise TemplateError(f"{spec.logical_id}: module {spec.module} not found")
-    loaded = importlib.util.spec_from_file_location(name, found.origin)
-    if loaded is None or loaded.loader is None:
-        raise TemplateError(f"{spec.logical_id}: cannot load {found.origin}")
-    module = importlib.util.module_from_spec(loaded)
-    sys.modules[name] = module  # annotations are resolved through the module's name
-    loaded.loader.exec_module(module)
-    return module
