@@ -5,6 +5,7 @@ Each test starts from a reset moto holding template.yaml's resources; messages a
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import logging
 from collections.abc import Iterator
@@ -273,3 +274,26 @@ def test_a_replay_with_different_content_is_enqueued_where_its_content_routes(
         for queue in ("orders", "cancellations", "cancellations", "orders")
     ]
     assert not any("Siti" in repr(vars(record)) for record in caplog.records)
+
+
+def test_webhooks_sent_at_once_each_reach_the_queue_as_sent(
+    local_stack: LocalStack, store: RegisteredConnection
+) -> None:
+    # Powertools' event handler keeps the current event on a class, one per process: the local API front runs
+    # one invocation at a time. Overlapping, under load a webhook failed (route arguments missing) or was read
+    # as another's (a clean-clone make test enqueued one order twice and lost another).
+    paid = sample("order-paid.json")
+    orders = [f"SO{n:024d}" for n in range(24)]
+    bodies = [
+        _with(_with(paid, ("payload", "orderId"), order), ("id",), f"GENIE{n:024d}") for n, order in enumerate(orders)
+    ]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(
+            pool.map(lambda body: requests.post(store.webhook_url, json=body, timeout=30).status_code, bodies)
+        )
+
+    assert statuses == [200] * len(bodies)
+    enqueued: list[tuple[str, str]] = []
+    while batch := messages(local_stack, "OrdersQueue"):
+        enqueued += [(body["entityId"], body["envelopeId"]) for body in batch]
+    assert sorted(enqueued) == sorted((order, f"GENIE{n:024d}") for n, order in enumerate(orders))

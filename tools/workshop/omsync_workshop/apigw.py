@@ -144,6 +144,11 @@ class ApiFront:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's signature
                 return
 
+        # One invocation at a time through the front: Powertools' event handler keeps the current event and
+        # Lambda context on its BaseRouter class (aws_lambda_powertools 3.37, event_handler/api_gateway.py), one
+        # per process, which is right on Lambda (one invocation per process) and wrong for concurrent requests in
+        # one process: under load a webhook failed with its route's arguments missing or was read as another's.
+        self._invoking = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -175,7 +180,8 @@ class ApiFront:
             if route.match(method, path) is not None:
                 event = http_api_event(route, method, target, headers, body, source_ip)
                 try:
-                    result = self.runner.invoke(route.function, event)
+                    with self._invoking:
+                        result = self.runner.invoke(route.function, event)
                 except Exception:
                     logger.exception("local API front: function raised", extra={"function": route.function})
                     return _json(500, {"message": "Internal Server Error"})
