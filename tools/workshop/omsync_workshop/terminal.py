@@ -103,8 +103,9 @@ class Progress:
             if not self.live:
                 self._log_line()
 
-    def _line(self) -> str:
-        count = self._count() if self._count is not None else ""
+    def _line(self, count: str | None = None) -> str:
+        if count is None:
+            count = self._count() if self._count is not None else ""
         return f"{self._phase}{': ' + count if count else ''} · {time.monotonic() - self.started:.0f} s"
 
     def _log_lines(self) -> None:
@@ -119,7 +120,7 @@ class Progress:
         state = f"{self._phase}\n{count}"
         if only_if_changed and state == self._logged:
             return
-        self.stream.write(f"{self._phase}{': ' + count if count else ''} · {time.monotonic() - self.started:.0f} s\n")
+        self.stream.write(f"{self._line(count)}\n")
         self.stream.flush()
         self._logged = state
 
