@@ -91,6 +91,52 @@ class TestReturns:
         assert books.trial_balance["1201"] == Decimal(160950 - 53650)
         assert books.trial_balance["5101"] == Decimal(60000)
 
+    def test_a_refund_a_rupiah_off_the_invoiced_value_is_what_the_return_credits(self) -> None:
+        # Given the chaos run's order 25090140859DD6 (seed 584430831): 2 × 149,900 less 14,990 a unit and 55,500,
+        # a seller voucher of 5,000 (4,147 on the first line, so its discount is 34,127), one unit of the first
+        # line back; its invoiced value is 149,900 − 17,064 (34,127 ÷ 2, half up) = 132,836, but the marketplace
+        # pro-rates the voucher over the units back on its own (2,073) and refunds 134,910 − 2,073 = 132,837
+        mug = ProductFacts("MP-A", "SKU-A", "Mug", "fashion", Decimal(55500), Decimal(12000))
+        for refund in (Decimal(132837), Decimal(132835), Decimal(132836)):
+            shirt = LineFacts(
+                "IT-1",
+                "SKU-B",
+                "fashion",
+                2,
+                Decimal(149900),
+                Decimal(14990),
+                returned_quantity=1,
+                refund_amount=refund,
+            )
+            mugs = LineFacts("IT-2", "SKU-A", "fashion", 1, Decimal(55500), Decimal(0))
+            order = worked_example(
+                lines=(shirt, mugs), voucher_seller=Decimal(5000), returned_at=T0, final_status="COMPLETED"
+            )
+            world = scenario(order)
+
+            books = expected_books(replace(world, products=(*world.products, mug)), mapping(), SEED)
+
+            # Then the Sales Return credits what was refunded, as omsync posts it (docs/POSTING.md §8)
+            assert books.documents[SALES_RETURN] == {"TP-INV/1001-R1": refund}
+
+    def test_a_refund_further_off_than_a_rupiah_a_unit_is_not_taken_for_the_units_value(self) -> None:
+        shirt = LineFacts(
+            "IT-1",
+            "SKU-B",
+            "fashion",
+            2,
+            Decimal(149900),
+            Decimal(14990),
+            returned_quantity=1,
+            refund_amount=Decimal(132838),
+        )
+        order = worked_example(lines=(shirt,), voucher_seller=Decimal(5000), returned_at=T0)
+
+        books = expected_books(scenario(order), mapping(), SEED)
+
+        # 29,980 + 5,000 = 34,980 of discount, 17,490 on the unit back: 132,410 invoiced, 428 from the refund
+        assert books.documents[SALES_RETURN] == {"TP-INV/1001-R1": Decimal(132410)}
+
 
 class TestOrdersChangingAfterTheInvoice:
     def test_a_line_gone_after_the_invoice_comes_back_by_its_correction_at_the_invoiced_price(self) -> None:

@@ -13,7 +13,9 @@ Scope (what the orders, cancellations and settlements flows post):
 - a Sales Return of everything for orders cancelled after invoicing under the ``sales_return`` rule
   (assuming the invoice was posted before the cancellation arrived);
 - a Sales Return of the returned lines of returned orders (one return per order, ``-R1``), and one of
-  the unit returned after settlement (``-R1``, or ``-R2`` after an earlier return);
+  the unit returned after settlement (``-R1``, or ``-R2`` after an earlier return); a line's units back at
+  their invoiced value, unless the buyer's refund for them is within a rupiah a unit of it: then at the refund
+  (the marketplace pro-rates a seller voucher over the units back its own way, §8);
 - a line cancelled after the invoice (outcome ``line_cancelled``): the invoice of every line as paid, then a
   Sales Return ``<invoice>-K1`` of the line that left, at its invoiced price (docs/POSTING.md §8a);
 - an exchange (outcome ``exchanged``, refund 0): nothing beyond the sale but its stock moves, an Item Transfer
@@ -267,7 +269,8 @@ def expected_books(
             owed -= _book_return(books, accounts, store, lines, everything, _suffixed(number, "-RC"), cost_of)
         elif any(line.returned_quantity or line.component_returned_quantity for line in order.lines):
             returned = {line.key: line.returned_units for line in lines}
-            owed -= _book_return(books, accounts, store, lines, returned, _suffixed(number, "-R1"), cost_of)
+            refunds = {index: line.refund_amount for index, line in enumerate(order.lines) if line.refund_amount}
+            owed -= _book_return(books, accounts, store, lines, returned, _suffixed(number, "-R1"), cost_of, refunds)
             returns = 1
         late = Decimal(0)
         late_number = ""
@@ -450,10 +453,18 @@ def _book_return(
     units_back: Mapping[str, int],
     number: str,
     cost_of: Mapping[str, Decimal],
+    refunds: Mapping[int, Decimal] | None = None,
 ) -> Decimal:
-    """Book the return (if anything comes back); returns what it takes off Piutang."""
+    """Book the return (if anything comes back); returns what it takes off Piutang.
+
+    ``refunds``: order line index → rupiah the buyer got back for that line's units. An order line's return is
+    credited at its refund when the refund is within a rupiah a unit of the invoiced value of its units back
+    (docs/POSTING.md §8, "a return is what it refunds"), the difference on its last part that comes back.
+    """
     nets: list[Decimal] = []
     cost = Decimal(0)
+    by_order_line: dict[int, list[int]] = {}
+    units_of_order_line: dict[int, int] = {}
     for line in lines:
         back = units_back.get(line.key, 0)
         if back <= 0:
@@ -462,8 +473,16 @@ def _book_return(
         discount_back = (
             line.discount if back == line.quantity_units else _rupiah(line.discount * back / line.quantity_units)
         )
+        index = int(line.key.split(".")[0])
+        by_order_line.setdefault(index, []).append(len(nets))
+        units_of_order_line[index] = units_of_order_line.get(index, 0) + back
         nets.append(unit_price * back - discount_back)
         cost += cost_of[line.sku] * back
+    for index, refund in (refunds or {}).items():
+        positions = by_order_line.get(index, [])
+        value = sum((nets[position] for position in positions), Decimal(0))
+        if positions and refund > 0 and abs(refund - value) <= units_of_order_line[index]:
+            nets[positions[-1]] += refund - value
     if sum(nets, Decimal(0)) == 0 and cost == 0:
         return Decimal(0)
     ppn, revenue, leftover = _accurate_tax(store, nets, accounts)
