@@ -44,3 +44,22 @@ def test_a_batch_is_checked_on_every_table_it_names() -> None:
     body: dict[str, Any] = {"RequestItems": {"ledger": {}, "other": {}}}
     assert [table for _, table in pairs("BatchGetItem", body)] == [LEDGER, LEDGER.replace("ledger", "other")]
     assert {action for action, _ in pairs("BatchGetItem", body)} == {"BatchGetItem"}
+
+
+def test_each_partiql_statement_of_a_batch_is_checked_as_its_own_action_on_its_table() -> None:
+    body = {
+        "Statements": [
+            {"Statement": 'UPDATE "ledger" SET "a" = ? WHERE "pk" = ? AND "sk" = ?'},
+            {"Statement": "INSERT INTO \"ledger\" VALUE {'pk': ?, 'sk': ?}"},
+            {"Statement": 'DELETE FROM other WHERE "pk" = ?'},
+            {"Statement": 'SELECT * FROM "ledger"."gsi1" WHERE "gsi1pk" = ?'},
+            {"Statement": "EXISTS(SELECT * FROM ledger)"},
+        ]
+    }
+    assert pairs("BatchExecuteStatement", body) == [
+        ("PartiQLUpdate", LEDGER),
+        ("PartiQLInsert", LEDGER),
+        ("PartiQLDelete", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/other"),
+        ("PartiQLSelect", f"{LEDGER}/index/gsi1"),
+        ("PartiQLSelect", "*"),
+    ]

@@ -31,7 +31,7 @@ records, leases, the governor) are per document posted, × `DOCUMENTS_PER_ORDER`
 - DynamoDB on-demand: write request units (1 per KB of item, 2 per item in a transaction) and read request units
   (1 per 4 KB strongly consistent, half eventually consistent, 2 in a transaction), an item's size taken as the
   length of its DynamoDB JSON (an upper bound of DynamoDB's own rule); an UpdateItem or DeleteItem as the size
-  of its request;
+  of its request, and so each write statement of a ``BatchExecuteStatement`` (failed ones too);
 - Secrets Manager: GetSecretValue calls;
 - CloudWatch Logs ingestion: handler log bytes per invocation of the receiver and of a worker (row c's processes,
   each function's own) + `PLATFORM_LOG_BYTES` of Lambda's START/END/REPORT lines per invocation. CloudWatch custom metrics (EMF) bill per metric-month, not per order: left out of the per-order
@@ -166,6 +166,18 @@ def dynamodb_units(operation: str, params: Mapping[str, Any], response: Mapping[
         return float(sum(max(1, math.ceil(_size(r) / 1024)) for r in requests)), 0.0
     if operation == "TransactWriteItems":
         return float(sum(2 * max(1, math.ceil(_size(item) / 1024)) for item in params.get("TransactItems") or [])), 0.0
+    if operation == "BatchExecuteStatement":
+        # Each statement is billed as the single write or read it is, failed ones too (a failed conditional write
+        # consumes its units): a write as the size of its statement and parameters, a read as the item it found.
+        statements = params.get("Statements") or []
+        answers = response.get("Responses") or [{}] * len(statements)
+        write = read = 0.0
+        for statement, answer in zip(statements, answers, strict=False):
+            if str(statement.get("Statement", "")).lstrip().upper().startswith("SELECT"):
+                read += _read_units(_size(answer.get("Item") or {}), bool(statement.get("ConsistentRead")))
+            else:
+                write += max(1, math.ceil(_size(statement) / 1024))
+        return write, read
     if operation == "GetItem":
         return 0.0, _read_units(_size(response.get("Item") or {}), consistent)
     if operation in ("Query", "Scan"):

@@ -7,8 +7,9 @@ before it touches anything, and a moto server gets one of three levels:
 
 - ``none``: moto as released (the differential tests' reference);
 - ``fidelity`` (``omsync local up``): `omsync_workshop.moto_fidelity`, what AWS guarantees and
-  moto 5.2.5 does not under concurrent requests, and `omsync_workshop.moto_fair_queues`, the fair queues
-  (2025) moto 5.2.5 does not have;
+  moto 5.2.5 does not under concurrent requests, `omsync_workshop.moto_fair_queues`, the fair queues
+  (2025) moto 5.2.5 does not have, and `omsync_workshop.moto_partiql`, the PartiQL writes the Ledger batches
+  (``BatchExecuteStatement``) as DynamoDB runs them;
 - ``speed`` (the tests' server, ``omsync bench`` and ``make demo``): fidelity plus the speed-only patches
   (`omsync_workshop.moto_speedups`, `omsync_workshop.moto_expressions`). They let a 20,000-order drain
   measure omsync rather than moto's list scans and table copies, and they save about 30% of
@@ -92,10 +93,11 @@ def install(level: PatchLevel) -> None:
 
             moto_speedups.install()
         if level in (PatchLevel.FIDELITY, PatchLevel.SPEED):
-            from omsync_workshop import moto_fair_queues, moto_fidelity
+            from omsync_workshop import moto_fair_queues, moto_fidelity, moto_partiql
 
             moto_fidelity.install()
             moto_fair_queues.install()
+            moto_partiql.install()
         _installed = level
 
 

@@ -11,20 +11,29 @@ order and its Accurate documents (invoice, returns, receipt), and it carries:
   orders are listed by cause and released once fixed (invariant 5);
 - a *tombstone*: cancelled before it was ever invoiced, so it never will be.
 
-Writes for a batch go out as DynamoDB transactions of up to 100 items (one request instead of 100);
-when one item's condition fails the transaction is retried item by item, so one contested order does
-not hold the others back. No write spans two orders, so the transaction is for the request count only, and
-it bills two write units an item where one ``UpdateItem`` per order would bill one (about $3.7 per 1M orders,
-issue 21's row e). One UpdateItem per order was tried and measured: row a's 20,000-order drain took 341 s
-instead of about 30 (Accurate utilisation 0.07; 35,272 requests where 400 did: the local moto serves DynamoDB
-one request at a time), and the warm CPU per order rose from about 1.1 to 4.2 ms, which a 256 MB function
-stretches to about 29 ms (docs/ARCHITECTURE.md, "Cost per 1M orders"). A batch write that keeps one unit an item needs per-item conditions without a transaction (PartiQL's
-``BatchExecuteStatement``, 25 statements a request): not done.
+Writes for a batch go out as PartiQL statements, 25 to a ``BatchExecuteStatement`` request: each its own
+conditional write (billed as one, 1 write unit per KB), succeeding or failing on its own, so one contested order
+does not hold the others back. No write spans two orders, so nothing needs a transaction (which bills two write
+units an item). An ``UPDATE`` changes an item that exists and never creates one (DynamoDB's PartiQL: its WHERE
+found no item → ``ConditionalCheckFailed``), so the Ledger remembers which records exist (`OrderLedger.load`
+and its own writes): a known record is updated, a record `load` found absent is created with an ``INSERT``
+where the update would create it (a lease, whose condition holds on a new record), and a record of which it knows
+nothing, or an update PartiQL cannot say (``if_not_exists``), goes as before: transactions of up to 100 items,
+item by item when one's condition fails. One write alone is one ``UpdateItem``.
+
+Measured (docs/ARCHITECTURE.md, "Cost per 1M orders"): the workers' writes bill 2.5 write units a document as
+statements, 5.0 as transactions. Not tested against AWS itself (no account here): a request or statement DynamoDB
+refused as invalid is written again as UpdateItems (`_apply`), so a refusal costs requests, never a lease. One
+``UpdateItem`` per order would bill as little as the statements, but was tried and measured: row a's
+20,000-order drain took 341 s instead of about 30 (Accurate utilisation 0.07; 35,272 requests where 400 did: the
+local moto serves DynamoDB one request at a time), and the warm CPU per order rose from about 1.1 to 4.2 ms, which
+a 256 MB function stretches to about 29 ms.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,12 +45,15 @@ from botocore.exceptions import ClientError
 from omsync import deadline
 from omsync.errors import OnHold
 from omsync.ledger.tables import dynamodb, dynamodb_client, ledger_table
+from omsync.observability import logger
 from omsync.posting.numbers import HASH_LENGTH, MAX_NUMBER_LENGTH, fit_number, invoice_number_apart
 
 SYNC_SK = "SYNC"
 RETURN_PREFIX = "return#"
 REFUND_PREFIX = "refund#"
 TRANSACTION_LIMIT = 100
+BATCH_STATEMENT_LIMIT = 25
+"""Statements in one ``BatchExecuteStatement`` request (DynamoDB's limit)."""
 BATCH_GET_LIMIT = 100
 LEASE_SECONDS = 90
 """Longer than a worker's timeout (60 s), so a lease outlives the attempt that took it but not the next one; the
@@ -269,13 +281,87 @@ class SyncRecord:
 
 @dataclass
 class _Update:
-    """One conditional UpdateItem, as a transaction item or a single call."""
+    """One conditional UpdateItem (its expressions in UpdateItem's syntax), as a PartiQL statement, a
+    transaction item or a single call."""
 
     order_id: str
     expression: str
     values: dict[str, Any]
     condition: str
     names: dict[str, str] = field(default_factory=dict)
+    creates: bool = False
+    """The condition holds on a record that does not exist, so the update creates it there (a lease): a record
+    known to be absent may be written with an INSERT of what the update sets."""
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """One PartiQL statement and its parameters (DynamoDB JSON), in the order of its ``?``."""
+
+    text: str
+    parameters: list[dict[str, Any]]
+
+
+_SET_ITEM = re.compile(r"^\s*(#?[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(:[A-Za-z0-9_]+)\s*$")
+_REMOVE_ITEM = re.compile(r"^\s*(#?[A-Za-z_][A-Za-z0-9_]*)\s*$")
+_CLAUSE = re.compile(r"\b(SET|REMOVE)\b")
+_CONDITION_TOKEN = re.compile(
+    r"\s*(?:(attribute_not_exists|attribute_exists)\s*\(\s*(#?[A-Za-z_][A-Za-z0-9_]*)\s*\)"
+    r"|(#?[A-Za-z_][A-Za-z0-9_]*)\s*(<>|<=|>=|=|<|>)\s*(:[A-Za-z0-9_]+)"
+    r"|(AND|OR)\b|(\(|\)))"
+)
+# The Ledger's writes are built in this module; these read back only the forms it builds (SET of plain values,
+# REMOVE, and conditions of attribute_[not_]exists and comparisons with a value, AND, OR, parentheses): anything
+# else (if_not_exists, arithmetic) is left to UpdateItem. Hand-written: boto3 has no PartiQL builder.
+
+
+def _partiql_actions(update: _Update) -> tuple[list[tuple[str, str]], list[str]] | None:
+    """(SET name → placeholder pairs, REMOVE names) of the update, names resolved; None outside the forms."""
+    parts = _CLAUSE.split(update.expression)
+    if parts[0].strip():
+        return None
+    sets: list[tuple[str, str]] = []
+    removes: list[str] = []
+    for keyword, body in zip(parts[1::2], parts[2::2], strict=True):
+        for piece in body.split(","):
+            matched = (_SET_ITEM if keyword == "SET" else _REMOVE_ITEM).match(piece)
+            if matched is None:
+                return None
+            name = update.names.get(matched.group(1), matched.group(1))
+            if '"' in name or "'" in name or name.startswith("#"):
+                return None
+            if keyword == "SET":
+                sets.append((name, matched.group(2)))
+            else:
+                removes.append(name)
+    return sets, removes
+
+
+def _partiql_condition(update: _Update) -> tuple[str, list[str]] | None:
+    """The condition in PartiQL (``"a" IS MISSING``, ``"a" = ?``…) and its placeholders in order; None outside
+    the forms."""
+    text = update.condition.strip()
+    out: list[str] = []
+    placeholders: list[str] = []
+    position = 0
+    while position < len(text):
+        matched = _CONDITION_TOKEN.match(text, position)
+        if matched is None or matched.end() == position:
+            return None
+        function, function_name, left, operator, placeholder, connective, paren = matched.groups()
+        if function or left:
+            name = update.names.get(function_name or left, function_name or left)
+            if '"' in name or name.startswith("#"):
+                return None
+            if function:
+                out.append(f'"{name}" IS {"NOT " if function == "attribute_exists" else ""}MISSING')
+            else:
+                out.append(f'"{name}" {operator} ?')
+                placeholders.append(placeholder)
+        else:
+            out.append(connective or paren)
+        position = matched.end()
+    return " ".join(out), placeholders
 
 
 def _number(value: float) -> Decimal:
@@ -291,6 +377,9 @@ class OrderLedger:
         self._clock = clock
         self.writes = 0
         """Items written by this instance (the benchmark reports DynamoDB writes per order)."""
+        self._exists: dict[str, bool] = {}
+        """Order id → whether its record exists, as this instance last saw it (`load`, its own writes): which
+        PartiQL statement writes it (`_statement`). Records are never deleted; a stale answer costs a retry."""
 
     # --- reads ----------------------------------------------------------------------------------------
 
@@ -308,6 +397,7 @@ class OrderLedger:
                     record = SyncRecord.from_item(item)
                     found[record.order_id] = record
                 request = dict(answer.get("UnprocessedKeys") or {})
+        self._exists.update((order_id, order_id in found) for order_id in wanted)
         return found
 
     def held(self) -> list[SyncRecord]:
@@ -350,6 +440,7 @@ class OrderLedger:
                     ":cid": self.connection_id,
                 },
                 "attribute_not_exists(lease_owner) OR lease_owner = :me OR lease_until < :now",
+                creates=True,
             )
             for order_id, intent in intents.items()
         ]
@@ -594,10 +685,32 @@ class OrderLedger:
     # --- the write path -------------------------------------------------------------------------------
 
     def _apply(self, updates: Sequence[_Update]) -> set[str]:
-        """Apply conditional updates; returns the order ids whose condition held."""
+        """Apply conditional updates; returns the order ids whose condition held (and were written).
+
+        Two or more go as PartiQL statements where `_statement` can say them, 25 a request, each failing alone: a
+        ``ConditionalCheckFailed`` is a condition that did not hold (or an UPDATE whose record was not there: not
+        written, as an UpdateItem whose condition failed); a ``DuplicateItem`` (an INSERT whose record another
+        worker has just created), a conflict with a transaction, a throttled or failed statement, or one DynamoDB
+        refused as invalid is retried alone as an UpdateItem, whose own answer counts. The rest go as
+        transactions of up to 100 items, each item alone when one's condition fails (a transaction fails whole).
+        """
         done: set[str] = set()
-        for start in range(0, len(updates), TRANSACTION_LIMIT):
-            chunk = updates[start : start + TRANSACTION_LIMIT]
+        pending: list[_Update] = []
+        statements: list[tuple[_Update, _Statement]] = []
+        for update in updates:
+            statement = self._statement(update) if len(updates) > 1 else None
+            if statement is None:
+                pending.append(update)
+            else:
+                statements.append((update, statement))
+        for start in range(0, len(statements), BATCH_STATEMENT_LIMIT):
+            written, alone = self._batch(statements[start : start + BATCH_STATEMENT_LIMIT])
+            done |= written
+            for update in alone:
+                if self._single(update):
+                    done.add(update.order_id)
+        for start in range(0, len(pending), TRANSACTION_LIMIT):
+            chunk = pending[start : start + TRANSACTION_LIMIT]
             if len(chunk) > 1 and self._transact(chunk):
                 done.update(u.order_id for u in chunk)
                 continue
@@ -605,6 +718,63 @@ class OrderLedger:
                 if self._single(update):
                     done.add(update.order_id)
         return done
+
+    def _statement(self, update: _Update) -> _Statement | None:
+        """The update as one PartiQL statement: an UPDATE of a record known to exist, an INSERT of one known to be
+        absent that the update creates; None when neither is known, or PartiQL cannot say the update."""
+        exists = self._exists.get(update.order_id)
+        actions = _partiql_actions(update)
+        condition = _partiql_condition(update)
+        if exists is None or actions is None or condition is None:
+            return None
+        sets, removes = actions
+        key = order_key(self.connection_id, update.order_id)
+        table = ledger_table().name
+        if not exists:
+            if not update.creates:
+                return None
+            attributes = [("pk", key["pk"]), ("sk", key["sk"])] + [(name, update.values[p]) for name, p in sets]
+            body = ", ".join(f"'{name}': ?" for name, _ in attributes)
+            return _Statement(
+                f'INSERT INTO "{table}" VALUE {{{body}}}', [_serialize_value(value) for _, value in attributes]
+            )
+        text, placeholders = condition
+        clauses = [f'SET "{name}" = ?' for name, _ in sets] + [f'REMOVE "{name}"' for name in removes]
+        values = [update.values[p] for _, p in sets] + [key["pk"], key["sk"]] + [update.values[p] for p in placeholders]
+        # Parentheses only where an OR needs them: DynamoDB refuses redundant ones in its own expressions.
+        where = f"({text})" if " OR " in text else text
+        return _Statement(
+            f'UPDATE "{table}" {" ".join(clauses)} WHERE "pk" = ? AND "sk" = ? AND {where}',
+            [_serialize_value(value) for value in values],
+        )
+
+    def _batch(self, chunk: Sequence[tuple[_Update, _Statement]]) -> tuple[set[str], list[_Update]]:
+        """One ``BatchExecuteStatement``: (order ids written, updates to retry alone)."""
+        request: list[Any] = [{"Statement": s.text, "Parameters": s.parameters} for _, s in chunk]
+        try:
+            answer = dynamodb_client().batch_execute_statement(Statements=request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ValidationException":
+                raise
+            # DynamoDB refused the request as a whole: the statements' meaning is UpdateItem's, so say it so.
+            logger.warning("ledger batch statement refused; writing each order alone", extra={"orders": len(chunk)})
+            return set(), [update for update, _ in chunk]
+        written: set[str] = set()
+        alone: list[_Update] = []
+        for (update, _), response in zip(chunk, answer["Responses"], strict=True):
+            failure = response.get("Error")
+            if failure is None:
+                written.add(update.order_id)
+                self._exists[update.order_id] = True
+                self.writes += 1
+            elif failure.get("Code") == "ConditionalCheckFailed":
+                continue
+            elif failure.get("Code") in _RETRY_ALONE:
+                alone.append(update)
+            else:
+                code, message = str(failure.get("Code")), str(failure.get("Message", ""))
+                raise ClientError({"Error": {"Code": code, "Message": message}}, "BatchExecuteStatement")
+        return written, alone
 
     def _transact(self, chunk: Sequence[_Update]) -> bool:
         items: list[Any] = [{"Update": {**self._request(u), "TableName": ledger_table().name}} for u in chunk]
@@ -615,6 +785,7 @@ class OrderLedger:
                 return False
             raise
         self.writes += len(chunk)
+        self._exists.update((u.order_id, True) for u in chunk)
         return True
 
     def _single(self, update: _Update) -> bool:
@@ -626,6 +797,7 @@ class OrderLedger:
                 return False
             raise
         self.writes += 1
+        self._exists[update.order_id] = True
         return True
 
     def _request(self, update: _Update) -> dict[str, Any]:
@@ -652,3 +824,23 @@ def _serializer() -> Any:
 def _serialize(values: Mapping[str, Any]) -> dict[str, Any]:
     serializer = _serializer()
     return {key: serializer.serialize(value) for key, value in values.items()}
+
+
+def _serialize_value(value: Any) -> dict[str, Any]:
+    return dict(_serializer().serialize(value))
+
+
+_RETRY_ALONE = frozenset(
+    {
+        "DuplicateItem",
+        "TransactionConflict",
+        "ThrottlingError",
+        "ProvisionedThroughputExceeded",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ValidationError",
+    }
+)
+"""Statement errors after which the update is retried alone as an UpdateItem (API Reference,
+``BatchStatementError``); any other (``ResourceNotFound``, ``AccessDenied``, ``ItemCollectionSizeLimitExceeded``)
+is raised, as UpdateItem's would be."""
