@@ -98,7 +98,8 @@ def receive_webhook(
     period, and stamps the work message's `received_at`. Every answer is a `Reply` (bad input never
     raises); errors of the Ledger or SQS propagate (boto3's `ClientError`, `BotoCoreError`).
     """
-    reply, envelope = _receive(connection_id, token, body, connections or ConnectionRepository(), now)
+    # An eventually consistent read: half the read units; what a second-old record can do is in its docstring.
+    reply, envelope = _receive(connection_id, token, body, connections or ConnectionRepository(consistent=False), now)
     metrics.add_metric(name=reply.outcome.metric_name, unit=MetricUnit.Count, value=1)
     log = {
         "outcome": reply.outcome.value,

@@ -297,3 +297,18 @@ def test_webhooks_sent_at_once_each_reach_the_queue_as_sent(
     while batch := messages(local_stack, "OrdersQueue"):
         enqueued += [(body["entityId"], body["envelopeId"]) for body in batch]
     assert sorted(enqueued) == sorted((order, f"GENIE{n:024d}") for n, order in enumerate(orders))
+
+
+def test_a_webhook_reads_its_connection_eventually_consistently(
+    local_stack: LocalStack, store: RegisteredConnection
+) -> None:
+    # Half a read unit a webhook (issue 21, row e); ConnectionRepository says what a second-old record can do.
+    from omsync_workshop.bench_cost import AwsUsageCounter
+
+    counter = AwsUsageCounter()
+    with counter.counting():
+        response = requests.post(store.webhook_url, json=sample("order-paid.json"), timeout=10)
+
+    assert response.status_code == 200
+    assert counter.calls["dynamodb.GetItem"] == 1
+    assert counter.dynamodb_rru == 0.5

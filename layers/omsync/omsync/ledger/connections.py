@@ -110,13 +110,25 @@ def connection_key(connection_id: str) -> dict[str, str]:
 
 
 class ConnectionRepository:
-    """Reads and writes connection records in the Ledger table."""
+    """Reads and writes connection records in the Ledger table.
+
+    ``consistent`` (default True): `get` reads strongly consistently (1 read unit). The receiver reads eventually
+    consistently (half a unit, about $0.38 per 1M orders, docs/ARCHITECTURE.md "Cost per 1M orders"): a record
+    written less than about a second ago may be read as it was. What that can do there: a connection created or a
+    token rotated that second refuses a webhook carrying the new token (Ginee only sends it once the seller has
+    put the new URL in Ginee, which takes longer; the reconciler finds what a refused webhook announced); a token
+    revoked or a connection disabled that second still routes a webhook, which only makes a worker re-fetch the
+    order from Ginee, where the worker's own read is consistent.
+    """
+
+    def __init__(self, *, consistent: bool = True) -> None:
+        self.consistent = consistent
 
     def get(self, connection_id: str) -> Connection | None:
         """The connection with this id, or None when there is none (or the id is not a valid id)."""
         if not is_connection_id(connection_id):
             return None
-        item = ledger_table().get_item(Key=connection_key(connection_id), ConsistentRead=True).get("Item")
+        item = ledger_table().get_item(Key=connection_key(connection_id), ConsistentRead=self.consistent).get("Item")
         if item is None:
             return None
         return Connection.model_validate(
