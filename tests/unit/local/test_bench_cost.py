@@ -62,6 +62,16 @@ def test_dynamodb_request_units_follow_the_on_demand_rules() -> None:
     assert dynamodb_units("GetItem", {}, {"Item": small}) == (0.0, 0.5)  # eventually consistent: half
     assert dynamodb_units("Query", {}, {"Items": [big, big]}) == (0.0, 1.0)  # 6 KB read: 2 units, halved
     assert dynamodb_units("DescribeTable", {}, {}) == (0.0, 0.0)
+    # A batch of statements: each write billed as its statement's size (about 2 KB: 3 units), a failed one too; a read
+    # as what it found
+    statements = [
+        {"Statement": 'UPDATE "t" SET "a" = ? WHERE "pk" = ?', "Parameters": [{"S": "x"}, {"S": "a"}]},
+        {"Statement": "INSERT INTO \"t\" VALUE {'pk': ?, 'blob': ?}", "Parameters": [{"S": "b"}, {"S": "x" * 2000}]},
+    ]
+    answers = [{}, {"Error": {"Code": "ConditionalCheckFailed"}}]
+    assert dynamodb_units("BatchExecuteStatement", {"Statements": statements}, {"Responses": answers}) == (4.0, 0.0)
+    select = [{"Statement": 'SELECT * FROM "t" WHERE "pk" = ?', "ConsistentRead": True}]
+    assert dynamodb_units("BatchExecuteStatement", {"Statements": select}, {"Responses": [{"Item": big}]}) == (0.0, 1.0)
 
 
 MEASURED = MeasuredWebhook(
