@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 from boto3.dynamodb.conditions import Key
 
+import omsync.ledger.orders as orders_module
 from omsync.errors import OnHold
 from omsync.ledger.orders import OrderLedger, PostedDocument, PostedLine
 from omsync.ledger.tables import ledger_table
@@ -125,3 +126,20 @@ def test_an_expired_lease_is_taken_over_and_a_hold_keeps_its_first_time(aws: Loc
     later = OrderLedger(CONNECTION, clock=lambda: now + 60)
     assert later.hold({"SO-1": unmapped, "SO-2": unmapped}, "worker-c") == {"SO-1", "SO-2"}
     assert record("SO-1")["held_at"] == Decimal(repr(round(now, 3)))
+
+
+def test_a_ledger_forgets_what_it_knew_past_its_bound_and_writes_those_orders_as_before(
+    counter: AwsUsageCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a Ledger that remembers at most two orders' existence (a warm Lambda keeps it across invocations)
+    monkeypatch.setattr(orders_module, "EXISTS_REMEMBERED", 2)
+    ledger = OrderLedger(CONNECTION)
+    ledger.load(["SO-1", "SO-2", "SO-3"])
+    # When it loads two more, it forgets the first three
+    ledger.load(["SO-4", "SO-5"])
+
+    # Then the forgotten orders are leased by a transaction, the remembered ones by statements, all of them taken
+    assert ledger.lease({"SO-1": "INV/SO-1", "SO-2": "INV/SO-2"}, "worker-a") == {"SO-1", "SO-2"}
+    assert (counter.calls["dynamodb.TransactWriteItems"], counter.calls["dynamodb.BatchExecuteStatement"]) == (1, 0)
+    assert ledger.lease({"SO-4": "INV/SO-4", "SO-5": "INV/SO-5"}, "worker-a") == {"SO-4", "SO-5"}
+    assert (counter.calls["dynamodb.TransactWriteItems"], counter.calls["dynamodb.BatchExecuteStatement"]) == (1, 1)

@@ -55,6 +55,9 @@ TRANSACTION_LIMIT = 100
 BATCH_STATEMENT_LIMIT = 25
 """Statements in one ``BatchExecuteStatement`` request (DynamoDB's limit)."""
 BATCH_GET_LIMIT = 100
+EXISTS_REMEMBERED = 10_000
+"""Order ids whose existence an `OrderLedger` remembers before `load` forgets them all (the instance lives as long as
+its warm Lambda's connection context: about 100 bytes an id, so about 1 MB at most)."""
 LEASE_SECONDS = 90
 """Longer than a worker's timeout (60 s), so a lease outlives the attempt that took it but not the next one; the
 lease taken outside an invocation (the CLI), and the longest one taken inside (`lease_seconds`)."""
@@ -397,6 +400,8 @@ class OrderLedger:
                     record = SyncRecord.from_item(item)
                     found[record.order_id] = record
                 request = dict(answer.get("UnprocessedKeys") or {})
+        if len(self._exists) > EXISTS_REMEMBERED:
+            self._exists.clear()
         self._exists.update((order_id, order_id in found) for order_id in wanted)
         return found
 
