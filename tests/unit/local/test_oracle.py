@@ -98,16 +98,7 @@ class TestReturns:
         # pro-rates the voucher over the units back on its own (2,073) and refunds 134,910 − 2,073 = 132,837
         mug = ProductFacts("MP-A", "SKU-A", "Mug", "fashion", Decimal(55500), Decimal(12000))
         for refund in (Decimal(132837), Decimal(132835), Decimal(132836)):
-            shirt = LineFacts(
-                "IT-1",
-                "SKU-B",
-                "fashion",
-                2,
-                Decimal(149900),
-                Decimal(14990),
-                returned_quantity=1,
-                refund_amount=refund,
-            )
+            shirt = _two_shirts_one_back(refund)
             mugs = LineFacts("IT-2", "SKU-A", "fashion", 1, Decimal(55500), Decimal(0))
             order = worked_example(
                 lines=(shirt, mugs), voucher_seller=Decimal(5000), returned_at=T0, final_status="COMPLETED"
@@ -120,22 +111,20 @@ class TestReturns:
             assert books.documents[SALES_RETURN] == {"TP-INV/1001-R1": refund}
 
     def test_a_refund_further_off_than_a_rupiah_a_unit_is_not_taken_for_the_units_value(self) -> None:
-        shirt = LineFacts(
-            "IT-1",
-            "SKU-B",
-            "fashion",
-            2,
-            Decimal(149900),
-            Decimal(14990),
-            returned_quantity=1,
-            refund_amount=Decimal(132838),
-        )
+        shirt = _two_shirts_one_back(Decimal(132838))
         order = worked_example(lines=(shirt,), voucher_seller=Decimal(5000), returned_at=T0)
 
         books = expected_books(scenario(order), mapping(), SEED)
 
         # 29,980 + 5,000 = 34,980 of discount, 17,490 on the unit back: 132,410 invoiced, 428 from the refund
         assert books.documents[SALES_RETURN] == {"TP-INV/1001-R1": Decimal(132410)}
+
+
+def _two_shirts_one_back(refund: Decimal) -> LineFacts:
+    """2 × 149,900 less 14,990 a unit, one unit back for ``refund`` rupiah."""
+    return LineFacts(
+        "IT-1", "SKU-B", "fashion", 2, Decimal(149900), Decimal(14990), returned_quantity=1, refund_amount=refund
+    )
 
 
 class TestOrdersChangingAfterTheInvoice:
