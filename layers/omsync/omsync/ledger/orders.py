@@ -727,16 +727,16 @@ class OrderLedger:
         """The update as one PartiQL statement: an UPDATE of a record known to exist, an INSERT of one known to be
         absent that the update creates; None when neither is known, or PartiQL cannot say the update."""
         exists = self._exists.get(update.order_id)
+        if exists is None or (not exists and not update.creates):
+            return None
         actions = _partiql_actions(update)
         condition = _partiql_condition(update)
-        if exists is None or actions is None or condition is None:
+        if actions is None or condition is None:
             return None
         sets, removes = actions
         key = order_key(self.connection_id, update.order_id)
         table = ledger_table().name
         if not exists:
-            if not update.creates:
-                return None
             attributes = [("pk", key["pk"]), ("sk", key["sk"])] + [(name, update.values[p]) for name, p in sets]
             body = ", ".join(f"'{name}': ?" for name, _ in attributes)
             return _Statement(
