@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
+from moto_table_pairs import tables_on
 
 from omsync_workshop.moto_expressions import compile_condition, compile_update
 
@@ -186,13 +186,7 @@ def new_table(client: Any) -> str:
 @pytest.fixture(name="tables")
 def fixture_tables(moto_with_speed_patches: str, moto_as_released: str) -> Iterator[list[tuple[Any, str]]]:
     """(client, table) on the speed level's moto, then on moto as released."""
-    pairs = []
-    for endpoint in (moto_with_speed_patches, moto_as_released):
-        client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="ap-southeast-1")
-        pairs.append((client, new_table(client)))
-    yield pairs
-    for client, name in pairs:
-        client.delete_table(TableName=name)
+    yield from tables_on((moto_with_speed_patches, moto_as_released), new_table)
 
 
 def _run(client: Any, table: str, case: Case, *, transaction: bool) -> tuple[Any, Any, Any]:

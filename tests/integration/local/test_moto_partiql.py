@@ -20,6 +20,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from moto_table_pairs import tables_on
 
 KEY = {"pk": {"S": "CONN#1#ORDER#7"}, "sk": {"S": "SYNC"}}
 KEY_PARAMETERS = [KEY["pk"], KEY["sk"]]
@@ -185,13 +186,7 @@ def new_table(client: Any) -> str:
 @pytest.fixture(name="tables")
 def fixture_tables(moto_with_speed_patches: str, moto_as_released: str) -> Iterator[list[tuple[Any, str]]]:
     """(client, table) on the patched moto, then on moto as released."""
-    pairs = []
-    for endpoint in (moto_with_speed_patches, moto_as_released):
-        client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="ap-southeast-1")
-        pairs.append((client, new_table(client)))
-    yield pairs
-    for client, name in pairs:
-        client.delete_table(TableName=name)
+    yield from tables_on((moto_with_speed_patches, moto_as_released), new_table)
 
 
 def _statement(client: Any, table: str, case: Case) -> tuple[Any, str | None]:
