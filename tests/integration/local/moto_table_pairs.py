@@ -1,7 +1,9 @@
-"""The differential tests' pair of DynamoDB tables: one on each moto server, the patched one first."""
+"""The moto specs' DynamoDB tables: the Ledger's key shape, and the differential tests' pair (one on each moto
+server, the patched one first)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -18,3 +20,28 @@ def tables_on(endpoints: Iterable[str], new_table: Callable[[Any], str]) -> Iter
     yield pairs
     for client, name in pairs:
         client.delete_table(TableName=name)
+
+
+def ledger_shaped_table(client: Any, prefix: str) -> str:
+    """A new on-demand table keyed as the Ledger is (``pk``, ``sk``, strings) with its ``gsi2`` index (``gsi2pk``,
+    ``gsi2sk``, all attributes projected); returns its name, ``prefix`` and 12 random hex digits."""
+    name = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": attribute, "AttributeType": "S"} for attribute in ("pk", "sk", "gsi2pk", "gsi2sk")
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "gsi2",
+                "KeySchema": [
+                    {"AttributeName": "gsi2pk", "KeyType": "HASH"},
+                    {"AttributeName": "gsi2sk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return name

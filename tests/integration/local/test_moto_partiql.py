@@ -11,7 +11,6 @@ the write failed must be the same (``ConditionalCheckFailed`` ↔ ``ConditionalC
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +19,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto_table_pairs import tables_on
+from moto_table_pairs import ledger_shaped_table, tables_on
 
 KEY = {"pk": {"S": "CONN#1#ORDER#7"}, "sk": {"S": "SYNC"}}
 KEY_PARAMETERS = [KEY["pk"], KEY["sk"]]
@@ -158,29 +157,7 @@ CASES = [
 
 
 def new_table(client: Any) -> str:
-    name = f"partiql-{uuid.uuid4().hex[:8]}"
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-            {"AttributeName": "gsi2pk", "AttributeType": "S"},
-            {"AttributeName": "gsi2sk", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "gsi2",
-                "KeySchema": [
-                    {"AttributeName": "gsi2pk", "KeyType": "HASH"},
-                    {"AttributeName": "gsi2sk", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
+    return ledger_shaped_table(client, "partiql")
 
 
 @pytest.fixture(name="tables")

@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from moto_table_pairs import ledger_shaped_table
 
 SERVERS = ["moto_as_released", "moto_endpoint", "moto_with_speed_patches"]
 SERVER_IDS = ["as-released", "fidelity", "speed"]
@@ -325,25 +326,7 @@ def test_a_query_on_the_table_key_reads_only_its_partition_in_key_order(dynamodb
 
 def test_a_query_on_an_index_keeps_the_index_order_and_its_pages(endpoint: str) -> None:
     client: Any = boto3.client("dynamodb", endpoint_url=endpoint, region_name="ap-southeast-1")
-    table = f"speedup-{uuid.uuid4().hex[:12]}"
-    client.create_table(
-        TableName=table,
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gsi2pk", "gsi2sk")
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "gsi2",
-                "KeySchema": [
-                    {"AttributeName": "gsi2pk", "KeyType": "HASH"},
-                    {"AttributeName": "gsi2sk", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = ledger_shaped_table(client, "speedup")
     # Two orders share an invoice number (the index key ties: the table key orders them); one item has no index key.
     numbers = {"o-7": "INV-3", "o-2": "INV-1", "o-9": "INV-2", "o-1": "INV-2", "o-5": "INV-10"}
     for order, number in numbers.items():
